@@ -1,0 +1,375 @@
+//! Odoo's JSON-RPC endpoint (`POST /jsonrpc`): the `common`, `object` and `db` services, with the
+//! envelope, HTTP statuses and error bodies of a real Odoo 18 (error code 200) or 19 (code 0).
+
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    Admission, Call, Execution, OdooVersion, Simulator,
+    domain::python_repr,
+    error::{ACCESS_DENIED, ACCESS_ERROR, Raised, SimError, TYPE_ERROR, USER_ERROR},
+    methods::{self, Outcome},
+    wire::{self, Dropped, HttpResponse},
+};
+
+const WRONG_TYPE: &str = "Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is type=&#39;json&#39;.";
+
+pub(crate) async fn handle(
+    sim: &Simulator,
+    method: &Method,
+    content_type: &str,
+    body: &Bytes,
+) -> Result<HttpResponse, Dropped> {
+    if method != Method::POST || !content_type.starts_with("application/json") {
+        return Ok(wire::werkzeug_page(StatusCode::BAD_REQUEST, WRONG_TYPE));
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return Ok(wire::html_response(
+            StatusCode::BAD_REQUEST,
+            "Invalid JSON data",
+        ));
+    };
+    let Value::Object(request) = request else {
+        return Ok(wire::html_response(
+            StatusCode::BAD_REQUEST,
+            "Invalid JSON-RPC data",
+        ));
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let params = request
+        .get("params")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let code = if sim.config().version == OdooVersion::V18 {
+        200
+    } else {
+        0
+    };
+    let answer = |result: Result<Outcome, Raised>| {
+        let mut envelope = Map::new();
+        envelope.insert("jsonrpc".into(), json!("2.0"));
+        envelope.insert("id".into(), id.clone());
+        match result {
+            Ok(Outcome::Value(v)) => {
+                envelope.insert("result".into(), v);
+            }
+            Ok(Outcome::Created { ids, single }) => {
+                envelope.insert(
+                    "result".into(),
+                    if single {
+                        json!(ids.first())
+                    } else {
+                        json!(ids)
+                    },
+                );
+            }
+            Err(raised) => {
+                envelope.insert(
+                    "error".into(),
+                    json!({
+                        "code": code,
+                        "message": "Odoo Server Error",
+                        "data": {
+                            "name": raised.name,
+                            "debug": wire::traceback(&raised.name, &raised.message),
+                            "message": raised.message,
+                            "arguments": [raised.message],
+                            "context": {},
+                        }
+                    }),
+                );
+            }
+        }
+        wire::json_response(StatusCode::OK, &Value::Object(envelope))
+    };
+    let service = params
+        .get("service")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let function = params
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(args) = params.get("args").cloned() else {
+        return Ok(answer(Err(Raised::new(
+            TYPE_ERROR,
+            "RPC.jsonrpc() missing 1 required positional argument: 'args'",
+        ))));
+    };
+    let args = match args {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
+    let result = match service.as_str() {
+        "common" => common(sim, &function, &args).await,
+        "object" if function == "execute_kw" || function == "execute" => {
+            return execute_kw(sim, &function, args)
+                .await
+                .map(|reply| match reply {
+                    Reply::Answer(result) => answer(result),
+                    Reply::Page(status) => wire::proxy_page(status),
+                });
+        }
+        "object" => Err(Raised::new(
+            "builtins.NameError",
+            format!("Method not available {function}"),
+        )),
+        "db" => Err(Raised::new(ACCESS_DENIED, "Access Denied")),
+        _ => Err(Raised::new("builtins.KeyError", service.clone())),
+    };
+    Ok(answer(result))
+}
+
+async fn common(sim: &Simulator, function: &str, args: &[Value]) -> Result<Outcome, Raised> {
+    let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
+    match function {
+        "version" => {
+            let major = sim.config().version.major();
+            Ok(Outcome::Value(json!({
+                "server_version": format!("{major}.0"),
+                "server_version_info": [major, 0, 0, "final", 0, ""],
+                "server_serie": format!("{major}.0"),
+                "protocol_version": 1,
+            })))
+        }
+        "authenticate" | "login" => {
+            let needed = if function == "authenticate" { 4 } else { 3 };
+            if args.len() < needed {
+                let missing = ["db", "login", "password", "user_agent_env"][args.len()..needed]
+                    .iter()
+                    .map(|p| format!("'{p}'"))
+                    .collect::<Vec<_>>();
+                return Err(Raised::new(
+                    TYPE_ERROR,
+                    format!(
+                        "exp_{function}() missing {} required positional argument{}: {}",
+                        missing.len(),
+                        if missing.len() == 1 { "" } else { "s" },
+                        missing.join(" and ")
+                    ),
+                ));
+            }
+            if let Admission::Stop(e) = sim.admit("common", function).await {
+                return Err(stopped(e));
+            }
+            if !sim.database_matches(text(0)) {
+                return Err(no_database(text(0)));
+            }
+            Ok(Outcome::Value(
+                sim.authenticate(text(1), text(2))
+                    .map_or(json!(false), |uid| json!(uid)),
+            ))
+        }
+        _ => Err(Raised::new(
+            "builtins.Exception",
+            format!("Method not found: {function}"),
+        )),
+    }
+}
+
+fn stopped(e: Execution) -> Raised {
+    match e {
+        Execution::Failed(error) => render(error, OdooVersion::V18),
+        // Drops and HTTP statuses are answered by the caller; this path only sees Odoo errors.
+        Execution::Drop | Execution::HttpStatus(_) => {
+            Raised::new("builtins.ConnectionError", "dropped")
+        }
+    }
+}
+
+fn no_database(db: &str) -> Raised {
+    Raised::new(
+        "psycopg2.OperationalError",
+        format!(
+            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{db}\" does not exist\n"
+        ),
+    )
+}
+
+/// An answer in the JSON-RPC envelope, or an HTTP error page from an injected fault.
+enum Reply {
+    Answer(Result<Outcome, Raised>),
+    Page(u16),
+}
+
+/// `object.execute_kw(db, uid, password, model, method, args=[], kwargs={})`.
+async fn execute_kw(
+    sim: &Simulator,
+    function: &str,
+    mut args: Vec<Value>,
+) -> Result<Reply, Dropped> {
+    let version = sim.config().version;
+    if args.len() < 5 {
+        return Ok(Reply::Answer(Err(Raised::new(
+            TYPE_ERROR,
+            format!("{function}() missing required positional arguments"),
+        ))));
+    }
+    let rest = args.split_off(5);
+    let db = args[0].as_str().unwrap_or_default().to_owned();
+    let uid = args[1].as_i64().unwrap_or_default();
+    let secret = args[2].as_str().unwrap_or_default().to_owned();
+    let model = args[3].as_str().unwrap_or_default().to_owned();
+    let method = args[4].as_str().unwrap_or_default().to_owned();
+    let (mut positional, kwargs) = if function == "execute" {
+        (rest, Value::Object(Map::new()))
+    } else {
+        let mut rest = rest.into_iter();
+        let positional = match rest.next() {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) | None => Vec::new(),
+            Some(other) => vec![other],
+        };
+        (positional, rest.next().unwrap_or(Value::Object(Map::new())))
+    };
+    match sim.admit(&model, &method).await {
+        Admission::Stop(Execution::Drop) => Err(Dropped),
+        Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
+        Admission::Stop(Execution::Failed(error)) => Ok(Reply::Answer(Err(render(error, version)))),
+        Admission::Proceed { lose_response } => {
+            let result = prepare_and_run(
+                sim,
+                version,
+                &db,
+                uid,
+                &secret,
+                &model,
+                &method,
+                &mut positional,
+                kwargs,
+            );
+            if lose_response {
+                return Err(Dropped);
+            }
+            Ok(Reply::Answer(result))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare_and_run(
+    sim: &Simulator,
+    version: OdooVersion,
+    db: &str,
+    uid: i64,
+    secret: &str,
+    model: &str,
+    method: &str,
+    positional: &mut Vec<Value>,
+    kwargs: Value,
+) -> Result<Outcome, Raised> {
+    if !sim.database_matches(db) {
+        return Err(no_database(db));
+    }
+    sim.check_credentials(uid, secret)
+        .map_err(|e| render(e, version))?;
+    let Value::Object(mut kwargs) = kwargs else {
+        return Err(Raised::new(
+            TYPE_ERROR,
+            format!(
+                "odoo.service.model.execute() argument after ** must be a mapping, not {}",
+                crate::orm::json_type(&kwargs)
+            ),
+        ));
+    };
+    let context = match kwargs.remove("context") {
+        Some(Value::Object(c)) => c,
+        None | Some(Value::Null) => Map::new(),
+        Some(other) => {
+            return Err(Raised::new(
+                "builtins.ValueError",
+                format!(
+                    "dictionary update sequence element #0 has length 1; 2 is required: {}",
+                    python_repr(&other)
+                ),
+            ));
+        }
+    };
+    let call = || -> Result<Outcome, SimError> {
+        if method.starts_with('_') {
+            return Err(SimError::PrivateMethod {
+                model: model.to_owned(),
+                method: method.to_owned(),
+            });
+        }
+        sim.model_exists(model)?;
+        let sig = methods::signature(model, method).ok_or_else(|| SimError::UnknownMethod {
+            model: model.to_owned(),
+            method: method.to_owned(),
+        })?;
+        let ids = if sig.model_level {
+            Vec::new()
+        } else if positional.is_empty() {
+            return Err(SimError::type_error(format!(
+                "{method}() missing 1 required positional argument: 'self'"
+            )));
+        } else {
+            match positional.remove(0) {
+                Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
+                Value::Number(n) => n.as_i64().into_iter().collect(),
+                _ => Vec::new(),
+            }
+        };
+        let params = methods::bind(&sig, method, std::mem::take(positional), kwargs)?;
+        sim.run(Call {
+            uid,
+            model,
+            method,
+            ids,
+            params,
+            context,
+            readonly: sig.readonly,
+        })
+    };
+    call().map_err(|e| render(e, version))
+}
+
+/// Renders a failure in JSON-RPC's words.
+pub(crate) fn render(error: SimError, version: OdooVersion) -> Raised {
+    match error {
+        SimError::Raise(raised) => raised,
+        SimError::UnknownModel(model) => {
+            Raised::new(USER_ERROR, format!("Object {model} doesn't exist"))
+        }
+        SimError::UnknownMethod { model, method } => Raised::new(
+            "builtins.AttributeError",
+            format!("The method '{method}' does not exist on the model '{model}'"),
+        ),
+        SimError::PrivateMethod { model, method } => match version {
+            OdooVersion::V18 => Raised::new(
+                ACCESS_ERROR,
+                format!("Private methods (such as {method}) cannot be called remotely."),
+            ),
+            OdooVersion::V19 => Raised::new(
+                ACCESS_ERROR,
+                format!("Private methods (such as '{model}.{method}') cannot be called remotely."),
+            ),
+        },
+        SimError::MissingArgument { method, param } => Raised::new(
+            TYPE_ERROR,
+            format!("BaseModel.{method}() missing 1 required positional argument: '{param}'"),
+        ),
+        SimError::UnexpectedKeyword {
+            method,
+            keyword,
+            strict,
+        } => {
+            let function = if strict {
+                format!("BaseModel.{method}")
+            } else {
+                "BaseModel._read_format".to_owned()
+            };
+            Raised::new(
+                TYPE_ERROR,
+                format!("{function}() got an unexpected keyword argument '{keyword}'"),
+            )
+        }
+        SimError::IdsOnModelMethod { model, method } => {
+            Raised::new(TYPE_ERROR, format!("cannot call {model}.{method} with ids"))
+        }
+    }
+}
