@@ -1,1 +1,20 @@
+//! The Odoo adapter: everything odoo-mesh knows about Odoo and nothing about protobuf. It speaks
+//! JSON-RPC (Odoo 16-18) or JSON-2 (Odoo 19+) behind one client, decodes Odoo's errors into one
+//! typed error, and reads Odoo's records into plain Rust models.
 
+mod client;
+mod config;
+mod error;
+mod fields;
+mod inventory;
+pub mod models;
+mod secret;
+mod transport;
+
+pub use client::{OdooClient, SearchOptions};
+pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
+pub use error::{OdooError, TransportFailure};
+pub use fields::{odoo_datetime, round_to_precision};
+pub use inventory::Inventory;
+pub use secret::Secret;
+pub use transport::{OdooCall, ServerVersion};

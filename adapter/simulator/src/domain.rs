@@ -176,14 +176,34 @@ pub(crate) fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
     } else {
         (text.chars().collect(), pattern.chars().collect())
     };
+    // A backslash makes the next pattern character literal, as in PostgreSQL.
+    let mut tokens: Vec<(char, bool)> = Vec::with_capacity(p.len());
+    let mut chars = p.iter();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => tokens.push((chars.next().copied().unwrap_or('\\'), true)),
+            c => tokens.push((*c, false)),
+        }
+    }
+    let wild = |i: usize, c: char| {
+        tokens
+            .get(i)
+            .is_some_and(|(tc, escaped)| !escaped && *tc == c)
+    };
+    let literal = |i: usize, c: char| {
+        tokens
+            .get(i)
+            .is_some_and(|(tc, escaped)| (*escaped || (*tc != '%' && *tc != '_')) && *tc == c)
+    };
+    let p = &tokens;
     // Iterative wildcard matching with backtracking on the last '%'.
     let (mut ti, mut pi) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '_' || p[pi] == t[ti]) {
+        if wild(pi, '_') || literal(pi, t[ti]) {
             ti += 1;
             pi += 1;
-        } else if pi < p.len() && p[pi] == '%' {
+        } else if wild(pi, '%') {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -195,7 +215,7 @@ pub(crate) fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '%' {
+    while wild(pi, '%') {
         pi += 1;
     }
     pi == p.len()
@@ -270,6 +290,9 @@ mod tests {
         assert!(like("abc", "a_c", false));
         assert!(like("a%c", "a%c", false));
         assert!(!like("ab", "a_c", false));
+        assert!(like("FURN_5555", "FURN\\_%", false));
+        assert!(!like("FURNX5555", "FURN\\_%", false));
+        assert!(like("100%", "100\\%", false));
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! The Odoo client: one pooled keep-alive HTTP client, the wire format chosen by configuration or by
+//! the server's version, typed helpers for the ORM methods, and a metric for every call.
+
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::OnceCell;
+
+use crate::{
+    OdooConfig, OdooError, Protocol,
+    transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
+};
+
+/// Paging and ordering of a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+    pub order: Option<String>,
+}
+
+/// A client for one Odoo database. Cheap to share behind an `Arc`; calls run concurrently.
+#[derive(Debug)]
+pub struct OdooClient {
+    config: OdooConfig,
+    http: reqwest::Client,
+    /// JSON-RPC is always available: it answers `common.version` on every supported version.
+    jsonrpc: JsonRpc,
+    transport: OnceCell<Transport>,
+}
+
+impl OdooClient {
+    pub fn new(config: OdooConfig) -> Result<Self, OdooError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .tcp_keepalive(std::time::Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| map_reqwest(&e))?;
+        let jsonrpc = JsonRpc::new(http.clone(), &config);
+        Ok(Self {
+            config,
+            http,
+            jsonrpc,
+            transport: OnceCell::new(),
+        })
+    }
+
+    pub fn config(&self) -> &OdooConfig {
+        &self.config
+    }
+
+    /// The server's version; needs no credentials. Used for health checks and protocol detection.
+    pub async fn version(&self) -> Result<ServerVersion, OdooError> {
+        self.jsonrpc.version().await
+    }
+
+    async fn transport(&self) -> Result<&Transport, OdooError> {
+        self.transport
+            .get_or_try_init(|| async {
+                let protocol = match self.config.protocol {
+                    Protocol::Auto if self.version().await?.major >= 19 => Protocol::Json2,
+                    Protocol::Auto => Protocol::JsonRpc,
+                    chosen => chosen,
+                };
+                let transport = match protocol {
+                    Protocol::Json2 => Transport::Json2(Json2::new(self.http.clone(), &self.config)),
+                    _ => Transport::JsonRpc(JsonRpc::new(self.http.clone(), &self.config)),
+                };
+                tracing::info!(protocol = transport.name(), url = %self.config.url, database = %self.config.database, "connected to odoo");
+                Ok(transport)
+            })
+            .await
+    }
+
+    /// The wire format in use (after detection).
+    pub async fn protocol(&self) -> Result<&'static str, OdooError> {
+        Ok(self.transport().await?.name())
+    }
+
+    /// Runs one call, recording its outcome and duration.
+    pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
+        let started = Instant::now();
+        let result = match self.transport().await {
+            Ok(transport) => transport.call(&call).await,
+            Err(error) => Err(error),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(OdooError::Transport { .. }) => "transport_error",
+            Err(e) if e.is_transient() => "transient_error",
+            Err(_) => "odoo_error",
+        };
+        let labels = [
+            ("model", call.model.clone()),
+            ("method", call.method.clone()),
+            ("outcome", outcome.to_owned()),
+        ];
+        metrics::counter!("odoo_mesh_odoo_calls_total", &labels).increment(1);
+        metrics::histogram!("odoo_mesh_odoo_call_duration_seconds", &labels[..2])
+            .record(started.elapsed().as_secs_f64());
+        if let Err(error) = &result {
+            tracing::debug!(model = %call.model, method = %call.method, %error, "odoo call failed");
+        }
+        result
+    }
+
+    /// `search_read(domain, fields, offset, limit, order)` with a context.
+    pub async fn search_read(
+        &self,
+        model: &str,
+        domain: Value,
+        fields: &[&str],
+        options: &SearchOptions,
+        context: Map<String, Value>,
+    ) -> Result<Vec<Map<String, Value>>, OdooError> {
+        let mut call = OdooCall::new(model, "search_read")
+            .param("domain", domain)
+            .param("fields", json!(fields));
+        if let Some(limit) = options.limit {
+            call = call.param("limit", json!(limit));
+        }
+        if let Some(offset) = options.offset {
+            call = call.param("offset", json!(offset));
+        }
+        if let Some(order) = &options.order {
+            call = call.param("order", json!(order));
+        }
+        call.context = context;
+        records(self.call(call).await?)
+    }
+
+    /// `read(ids, fields)`; ids that do not exist are left out, as Odoo does.
+    pub async fn read(
+        &self,
+        model: &str,
+        ids: Vec<i64>,
+        fields: &[&str],
+    ) -> Result<Vec<Map<String, Value>>, OdooError> {
+        records(
+            self.call(
+                OdooCall::new(model, "read")
+                    .ids(ids)
+                    .param("fields", json!(fields)),
+            )
+            .await?,
+        )
+    }
+}
+
+fn records(value: Value) -> Result<Vec<Map<String, Value>>, OdooError> {
+    let Value::Array(items) = value else {
+        return Err(OdooError::Protocol {
+            message: "expected a list of records".into(),
+        });
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(map) => Ok(map),
+            _ => Err(OdooError::Protocol {
+                message: "expected a record".into(),
+            }),
+        })
+        .collect()
+}

@@ -1,0 +1,285 @@
+//! The adapter against the simulator, over both wire formats: same answers, same typed errors.
+
+use std::sync::Arc;
+
+use odoo_adapter::{
+    Inventory, OdooCall, OdooClient, OdooConfig, OdooError, Protocol, Secret, TransportFailure,
+    models::SkuStock,
+};
+use odoo_simulator::{
+    Fault, FaultRule, OdooVersion, RunningSimulator, SeedUser, SimConfig, Simulator,
+};
+use serde_json::json;
+
+const KEY: &str = "adapter-test-key";
+
+async fn simulator(version: OdooVersion) -> RunningSimulator {
+    let config = SimConfig {
+        version,
+        database: "dist".into(),
+        admin: SeedUser {
+            login: "admin".into(),
+            password: "admin-pw".into(),
+            api_key: KEY.into(),
+        },
+    };
+    Simulator::new(config)
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("simulator starts")
+}
+
+fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClient {
+    OdooClient::new(OdooConfig {
+        url: sim.url(),
+        database: "dist".into(),
+        login: "admin".into(),
+        secret: Secret::new(secret),
+        protocol,
+        connect_timeout: std::time::Duration::from_secs(2),
+        request_timeout: std::time::Duration::from_secs(5),
+    })
+    .expect("client builds")
+}
+
+#[tokio::test]
+async fn protocol_is_detected_from_the_server_version() {
+    let v18 = simulator(OdooVersion::V18).await;
+    let v19 = simulator(OdooVersion::V19).await;
+    assert_eq!(
+        client(&v18, Protocol::Auto, KEY)
+            .protocol()
+            .await
+            .expect("detects"),
+        "jsonrpc"
+    );
+    assert_eq!(
+        client(&v19, Protocol::Auto, KEY)
+            .protocol()
+            .await
+            .expect("detects"),
+        "json2"
+    );
+}
+
+#[tokio::test]
+async fn both_wire_formats_read_the_same_stock() {
+    let v18 = simulator(OdooVersion::V18).await;
+    let v19 = simulator(OdooVersion::V19).await;
+    let mut answers = Vec::new();
+    for (sim, protocol) in [
+        (&v18, Protocol::JsonRpc),
+        (&v19, Protocol::Json2),
+        (&v19, Protocol::JsonRpc),
+    ] {
+        let inventory = Inventory::new(Arc::new(client(sim, protocol, KEY)));
+        let warehouses = inventory.warehouses().await.expect("warehouses");
+        let skus = vec![
+            "E-COM11".to_owned(),
+            "DST-STR-23".to_owned(),
+            "NOPE-404".to_owned(),
+        ];
+        answers.push(
+            inventory
+                .stock_levels(&skus, &warehouses)
+                .await
+                .expect("stock levels"),
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[1], answers[2]);
+    let (_, stock) = &answers[0][0];
+    let SkuStock::Found { levels, .. } = stock else {
+        panic!("E-COM11 exists: {stock:?}")
+    };
+    let (_, main) = &levels[0];
+    assert_eq!(main.on_hand.to_string(), "33");
+    assert_eq!(main.reserved.to_string(), "15");
+    assert_eq!(main.available.to_string(), "18");
+    assert_eq!(main.forecast.to_string(), "138");
+    assert_eq!(answers[0][2].1, SkuStock::NotFound);
+}
+
+#[tokio::test]
+async fn stock_for_many_skus_costs_one_call_per_warehouse() {
+    let sim = simulator(OdooVersion::V18).await;
+    let inventory = Inventory::new(Arc::new(client(&sim, Protocol::JsonRpc, KEY)));
+    let warehouses = inventory.warehouses().await.expect("warehouses");
+    let skus: Vec<String> = (0..1000)
+        .map(|i| format!("SKU-{i}"))
+        .chain(["E-COM11".to_owned()])
+        .collect();
+    let before = sim.simulator().call_count("product.product", "search_read");
+    inventory
+        .stock_levels(&skus, &warehouses)
+        .await
+        .expect("stock levels");
+    let after = sim.simulator().call_count("product.product", "search_read");
+    assert_eq!(after - before, warehouses.len() as u64);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_access_denied_on_both_formats() {
+    let v18 = simulator(OdooVersion::V18).await;
+    let v19 = simulator(OdooVersion::V19).await;
+    for (sim, protocol) in [(&v18, Protocol::JsonRpc), (&v19, Protocol::Json2)] {
+        let error = client(sim, protocol, "wrong")
+            .call(OdooCall::new("res.partner", "search_count").param("domain", json!([])))
+            .await;
+        assert_eq!(error, Err(OdooError::AccessDenied), "{protocol:?}");
+    }
+}
+
+#[tokio::test]
+async fn odoo_errors_decode_to_typed_errors_without_the_traceback() {
+    let v18 = simulator(OdooVersion::V18).await;
+    let v19 = simulator(OdooVersion::V19).await;
+    for (sim, protocol) in [(&v18, Protocol::JsonRpc), (&v19, Protocol::Json2)] {
+        let odoo = client(sim, protocol, KEY);
+        let unknown = odoo
+            .call(OdooCall::new("x_nope.model", "search_read").param("domain", json!([])))
+            .await;
+        assert_eq!(
+            unknown,
+            Err(OdooError::UnknownModel {
+                model: "x_nope.model".into()
+            }),
+            "{protocol:?}"
+        );
+        let missing = odoo
+            .call(
+                OdooCall::new("res.partner", "write")
+                    .ids(vec![999_999])
+                    .param("vals", json!({"name": "x"})),
+            )
+            .await;
+        assert!(
+            matches!(missing, Err(OdooError::MissingRecord { .. })),
+            "{protocol:?}: {missing:?}"
+        );
+        let field = odoo
+            .call(
+                OdooCall::new("res.partner", "search_read")
+                    .param("domain", json!([["nope", "=", 1]])),
+            )
+            .await;
+        let Err(error) = field else {
+            panic!("unknown field must fail")
+        };
+        assert!(
+            matches!(error, OdooError::UnknownField { .. }),
+            "{protocol:?}: {error:?}"
+        );
+        assert!(!error.to_string().contains("Traceback"), "{error}");
+        let duplicate = odoo
+            .call(
+                OdooCall::new("stock.warehouse", "create")
+                    .param("vals_list", json!([{"name": "Dup", "code": "WH"}])),
+            )
+            .await;
+        assert!(
+            matches!(duplicate, Err(OdooError::ValidationError { .. })),
+            "{protocol:?}: {duplicate:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn injected_faults_surface_as_transport_and_concurrency_errors() {
+    let sim = simulator(OdooVersion::V18).await;
+    let odoo = client(&sim, Protocol::JsonRpc, KEY);
+    odoo.protocol().await.expect("detected before faults");
+    let count = || OdooCall::new("res.partner", "search_count").param("domain", json!([]));
+    let faults = sim.simulator().faults();
+
+    faults.inject(
+        FaultRule::times(Fault::HttpStatus { status: 502 }, 1).on("res.partner", "search_count"),
+    );
+    let error = odoo.call(count()).await.expect_err("502");
+    assert_eq!(
+        error,
+        OdooError::Transport {
+            failure: TransportFailure::HttpStatus(502),
+            message: "odoo answered http 502".into()
+        }
+    );
+    assert!(error.is_transient());
+
+    faults
+        .inject(FaultRule::times(Fault::SerializationFailure, 1).on("res.partner", "search_count"));
+    assert!(matches!(
+        odoo.call(count()).await,
+        Err(OdooError::ConcurrencyFailure { .. })
+    ));
+
+    faults.inject(FaultRule::times(Fault::DropConnection, 1).on("res.partner", "search_count"));
+    let dropped = odoo.call(count()).await.expect_err("dropped");
+    assert!(
+        matches!(dropped, OdooError::Transport { .. }) && dropped.is_transient(),
+        "{dropped:?}"
+    );
+
+    faults.inject(
+        FaultRule::times(
+            Fault::OdooError {
+                name: "odoo.exceptions.UserError".into(),
+                message: "Nope.".into(),
+            },
+            1,
+        )
+        .on("res.partner", "search_count"),
+    );
+    assert_eq!(
+        odoo.call(count()).await,
+        Err(OdooError::UserError {
+            message: "Nope.".into()
+        })
+    );
+
+    assert!(odoo.call(count()).await.is_ok(), "faults are used up");
+}
+
+#[tokio::test]
+async fn a_lost_response_still_commits() {
+    let sim = simulator(OdooVersion::V19).await;
+    let odoo = client(&sim, Protocol::Json2, KEY);
+    sim.simulator()
+        .faults()
+        .inject(FaultRule::times(Fault::LoseResponse, 1).on("res.partner", "create"));
+    let lost = odoo
+        .call(
+            OdooCall::new("res.partner", "create")
+                .param("vals_list", json!([{"name": "Lost Response Ltd"}])),
+        )
+        .await;
+    assert!(matches!(lost, Err(OdooError::Transport { .. })), "{lost:?}");
+    let found = sim
+        .simulator()
+        .search_read(
+            "res.partner",
+            json!([["name", "=", "Lost Response Ltd"]]),
+            &["id"],
+            Default::default(),
+        )
+        .expect("search");
+    assert_eq!(
+        found.len(),
+        1,
+        "the create committed although its answer was lost"
+    );
+}
+
+#[test]
+fn client_debug_output_hides_the_secret() {
+    let odoo = OdooClient::new(OdooConfig {
+        url: "http://127.0.0.1:1".into(),
+        database: "dist".into(),
+        login: "admin".into(),
+        secret: Secret::new("canary-5e7c2b"),
+        protocol: Protocol::JsonRpc,
+        connect_timeout: std::time::Duration::from_secs(1),
+        request_timeout: std::time::Duration::from_secs(1),
+    })
+    .expect("client builds");
+    assert!(!format!("{odoo:?}").contains("canary-5e7c2b"));
+}
