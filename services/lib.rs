@@ -1,1 +1,57 @@
-pub mod proto {}
+//! odoo-mesh: typed, versioned gRPC APIs over Odoo for the services of a distribution business.
+//!
+//! A request enters through tonic (`server`), is converted from protobuf once at the edge (each
+//! service's `convert` module), runs as a domain call on the adapter (`odoo_adapter`), which turns
+//! it into Odoo JSON-RPC or JSON-2, and Odoo's answer or error comes back as a gRPC status through
+//! one table (`error`).
+
+pub mod admin;
+pub mod config;
+mod convert;
+pub mod demo;
+mod error;
+pub mod finance;
+mod health;
+pub mod inventory;
+pub mod observability;
+pub mod order;
+pub mod pki;
+pub mod server;
+pub mod shipment;
+mod unavailable;
+
+/// Code generated from `proto/` by `build.rs`.
+#[allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]
+pub mod proto {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("odoomesh.common.v1");
+        }
+    }
+    pub mod inventory {
+        pub mod v1 {
+            tonic::include_proto!("odoomesh.inventory.v1");
+        }
+    }
+    pub mod order {
+        pub mod v1 {
+            tonic::include_proto!("odoomesh.order.v1");
+        }
+    }
+    pub mod shipment {
+        pub mod v1 {
+            tonic::include_proto!("odoomesh.shipment.v1");
+        }
+    }
+    pub mod finance {
+        pub mod v1 {
+            tonic::include_proto!("odoomesh.finance.v1");
+        }
+    }
+
+    /// Every odoo-mesh message and service, for gRPC server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/odoomesh_descriptor.bin"));
+}
+
+pub use error::ApiError;

@@ -1,1 +1,121 @@
-fn main() {}
+//! The `odoo-mesh` command: `serve` in production, `demo` to try it, `sim` for a standalone Odoo
+//! simulator.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use odoo_mesh::{
+    config::{Config, ServeArgs},
+    demo::{self, DemoArgs},
+    observability, server,
+};
+use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "odoo-mesh",
+    version,
+    about = "Typed, governed gRPC APIs over Odoo: inventory, orders, shipments and finance."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC APIs in front of an Odoo server.
+    Serve(ServeArgs),
+    /// Run the whole service on an embedded Odoo simulator, with throwaway certificates.
+    Demo(DemoArgs),
+    /// Run the Odoo simulator alone (JSON-RPC, and JSON-2 when presenting Odoo 19).
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8069")]
+    listen: SocketAddr,
+    /// Odoo version to present: 18 or 19.
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(18..=19))]
+    odoo_version: u8,
+    /// Database name.
+    #[arg(long, default_value = "odoo")]
+    database: String,
+    /// Login of the administrator.
+    #[arg(long, default_value = demo::DEMO_LOGIN)]
+    login: String,
+    /// Password of the administrator (a simulator credential, not a real one).
+    #[arg(long, default_value = demo::DEMO_PASSWORD)]
+    password: String,
+    /// API key of the administrator (a simulator credential, not a real one).
+    #[arg(long, default_value = demo::DEMO_API_KEY)]
+    api_key: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sim(args) => sim(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(args)?;
+    observability::init_logging(config.log_format);
+    let mut running = server::start(&config).await?;
+    tokio::select! {
+        () = terminated() => running.shutdown().await,
+        result = running.wait() => result,
+    }
+}
+
+async fn sim(args: SimArgs) -> anyhow::Result<()> {
+    observability::init_logging(odoo_mesh::config::LogFormat::Text);
+    let version = if args.odoo_version == 18 {
+        OdooVersion::V18
+    } else {
+        OdooVersion::V19
+    };
+    let simulator = Simulator::new(SimConfig {
+        version,
+        database: args.database.clone(),
+        admin: SeedUser {
+            login: args.login.clone(),
+            password: args.password,
+            api_key: args.api_key,
+        },
+    });
+    let running = simulator
+        .start(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    println!(
+        "odoo simulator (Odoo {}) at {} — database {:?}, login {:?}",
+        version.major(),
+        running.url(),
+        args.database,
+        args.login
+    );
+    terminated().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (Kubernetes stops pods with SIGTERM).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

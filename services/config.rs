@@ -1,0 +1,324 @@
+//! The one typed configuration of `odoo-mesh serve`: from flags, then environment variables, then an
+//! optional TOML file, then the defaults below. Secrets are read from files or environment only.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use odoo_adapter::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret,
+};
+use serde::Deserialize;
+
+/// Where gRPC is served by default.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
+/// Where health and metrics are served by default.
+pub const DEFAULT_ADMIN_LISTEN: &str = "0.0.0.0:9090";
+/// How often Odoo is probed for the health status.
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+/// The Odoo login when none is configured.
+pub const DEFAULT_ODOO_LOGIN: &str = "admin";
+
+/// Flags of `odoo-mesh serve`. Every flag can also come from the environment variable shown, or from
+/// the same key (without the `--`, dashes as underscores) in the `--config` file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below; flags and environment win over it.
+    #[arg(long, env = "ODOO_MESH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address of the gRPC listener [default: 0.0.0.0:50051].
+    #[arg(long, env = "ODOO_MESH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Address of the plaintext admin listener: gRPC health, /metrics, /live, /ready [default: 0.0.0.0:9090].
+    #[arg(long, env = "ODOO_MESH_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// PEM file of the server certificate chain.
+    #[arg(long, env = "ODOO_MESH_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file of the server private key.
+    #[arg(long, env = "ODOO_MESH_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM file of the CA bundle client certificates must chain to; client certificates are required.
+    #[arg(long, env = "ODOO_MESH_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
+    /// Serve gRPC without TLS. Only behind a mesh sidecar that already terminates mutual TLS.
+    #[arg(long, env = "ODOO_MESH_PLAINTEXT")]
+    pub plaintext: Option<bool>,
+    /// Base URL of Odoo, for example https://erp.example.com.
+    #[arg(long, env = "ODOO_URL")]
+    pub odoo_url: Option<String>,
+    /// Odoo database name.
+    #[arg(long, env = "ODOO_DB")]
+    pub odoo_db: Option<String>,
+    /// Login of the Odoo user odoo-mesh acts as [default: admin].
+    #[arg(long, env = "ODOO_USER")]
+    pub odoo_user: Option<String>,
+    /// File holding that user's API key (the API key may also come from ODOO_API_KEY).
+    #[arg(long, env = "ODOO_API_KEY_FILE")]
+    pub odoo_api_key_file: Option<PathBuf>,
+    /// File holding that user's password, for JSON-RPC without an API key (or ODOO_PASSWORD).
+    #[arg(long, env = "ODOO_PASSWORD_FILE")]
+    pub odoo_password_file: Option<PathBuf>,
+    /// Odoo wire format: auto, jsonrpc or json2 [default: auto, JSON-2 from Odoo 19].
+    #[arg(long, env = "ODOO_PROTOCOL")]
+    pub odoo_protocol: Option<Protocol>,
+    /// Time to open a connection to Odoo, for example 3s [default: 3s].
+    #[arg(long, env = "ODOO_CONNECT_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub odoo_connect_timeout: Option<Duration>,
+    /// Time for one Odoo call [default: 30s].
+    #[arg(long, env = "ODOO_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub odoo_request_timeout: Option<Duration>,
+    /// How often Odoo is probed for health [default: 5s].
+    #[arg(long, env = "ODOO_MESH_HEALTH_INTERVAL", value_parser = humantime::parse_duration)]
+    pub health_interval: Option<Duration>,
+    /// Log format: text or json [default: json].
+    #[arg(long, env = "ODOO_MESH_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The same settings in a TOML file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub client_ca: Option<PathBuf>,
+    pub plaintext: Option<bool>,
+    pub odoo_url: Option<String>,
+    pub odoo_db: Option<String>,
+    pub odoo_user: Option<String>,
+    pub odoo_api_key_file: Option<PathBuf>,
+    pub odoo_password_file: Option<PathBuf>,
+    pub odoo_protocol: Option<String>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub odoo_connect_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub odoo_request_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub health_interval: Option<Duration>,
+    pub log_format: Option<LogFormat>,
+}
+
+mod humantime_serde_opt {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| humantime::parse_duration(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    #[default]
+    Json,
+}
+
+/// How gRPC is secured.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Mutual TLS: the server presents `cert`/`key`, clients must present a certificate from `client_ca`.
+    MutualTls {
+        cert: PathBuf,
+        key: PathBuf,
+        client_ca: PathBuf,
+    },
+    /// No TLS, for a mesh sidecar that terminates mutual TLS itself.
+    Plaintext,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub transport: Transport,
+    pub odoo: OdooConfig,
+    pub health_interval: Duration,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Merges flags and environment (already in `args`) over the file over the defaults.
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let admin_listen = args
+            .admin_listen
+            .or(file.admin_listen)
+            .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.parse().expect("valid default"));
+        let plaintext = args.plaintext.or(file.plaintext).unwrap_or(false);
+        let tls = (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+            args.client_ca.or(file.client_ca),
+        );
+        let transport = match (plaintext, tls) {
+            (true, (None, None, None)) => Transport::Plaintext,
+            (true, _) => bail!("--plaintext and TLS files were both given: choose one"),
+            (false, (Some(cert), Some(key), Some(client_ca))) => Transport::MutualTls {
+                cert,
+                key,
+                client_ca,
+            },
+            (false, _) => bail!(
+                "mutual TLS needs --tls-cert, --tls-key and --client-ca (or --plaintext behind a mesh that does mTLS)"
+            ),
+        };
+        let protocol = match (args.odoo_protocol, file.odoo_protocol) {
+            (Some(p), _) => p,
+            (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
+            (None, None) => Protocol::Auto,
+        };
+        let url = args
+            .odoo_url
+            .or(file.odoo_url)
+            .context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
+        let database = args
+            .odoo_db
+            .or(file.odoo_db)
+            .context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
+        let secret = odoo_secret(
+            args.odoo_api_key_file.or(file.odoo_api_key_file),
+            args.odoo_password_file.or(file.odoo_password_file),
+        )?;
+        Ok(Self {
+            listen,
+            admin_listen,
+            transport,
+            odoo: OdooConfig {
+                url,
+                database,
+                login: args
+                    .odoo_user
+                    .or(file.odoo_user)
+                    .unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
+                secret,
+                protocol,
+                connect_timeout: args
+                    .odoo_connect_timeout
+                    .or(file.odoo_connect_timeout)
+                    .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                request_timeout: args
+                    .odoo_request_timeout
+                    .or(file.odoo_request_timeout)
+                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            },
+            health_interval: args
+                .health_interval
+                .or(file.health_interval)
+                .unwrap_or(DEFAULT_HEALTH_INTERVAL),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+        })
+    }
+}
+
+fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+/// The Odoo API key or password: key file, then `ODOO_API_KEY`, then password file, then `ODOO_PASSWORD`.
+fn odoo_secret(
+    key_file: Option<PathBuf>,
+    password_file: Option<PathBuf>,
+) -> anyhow::Result<Secret> {
+    let from_file = |path: PathBuf| {
+        Secret::from_file(&path)
+            .with_context(|| format!("reading Odoo secret from {}", path.display()))
+    };
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+    };
+    if let Some(path) = key_file {
+        return from_file(path);
+    }
+    if let Some(secret) = env("ODOO_API_KEY") {
+        return Ok(secret);
+    }
+    if let Some(path) = password_file {
+        return from_file(path);
+    }
+    env("ODOO_PASSWORD").context("Odoo credentials are required: --odoo-api-key-file, ODOO_API_KEY, --odoo-password-file or ODOO_PASSWORD")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs {
+            odoo_url: Some("http://odoo:8069".into()),
+            odoo_db: Some("prod".into()),
+            plaintext: Some(true),
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("odoo-mesh-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let key = dir.join("key");
+        std::fs::write(&key, "file-key\n").expect("write key");
+        let file = dir.join("config.toml");
+        std::fs::write(&file, format!("listen = \"127.0.0.1:7000\"\nadmin_listen = \"127.0.0.1:7001\"\nodoo_request_timeout = \"2s\"\nodoo_api_key_file = {:?}\n", key)).expect("write config");
+        let config = Config::resolve(ServeArgs {
+            config: Some(file),
+            listen: Some("127.0.0.1:8000".parse().expect("addr")),
+            ..args()
+        })
+        .expect("resolves");
+        assert_eq!(config.listen.port(), 8000, "flag wins");
+        assert_eq!(config.admin_listen.port(), 7001, "file wins over default");
+        assert_eq!(config.odoo.request_timeout, Duration::from_secs(2));
+        assert_eq!(config.odoo.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(
+            config.odoo.secret.expose(),
+            "file-key",
+            "trailing newline dropped"
+        );
+        assert!(
+            !format!("{config:?}").contains("file-key"),
+            "secrets never in Debug"
+        );
+    }
+
+    #[test]
+    fn tls_is_required_unless_plaintext_is_explicit() {
+        let error = Config::resolve(ServeArgs {
+            plaintext: None,
+            odoo_api_key_file: Some("/nonexistent".into()),
+            ..args()
+        })
+        .expect_err("no tls");
+        assert!(error.to_string().contains("mutual TLS"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        assert!(toml::from_str::<FileConfig>("listne = \"x\"").is_err());
+    }
+}

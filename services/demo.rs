@@ -1,0 +1,124 @@
+//! `odoo-mesh demo`: the whole service on the embedded Odoo simulator, over mutual TLS with
+//! throwaway certificates, and grpcurl commands that work as printed.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::Args;
+use odoo_adapter::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret,
+};
+use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
+
+use crate::{
+    config::{Config, LogFormat, Transport},
+    observability, pki, server,
+};
+
+/// The demo Odoo's database and credentials (the simulator's, never a real Odoo's).
+pub const DEMO_DATABASE: &str = "odoo-mesh-demo";
+pub const DEMO_LOGIN: &str = "admin";
+pub const DEMO_PASSWORD: &str = "admin";
+pub const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Directory for the throwaway CA, server and client certificates [default: a new one in the temp dir].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Address of the gRPC listener (mutual TLS).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Address of the admin listener (health and metrics, plaintext).
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub admin_listen: SocketAddr,
+    /// Address of the embedded Odoo simulator, to look at with curl.
+    #[arg(long, default_value = "127.0.0.1:8069")]
+    pub odoo_listen: SocketAddr,
+    /// Odoo version the simulator presents: 18 (JSON-RPC) or 19 (JSON-2).
+    #[arg(long, default_value_t = 19, value_parser = clap::value_parser!(u8).range(18..=19))]
+    pub odoo_version: u8,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    observability::init_logging(LogFormat::Text);
+    let version = if args.odoo_version == 18 {
+        OdooVersion::V18
+    } else {
+        OdooVersion::V19
+    };
+    let simulator = Simulator::new(SimConfig {
+        version,
+        database: DEMO_DATABASE.into(),
+        admin: SeedUser {
+            login: DEMO_LOGIN.into(),
+            password: DEMO_PASSWORD.into(),
+            api_key: DEMO_API_KEY.into(),
+        },
+    });
+    let odoo = simulator
+        .start(args.odoo_listen)
+        .await
+        .with_context(|| format!("starting the odoo simulator on {}", args.odoo_listen))?;
+
+    let dir = args.dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("odoo-mesh-demo-{}", std::process::id()))
+    });
+    let files = pki::DemoPki::generate()?
+        .write_to(&dir)
+        .with_context(|| format!("writing certificates to {}", dir.display()))?;
+    let config = Config {
+        listen: args.listen,
+        admin_listen: args.admin_listen,
+        transport: Transport::MutualTls {
+            cert: files.server_cert.clone(),
+            key: files.server_key.clone(),
+            client_ca: files.ca.clone(),
+        },
+        odoo: OdooConfig {
+            url: odoo.url(),
+            database: DEMO_DATABASE.into(),
+            login: DEMO_LOGIN.into(),
+            secret: Secret::new(DEMO_API_KEY),
+            protocol: Protocol::Auto,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        },
+        health_interval: Duration::from_secs(2),
+        log_format: LogFormat::Text,
+    };
+    let mut running = server::start(&config).await?;
+    let tls = format!(
+        "-cacert {} -cert {} -key {}",
+        files.ca.display(),
+        files.client_cert.display(),
+        files.client_key.display()
+    );
+    let target = format!("localhost:{}", running.grpc_addr.port());
+    println!(
+        r#"
+odoo-mesh demo is running on an embedded Odoo {major} simulator ({odoo_url}, database {DEMO_DATABASE}).
+Certificates (throwaway, for this demo only) are in {dir}.
+
+Try it with grpcurl:
+
+  grpcurl {tls} {target} list
+  grpcurl {tls} {target} describe odoomesh.inventory.v1.StockLevel
+  grpcurl {tls} {target} odoomesh.inventory.v1.InventoryService/ListWarehouses
+  grpcurl {tls} -d '{{"skus": ["FURN_5555", "E-COM11", "DST-STR-23", "NO-SUCH-SKU"]}}' {target} odoomesh.inventory.v1.InventoryService/GetStockLevels
+  grpcurl {tls} -d '{{"sku_prefix": "WHS-", "page_size": 5}}' {target} odoomesh.inventory.v1.InventoryService/ListProducts
+  grpcurl -plaintext localhost:{admin} grpc.health.v1.Health/Check
+  curl -s localhost:{admin}/metrics
+
+Press Ctrl-C to stop.
+"#,
+        major = version.major(),
+        odoo_url = odoo.url(),
+        dir = dir.display(),
+        admin = running.admin_addr.port(),
+    );
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => running.shutdown().await,
+        result = running.wait() => result,
+    }
+}

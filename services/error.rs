@@ -1,0 +1,276 @@
+//! The one place where failures become gRPC statuses: a code, a message for humans, and
+//! `google.rpc` details for programs (`BadRequest` naming every bad field, `ErrorInfo` with a
+//! stable reason, `RetryInfo` when waiting helps, `ResourceInfo` for what was not found).
+
+use std::time::Duration;
+
+use odoo_adapter::{OdooError, TransportFailure};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo.domain` of every error odoo-mesh reports.
+pub(crate) const ERROR_DOMAIN: &str = "odoo-mesh";
+
+/// How long a client should wait before retrying when Odoo is unreachable.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field, for example `skus[3]`.
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub(crate) fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; every bad field is listed.
+    #[error("invalid request: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    InvalidArgument(Vec<FieldViolation>),
+    /// The request names a record that does not exist.
+    #[error("{kind} {name} not found")]
+    NotFound { kind: &'static str, name: String },
+    /// The request is valid but the state refuses it; `reason` is stable for programs.
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+    },
+    /// The capability exists in the contract but not yet in this release.
+    #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
+    Unimplemented {
+        method: &'static str,
+        capability: &'static str,
+    },
+    #[error(transparent)]
+    Odoo(#[from] OdooError),
+}
+
+impl From<FieldViolation> for ApiError {
+    fn from(v: FieldViolation) -> Self {
+        Self::InvalidArgument(vec![v])
+    }
+}
+
+impl From<Vec<FieldViolation>> for ApiError {
+    fn from(v: Vec<FieldViolation>) -> Self {
+        Self::InvalidArgument(v)
+    }
+}
+
+fn with_info(code: Code, message: String, reason: &str) -> Status {
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []),
+    )
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        let message = error.to_string();
+        match error {
+            ApiError::InvalidArgument(violations) => Status::with_error_details(
+                Code::InvalidArgument,
+                message,
+                ErrorDetails::with_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ApiError::NotFound { kind, name } => Status::with_error_details(
+                Code::NotFound,
+                message,
+                ErrorDetails::with_resource_info(kind, name, "", ""),
+            ),
+            ApiError::FailedPrecondition { reason, .. } => {
+                with_info(Code::FailedPrecondition, message, reason)
+            }
+            ApiError::Unimplemented { .. } => {
+                with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE")
+            }
+            ApiError::Odoo(odoo) => odoo_status(odoo),
+        }
+    }
+}
+
+/// Odoo's failures by kind. Odoo's own words are kept where they help the caller (business rules),
+/// and replaced where they would leak internals (tracebacks never reach this point).
+fn odoo_status(error: OdooError) -> Status {
+    let unavailable = |reason: &str, message: String| {
+        let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
+        details.set_error_info(reason, ERROR_DOMAIN, []);
+        Status::with_error_details(Code::Unavailable, message, details)
+    };
+    match error {
+        OdooError::AccessDenied => unavailable(
+            "ODOO_CREDENTIALS_REJECTED",
+            "odoo rejected odoo-mesh's credentials".into(),
+        ),
+        OdooError::AccessError { message } => {
+            with_info(Code::PermissionDenied, message, "ODOO_ACCESS_ERROR")
+        }
+        OdooError::UserError { message } => {
+            with_info(Code::FailedPrecondition, message, "ODOO_USER_ERROR")
+        }
+        OdooError::ValidationError { message } => {
+            with_info(Code::FailedPrecondition, message, "ODOO_VALIDATION_ERROR")
+        }
+        OdooError::MissingRecord { message } => {
+            with_info(Code::NotFound, message, "ODOO_RECORD_MISSING")
+        }
+        OdooError::ConcurrencyFailure { .. } => {
+            let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
+            details.set_error_info("ODOO_CONCURRENT_UPDATE", ERROR_DOMAIN, []);
+            Status::with_error_details(
+                Code::Aborted,
+                "odoo refused the change because of a concurrent update; retry",
+                details,
+            )
+        }
+        OdooError::Transport {
+            failure: TransportFailure::Timeout,
+            ..
+        } => with_info(
+            Code::DeadlineExceeded,
+            "odoo did not answer in time".into(),
+            "ODOO_TIMEOUT",
+        ),
+        OdooError::Transport { failure, .. } => unavailable(
+            "ODOO_UNREACHABLE",
+            format!("odoo is unreachable ({failure:?})"),
+        ),
+        OdooError::DatabaseUnavailable { .. } => unavailable(
+            "ODOO_DATABASE_UNAVAILABLE",
+            "odoo's database is unavailable".into(),
+        ),
+        e @ (OdooError::UnknownModel { .. }
+        | OdooError::UnknownMethod { .. }
+        | OdooError::UnknownField { .. }) => {
+            tracing::error!(error = %e, "odoo does not have what odoo-mesh needs: a module missing or a version mismatch");
+            with_info(
+                Code::Internal,
+                "odoo lacks a model, method or field odoo-mesh needs".into(),
+                "ODOO_SCHEMA_MISMATCH",
+            )
+        }
+        e @ (OdooError::InvalidCall { .. }
+        | OdooError::Protocol { .. }
+        | OdooError::Unknown { .. }) => {
+            tracing::error!(error = %e, "unexpected odoo failure");
+            with_info(
+                Code::Internal,
+                "odoo failed unexpectedly; the odoo-mesh logs have details".into(),
+                "ODOO_UNEXPECTED",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_field_is_listed_in_bad_request() {
+        let status = Status::from(ApiError::InvalidArgument(vec![
+            FieldViolation::new("skus", "at least one SKU is required"),
+            FieldViolation::new("warehouses[0]", "must look like warehouses/{id}"),
+        ]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let fields: Vec<&str> = details
+            .bad_request()
+            .expect("BadRequest")
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["skus", "warehouses[0]"]);
+    }
+
+    #[test]
+    fn odoo_failures_map_to_their_codes() {
+        let cases = [
+            (
+                OdooError::UserError {
+                    message: "Some orders are not in a state requiring confirmation.".into(),
+                },
+                Code::FailedPrecondition,
+            ),
+            (
+                OdooError::AccessError {
+                    message: "no".into(),
+                },
+                Code::PermissionDenied,
+            ),
+            (
+                OdooError::MissingRecord {
+                    message: "gone".into(),
+                },
+                Code::NotFound,
+            ),
+            (
+                OdooError::ConcurrencyFailure {
+                    message: "race".into(),
+                },
+                Code::Aborted,
+            ),
+            (
+                OdooError::Transport {
+                    failure: TransportFailure::HttpStatus(503),
+                    message: String::new(),
+                },
+                Code::Unavailable,
+            ),
+            (
+                OdooError::Transport {
+                    failure: TransportFailure::Timeout,
+                    message: String::new(),
+                },
+                Code::DeadlineExceeded,
+            ),
+            (
+                OdooError::Unknown {
+                    name: "x".into(),
+                    message: "y".into(),
+                },
+                Code::Internal,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(
+                Status::from(ApiError::Odoo(error.clone())).code(),
+                code,
+                "{error:?}"
+            );
+        }
+        let status = Status::from(ApiError::Odoo(OdooError::UserError {
+            message: "Some orders are not in a state requiring confirmation.".into(),
+        }));
+        assert_eq!(
+            status.message(),
+            "Some orders are not in a state requiring confirmation."
+        );
+        let unreachable = Status::from(ApiError::Odoo(OdooError::Transport {
+            failure: TransportFailure::Connect,
+            message: String::new(),
+        }));
+        assert!(
+            unreachable.get_error_details().retry_info().is_some(),
+            "UNAVAILABLE carries RetryInfo"
+        );
+    }
+}

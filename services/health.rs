@@ -1,0 +1,65 @@
+//! gRPC health: every service is SERVING only while Odoo answers. One probe per process feeds the
+//! health service on both listeners and the admin `/ready` endpoint.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use odoo_adapter::OdooClient;
+use tonic_health::server::HealthReporter;
+
+/// The gRPC service names health is reported for; "" is the server as a whole.
+pub(crate) const SERVICES: [&str; 5] = [
+    "",
+    "odoomesh.inventory.v1.InventoryService",
+    "odoomesh.order.v1.OrderService",
+    "odoomesh.shipment.v1.ShipmentService",
+    "odoomesh.finance.v1.FinanceService",
+];
+
+/// Whether Odoo answered the last probe.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OdooHealth(Arc<AtomicBool>);
+
+impl OdooHealth {
+    pub(crate) fn is_up(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Probes Odoo every `interval` until the task is aborted.
+pub(crate) async fn probe(
+    odoo: Arc<OdooClient>,
+    reporter: HealthReporter,
+    health: OdooHealth,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let up = match odoo.version().await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, "odoo health probe failed");
+                false
+            }
+        };
+        if health.0.swap(up, Ordering::Relaxed) != up {
+            tracing::info!(odoo_up = up, "odoo health changed");
+        }
+        metrics::gauge!("odoo_mesh_odoo_up").set(if up { 1.0 } else { 0.0 });
+        for service in SERVICES {
+            let status = if up {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tonic_health::ServingStatus::NotServing
+            };
+            reporter.set_service_status(service, status).await;
+        }
+    }
+}

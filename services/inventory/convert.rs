@@ -1,0 +1,327 @@
+//! InventoryService's protobuf edge: requests become validated domain queries (every bad field
+//! reported at once), domain results become responses.
+
+use std::collections::HashSet;
+
+use odoo_adapter::models::{
+    Location, Product, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse,
+};
+use time::OffsetDateTime;
+
+use crate::{
+    ApiError,
+    convert::{
+        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref,
+        resource_name, timestamp,
+    },
+    error::FieldViolation,
+    proto::inventory::v1 as pb,
+};
+
+/// The most SKUs one GetStockLevels call may ask for.
+pub const MAX_SKUS_PER_CALL: usize = 1000;
+
+/// A validated GetStockLevels request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockQuery {
+    /// Distinct SKUs in request order.
+    pub skus: Vec<String>,
+    /// Warehouse ids; empty for all.
+    pub warehouses: Vec<i64>,
+}
+
+impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
+    type Error = ApiError;
+
+    fn try_from(request: pb::GetStockLevelsRequest) -> Result<Self, Self::Error> {
+        let mut violations = Vec::new();
+        if request.skus.is_empty() {
+            violations.push(FieldViolation::new("skus", "at least one SKU is required"));
+        }
+        if request.skus.len() > MAX_SKUS_PER_CALL {
+            violations.push(FieldViolation::new(
+                "skus",
+                format!(
+                    "at most {MAX_SKUS_PER_CALL} SKUs per call, got {}",
+                    request.skus.len()
+                ),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let mut skus = Vec::with_capacity(request.skus.len());
+        for (i, sku) in request.skus.into_iter().enumerate() {
+            if sku.trim().is_empty() {
+                violations.push(FieldViolation::new(
+                    format!("skus[{i}]"),
+                    "must not be empty",
+                ));
+            } else if seen.insert(sku.clone()) {
+                skus.push(sku);
+            }
+        }
+        let mut warehouses = Vec::new();
+        for (i, name) in request.warehouses.iter().enumerate() {
+            match parse_resource_name(&format!("warehouses[{i}]"), name, "warehouses") {
+                Ok(id) if !warehouses.contains(&id) => warehouses.push(id),
+                Ok(_) => {}
+                Err(v) => violations.push(v),
+            }
+        }
+        if let Some(staleness) = &request.max_staleness
+            && (staleness.seconds < 0 || staleness.nanos < 0)
+        {
+            violations.push(FieldViolation::new("max_staleness", "must not be negative"));
+        }
+        if violations.is_empty() {
+            Ok(Self { skus, warehouses })
+        } else {
+            Err(ApiError::InvalidArgument(violations))
+        }
+    }
+}
+
+/// Which product GetProduct asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductRef {
+    Sku(String),
+    Id(i64),
+}
+
+impl TryFrom<pb::GetProductRequest> for ProductRef {
+    type Error = ApiError;
+
+    fn try_from(request: pb::GetProductRequest) -> Result<Self, Self::Error> {
+        use pb::get_product_request::Product;
+        match request.product {
+            Some(Product::Sku(sku)) if !sku.trim().is_empty() => Ok(Self::Sku(sku)),
+            Some(Product::Sku(_)) => Err(FieldViolation::new("sku", "must not be empty").into()),
+            Some(Product::Name(name)) => {
+                Ok(Self::Id(parse_resource_name("name", &name, "products")?))
+            }
+            None => Err(FieldViolation::new("product", "give either sku or name").into()),
+        }
+    }
+}
+
+/// Validates ListProducts; also returns the filters' text that page tokens are bound to.
+pub(super) fn product_query(
+    request: &pb::ListProductsRequest,
+) -> Result<(ProductQuery, String), ApiError> {
+    let mut violations = Vec::new();
+    let limit = page_size(request.page_size)
+        .map_err(|v| violations.push(v))
+        .unwrap_or_default();
+    let updated_since = match &request.updated_since {
+        Some(ts) => parse_timestamp("updated_since", ts)
+            .map_err(|v| violations.push(v))
+            .ok(),
+        None => None,
+    };
+    let filters = format!(
+        "sku_prefix={:?};updated_since={:?};archived={}",
+        request.sku_prefix,
+        request.updated_since.as_ref().map(|t| (t.seconds, t.nanos)),
+        request.include_archived
+    );
+    let after_id = PageToken::decode(&request.page_token, &filters)
+        .map_err(|v| violations.push(v))
+        .map(|t| t.after_id)
+        .unwrap_or_default();
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    let sku_prefix = Some(request.sku_prefix.clone()).filter(|p| !p.is_empty());
+    Ok((
+        ProductQuery {
+            after_id,
+            limit,
+            sku_prefix,
+            updated_since,
+            include_archived: request.include_archived,
+        },
+        filters,
+    ))
+}
+
+pub(super) fn optional_warehouse(name: &str) -> Result<Option<i64>, FieldViolation> {
+    if name.is_empty() {
+        Ok(None)
+    } else {
+        parse_resource_name("warehouse", name, "warehouses").map(Some)
+    }
+}
+
+pub(super) fn warehouse(w: &Warehouse) -> pb::Warehouse {
+    pb::Warehouse {
+        name: resource_name("warehouses", w.id),
+        id: w.id,
+        code: w.code.clone(),
+        display_name: w.name.clone(),
+        company: w.company.as_ref().map(|c| record_ref("companies", c)),
+        stock_location: w
+            .stock_location
+            .as_ref()
+            .map(|l| record_ref("locations", l)),
+    }
+}
+
+pub(super) fn location(l: &Location) -> pb::Location {
+    pb::Location {
+        name: resource_name("locations", l.id),
+        id: l.id,
+        complete_name: l.complete_name.clone(),
+        warehouse: l.warehouse.as_ref().map(|w| record_ref("warehouses", w)),
+        parent: l.parent.as_ref().map(|p| record_ref("locations", p)),
+    }
+}
+
+pub(super) fn product(p: &Product) -> pb::Product {
+    pb::Product {
+        name: resource_name("products", p.id),
+        id: p.id,
+        sku: p.sku.clone().unwrap_or_default(),
+        display_name: p.display_name.clone(),
+        barcode: p.barcode.clone().unwrap_or_default(),
+        unit_of_measure: p.uom.name.clone(),
+        list_price: Some(money(&p.list_price)),
+        is_storable: p.is_storable,
+        sale_ok: p.sale_ok,
+        purchase_ok: p.purchase_ok,
+        active: p.active,
+        update_time: p.updated_at.map(timestamp),
+    }
+}
+
+pub(super) fn product_page(page: &ProductPage, filters: &str) -> pb::ListProductsResponse {
+    let next_page_token = match (page.more, page.products.last()) {
+        (true, Some(last)) => PageToken::encode(last.id, filters),
+        _ => String::new(),
+    };
+    pb::ListProductsResponse {
+        products: page.products.iter().map(product).collect(),
+        next_page_token,
+    }
+}
+
+fn level(
+    warehouse: &odoo_adapter::models::Ref,
+    figures: &StockFigures,
+    uom: &str,
+) -> pb::StockLevel {
+    pb::StockLevel {
+        warehouse: Some(super::warehouse_ref(warehouse)),
+        on_hand: Some(quantity(figures.on_hand, uom)),
+        reserved: Some(quantity(figures.reserved, uom)),
+        available_to_promise: Some(quantity(figures.available, uom)),
+        incoming: Some(quantity(figures.incoming, uom)),
+        outgoing: Some(quantity(figures.outgoing, uom)),
+        forecast: Some(quantity(figures.forecast, uom)),
+    }
+}
+
+pub(super) fn stock_levels(
+    items: &[(String, SkuStock)],
+    read_at: OffsetDateTime,
+) -> pb::GetStockLevelsResponse {
+    let items = items
+        .iter()
+        .map(|(sku, stock)| match stock {
+            SkuStock::Found {
+                product,
+                uom,
+                levels,
+            } => pb::SkuStockLevels {
+                sku: sku.clone(),
+                status: pb::SkuStatus::Found.into(),
+                product: Some(record_ref("products", product)),
+                levels: levels
+                    .iter()
+                    .map(|(wh, figures)| level(wh, figures, &uom.name))
+                    .collect(),
+            },
+            SkuStock::NotFound => pb::SkuStockLevels {
+                sku: sku.clone(),
+                status: pb::SkuStatus::NotFound.into(),
+                ..Default::default()
+            },
+            SkuStock::Ambiguous { .. } => pb::SkuStockLevels {
+                sku: sku.clone(),
+                status: pb::SkuStatus::Ambiguous.into(),
+                ..Default::default()
+            },
+        })
+        .collect();
+    pb::GetStockLevelsResponse {
+        items,
+        source: pb::StockSource::Odoo.into(),
+        read_time: Some(timestamp(read_at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(skus: &[&str], warehouses: &[&str]) -> pb::GetStockLevelsRequest {
+        pb::GetStockLevelsRequest {
+            skus: skus.iter().map(|s| (*s).to_owned()).collect(),
+            warehouses: warehouses.iter().map(|s| (*s).to_owned()).collect(),
+            max_staleness: None,
+        }
+    }
+
+    fn violations(error: ApiError) -> Vec<String> {
+        match error {
+            ApiError::InvalidArgument(v) => v.into_iter().map(|v| v.field).collect(),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let error = StockQuery::try_from(request(
+            &["A", "", "B", " "],
+            &["warehouses/1", "wh/2", "warehouses/x"],
+        ))
+        .expect_err("invalid");
+        assert_eq!(
+            violations(error),
+            ["skus[1]", "skus[3]", "warehouses[1]", "warehouses[2]"]
+        );
+    }
+
+    #[test]
+    fn duplicate_skus_are_answered_once_in_request_order() {
+        let query =
+            StockQuery::try_from(request(&["B", "A", "B"], &["warehouses/2", "warehouses/2"]))
+                .expect("valid");
+        assert_eq!(query.skus, ["B", "A"]);
+        assert_eq!(query.warehouses, [2]);
+    }
+
+    #[test]
+    fn sku_count_is_bounded() {
+        assert_eq!(
+            violations(StockQuery::try_from(request(&[], &[])).expect_err("empty")),
+            ["skus"]
+        );
+        let many: Vec<String> = (0..=MAX_SKUS_PER_CALL).map(|i| format!("S{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            violations(StockQuery::try_from(request(&refs, &[])).expect_err("too many")),
+            ["skus"]
+        );
+    }
+
+    #[test]
+    fn get_product_needs_a_sku_or_a_name() {
+        assert!(ProductRef::try_from(pb::GetProductRequest { product: None }).is_err());
+        let by_name = pb::GetProductRequest {
+            product: Some(pb::get_product_request::Product::Name("products/44".into())),
+        };
+        assert_eq!(
+            ProductRef::try_from(by_name).expect("valid"),
+            ProductRef::Id(44)
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! InventoryService: warehouses, locations, products and stock levels, read from Odoo through the
+//! adapter. Handlers only convert, call the flow below, and map errors.
+
+mod convert;
+
+use std::sync::Arc;
+
+use odoo_adapter::{
+    Inventory,
+    models::{ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, Warehouse},
+};
+use time::OffsetDateTime;
+use tonic::{Request, Response, Status};
+
+use crate::{
+    ApiError,
+    proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
+    unavailable::Stream,
+};
+
+pub use convert::{MAX_SKUS_PER_CALL, ProductRef, StockQuery};
+
+/// The gRPC face of inventory.
+pub struct InventoryApi {
+    inventory: Arc<Inventory>,
+}
+
+impl InventoryApi {
+    pub fn new(inventory: Arc<Inventory>) -> Self {
+        Self { inventory }
+    }
+
+    async fn warehouses_named(&self, ids: &[i64]) -> Result<Vec<Warehouse>, ApiError> {
+        let all = self.inventory.warehouses().await?;
+        if ids.is_empty() {
+            return Ok(all);
+        }
+        ids.iter()
+            .map(|id| {
+                all.iter()
+                    .find(|w| w.id == *id)
+                    .cloned()
+                    .ok_or_else(|| ApiError::NotFound {
+                        kind: "warehouse",
+                        name: format!("warehouses/{id}"),
+                    })
+            })
+            .collect()
+    }
+
+    async fn stock_levels(
+        &self,
+        query: StockQuery,
+    ) -> Result<(Vec<(String, SkuStock)>, OffsetDateTime), ApiError> {
+        let warehouses = self.warehouses_named(&query.warehouses).await?;
+        let read_at = OffsetDateTime::now_utc();
+        Ok((
+            self.inventory
+                .stock_levels(&query.skus, &warehouses)
+                .await?,
+            read_at,
+        ))
+    }
+
+    async fn product(&self, which: ProductRef) -> Result<odoo_adapter::models::Product, ApiError> {
+        match which {
+            ProductRef::Sku(sku) => match self.inventory.product_by_sku(&sku).await? {
+                ProductLookup::Found(product) => Ok(*product),
+                ProductLookup::NotFound => Err(ApiError::NotFound {
+                    kind: "product",
+                    name: format!("sku {sku}"),
+                }),
+                ProductLookup::Ambiguous(ids) => Err(ApiError::FailedPrecondition {
+                    reason: "SKU_AMBIGUOUS",
+                    message: format!(
+                        "several products carry SKU {sku} (ids {}); ask by resource name instead",
+                        ids.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            },
+            ProductRef::Id(id) => {
+                self.inventory
+                    .product_by_id(id)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound {
+                        kind: "product",
+                        name: format!("products/{id}"),
+                    })
+            }
+        }
+    }
+
+    async fn products(&self, query: ProductQuery) -> Result<ProductPage, ApiError> {
+        Ok(self.inventory.products(&query).await?)
+    }
+}
+
+#[tonic::async_trait]
+impl InventoryService for InventoryApi {
+    async fn list_warehouses(
+        &self,
+        _: Request<pb::ListWarehousesRequest>,
+    ) -> Result<Response<pb::ListWarehousesResponse>, Status> {
+        let warehouses = self.inventory.warehouses().await.map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListWarehousesResponse {
+            warehouses: warehouses.iter().map(convert::warehouse).collect(),
+        }))
+    }
+
+    async fn list_locations(
+        &self,
+        request: Request<pb::ListLocationsRequest>,
+    ) -> Result<Response<pb::ListLocationsResponse>, Status> {
+        let warehouse =
+            convert::optional_warehouse(&request.into_inner().warehouse).map_err(ApiError::from)?;
+        if let Some(id) = warehouse {
+            self.warehouses_named(&[id]).await?;
+        }
+        let locations = self
+            .inventory
+            .locations(warehouse)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListLocationsResponse {
+            locations: locations.iter().map(convert::location).collect(),
+        }))
+    }
+
+    async fn list_products(
+        &self,
+        request: Request<pb::ListProductsRequest>,
+    ) -> Result<Response<pb::ListProductsResponse>, Status> {
+        let (query, filters) = convert::product_query(request.get_ref())?;
+        let page = self.products(query).await?;
+        Ok(Response::new(convert::product_page(&page, &filters)))
+    }
+
+    async fn get_product(
+        &self,
+        request: Request<pb::GetProductRequest>,
+    ) -> Result<Response<pb::GetProductResponse>, Status> {
+        let which = ProductRef::try_from(request.into_inner())?;
+        let product = self.product(which).await?;
+        Ok(Response::new(pb::GetProductResponse {
+            product: Some(convert::product(&product)),
+        }))
+    }
+
+    async fn get_stock_levels(
+        &self,
+        request: Request<pb::GetStockLevelsRequest>,
+    ) -> Result<Response<pb::GetStockLevelsResponse>, Status> {
+        let query = StockQuery::try_from(request.into_inner())?;
+        let (items, read_at) = self.stock_levels(query).await?;
+        Ok(Response::new(convert::stock_levels(&items, read_at)))
+    }
+
+    async fn adjust_inventory(
+        &self,
+        _: Request<pb::AdjustInventoryRequest>,
+    ) -> Result<Response<pb::AdjustInventoryResponse>, Status> {
+        Err(ApiError::Unimplemented {
+            method: "AdjustInventory",
+            capability: "inventory adjustments from WMS counts",
+        }
+        .into())
+    }
+
+    type WatchStockLevelsStream = Stream<pb::WatchStockLevelsResponse>;
+
+    async fn watch_stock_levels(
+        &self,
+        _: Request<pb::WatchStockLevelsRequest>,
+    ) -> Result<Response<Self::WatchStockLevelsStream>, Status> {
+        Err(ApiError::Unimplemented {
+            method: "WatchStockLevels",
+            capability: "streaming stock updates",
+        }
+        .into())
+    }
+}
+
+/// Reference used in stock answers for warehouses.
+pub(crate) fn warehouse_ref(r: &Ref) -> crate::proto::common::v1::RecordRef {
+    crate::convert::record_ref("warehouses", r)
+}

@@ -1,0 +1,165 @@
+//! Throwaway certificates: a CA, a server certificate and a client certificate, for the demo and for
+//! tests. Production certificates come from cert-manager, a mesh, or your own PKI.
+
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+
+/// A certificate and its private key, PEM-encoded.
+#[derive(Clone)]
+pub struct Pem {
+    pub cert: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for Pem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pem")
+            .field("cert", &self.cert)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A certificate authority able to issue server and client certificates.
+pub struct CertificateAuthority {
+    issuer: Issuer<'static, KeyPair>,
+    pub cert_pem: String,
+}
+
+impl CertificateAuthority {
+    pub fn new(common_name: &str) -> Result<Self, rcgen::Error> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        Ok(Self {
+            cert_pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// A server certificate for these DNS names and IP addresses.
+    pub fn server(&self, names: &[&str]) -> Result<Pem, rcgen::Error> {
+        self.issue(names[0], names, vec![], ExtendedKeyUsagePurpose::ServerAuth)
+    }
+
+    /// A client certificate with a common name, and optionally a SPIFFE ID and DNS names.
+    pub fn client(
+        &self,
+        common_name: &str,
+        dns_names: &[&str],
+        uris: Vec<String>,
+    ) -> Result<Pem, rcgen::Error> {
+        self.issue(
+            common_name,
+            dns_names,
+            uris,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
+    }
+
+    fn issue(
+        &self,
+        common_name: &str,
+        names: &[&str],
+        uris: Vec<String>,
+        usage: ExtendedKeyUsagePurpose,
+    ) -> Result<Pem, rcgen::Error> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        for name in names {
+            let san = match name.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName((*name).try_into()?),
+            };
+            params.subject_alt_names.push(san);
+        }
+        for uri in uris {
+            params.subject_alt_names.push(SanType::URI(uri.try_into()?));
+        }
+        params.extended_key_usages = vec![usage];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(Pem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        })
+    }
+}
+
+/// Everything the demo (or a test) needs for mutual TLS on localhost.
+pub struct DemoPki {
+    pub ca_pem: String,
+    pub server: Pem,
+    pub client: Pem,
+}
+
+/// Where `DemoPki::write_to` puts each file.
+#[derive(Debug, Clone)]
+pub struct PkiFiles {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl DemoPki {
+    pub fn generate() -> Result<Self, rcgen::Error> {
+        let ca = CertificateAuthority::new("odoo-mesh demo CA")?;
+        Ok(Self {
+            server: ca.server(&["localhost", "127.0.0.1", "::1"])?,
+            client: ca.client(
+                "demo-client",
+                &["demo-client.odoo-mesh.local"],
+                vec!["spiffe://odoo-mesh.local/ns/demo/sa/client".into()],
+            )?,
+            ca_pem: ca.cert_pem,
+        })
+    }
+
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<PkiFiles> {
+        std::fs::create_dir_all(dir)?;
+        let files = PkiFiles {
+            ca: dir.join("ca.pem"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server.key"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
+        };
+        std::fs::write(&files.ca, &self.ca_pem)?;
+        std::fs::write(&files.server_cert, &self.server.cert)?;
+        write_private(&files.server_key, &self.server.key)?;
+        std::fs::write(&files.client_cert, &self.client.cert)?;
+        write_private(&files.client_key, &self.client.key)?;
+        Ok(files)
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
