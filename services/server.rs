@@ -62,12 +62,8 @@ fn reflection(descriptor_sets: &[&'static [u8]]) -> tonic_reflection::server::Bu
     )
 }
 
-fn stopped(
-    mut rx: watch::Receiver<bool>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// Binds both listeners and starts serving in the background.

@@ -104,81 +104,75 @@ pub(crate) async fn handle(
         Value::Array(a) => a,
         other => vec![other],
     };
-    let result = match service.as_str() {
-        "common" => common(sim, &function, &args).await,
+    let reply = match service.as_str() {
+        "common" => common(sim, &function, &args).await?,
         "object" if function == "execute_kw" || function == "execute" => {
-            return execute_kw(sim, &function, args)
-                .await
-                .map(|reply| match reply {
-                    Reply::Answer(result) => answer(result),
-                    Reply::Page(status) => wire::proxy_page(status),
-                });
+            execute_kw(sim, &function, args).await?
         }
-        "object" => Err(Raised::new(
+        "object" => Reply::Answer(Err(Raised::new(
             "builtins.NameError",
             format!("Method not available {function}"),
-        )),
-        "db" => Err(Raised::new(ACCESS_DENIED, "Access Denied")),
-        _ => Err(Raised::new("builtins.KeyError", service.clone())),
+        ))),
+        "db" => Reply::Answer(Err(Raised::new(ACCESS_DENIED, "Access Denied"))),
+        _ => Reply::Answer(Err(Raised::new("builtins.KeyError", service.clone()))),
     };
-    Ok(answer(result))
+    Ok(match reply {
+        Reply::Answer(result) => answer(result),
+        Reply::Page(status) => wire::proxy_page(status),
+    })
 }
 
-async fn common(sim: &Simulator, function: &str, args: &[Value]) -> Result<Outcome, Raised> {
-    let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
-    match function {
-        "version" => {
-            let major = sim.config().version.major();
-            Ok(Outcome::Value(json!({
-                "server_version": format!("{major}.0"),
-                "server_version_info": [major, 0, 0, "final", 0, ""],
-                "server_serie": format!("{major}.0"),
-                "protocol_version": 1,
-            })))
-        }
-        "authenticate" | "login" => {
-            let needed = if function == "authenticate" { 4 } else { 3 };
-            if args.len() < needed {
-                let missing = ["db", "login", "password", "user_agent_env"][args.len()..needed]
-                    .iter()
-                    .map(|p| format!("'{p}'"))
-                    .collect::<Vec<_>>();
-                return Err(Raised::new(
-                    TYPE_ERROR,
-                    format!(
-                        "exp_{function}() missing {} required positional argument{}: {}",
-                        missing.len(),
-                        if missing.len() == 1 { "" } else { "s" },
-                        missing.join(" and ")
-                    ),
-                ));
-            }
-            if let Admission::Stop(e) = sim.admit("common", function).await {
-                return Err(stopped(e));
-            }
-            if !sim.database_matches(text(0)) {
-                return Err(no_database(text(0)));
-            }
-            Ok(Outcome::Value(
-                sim.authenticate(text(1), text(2))
-                    .map_or(json!(false), |uid| json!(uid)),
-            ))
-        }
-        _ => Err(Raised::new(
+async fn common(sim: &Simulator, function: &str, args: &[Value]) -> Result<Reply, Dropped> {
+    if !matches!(function, "version" | "authenticate" | "login") {
+        return Ok(Reply::Answer(Err(Raised::new(
             "builtins.Exception",
             format!("Method not found: {function}"),
-        )),
+        ))));
+    }
+    match sim.admit("common", function).await {
+        Admission::Stop(Execution::Drop) => Err(Dropped),
+        Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
+        Admission::Stop(Execution::Failed(error)) => {
+            Ok(Reply::Answer(Err(render(error, sim.config().version))))
+        }
+        Admission::Proceed { .. } => Ok(Reply::Answer(common_answer(sim, function, args))),
     }
 }
 
-fn stopped(e: Execution) -> Raised {
-    match e {
-        Execution::Failed(error) => render(error, OdooVersion::V18),
-        // Drops and HTTP statuses are answered by the caller; this path only sees Odoo errors.
-        Execution::Drop | Execution::HttpStatus(_) => {
-            Raised::new("builtins.ConnectionError", "dropped")
-        }
+fn common_answer(sim: &Simulator, function: &str, args: &[Value]) -> Result<Outcome, Raised> {
+    let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
+    if function == "version" {
+        let major = sim.config().version.major();
+        return Ok(Outcome::Value(json!({
+            "server_version": format!("{major}.0"),
+            "server_version_info": [major, 0, 0, "final", 0, ""],
+            "server_serie": format!("{major}.0"),
+            "protocol_version": 1,
+        })));
     }
+    let needed = if function == "authenticate" { 4 } else { 3 };
+    if args.len() < needed {
+        let missing = ["db", "login", "password", "user_agent_env"][args.len()..needed]
+            .iter()
+            .map(|p| format!("'{p}'"))
+            .collect::<Vec<_>>();
+        let plural = if missing.len() == 1 { "" } else { "s" };
+        return Err(Raised::new(
+            TYPE_ERROR,
+            format!(
+                "exp_{function}() missing {} required positional argument{plural}: {}",
+                missing.len(),
+                missing.join(" and ")
+            ),
+        ));
+    }
+    if !sim.database_matches(text(0)) {
+        return Err(no_database(text(0)));
+    }
+    Ok(Outcome::Value(
+        sim.authenticate(text(1), text(2))
+            .map_or(json!(false), |uid| json!(uid)),
+    ))
 }
 
 fn no_database(db: &str) -> Raised {

@@ -180,7 +180,7 @@ impl Simulator {
     pub fn search_read(
         &self,
         model: &str,
-        domain: Value,
+        domain: &Value,
         fields: &[&str],
         context: Map<String, Value>,
     ) -> Result<Vec<Value>, SimError> {
@@ -190,7 +190,7 @@ impl Simulator {
             uid: seed::ADMIN_UID,
             context,
         };
-        let ids = db.search(&model, &domain, 0, None, None, &env)?;
+        let ids = db.search(&model, domain, 0, None, None, &env)?;
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
         db.read(&model, &ids, Some(&fields), &env)
     }
@@ -200,7 +200,7 @@ impl Simulator {
         &self,
         model: &str,
         ids: &[i64],
-        vals: Map<String, Value>,
+        vals: &Map<String, Value>,
     ) -> Result<(), SimError> {
         let mut db = self.inner.db.lock();
         let model = db.model(model)?.clone();
@@ -208,7 +208,7 @@ impl Simulator {
             uid: seed::ADMIN_UID,
             context: Map::new(),
         };
-        db.write(&model, ids, &vals, &env)
+        db.write(&model, ids, vals, &env)
     }
 
     pub(crate) fn model_exists(&self, model: &str) -> Result<(), SimError> {

@@ -604,7 +604,7 @@ impl Database {
             Op::Gt => ordered(&[Ordering::Greater]),
             Op::Le => ordered(&[Ordering::Less, Ordering::Equal]),
             Op::Ge => ordered(&[Ordering::Greater, Ordering::Equal]),
-            Op::In => list.iter().any(any_eq) || (list.is_empty() && false),
+            Op::In => list.iter().any(any_eq),
             Op::NotIn => !list.iter().any(any_eq),
             Op::Like => like(format!("%{needle}%"), false),
             Op::ILike => like(format!("%{needle}%"), true),
@@ -762,7 +762,11 @@ impl Database {
             row.insert("active".into(), json!(true));
         }
         self.table_mut(model.name)?.rows.insert(id, row);
-        let x2many = self.assign(model, id, vals, env)?;
+        let mut vals = vals.clone();
+        for (field, value) in &model.defaults {
+            vals.entry(*field).or_insert_with(|| value.clone());
+        }
+        let x2many = self.assign(model, id, &vals, env)?;
         self.apply_x2many(model, id, x2many, env)?;
         crate::business::after_create(self, model.name, id, env)?;
         Ok(id)

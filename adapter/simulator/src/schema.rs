@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 /// The type of a field, as `fields_get` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FieldType {
@@ -76,6 +78,8 @@ pub(crate) struct ModelDef {
     pub(crate) parent_field: Option<&'static str>,
     /// Readable by a user without business groups.
     pub(crate) public_read: bool,
+    /// Values `create` fills in when the caller leaves a field out (Odoo's field defaults).
+    pub(crate) defaults: BTreeMap<&'static str, serde_json::Value>,
 }
 
 impl ModelDef {
@@ -99,6 +103,7 @@ impl ModelBuilder {
             order,
             parent_field: None,
             public_read: false,
+            defaults: BTreeMap::new(),
         });
         b = b.computed("id", FieldType::Integer, "ID");
         b = b.computed("display_name", FieldType::Char, "Display Name");
@@ -167,6 +172,11 @@ impl ModelBuilder {
 
     fn parent(mut self, field: &'static str) -> Self {
         self.0.parent_field = Some(field);
+        self
+    }
+
+    fn default(mut self, field: &'static str, value: serde_json::Value) -> Self {
+        self.0.defaults.insert(field, value);
         self
     }
 
@@ -321,6 +331,7 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("comment", Text, "Notes")
             .stored("active", Boolean, "Active")
             .required("name")
+            .default("type", json!("contact"))
             .parent("parent_id")
             .public(),
         ModelBuilder::new("uom.category", "Product UoM Categories", "name")
@@ -390,6 +401,15 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
         .computed("free_qty", Float, "Free To Use Quantity ")
         .computed("incoming_qty", Float, "Incoming")
         .computed("outgoing_qty", Float, "Outgoing")
+        .default("uom_id", json!(1))
+        .default("uom_po_id", json!(1))
+        .default("categ_id", json!(1))
+        .default("type", json!("consu"))
+        .default("is_storable", json!(false))
+        .default("sale_ok", json!(true))
+        .default("purchase_ok", json!(true))
+        .default("list_price", json!(1.0))
+        .default("invoice_policy", json!("order"))
         .public(),
         ModelBuilder::new("product.pricelist", "Pricelist", "sequence asc, id asc")
             .stored("name", Char, "Pricelist Name")
@@ -484,12 +504,15 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             )
             .stored("sequence", Integer, "Sequence")
             .stored("active", Boolean, "Active")
+            .default("reception_steps", json!("one_step"))
+            .default("delivery_steps", json!("ship_only"))
             .public(),
         ModelBuilder::new("stock.location", "Inventory Locations", "complete_name, id")
             .stored("name", Char, "Location Name")
             .stored_computed("complete_name", Char, "Full Location Name")
             .stored("usage", Selection(LOCATION_USAGE), "Location Type")
             .stored("location_id", Many2one("stock.location"), "Parent Location")
+            .default("usage", json!("internal"))
             .stored(
                 "child_ids",
                 One2many("stock.location", "location_id"),

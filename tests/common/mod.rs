@@ -1,0 +1,284 @@
+//! The integration-test harness: odoo-mesh in-process on 127.0.0.1:0, over mutual TLS with
+//! certificates made at test time, in front of either the in-process Odoo simulator or a real Odoo
+//! named by `ODOO_URL`, `ODOO_DB`, `ODOO_USER` and `ODOO_API_KEY` (or `ODOO_PASSWORD`).
+#![allow(dead_code, unreachable_pub)]
+
+use std::{path::PathBuf, time::Duration};
+
+use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, OdooConfig, Protocol, Secret};
+use odoo_mesh::{
+    config::{Config, LogFormat, Transport},
+    pki::{DemoPki, PkiFiles},
+    proto::inventory::v1::inventory_service_client::InventoryServiceClient,
+    server::{self, RunningServer},
+};
+use odoo_simulator::{RunningSimulator, SeedUser, SimConfig, Simulator};
+use serde_json::{Value, json};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// Which Odoo the scenario runs against.
+pub enum Backend {
+    Simulator(RunningSimulator),
+    RealOdoo,
+}
+
+pub struct Harness {
+    pub server: Option<RunningServer>,
+    pub backend: Backend,
+    pub pki: DemoPki,
+    pub files: PkiFiles,
+    pub odoo: OdooConfig,
+    pub dir: PathBuf,
+}
+
+const SIM_DB: &str = "odoo-mesh-test";
+const SIM_KEY: &str = "test-api-key";
+
+/// The real Odoo named by the environment, if any.
+pub fn real_odoo() -> Option<OdooConfig> {
+    let url = std::env::var("ODOO_URL").ok().filter(|v| !v.is_empty())?;
+    let database = std::env::var("ODOO_DB").ok()?;
+    let secret = std::env::var("ODOO_API_KEY")
+        .or_else(|_| std::env::var("ODOO_PASSWORD"))
+        .ok()?;
+    Some(OdooConfig {
+        url,
+        database,
+        login: std::env::var("ODOO_USER").unwrap_or_else(|_| "admin".into()),
+        secret: Secret::new(secret),
+        protocol: Protocol::Auto,
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        request_timeout: Duration::from_secs(30),
+    })
+}
+
+pub const REAL_ODOO_SKIPPED: &str = "skipped against a real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY (or ODOO_PASSWORD) to run it there";
+
+fn temp_dir() -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("odoo-mesh-test-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+impl Harness {
+    /// odoo-mesh in front of a fresh simulator.
+    pub async fn simulator() -> Self {
+        Self::simulator_with(odoo_simulator::OdooVersion::V19).await
+    }
+
+    pub async fn simulator_with(version: odoo_simulator::OdooVersion) -> Self {
+        let sim = Simulator::new(SimConfig {
+            version,
+            database: SIM_DB.into(),
+            admin: SeedUser {
+                login: "admin".into(),
+                password: "admin".into(),
+                api_key: SIM_KEY.into(),
+            },
+        })
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("simulator starts");
+        let odoo = OdooConfig {
+            url: sim.url(),
+            database: SIM_DB.into(),
+            login: "admin".into(),
+            secret: Secret::new(SIM_KEY),
+            protocol: Protocol::Auto,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: Duration::from_secs(5),
+        };
+        Self::start(Backend::Simulator(sim), odoo).await
+    }
+
+    /// odoo-mesh in front of the real Odoo of the environment.
+    pub async fn real(odoo: OdooConfig) -> Self {
+        Self::start(Backend::RealOdoo, odoo).await
+    }
+
+    async fn start(backend: Backend, odoo: OdooConfig) -> Self {
+        odoo_mesh::observability::init_logging(LogFormat::Text);
+        let dir = temp_dir();
+        let pki = DemoPki::generate().expect("certificates");
+        let files = pki.write_to(&dir).expect("certificates written");
+        let config = Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            admin_listen: "127.0.0.1:0".parse().expect("addr"),
+            transport: Transport::MutualTls {
+                cert: files.server_cert.clone(),
+                key: files.server_key.clone(),
+                client_ca: files.ca.clone(),
+            },
+            odoo: odoo.clone(),
+            health_interval: Duration::from_millis(100),
+            log_format: LogFormat::Text,
+        };
+        let server = server::start(&config).await.expect("odoo-mesh starts");
+        Self {
+            server: Some(server),
+            backend,
+            pki,
+            files,
+            odoo,
+            dir,
+        }
+    }
+
+    pub fn grpc_port(&self) -> u16 {
+        self.server.as_ref().expect("running").grpc_addr.port()
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.server.as_ref().expect("running").admin_addr.port()
+    }
+
+    pub fn simulator_handle(&self) -> &Simulator {
+        match &self.backend {
+            Backend::Simulator(sim) => sim.simulator(),
+            Backend::RealOdoo => panic!("this test needs the simulator"),
+        }
+    }
+
+    /// A client channel over mutual TLS with the harness's client certificate.
+    pub async fn channel(&self) -> Channel {
+        self.channel_with(
+            Some((&self.pki.client.cert, &self.pki.client.key)),
+            &self.pki.ca_pem,
+        )
+        .await
+        .expect("connects")
+    }
+
+    /// A channel with any (or no) client identity, trusting `ca_pem` for the server.
+    pub async fn channel_with(
+        &self,
+        identity: Option<(&str, &str)>,
+        ca_pem: &str,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(ca_pem))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        Channel::from_shared(format!("https://127.0.0.1:{}", self.grpc_port()))
+            .expect("uri")
+            .tls_config(tls)?
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+    }
+
+    pub async fn inventory(&self) -> InventoryServiceClient<Channel> {
+        InventoryServiceClient::new(self.channel().await)
+    }
+
+    /// Odoo called directly over JSON-RPC, independently of odoo-mesh, to check what it answers.
+    pub fn direct(&self) -> DirectOdoo {
+        DirectOdoo {
+            config: self.odoo.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A plain JSON-RPC client for checking Odoo's own answers.
+pub struct DirectOdoo {
+    config: OdooConfig,
+    http: reqwest::Client,
+}
+
+impl DirectOdoo {
+    async fn rpc(&self, service: &str, method: &str, args: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}, "id": 1});
+        let answer: Value = self
+            .http
+            .post(format!("{}/jsonrpc", self.config.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("odoo answers")
+            .json()
+            .await
+            .expect("json-rpc answer");
+        assert!(
+            answer.get("error").is_none(),
+            "direct odoo call failed: {answer}"
+        );
+        answer["result"].clone()
+    }
+
+    pub async fn execute(&self, model: &str, method: &str, args: Value, kwargs: Value) -> Value {
+        let uid = self
+            .rpc(
+                "common",
+                "authenticate",
+                json!([
+                    self.config.database,
+                    self.config.login,
+                    self.config.secret.expose(),
+                    {}
+                ]),
+            )
+            .await;
+        self.rpc(
+            "object",
+            "execute_kw",
+            json!([
+                self.config.database,
+                uid,
+                self.config.secret.expose(),
+                model,
+                method,
+                args,
+                kwargs
+            ]),
+        )
+        .await
+    }
+}
+
+/// Declares a scenario test twice: against the simulator, and against the real Odoo of the
+/// environment (skipped with a message when none is configured).
+#[macro_export]
+macro_rules! scenario {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_simulator() {
+                let harness = $crate::common::Harness::simulator().await;
+                super::$name(&harness).await;
+                harness.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_real_odoo() {
+                let Some(odoo) = $crate::common::real_odoo() else {
+                    eprintln!(
+                        "{}: {}",
+                        stringify!($name),
+                        $crate::common::REAL_ODOO_SKIPPED
+                    );
+                    return;
+                };
+                let harness = $crate::common::Harness::real(odoo).await;
+                super::$name(&harness).await;
+                harness.stop().await;
+            }
+        }
+    };
+}

@@ -1,0 +1,184 @@
+//! The v1 contracts: every service, RPC, message, field, enum and enum value is documented, every
+//! RPC has its own request and response, and `buf lint` (STANDARD) passes.
+
+use std::{path::PathBuf, process::Command};
+
+use prost::Message;
+use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto, FileDescriptorSet};
+
+/// Paths in `SourceCodeInfo` that carry a leading comment.
+fn commented_paths(file: &FileDescriptorProto) -> Vec<Vec<i32>> {
+    file.source_code_info
+        .as_ref()
+        .map(|info| {
+            info.location
+                .iter()
+                .filter(|l| {
+                    l.leading_comments
+                        .as_deref()
+                        .is_some_and(|c| !c.trim().is_empty())
+                })
+                .map(|l| l.path.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_enum(
+    e: &EnumDescriptorProto,
+    path: &[i32],
+    name: &str,
+    commented: &[Vec<i32>],
+    missing: &mut Vec<String>,
+) {
+    if !commented.contains(&path.to_vec()) {
+        missing.push(format!("enum {name}"));
+    }
+    for (i, value) in e.value.iter().enumerate() {
+        let mut p = path.to_vec();
+        p.extend([2, i as i32]);
+        if !commented.contains(&p) {
+            missing.push(format!("enum value {name}.{}", value.name()));
+        }
+    }
+}
+
+fn check_message(
+    m: &DescriptorProto,
+    path: &[i32],
+    name: &str,
+    commented: &[Vec<i32>],
+    missing: &mut Vec<String>,
+) {
+    if !commented.contains(&path.to_vec()) {
+        missing.push(format!("message {name}"));
+    }
+    for (i, field) in m.field.iter().enumerate() {
+        let mut p = path.to_vec();
+        p.extend([2, i as i32]);
+        if !commented.contains(&p) {
+            missing.push(format!("field {name}.{}", field.name()));
+        }
+    }
+    for (i, nested) in m.nested_type.iter().enumerate() {
+        let mut p = path.to_vec();
+        p.extend([3, i as i32]);
+        check_message(
+            nested,
+            &p,
+            &format!("{name}.{}", nested.name()),
+            commented,
+            missing,
+        );
+    }
+    for (i, e) in m.enum_type.iter().enumerate() {
+        let mut p = path.to_vec();
+        p.extend([4, i as i32]);
+        check_enum(e, &p, &format!("{name}.{}", e.name()), commented, missing);
+    }
+}
+
+fn odoomesh_files() -> Vec<FileDescriptorProto> {
+    let set = FileDescriptorSet::decode(odoo_mesh::proto::FILE_DESCRIPTOR_SET)
+        .expect("descriptor set decodes");
+    set.file
+        .into_iter()
+        .filter(|f| f.package().starts_with("odoomesh."))
+        .collect()
+}
+
+#[test]
+fn every_element_of_the_contracts_is_documented() {
+    let mut missing = Vec::new();
+    let files = odoomesh_files();
+    assert_eq!(files.len(), 5, "common plus four services");
+    for file in &files {
+        let commented = commented_paths(file);
+        for (i, m) in file.message_type.iter().enumerate() {
+            check_message(m, &[4, i as i32], m.name(), &commented, &mut missing);
+        }
+        for (i, e) in file.enum_type.iter().enumerate() {
+            check_enum(e, &[5, i as i32], e.name(), &commented, &mut missing);
+        }
+        for (i, s) in file.service.iter().enumerate() {
+            if !commented.contains(&vec![6, i as i32]) {
+                missing.push(format!("service {}", s.name()));
+            }
+            for (j, rpc) in s.method.iter().enumerate() {
+                if !commented.contains(&vec![6, i as i32, 2, j as i32]) {
+                    missing.push(format!("rpc {}.{}", s.name(), rpc.name()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undocumented:\n{}", missing.join("\n"));
+}
+
+#[test]
+fn every_rpc_has_its_own_request_and_response_and_no_floats() {
+    for file in odoomesh_files() {
+        for service in &file.service {
+            for rpc in &service.method {
+                assert!(
+                    rpc.input_type()
+                        .ends_with(&format!(".{}Request", rpc.name())),
+                    "{}",
+                    rpc.name()
+                );
+                assert!(
+                    rpc.output_type()
+                        .ends_with(&format!(".{}Response", rpc.name())),
+                    "{}",
+                    rpc.name()
+                );
+            }
+        }
+        let mut stack: Vec<&DescriptorProto> = file.message_type.iter().collect();
+        while let Some(m) = stack.pop() {
+            for field in &m.field {
+                assert!(
+                    !matches!(
+                        field.r#type(),
+                        prost_types::field_descriptor_proto::Type::Float
+                            | prost_types::field_descriptor_proto::Type::Double
+                    ),
+                    "{}.{} is a float: use Money, Quantity or a decimal string",
+                    m.name(),
+                    field.name()
+                );
+            }
+            stack.extend(m.nested_type.iter());
+        }
+    }
+}
+
+#[test]
+fn buf_lint_passes() {
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/buf");
+    let buf = if local.exists() {
+        local
+    } else {
+        PathBuf::from("buf")
+    };
+    let output = match Command::new(&buf)
+        .arg("lint")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto"))
+        .output()
+    {
+        Ok(output) => output,
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "buf is required in CI: tests/run installs it"
+            );
+            eprintln!("skipped: buf not found (run tests/run)");
+            return;
+        }
+    };
+    assert!(
+        output.status.success(),
+        "buf lint:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
