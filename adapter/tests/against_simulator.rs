@@ -257,7 +257,7 @@ async fn a_lost_response_still_commits() {
         .simulator()
         .search_read(
             "res.partner",
-            json!([["name", "=", "Lost Response Ltd"]]),
+            &json!([["name", "=", "Lost Response Ltd"]]),
             &["id"],
             Default::default(),
         )
