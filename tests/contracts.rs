@@ -160,20 +160,14 @@ fn buf_lint_passes() {
     } else {
         PathBuf::from("buf")
     };
-    let output = match Command::new(&buf)
-        .arg("lint")
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto"))
-        .output()
-    {
-        Ok(output) => output,
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "buf is required in CI: tests/run installs it"
-            );
-            eprintln!("skipped: buf not found (run tests/run)");
-            return;
-        }
+    let proto = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
+    let Ok(output) = Command::new(&buf).arg("lint").current_dir(proto).output() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "buf is required in CI: tests/run installs it"
+        );
+        eprintln!("skipped: buf not found (run tests/run)");
+        return;
     };
     assert!(
         output.status.success(),

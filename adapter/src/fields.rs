@@ -106,7 +106,10 @@ mod tests {
     use serde_json::json;
 
     fn record(value: Value) -> Record {
-        value.as_object().cloned().unwrap_or_default()
+        match value {
+            Value::Object(map) => map,
+            _ => Record::new(),
+        }
     }
 
     #[test]
