@@ -19,6 +19,23 @@ pub struct SearchOptions {
     pub order: Option<String>,
 }
 
+impl SearchOptions {
+    /// Results in this order, for example `"id"` or `"write_date asc, id asc"`.
+    pub fn ordered(order: &str) -> Self {
+        Self {
+            order: Some(order.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// At most `limit` results.
+    #[must_use]
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
 /// A client for one Odoo database. Cheap to share behind an `Arc`; calls run concurrently.
 #[derive(Debug)]
 pub struct OdooClient {

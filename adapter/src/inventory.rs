@@ -61,10 +61,7 @@ impl Inventory {
     }
 
     pub async fn warehouses(&self) -> Result<Vec<Warehouse>, OdooError> {
-        let options = SearchOptions {
-            order: Some("id".into()),
-            ..SearchOptions::default()
-        };
+        let options = SearchOptions::ordered("id");
         let rows = self
             .odoo
             .search_read(
@@ -93,10 +90,7 @@ impl Inventory {
         if let Some(wh) = warehouse {
             domain.push(json!(["warehouse_id", "=", wh]));
         }
-        let options = SearchOptions {
-            order: Some("id".into()),
-            ..SearchOptions::default()
-        };
+        let options = SearchOptions::ordered("id");
         let rows = self
             .odoo
             .search_read(
@@ -137,11 +131,7 @@ impl Inventory {
             context.insert("active_test".into(), json!(false));
         }
         // One more than asked tells whether another page follows, without a count query.
-        let options = SearchOptions {
-            limit: Some(query.limit + 1),
-            order: Some("id asc".into()),
-            ..SearchOptions::default()
-        };
+        let options = SearchOptions::ordered("id asc").limit(query.limit + 1);
         let rows = self
             .odoo
             .search_read(
@@ -161,11 +151,7 @@ impl Inventory {
     }
 
     pub async fn product_by_sku(&self, sku: &str) -> Result<ProductLookup, OdooError> {
-        let options = SearchOptions {
-            limit: Some(2),
-            order: Some("id".into()),
-            ..SearchOptions::default()
-        };
+        let options = SearchOptions::ordered("id").limit(2);
         let rows = self
             .odoo
             .search_read(
@@ -223,11 +209,7 @@ impl Inventory {
     async fn currency(&self) -> Result<&str, OdooError> {
         self.currency
             .get_or_try_init(|| async {
-                let options = SearchOptions {
-                    limit: Some(1),
-                    order: Some("id".into()),
-                    ..SearchOptions::default()
-                };
+                let options = SearchOptions::ordered("id").limit(1);
                 let rows = self
                     .odoo
                     .search_read(
@@ -277,10 +259,7 @@ impl Inventory {
         skus: &[String],
         warehouses: &[Warehouse],
     ) -> Result<Vec<(String, SkuStock)>, OdooError> {
-        let options = SearchOptions {
-            order: Some("id".into()),
-            ..SearchOptions::default()
-        };
+        let options = SearchOptions::ordered("id");
         let reads = warehouses.iter().map(|wh| {
             let context = Map::from_iter([("warehouse_id".to_owned(), json!(wh.id))]);
             self.odoo.search_read(
