@@ -1077,10 +1077,10 @@ mod tests {
         fn or_is_union_and_is_intersection_not_is_complement(a in leaf(), b in leaf()) {
             let db = database();
             let all = search(&db, &json!([]));
-            let (sa, sb) = (search(&db, &json!([a.clone()])), search(&db, &json!([b.clone()])));
-            prop_assert_eq!(search(&db, &json!(["|", a.clone(), b.clone()])), sa.union(&sb).copied().collect::<BTreeSet<_>>());
-            prop_assert_eq!(search(&db, &json!([a.clone(), b.clone()])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
-            prop_assert_eq!(search(&db, &json!(["&", a.clone(), b])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
+            let (sa, sb) = (search(&db, &json!([a])), search(&db, &json!([b])));
+            prop_assert_eq!(search(&db, &json!(["|", a, b])), sa.union(&sb).copied().collect::<BTreeSet<_>>());
+            prop_assert_eq!(search(&db, &json!([a, b])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
+            prop_assert_eq!(search(&db, &json!(["&", a, b])), sa.intersection(&sb).copied().collect::<BTreeSet<_>>());
             prop_assert_eq!(search(&db, &json!(["!", a])), all.difference(&sa).copied().collect::<BTreeSet<_>>());
         }
 
