@@ -42,11 +42,8 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     observability::init_logging(LogFormat::Text);
-    let version = if args.odoo_version == 18 {
-        OdooVersion::V18
-    } else {
-        OdooVersion::V19
-    };
+    let version =
+        OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
     let simulator = Simulator::new(SimConfig {
         version,
         database: DEMO_DATABASE.into(),

@@ -76,11 +76,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
     observability::init_logging(odoo_mesh::config::LogFormat::Text);
-    let version = if args.odoo_version == 18 {
-        OdooVersion::V18
-    } else {
-        OdooVersion::V19
-    };
+    let version =
+        OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
     let simulator = Simulator::new(SimConfig {
         version,
         database: args.database.clone(),

@@ -18,6 +18,17 @@ fn decimal(q: Option<&odoo_mesh::proto::common::v1::Quantity>) -> Decimal {
         .expect("quantity is a decimal")
 }
 
+async fn warehouses(
+    client: &mut pb::inventory_service_client::InventoryServiceClient<tonic::transport::Channel>,
+) -> Vec<pb::Warehouse> {
+    client
+        .list_warehouses(pb::ListWarehousesRequest {})
+        .await
+        .expect("warehouses")
+        .into_inner()
+        .warehouses
+}
+
 /// Some products that have a SKU, read through the API.
 async fn some_skus(harness: &common::Harness, n: i32) -> Vec<String> {
     let page = harness
@@ -68,12 +79,7 @@ async fn stock_levels_match_what_odoo_reports_per_warehouse(harness: &common::Ha
     assert_eq!(unknown.status(), pb::SkuStatus::NotFound);
     assert!(unknown.levels.is_empty());
 
-    let warehouses = client
-        .list_warehouses(pb::ListWarehousesRequest {})
-        .await
-        .expect("warehouses")
-        .into_inner()
-        .warehouses;
+    let warehouses = warehouses(&mut client).await;
     let odoo = harness.direct();
     for warehouse in &warehouses {
         let rows = odoo
@@ -149,12 +155,7 @@ async fn stock_levels_match_what_odoo_reports_per_warehouse(harness: &common::Ha
 scenario!(stock_levels_can_be_limited_to_one_warehouse);
 async fn stock_levels_can_be_limited_to_one_warehouse(harness: &common::Harness) {
     let mut client = harness.inventory().await;
-    let warehouses = client
-        .list_warehouses(pb::ListWarehousesRequest {})
-        .await
-        .expect("warehouses")
-        .into_inner()
-        .warehouses;
+    let warehouses = warehouses(&mut client).await;
     let last = warehouses.last().expect("at least one warehouse");
     let skus = some_skus(harness, 3).await;
     let answer = client
@@ -359,12 +360,7 @@ async fn a_product_is_found_by_sku_and_by_name_alike(harness: &common::Harness) 
 scenario!(warehouses_and_their_locations_are_listed);
 async fn warehouses_and_their_locations_are_listed(harness: &common::Harness) {
     let mut client = harness.inventory().await;
-    let warehouses = client
-        .list_warehouses(pb::ListWarehousesRequest {})
-        .await
-        .expect("warehouses")
-        .into_inner()
-        .warehouses;
+    let warehouses = warehouses(&mut client).await;
     assert!(!warehouses.is_empty());
     for warehouse in &warehouses {
         assert!(

@@ -29,6 +29,15 @@ pub enum OdooVersion {
 }
 
 impl OdooVersion {
+    /// The version with this major number, if simulated.
+    pub fn from_major(major: u8) -> Option<Self> {
+        match major {
+            18 => Some(Self::V18),
+            19 => Some(Self::V19),
+            _ => None,
+        }
+    }
+
     pub fn major(self) -> i64 {
         match self {
             Self::V18 => 18,
