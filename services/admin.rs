@@ -16,9 +16,7 @@ struct AdminState {
 
 /// The admin router, with the gRPC health service mounted beside the HTTP endpoints.
 pub(crate) fn router(
-    health_service: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
+    health_service: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
     reflection_v1: tonic_reflection::server::v1::ServerReflectionServer<
         impl tonic_reflection::server::v1::ServerReflection,
     >,
@@ -33,10 +31,7 @@ pub(crate) fn router(
         .add_service(reflection_v1alpha)
         .into_axum_router();
     let http = Router::new()
-        .route(
-            "/metrics",
-            get(|State(s): State<AdminState>| async move { s.prometheus.render() }),
-        )
+        .route("/metrics", get(|State(s): State<AdminState>| async move { s.prometheus.render() }))
         .route("/live", get(|| async { "ok" }))
         .route(
             "/ready",
@@ -57,7 +52,5 @@ pub(crate) async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

@@ -9,9 +9,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use odoo_adapter::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret,
-};
+use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret};
 use serde::Deserialize;
 
 /// Where gRPC is served by default.
@@ -109,9 +107,7 @@ mod humantime_serde_opt {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Duration>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         Option::<String>::deserialize(d)?
             .map(|s| humantime::parse_duration(&s).map_err(serde::de::Error::custom))
             .transpose()
@@ -130,11 +126,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub enum Transport {
     /// Mutual TLS: the server presents `cert`/`key`, clients must present a certificate from `client_ca`.
-    MutualTls {
-        cert: PathBuf,
-        key: PathBuf,
-        client_ca: PathBuf,
-    },
+    MutualTls { cert: PathBuf, key: PathBuf, client_ca: PathBuf },
     /// No TLS, for a mesh sidecar that terminates mutual TLS itself.
     Plaintext,
 }
@@ -157,28 +149,17 @@ impl Config {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
-        let listen = args
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        let listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let admin_listen = args
             .admin_listen
             .or(file.admin_listen)
             .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.parse().expect("valid default"));
         let plaintext = args.plaintext.or(file.plaintext).unwrap_or(false);
-        let tls = (
-            args.tls_cert.or(file.tls_cert),
-            args.tls_key.or(file.tls_key),
-            args.client_ca.or(file.client_ca),
-        );
+        let tls = (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key), args.client_ca.or(file.client_ca));
         let transport = match (plaintext, tls) {
             (true, (None, None, None)) => Transport::Plaintext,
             (true, _) => bail!("--plaintext and TLS files were both given: choose one"),
-            (false, (Some(cert), Some(key), Some(client_ca))) => Transport::MutualTls {
-                cert,
-                key,
-                client_ca,
-            },
+            (false, (Some(cert), Some(key), Some(client_ca))) => Transport::MutualTls { cert, key, client_ca },
             (false, _) => bail!(
                 "mutual TLS needs --tls-cert, --tls-key and --client-ca (or --plaintext behind a mesh that does mTLS)"
             ),
@@ -188,14 +169,8 @@ impl Config {
             (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
             (None, None) => Protocol::Auto,
         };
-        let url = args
-            .odoo_url
-            .or(file.odoo_url)
-            .context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
-        let database = args
-            .odoo_db
-            .or(file.odoo_db)
-            .context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
+        let url = args.odoo_url.or(file.odoo_url).context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
+        let database = args.odoo_db.or(file.odoo_db).context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
         let secret = odoo_secret(
             args.odoo_api_key_file.or(file.odoo_api_key_file),
             args.odoo_password_file.or(file.odoo_password_file),
@@ -207,10 +182,7 @@ impl Config {
             odoo: OdooConfig {
                 url,
                 database,
-                login: args
-                    .odoo_user
-                    .or(file.odoo_user)
-                    .unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
+                login: args.odoo_user.or(file.odoo_user).unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
                 secret,
                 protocol,
                 connect_timeout: args
@@ -222,36 +194,23 @@ impl Config {
                     .or(file.odoo_request_timeout)
                     .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             },
-            health_interval: args
-                .health_interval
-                .or(file.health_interval)
-                .unwrap_or(DEFAULT_HEALTH_INTERVAL),
+            health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         })
     }
 }
 
 fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }
 
 /// The Odoo API key or password: key file, then `ODOO_API_KEY`, then password file, then `ODOO_PASSWORD`.
-fn odoo_secret(
-    key_file: Option<PathBuf>,
-    password_file: Option<PathBuf>,
-) -> anyhow::Result<Secret> {
+fn odoo_secret(key_file: Option<PathBuf>, password_file: Option<PathBuf>) -> anyhow::Result<Secret> {
     let from_file = |path: PathBuf| {
-        Secret::from_file(&path)
-            .with_context(|| format!("reading Odoo secret from {}", path.display()))
+        Secret::from_file(&path).with_context(|| format!("reading Odoo secret from {}", path.display()))
     };
-    let env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(Secret::new)
-    };
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret::new);
     if let Some(path) = key_file {
         return from_file(path);
     }
@@ -261,7 +220,9 @@ fn odoo_secret(
     if let Some(path) = password_file {
         return from_file(path);
     }
-    env("ODOO_PASSWORD").context("Odoo credentials are required: --odoo-api-key-file, ODOO_API_KEY, --odoo-password-file or ODOO_PASSWORD")
+    env("ODOO_PASSWORD").context(
+        "Odoo credentials are required: --odoo-api-key-file, ODOO_API_KEY, --odoo-password-file or ODOO_PASSWORD",
+    )
 }
 
 #[cfg(test)]
@@ -295,25 +256,15 @@ mod tests {
         assert_eq!(config.admin_listen.port(), 7001, "file wins over default");
         assert_eq!(config.odoo.request_timeout, Duration::from_secs(2));
         assert_eq!(config.odoo.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
-        assert_eq!(
-            config.odoo.secret.expose(),
-            "file-key",
-            "trailing newline dropped"
-        );
-        assert!(
-            !format!("{config:?}").contains("file-key"),
-            "secrets never in Debug"
-        );
+        assert_eq!(config.odoo.secret.expose(), "file-key", "trailing newline dropped");
+        assert!(!format!("{config:?}").contains("file-key"), "secrets never in Debug");
     }
 
     #[test]
     fn tls_is_required_unless_plaintext_is_explicit() {
-        let error = Config::resolve(ServeArgs {
-            plaintext: None,
-            odoo_api_key_file: Some("/nonexistent".into()),
-            ..args()
-        })
-        .expect_err("no tls");
+        let error =
+            Config::resolve(ServeArgs { plaintext: None, odoo_api_key_file: Some("/nonexistent".into()), ..args() })
+                .expect_err("no tls");
         assert!(error.to_string().contains("mutual TLS"), "{error}");
     }
 

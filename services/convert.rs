@@ -18,36 +18,22 @@ pub(crate) fn resource_name(collection: &str, id: i64) -> String {
 }
 
 /// Parses `collection/{id}`; the violation names `field` and says what was expected.
-pub(crate) fn parse_resource_name(
-    field: &str,
-    name: &str,
-    collection: &str,
-) -> Result<i64, FieldViolation> {
+pub(crate) fn parse_resource_name(field: &str, name: &str, collection: &str) -> Result<i64, FieldViolation> {
     name.strip_prefix(collection)
         .and_then(|rest| rest.strip_prefix('/'))
         .and_then(|id| id.parse::<i64>().ok())
         .filter(|id| *id > 0)
         .ok_or_else(|| {
-            FieldViolation::new(
-                field,
-                format!("must be a resource name like {collection}/42, got {name:?}"),
-            )
+            FieldViolation::new(field, format!("must be a resource name like {collection}/42, got {name:?}"))
         })
 }
 
 pub(crate) fn record_ref(collection: &str, r: &Ref) -> common::RecordRef {
-    common::RecordRef {
-        name: resource_name(collection, r.id),
-        id: r.id,
-        display_name: r.name.clone(),
-    }
+    common::RecordRef { name: resource_name(collection, r.id), id: r.id, display_name: r.name.clone() }
 }
 
 pub(crate) fn quantity(value: Decimal, unit_of_measure: &str) -> common::Quantity {
-    common::Quantity {
-        value: value.normalize().to_string(),
-        unit_of_measure: unit_of_measure.to_owned(),
-    }
+    common::Quantity { value: value.normalize().to_string(), unit_of_measure: unit_of_measure.to_owned() }
 }
 
 /// Exact money: whole units and nanos with the same sign, as google.type.Money.
@@ -57,29 +43,18 @@ pub(crate) fn money(amount: &Amount) -> common::Money {
     let nanos = ((value - units) * Decimal::from(1_000_000_000)).trunc();
     common::Money {
         currency_code: amount.currency.clone(),
-        units: i64::try_from(units).unwrap_or(if value.is_sign_negative() {
-            i64::MIN
-        } else {
-            i64::MAX
-        }),
+        units: i64::try_from(units).unwrap_or(if value.is_sign_negative() { i64::MIN } else { i64::MAX }),
         nanos: i32::try_from(nanos).unwrap_or_default(),
     }
 }
 
 pub(crate) fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.unix_timestamp(),
-        nanos: i32::try_from(at.nanosecond()).unwrap_or_default(),
-    }
+    prost_types::Timestamp { seconds: at.unix_timestamp(), nanos: i32::try_from(at.nanosecond()).unwrap_or_default() }
 }
 
-pub(crate) fn parse_timestamp(
-    field: &str,
-    ts: &prost_types::Timestamp,
-) -> Result<OffsetDateTime, FieldViolation> {
+pub(crate) fn parse_timestamp(field: &str, ts: &prost_types::Timestamp) -> Result<OffsetDateTime, FieldViolation> {
     let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
-    OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .map_err(|_| FieldViolation::new(field, "timestamp out of range"))
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| FieldViolation::new(field, "timestamp out of range"))
 }
 
 /// Validates `page_size`: 0 means the default.
@@ -87,10 +62,7 @@ pub(crate) fn page_size(size: i32) -> Result<usize, FieldViolation> {
     match size {
         0 => Ok(DEFAULT_PAGE_SIZE as usize),
         1..=MAX_PAGE_SIZE => Ok(size as usize),
-        _ => Err(FieldViolation::new(
-            "page_size",
-            format!("must be between 0 and {MAX_PAGE_SIZE}, got {size}"),
-        )),
+        _ => Err(FieldViolation::new("page_size", format!("must be between 0 and {MAX_PAGE_SIZE}, got {size}"))),
     }
 }
 
@@ -110,37 +82,23 @@ impl PageToken {
         if token.is_empty() {
             return Ok(Self { after_id: 0 });
         }
-        let invalid = || {
-            FieldViolation::new(
-                "page_token",
-                "not a page token of this query: start again without one",
-            )
-        };
-        let text = URL_SAFE_NO_PAD
-            .decode(token)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(invalid)?;
+        let invalid = || FieldViolation::new("page_token", "not a page token of this query: start again without one");
+        let text = URL_SAFE_NO_PAD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
         let mut parts = text.split(':');
-        let (Some("v1"), Some(after), Some(hash), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some("v1"), Some(after), Some(hash), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid());
         };
         if hash != format!("{:016x}", fingerprint(filters)) {
             return Err(invalid());
         }
-        Ok(Self {
-            after_id: after.parse().map_err(|_| invalid())?,
-        })
+        Ok(Self { after_id: after.parse().map_err(|_| invalid())? })
     }
 }
 
 /// FNV-1a: a hash that stays the same across processes and releases.
 fn fingerprint(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -150,18 +108,8 @@ mod tests {
 
     #[test]
     fn resource_names_round_trip_and_reject_junk() {
-        assert_eq!(
-            parse_resource_name("warehouse", "warehouses/7", "warehouses"),
-            Ok(7)
-        );
-        for bad in [
-            "warehouses/",
-            "warehouses/x",
-            "products/7",
-            "warehouses/-1",
-            "warehouses7",
-            "",
-        ] {
+        assert_eq!(parse_resource_name("warehouse", "warehouses/7", "warehouses"), Ok(7));
+        for bad in ["warehouses/", "warehouses/x", "products/7", "warehouses/-1", "warehouses7", ""] {
             let violation = parse_resource_name("warehouse", bad, "warehouses").expect_err(bad);
             assert_eq!(violation.field, "warehouse");
         }
@@ -170,10 +118,7 @@ mod tests {
     #[test]
     fn page_tokens_are_bound_to_their_filters() {
         let token = PageToken::encode(42, "sku_prefix=FURN");
-        assert_eq!(
-            PageToken::decode(&token, "sku_prefix=FURN").map(|t| t.after_id),
-            Ok(42)
-        );
+        assert_eq!(PageToken::decode(&token, "sku_prefix=FURN").map(|t| t.after_id), Ok(42));
         assert!(PageToken::decode(&token, "sku_prefix=E-COM").is_err());
         assert!(PageToken::decode("garbage!", "").is_err());
         assert_eq!(PageToken::decode("", "anything").map(|t| t.after_id), Ok(0));

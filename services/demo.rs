@@ -5,9 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::Args;
-use odoo_adapter::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret,
-};
+use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret};
 use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
 
 use crate::{
@@ -42,25 +40,18 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     observability::init_logging(LogFormat::Text);
-    let version =
-        OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
+    let version = OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
     let simulator = Simulator::new(SimConfig {
         version,
         database: DEMO_DATABASE.into(),
-        admin: SeedUser {
-            login: DEMO_LOGIN.into(),
-            password: DEMO_PASSWORD.into(),
-            api_key: DEMO_API_KEY.into(),
-        },
+        admin: SeedUser { login: DEMO_LOGIN.into(), password: DEMO_PASSWORD.into(), api_key: DEMO_API_KEY.into() },
     });
     let odoo = simulator
         .start(args.odoo_listen)
         .await
         .with_context(|| format!("starting the odoo simulator on {}", args.odoo_listen))?;
 
-    let dir = args.dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("odoo-mesh-demo-{}", std::process::id()))
-    });
+    let dir = args.dir.unwrap_or_else(|| std::env::temp_dir().join(format!("odoo-mesh-demo-{}", std::process::id())));
     let files = pki::DemoPki::generate()?
         .write_to(&dir)
         .with_context(|| format!("writing certificates to {}", dir.display()))?;

@@ -24,10 +24,7 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub(crate) fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            description: description.into(),
-        }
+        Self { field: field.into(), description: description.into() }
     }
 }
 
@@ -42,16 +39,10 @@ pub enum ApiError {
     NotFound { kind: &'static str, name: String },
     /// The request is valid but the state refuses it; `reason` is stable for programs.
     #[error("{message}")]
-    FailedPrecondition {
-        reason: &'static str,
-        message: String,
-    },
+    FailedPrecondition { reason: &'static str, message: String },
     /// The capability exists in the contract but not yet in this release.
     #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
-    Unimplemented {
-        method: &'static str,
-        capability: &'static str,
-    },
+    Unimplemented { method: &'static str, capability: &'static str },
     #[error(transparent)]
     Odoo(#[from] OdooError),
 }
@@ -69,11 +60,7 @@ impl From<Vec<FieldViolation>> for ApiError {
 }
 
 fn with_info(code: Code, message: String, reason: &str) -> Status {
-    Status::with_error_details(
-        code,
-        message,
-        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []),
-    )
+    Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []))
 }
 
 impl From<ApiError> for Status {
@@ -95,12 +82,8 @@ impl From<ApiError> for Status {
                 message,
                 ErrorDetails::with_resource_info(kind, name, "", ""),
             ),
-            ApiError::FailedPrecondition { reason, .. } => {
-                with_info(Code::FailedPrecondition, message, reason)
-            }
-            ApiError::Unimplemented { .. } => {
-                with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE")
-            }
+            ApiError::FailedPrecondition { reason, .. } => with_info(Code::FailedPrecondition, message, reason),
+            ApiError::Unimplemented { .. } => with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE"),
             ApiError::Odoo(odoo) => odoo_status(odoo),
         }
     }
@@ -115,22 +98,13 @@ fn odoo_status(error: OdooError) -> Status {
         Status::with_error_details(Code::Unavailable, message, details)
     };
     match error {
-        OdooError::AccessDenied => unavailable(
-            "ODOO_CREDENTIALS_REJECTED",
-            "odoo rejected odoo-mesh's credentials".into(),
-        ),
-        OdooError::AccessError { message } => {
-            with_info(Code::PermissionDenied, message, "ODOO_ACCESS_ERROR")
+        OdooError::AccessDenied => {
+            unavailable("ODOO_CREDENTIALS_REJECTED", "odoo rejected odoo-mesh's credentials".into())
         }
-        OdooError::UserError { message } => {
-            with_info(Code::FailedPrecondition, message, "ODOO_USER_ERROR")
-        }
-        OdooError::ValidationError { message } => {
-            with_info(Code::FailedPrecondition, message, "ODOO_VALIDATION_ERROR")
-        }
-        OdooError::MissingRecord { message } => {
-            with_info(Code::NotFound, message, "ODOO_RECORD_MISSING")
-        }
+        OdooError::AccessError { message } => with_info(Code::PermissionDenied, message, "ODOO_ACCESS_ERROR"),
+        OdooError::UserError { message } => with_info(Code::FailedPrecondition, message, "ODOO_USER_ERROR"),
+        OdooError::ValidationError { message } => with_info(Code::FailedPrecondition, message, "ODOO_VALIDATION_ERROR"),
+        OdooError::MissingRecord { message } => with_info(Code::NotFound, message, "ODOO_RECORD_MISSING"),
         OdooError::ConcurrencyFailure { .. } => {
             let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
             details.set_error_info("ODOO_CONCURRENT_UPDATE", ERROR_DOMAIN, []);
@@ -140,25 +114,16 @@ fn odoo_status(error: OdooError) -> Status {
                 details,
             )
         }
-        OdooError::Transport {
-            failure: TransportFailure::Timeout,
-            ..
-        } => with_info(
-            Code::DeadlineExceeded,
-            "odoo did not answer in time".into(),
-            "ODOO_TIMEOUT",
-        ),
-        OdooError::Transport { failure, .. } => unavailable(
-            "ODOO_UNREACHABLE",
-            format!("odoo is unreachable ({failure:?})"),
-        ),
-        OdooError::DatabaseUnavailable { .. } => unavailable(
-            "ODOO_DATABASE_UNAVAILABLE",
-            "odoo's database is unavailable".into(),
-        ),
-        e @ (OdooError::UnknownModel { .. }
-        | OdooError::UnknownMethod { .. }
-        | OdooError::UnknownField { .. }) => {
+        OdooError::Transport { failure: TransportFailure::Timeout, .. } => {
+            with_info(Code::DeadlineExceeded, "odoo did not answer in time".into(), "ODOO_TIMEOUT")
+        }
+        OdooError::Transport { failure, .. } => {
+            unavailable("ODOO_UNREACHABLE", format!("odoo is unreachable ({failure:?})"))
+        }
+        OdooError::DatabaseUnavailable { .. } => {
+            unavailable("ODOO_DATABASE_UNAVAILABLE", "odoo's database is unavailable".into())
+        }
+        e @ (OdooError::UnknownModel { .. } | OdooError::UnknownMethod { .. } | OdooError::UnknownField { .. }) => {
             tracing::error!(error = %e, "odoo does not have what odoo-mesh needs: a module missing or a version mismatch");
             with_info(
                 Code::Internal,
@@ -166,9 +131,7 @@ fn odoo_status(error: OdooError) -> Status {
                 "ODOO_SCHEMA_MISMATCH",
             )
         }
-        e @ (OdooError::InvalidCall { .. }
-        | OdooError::Protocol { .. }
-        | OdooError::Unknown { .. }) => {
+        e @ (OdooError::InvalidCall { .. } | OdooError::Protocol { .. } | OdooError::Unknown { .. }) => {
             tracing::error!(error = %e, "unexpected odoo failure");
             with_info(
                 Code::Internal,
@@ -191,13 +154,8 @@ mod tests {
         ]));
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
-        let fields: Vec<&str> = details
-            .bad_request()
-            .expect("BadRequest")
-            .field_violations
-            .iter()
-            .map(|v| v.field.as_str())
-            .collect();
+        let fields: Vec<&str> =
+            details.bad_request().expect("BadRequest").field_violations.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["skus", "warehouses[0]"]);
     }
 
@@ -205,72 +163,33 @@ mod tests {
     fn odoo_failures_map_to_their_codes() {
         let cases = [
             (
-                OdooError::UserError {
-                    message: "Some orders are not in a state requiring confirmation.".into(),
-                },
+                OdooError::UserError { message: "Some orders are not in a state requiring confirmation.".into() },
                 Code::FailedPrecondition,
             ),
+            (OdooError::AccessError { message: "no".into() }, Code::PermissionDenied),
+            (OdooError::MissingRecord { message: "gone".into() }, Code::NotFound),
+            (OdooError::ConcurrencyFailure { message: "race".into() }, Code::Aborted),
             (
-                OdooError::AccessError {
-                    message: "no".into(),
-                },
-                Code::PermissionDenied,
-            ),
-            (
-                OdooError::MissingRecord {
-                    message: "gone".into(),
-                },
-                Code::NotFound,
-            ),
-            (
-                OdooError::ConcurrencyFailure {
-                    message: "race".into(),
-                },
-                Code::Aborted,
-            ),
-            (
-                OdooError::Transport {
-                    failure: TransportFailure::HttpStatus(503),
-                    message: String::new(),
-                },
+                OdooError::Transport { failure: TransportFailure::HttpStatus(503), message: String::new() },
                 Code::Unavailable,
             ),
             (
-                OdooError::Transport {
-                    failure: TransportFailure::Timeout,
-                    message: String::new(),
-                },
+                OdooError::Transport { failure: TransportFailure::Timeout, message: String::new() },
                 Code::DeadlineExceeded,
             ),
-            (
-                OdooError::Unknown {
-                    name: "x".into(),
-                    message: "y".into(),
-                },
-                Code::Internal,
-            ),
+            (OdooError::Unknown { name: "x".into(), message: "y".into() }, Code::Internal),
         ];
         for (error, code) in cases {
-            assert_eq!(
-                Status::from(ApiError::Odoo(error.clone())).code(),
-                code,
-                "{error:?}"
-            );
+            assert_eq!(Status::from(ApiError::Odoo(error.clone())).code(), code, "{error:?}");
         }
         let status = Status::from(ApiError::Odoo(OdooError::UserError {
             message: "Some orders are not in a state requiring confirmation.".into(),
         }));
-        assert_eq!(
-            status.message(),
-            "Some orders are not in a state requiring confirmation."
-        );
+        assert_eq!(status.message(), "Some orders are not in a state requiring confirmation.");
         let unreachable = Status::from(ApiError::Odoo(OdooError::Transport {
             failure: TransportFailure::Connect,
             message: String::new(),
         }));
-        assert!(
-            unreachable.get_error_details().retry_info().is_some(),
-            "UNAVAILABLE carries RetryInfo"
-        );
+        assert!(unreachable.get_error_details().retry_info().is_some(), "UNAVAILABLE carries RetryInfo");
     }
 }

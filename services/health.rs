@@ -32,12 +32,7 @@ impl OdooHealth {
 }
 
 /// Probes Odoo every `interval` until the task is aborted.
-pub(crate) async fn probe(
-    odoo: Arc<OdooClient>,
-    reporter: HealthReporter,
-    health: OdooHealth,
-    interval: Duration,
-) {
+pub(crate) async fn probe(odoo: Arc<OdooClient>, reporter: HealthReporter, health: OdooHealth, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -54,11 +49,8 @@ pub(crate) async fn probe(
         }
         metrics::gauge!("odoo_mesh_odoo_up").set(if up { 1.0 } else { 0.0 });
         for service in SERVICES {
-            let status = if up {
-                tonic_health::ServingStatus::Serving
-            } else {
-                tonic_health::ServingStatus::NotServing
-            };
+            let status =
+                if up { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
             reporter.set_service_status(service, status).await;
         }
     }

@@ -50,8 +50,7 @@ pub mod proto {
     }
 
     /// Every odoo-mesh message and service, for gRPC server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/odoomesh_descriptor.bin"));
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/odoomesh_descriptor.bin"));
 }
 
 pub use error::ApiError;

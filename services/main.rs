@@ -76,21 +76,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
     observability::init_logging(odoo_mesh::config::LogFormat::Text);
-    let version =
-        OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
+    let version = OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
     let simulator = Simulator::new(SimConfig {
         version,
         database: args.database.clone(),
-        admin: SeedUser {
-            login: args.login.clone(),
-            password: args.password,
-            api_key: args.api_key,
-        },
+        admin: SeedUser { login: args.login.clone(), password: args.password, api_key: args.api_key },
     });
-    let running = simulator
-        .start(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let running = simulator.start(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     println!(
         "odoo simulator (Odoo {}) at {} — database {:?}, login {:?}",
         version.major(),

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    SanType,
 };
 
 /// A certificate and its private key, PEM-encoded.
@@ -17,10 +17,7 @@ pub struct Pem {
 
 impl std::fmt::Debug for Pem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pem")
-            .field("cert", &self.cert)
-            .field("key", &"<redacted>")
-            .finish()
+        f.debug_struct("Pem").field("cert", &self.cert).field("key", &"<redacted>").finish()
     }
 }
 
@@ -33,21 +30,13 @@ pub struct CertificateAuthority {
 impl CertificateAuthority {
     pub fn new(common_name: &str) -> Result<Self, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
+        params.distinguished_name.push(DnType::CommonName, common_name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
-        Ok(Self {
-            cert_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        })
+        Ok(Self { cert_pem: cert.pem(), issuer: Issuer::new(params, key) })
     }
 
     /// A server certificate for these DNS names and IP addresses.
@@ -56,18 +45,8 @@ impl CertificateAuthority {
     }
 
     /// A client certificate with a common name, and optionally a SPIFFE ID and DNS names.
-    pub fn client(
-        &self,
-        common_name: &str,
-        dns_names: &[&str],
-        uris: Vec<String>,
-    ) -> Result<Pem, rcgen::Error> {
-        self.issue(
-            common_name,
-            dns_names,
-            uris,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        )
+    pub fn client(&self, common_name: &str, dns_names: &[&str], uris: Vec<String>) -> Result<Pem, rcgen::Error> {
+        self.issue(common_name, dns_names, uris, ExtendedKeyUsagePurpose::ClientAuth)
     }
 
     fn issue(
@@ -78,9 +57,7 @@ impl CertificateAuthority {
         usage: ExtendedKeyUsagePurpose,
     ) -> Result<Pem, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
+        params.distinguished_name.push(DnType::CommonName, common_name);
         for name in names {
             let san = match name.parse::<std::net::IpAddr>() {
                 Ok(ip) => SanType::IpAddress(ip),
@@ -92,16 +69,10 @@ impl CertificateAuthority {
             params.subject_alt_names.push(SanType::URI(uri.try_into()?));
         }
         params.extended_key_usages = vec![usage];
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(Pem {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
-        })
+        Ok(Pem { cert: cert.pem(), key: key.serialize_pem() })
     }
 }
 

@@ -56,10 +56,9 @@ impl RunningServer {
 }
 
 fn reflection(descriptor_sets: &[&'static [u8]]) -> tonic_reflection::server::Builder<'static> {
-    descriptor_sets.iter().fold(
-        tonic_reflection::server::Builder::configure(),
-        |builder, set| builder.register_encoded_file_descriptor_set(set),
-    )
+    descriptor_sets.iter().fold(tonic_reflection::server::Builder::configure(), |builder, set| {
+        builder.register_encoded_file_descriptor_set(set)
+    })
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {
@@ -74,64 +73,42 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 
     let (reporter, health_service) = tonic_health::server::health_reporter();
     for service in health::SERVICES {
-        reporter
-            .set_service_status(service, tonic_health::ServingStatus::NotServing)
-            .await;
+        reporter.set_service_status(service, tonic_health::ServingStatus::NotServing).await;
     }
     let odoo_health = OdooHealth::default();
     // The error details are registered too, so grpcurl can print google.rpc.BadRequest and friends.
-    let descriptors = [
-        proto::FILE_DESCRIPTOR_SET,
-        tonic_health::pb::FILE_DESCRIPTOR_SET,
-        tonic_types::pb::FILE_DESCRIPTOR_SET,
-    ];
+    let descriptors =
+        [proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET, tonic_types::pb::FILE_DESCRIPTOR_SET];
     let reflection_v1 = reflection(&descriptors).build_v1()?;
     // grpcurl before 1.9 only speaks v1alpha reflection.
     let reflection_v1alpha = reflection(&descriptors).build_v1alpha()?;
 
     let mut builder = tonic::transport::Server::builder();
-    if let Transport::MutualTls {
-        cert,
-        key,
-        client_ca,
-    } = &config.transport
-    {
-        let read = |path: &std::path::PathBuf| {
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
-        };
+    if let Transport::MutualTls { cert, key, client_ca } = &config.transport {
+        let read =
+            |path: &std::path::PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
         let tls = ServerTlsConfig::new()
             .identity(Identity::from_pem(read(cert)?, read(key)?))
             // A client CA makes client certificates mandatory: unauthenticated peers fail the handshake.
             .client_ca_root(Certificate::from_pem(read(client_ca)?));
         builder = builder.tls_config(tls).context("configuring tls")?;
     } else {
-        tracing::warn!(
-            "serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS"
-        );
+        tracing::warn!("serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS");
     }
     let grpc = builder
         .add_service(health_service.clone())
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(
-            proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(
-                InventoryApi::new(inventory),
-            ),
-        )
+        .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(InventoryApi::new(
+            inventory,
+        )))
         .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi))
-        .add_service(
-            proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi),
-        )
-        .add_service(
-            proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi),
-        );
+        .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
+        .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 
-    let grpc_listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let admin_listener = TcpListener::bind(config.admin_listen)
-        .await
-        .with_context(|| format!("binding {}", config.admin_listen))?;
+    let grpc_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let admin_listener =
+        TcpListener::bind(config.admin_listen).await.with_context(|| format!("binding {}", config.admin_listen))?;
     let grpc_addr = grpc_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
@@ -152,17 +129,8 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         odoo_health.clone(),
     );
     let admin_stop = stopped(stop_rx.clone());
-    tasks.spawn(async move {
-        admin::serve(admin_listener, admin_router, admin_stop)
-            .await
-            .context("admin listener")
-    });
-    let probe = tokio::spawn(health::probe(
-        odoo,
-        reporter,
-        odoo_health,
-        config.health_interval,
-    ));
+    tasks.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
+    let probe = tokio::spawn(health::probe(odoo, reporter, odoo_health, config.health_interval));
     let mut probe_stop = stop_rx;
     tasks.spawn(async move {
         let _ = probe_stop.wait_for(|stop| *stop).await;
@@ -170,10 +138,5 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         Ok(())
     });
     tracing::info!(grpc = %grpc_addr, admin = %admin_addr, tls = matches!(config.transport, Transport::MutualTls { .. }), "odoo-mesh serving");
-    Ok(RunningServer {
-        grpc_addr,
-        admin_addr,
-        stop,
-        tasks,
-    })
+    Ok(RunningServer { grpc_addr, admin_addr, stop, tasks })
 }

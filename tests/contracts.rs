@@ -13,24 +13,14 @@ fn commented_paths(file: &FileDescriptorProto) -> Vec<Vec<i32>> {
         .map(|info| {
             info.location
                 .iter()
-                .filter(|l| {
-                    l.leading_comments
-                        .as_deref()
-                        .is_some_and(|c| !c.trim().is_empty())
-                })
+                .filter(|l| l.leading_comments.as_deref().is_some_and(|c| !c.trim().is_empty()))
                 .map(|l| l.path.clone())
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn check_enum(
-    e: &EnumDescriptorProto,
-    path: &[i32],
-    name: &str,
-    commented: &[Vec<i32>],
-    missing: &mut Vec<String>,
-) {
+fn check_enum(e: &EnumDescriptorProto, path: &[i32], name: &str, commented: &[Vec<i32>], missing: &mut Vec<String>) {
     if !commented.contains(&path.to_vec()) {
         missing.push(format!("enum {name}"));
     }
@@ -43,13 +33,7 @@ fn check_enum(
     }
 }
 
-fn check_message(
-    m: &DescriptorProto,
-    path: &[i32],
-    name: &str,
-    commented: &[Vec<i32>],
-    missing: &mut Vec<String>,
-) {
+fn check_message(m: &DescriptorProto, path: &[i32], name: &str, commented: &[Vec<i32>], missing: &mut Vec<String>) {
     if !commented.contains(&path.to_vec()) {
         missing.push(format!("message {name}"));
     }
@@ -63,13 +47,7 @@ fn check_message(
     for (i, nested) in m.nested_type.iter().enumerate() {
         let mut p = path.to_vec();
         p.extend([3, i as i32]);
-        check_message(
-            nested,
-            &p,
-            &format!("{name}.{}", nested.name()),
-            commented,
-            missing,
-        );
+        check_message(nested, &p, &format!("{name}.{}", nested.name()), commented, missing);
     }
     for (i, e) in m.enum_type.iter().enumerate() {
         let mut p = path.to_vec();
@@ -79,12 +57,8 @@ fn check_message(
 }
 
 fn odoomesh_files() -> Vec<FileDescriptorProto> {
-    let set = FileDescriptorSet::decode(odoo_mesh::proto::FILE_DESCRIPTOR_SET)
-        .expect("descriptor set decodes");
-    set.file
-        .into_iter()
-        .filter(|f| f.package().starts_with("odoomesh."))
-        .collect()
+    let set = FileDescriptorSet::decode(odoo_mesh::proto::FILE_DESCRIPTOR_SET).expect("descriptor set decodes");
+    set.file.into_iter().filter(|f| f.package().starts_with("odoomesh.")).collect()
 }
 
 #[test]
@@ -119,18 +93,8 @@ fn every_rpc_has_its_own_request_and_response_and_no_floats() {
     for file in odoomesh_files() {
         for service in &file.service {
             for rpc in &service.method {
-                assert!(
-                    rpc.input_type()
-                        .ends_with(&format!(".{}Request", rpc.name())),
-                    "{}",
-                    rpc.name()
-                );
-                assert!(
-                    rpc.output_type()
-                        .ends_with(&format!(".{}Response", rpc.name())),
-                    "{}",
-                    rpc.name()
-                );
+                assert!(rpc.input_type().ends_with(&format!(".{}Request", rpc.name())), "{}", rpc.name());
+                assert!(rpc.output_type().ends_with(&format!(".{}Response", rpc.name())), "{}", rpc.name());
             }
         }
         let mut stack: Vec<&DescriptorProto> = file.message_type.iter().collect();
@@ -155,17 +119,10 @@ fn every_rpc_has_its_own_request_and_response_and_no_floats() {
 #[test]
 fn buf_lint_passes() {
     let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/buf");
-    let buf = if local.exists() {
-        local
-    } else {
-        PathBuf::from("buf")
-    };
+    let buf = if local.exists() { local } else { PathBuf::from("buf") };
     let proto = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
     let Ok(output) = Command::new(&buf).arg("lint").current_dir(proto).output() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "buf is required in CI: tests/run installs it"
-        );
+        assert!(std::env::var_os("CI").is_none(), "buf is required in CI: tests/run installs it");
         eprintln!("skipped: buf not found (run tests/run)");
         return;
     };

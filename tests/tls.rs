@@ -22,19 +22,14 @@ async fn refused(harness: &common::Harness, identity: Option<(&str, &str)>) -> b
 #[tokio::test]
 async fn a_client_with_a_certificate_from_the_ca_is_served() {
     let harness = common::Harness::simulator().await;
-    list_warehouses(harness.channel().await)
-        .await
-        .expect("served");
+    list_warehouses(harness.channel().await).await.expect("served");
     harness.stop().await;
 }
 
 #[tokio::test]
 async fn a_client_without_a_certificate_is_refused() {
     let harness = common::Harness::simulator().await;
-    assert!(
-        refused(&harness, None).await,
-        "no client certificate must fail the handshake"
-    );
+    assert!(refused(&harness, None).await, "no client certificate must fail the handshake");
     harness.stop().await;
 }
 
@@ -57,16 +52,10 @@ async fn a_server_certificate_is_checked_by_clients_too() {
     let harness = common::Harness::simulator().await;
     let other_ca = CertificateAuthority::new("not the server's CA").expect("ca");
     let client = &harness.pki.client;
-    let result = match harness
-        .channel_with(Some((&client.cert, &client.key)), &other_ca.cert_pem)
-        .await
-    {
+    let result = match harness.channel_with(Some((&client.cert, &client.key)), &other_ca.cert_pem).await {
         Err(_) => true,
         Ok(channel) => list_warehouses(channel).await.is_err(),
     };
-    assert!(
-        result,
-        "a client that does not trust the server's CA must not talk to it"
-    );
+    assert!(result, "a client that does not trust the server's CA must not talk to it");
     harness.stop().await;
 }

@@ -22,10 +22,7 @@ pub struct SearchOptions {
 impl SearchOptions {
     /// Results in this order, for example `"id"` or `"write_date asc, id asc"`.
     pub fn ordered(order: &str) -> Self {
-        Self {
-            order: Some(order.to_owned()),
-            ..Self::default()
-        }
+        Self { order: Some(order.to_owned()), ..Self::default() }
     }
 
     /// At most `limit` results.
@@ -57,12 +54,7 @@ impl OdooClient {
             .build()
             .map_err(|e| map_reqwest(&e))?;
         let jsonrpc = JsonRpc::new(http.clone(), &config);
-        Ok(Self {
-            config,
-            http,
-            jsonrpc,
-            transport: OnceCell::new(),
-        })
+        Ok(Self { config, http, jsonrpc, transport: OnceCell::new() })
     }
 
     pub fn config(&self) -> &OdooConfig {
@@ -110,11 +102,7 @@ impl OdooClient {
             Err(e) if e.is_transient() => "transient_error",
             Err(_) => "odoo_error",
         };
-        let labels = [
-            ("model", call.model.clone()),
-            ("method", call.method.clone()),
-            ("outcome", outcome.to_owned()),
-        ];
+        let labels = [("model", call.model.clone()), ("method", call.method.clone()), ("outcome", outcome.to_owned())];
         metrics::counter!("odoo_mesh_odoo_calls_total", &labels).increment(1);
         metrics::histogram!("odoo_mesh_odoo_call_duration_seconds", &labels[..2])
             .record(started.elapsed().as_secs_f64());
@@ -133,9 +121,7 @@ impl OdooClient {
         options: &SearchOptions,
         context: Map<String, Value>,
     ) -> Result<Vec<Map<String, Value>>, OdooError> {
-        let mut call = OdooCall::new(model, "search_read")
-            .param("domain", domain)
-            .param("fields", json!(fields));
+        let mut call = OdooCall::new(model, "search_read").param("domain", domain).param("fields", json!(fields));
         if let Some(limit) = options.limit {
             call = call.param("limit", json!(limit));
         }
@@ -156,30 +142,19 @@ impl OdooClient {
         ids: Vec<i64>,
         fields: &[&str],
     ) -> Result<Vec<Map<String, Value>>, OdooError> {
-        records(
-            self.call(
-                OdooCall::new(model, "read")
-                    .ids(ids)
-                    .param("fields", json!(fields)),
-            )
-            .await?,
-        )
+        records(self.call(OdooCall::new(model, "read").ids(ids).param("fields", json!(fields))).await?)
     }
 }
 
 fn records(value: Value) -> Result<Vec<Map<String, Value>>, OdooError> {
     let Value::Array(items) = value else {
-        return Err(OdooError::Protocol {
-            message: "expected a list of records".into(),
-        });
+        return Err(OdooError::Protocol { message: "expected a list of records".into() });
     };
     items
         .into_iter()
         .map(|item| match item {
             Value::Object(map) => Ok(map),
-            _ => Err(OdooError::Protocol {
-                message: "expected a record".into(),
-            }),
+            _ => Err(OdooError::Protocol { message: "expected a record".into() }),
         })
         .collect()
 }

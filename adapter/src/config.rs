@@ -24,9 +24,7 @@ impl std::str::FromStr for Protocol {
             "auto" => Ok(Self::Auto),
             "jsonrpc" | "json-rpc" => Ok(Self::JsonRpc),
             "json2" | "json-2" => Ok(Self::Json2),
-            other => Err(format!(
-                "unknown odoo protocol {other:?}: use auto, jsonrpc or json2"
-            )),
+            other => Err(format!("unknown odoo protocol {other:?}: use auto, jsonrpc or json2")),
         }
     }
 }

@@ -52,10 +52,7 @@ pub enum OdooError {
     DatabaseUnavailable { message: String },
     /// The call did not reach Odoo, or its answer did not reach us.
     #[error("odoo transport failure ({failure:?}): {message}")]
-    Transport {
-        failure: TransportFailure,
-        message: String,
-    },
+    Transport { failure: TransportFailure, message: String },
     /// Odoo answered something that is not a JSON-RPC or JSON-2 answer.
     #[error("unexpected answer from odoo: {message}")]
     Protocol { message: String },
@@ -69,56 +66,36 @@ impl OdooError {
     pub fn from_exception(name: &str, message: &str) -> Self {
         let message = message.to_owned();
         match name {
-            "odoo.exceptions.AccessDenied" | "werkzeug.exceptions.Unauthorized" => {
-                Self::AccessDenied
-            }
+            "odoo.exceptions.AccessDenied" | "werkzeug.exceptions.Unauthorized" => Self::AccessDenied,
             "odoo.exceptions.AccessError" => Self::AccessError { message },
-            "odoo.exceptions.UserError" => match message
-                .strip_prefix("Object ")
-                .and_then(|m| m.strip_suffix(" doesn't exist"))
-            {
-                Some(model) => Self::UnknownModel {
-                    model: model.to_owned(),
-                },
-                None => Self::UserError { message },
-            },
+            "odoo.exceptions.UserError" => {
+                match message.strip_prefix("Object ").and_then(|m| m.strip_suffix(" doesn't exist")) {
+                    Some(model) => Self::UnknownModel { model: model.to_owned() },
+                    None => Self::UserError { message },
+                }
+            }
             "odoo.exceptions.ValidationError" => Self::ValidationError { message },
             "odoo.exceptions.MissingError" => Self::MissingRecord { message },
             "odoo.exceptions.ConcurrencyError"
             | "psycopg2.errors.SerializationFailure"
             | "psycopg2.errors.DeadlockDetected"
             | "psycopg2.errors.LockNotAvailable"
-            | "psycopg2.extensions.TransactionRollbackError" => {
-                Self::ConcurrencyFailure { message }
-            }
-            "builtins.ValueError" if message.starts_with("Invalid field") => {
-                Self::UnknownField { message }
-            }
+            | "psycopg2.extensions.TransactionRollbackError" => Self::ConcurrencyFailure { message },
+            "builtins.ValueError" if message.starts_with("Invalid field") => Self::UnknownField { message },
             "builtins.AttributeError" => Self::UnknownMethod { message },
-            "werkzeug.exceptions.NotFound" => match message
-                .strip_prefix("the model '")
-                .and_then(|m| m.strip_suffix("' does not exist"))
-            {
-                Some(model) => Self::UnknownModel {
-                    model: model.to_owned(),
-                },
-                None => Self::UnknownMethod { message },
-            },
+            "werkzeug.exceptions.NotFound" => {
+                match message.strip_prefix("the model '").and_then(|m| m.strip_suffix("' does not exist")) {
+                    Some(model) => Self::UnknownModel { model: model.to_owned() },
+                    None => Self::UnknownMethod { message },
+                }
+            }
             "psycopg2.OperationalError" => Self::DatabaseUnavailable { message },
             "builtins.TypeError"
             | "builtins.KeyError"
             | "werkzeug.exceptions.UnprocessableEntity"
-            | "werkzeug.exceptions.BadRequest" => Self::InvalidCall {
-                name: name.to_owned(),
-                message,
-            },
-            _ if message.contains("could not serialize access") => {
-                Self::ConcurrencyFailure { message }
-            }
-            _ => Self::Unknown {
-                name: name.to_owned(),
-                message,
-            },
+            | "werkzeug.exceptions.BadRequest" => Self::InvalidCall { name: name.to_owned(), message },
+            _ if message.contains("could not serialize access") => Self::ConcurrencyFailure { message },
+            _ => Self::Unknown { name: name.to_owned(), message },
         }
     }
 
@@ -145,27 +122,15 @@ mod tests {
             (
                 "odoo.exceptions.UserError",
                 "Object x_nope.model doesn't exist",
-                OdooError::UnknownModel {
-                    model: "x_nope.model".into(),
-                },
+                OdooError::UnknownModel { model: "x_nope.model".into() },
             ),
             (
                 "werkzeug.exceptions.NotFound",
                 "the model 'x_nope.model' does not exist",
-                OdooError::UnknownModel {
-                    model: "x_nope.model".into(),
-                },
+                OdooError::UnknownModel { model: "x_nope.model".into() },
             ),
-            (
-                "odoo.exceptions.AccessDenied",
-                "Access Denied",
-                OdooError::AccessDenied,
-            ),
-            (
-                "werkzeug.exceptions.Unauthorized",
-                "Invalid apikey",
-                OdooError::AccessDenied,
-            ),
+            ("odoo.exceptions.AccessDenied", "Access Denied", OdooError::AccessDenied),
+            ("werkzeug.exceptions.Unauthorized", "Invalid apikey", OdooError::AccessDenied),
         ];
         for (name, message, expected) in cases {
             assert_eq!(OdooError::from_exception(name, message), expected, "{name}");
@@ -179,11 +144,8 @@ mod tests {
             OdooError::MissingRecord { .. }
         ));
         assert!(
-            OdooError::from_exception(
-                "psycopg2.errors.SerializationFailure",
-                "could not serialize access"
-            )
-            .is_transient()
+            OdooError::from_exception("psycopg2.errors.SerializationFailure", "could not serialize access")
+                .is_transient()
         );
         assert!(
             !OdooError::from_exception(

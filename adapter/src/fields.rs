@@ -12,25 +12,16 @@ use crate::{OdooError, models::Ref};
 pub(crate) type Record = Map<String, Value>;
 
 fn mismatch(field: &str, expected: &str) -> OdooError {
-    OdooError::Protocol {
-        message: format!("field {field}: expected {expected}"),
-    }
+    OdooError::Protocol { message: format!("field {field}: expected {expected}") }
 }
 
 pub(crate) fn id(record: &Record) -> Result<i64, OdooError> {
-    record
-        .get("id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| mismatch("id", "an integer"))
+    record.get("id").and_then(Value::as_i64).ok_or_else(|| mismatch("id", "an integer"))
 }
 
 /// A char field; Odoo sends `false` for empty.
 pub(crate) fn text(record: &Record, field: &str) -> Option<String> {
-    record
-        .get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    record.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 pub(crate) fn boolean(record: &Record, field: &str) -> bool {
@@ -42,15 +33,8 @@ pub(crate) fn many2one(record: &Record, field: &str) -> Result<Option<Ref>, Odoo
     match record.get(field) {
         None | Some(Value::Bool(false) | Value::Null) => Ok(None),
         Some(Value::Array(pair)) => {
-            let id = pair
-                .first()
-                .and_then(Value::as_i64)
-                .ok_or_else(|| mismatch(field, "[id, name]"))?;
-            let name = pair
-                .get(1)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let id = pair.first().and_then(Value::as_i64).ok_or_else(|| mismatch(field, "[id, name]"))?;
+            let name = pair.get(1).and_then(Value::as_str).unwrap_or_default().to_owned();
             Ok(Some(Ref { id, name }))
         }
         Some(_) => Err(mismatch(field, "[id, name]")),
@@ -94,8 +78,7 @@ pub fn round_to_precision(value: Decimal, rounding: Decimal) -> Decimal {
     if rounding <= Decimal::ZERO {
         return value.normalize();
     }
-    let steps = (value / rounding)
-        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let steps = (value / rounding).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     (steps * rounding).normalize()
 }
 
@@ -116,43 +99,22 @@ mod tests {
     fn float_artefacts_disappear_after_rounding() {
         let r = record(json!({"q": 0.30000000000000004, "big": 1.0000000002}));
         let hundredth = Decimal::new(1, 2);
-        assert_eq!(
-            round_to_precision(decimal(&r, "q").expect("number"), hundredth).to_string(),
-            "0.3"
-        );
-        assert_eq!(
-            round_to_precision(decimal(&r, "big").expect("number"), hundredth).to_string(),
-            "1"
-        );
+        assert_eq!(round_to_precision(decimal(&r, "q").expect("number"), hundredth).to_string(), "0.3");
+        assert_eq!(round_to_precision(decimal(&r, "big").expect("number"), hundredth).to_string(), "1");
     }
 
     #[test]
     fn rounding_follows_the_unit_precision() {
         let r = record(json!({"kg": 312.4555}));
-        assert_eq!(
-            round_to_precision(decimal(&r, "kg").expect("number"), Decimal::new(1, 3)).to_string(),
-            "312.456"
-        );
-        assert_eq!(
-            round_to_precision(Decimal::new(75, 1), Decimal::new(5, 1)).to_string(),
-            "7.5"
-        );
-        assert_eq!(
-            round_to_precision(Decimal::new(-25, 3), Decimal::new(1, 2)).to_string(),
-            "-0.03"
-        );
+        assert_eq!(round_to_precision(decimal(&r, "kg").expect("number"), Decimal::new(1, 3)).to_string(), "312.456");
+        assert_eq!(round_to_precision(Decimal::new(75, 1), Decimal::new(5, 1)).to_string(), "7.5");
+        assert_eq!(round_to_precision(Decimal::new(-25, 3), Decimal::new(1, 2)).to_string(), "-0.03");
     }
 
     #[test]
     fn many2one_and_empty_values_decode() {
         let r = record(json!({"uom_id": [1, "Units"], "lot_id": false, "name": false}));
-        assert_eq!(
-            many2one(&r, "uom_id").expect("valid"),
-            Some(Ref {
-                id: 1,
-                name: "Units".into()
-            })
-        );
+        assert_eq!(many2one(&r, "uom_id").expect("valid"), Some(Ref { id: 1, name: "Units".into() }));
         assert_eq!(many2one(&r, "lot_id").expect("valid"), None);
         assert_eq!(text(&r, "name"), None);
         assert!(many2one(&record(json!({"x": "oops"})), "x").is_err());

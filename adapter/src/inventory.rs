@@ -12,8 +12,7 @@ use crate::{
     OdooClient, OdooError, SearchOptions,
     fields::{self, Record},
     models::{
-        Amount, Location, Product, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock,
-        StockFigures, Warehouse,
+        Amount, Location, Product, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, StockFigures, Warehouse,
     },
 };
 
@@ -53,11 +52,7 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn new(odoo: Arc<OdooClient>) -> Self {
-        Self {
-            odoo,
-            currency: OnceCell::new(),
-            uom_rounding: RwLock::new(HashMap::new()),
-        }
+        Self { odoo, currency: OnceCell::new(), uom_rounding: RwLock::new(HashMap::new()) }
     }
 
     pub async fn warehouses(&self) -> Result<Vec<Warehouse>, OdooError> {
@@ -117,11 +112,7 @@ impl Inventory {
     pub async fn products(&self, query: &ProductQuery) -> Result<ProductPage, OdooError> {
         let mut domain = vec![json!(["id", ">", query.after_id])];
         if let Some(prefix) = &query.sku_prefix {
-            domain.push(json!([
-                "default_code",
-                "=like",
-                format!("{}%", escape_like(prefix))
-            ]));
+            domain.push(json!(["default_code", "=like", format!("{}%", escape_like(prefix))]));
         }
         if let Some(since) = query.updated_since {
             domain.push(json!(["write_date", ">=", fields::odoo_datetime(since)]));
@@ -132,16 +123,8 @@ impl Inventory {
         }
         // One more than asked tells whether another page follows, without a count query.
         let options = SearchOptions::ordered("id asc").limit(query.limit + 1);
-        let rows = self
-            .odoo
-            .search_read(
-                "product.product",
-                Value::Array(domain),
-                PRODUCT_FIELDS,
-                &options,
-                context,
-            )
-            .await?;
+        let rows =
+            self.odoo.search_read("product.product", Value::Array(domain), PRODUCT_FIELDS, &options, context).await?;
         let more = rows.len() > query.limit;
         let mut products = Vec::with_capacity(rows.len().min(query.limit));
         for row in rows.iter().take(query.limit) {
@@ -154,29 +137,18 @@ impl Inventory {
         let options = SearchOptions::ordered("id").limit(2);
         let rows = self
             .odoo
-            .search_read(
-                "product.product",
-                json!([["default_code", "=", sku]]),
-                PRODUCT_FIELDS,
-                &options,
-                Map::new(),
-            )
+            .search_read("product.product", json!([["default_code", "=", sku]]), PRODUCT_FIELDS, &options, Map::new())
             .await?;
         match rows.as_slice() {
             [] => Ok(ProductLookup::NotFound),
             [row] => Ok(ProductLookup::Found(Box::new(self.product(row).await?))),
-            _ => Ok(ProductLookup::Ambiguous(
-                rows.iter().filter_map(|r| fields::id(r).ok()).collect(),
-            )),
+            _ => Ok(ProductLookup::Ambiguous(rows.iter().filter_map(|r| fields::id(r).ok()).collect())),
         }
     }
 
     pub async fn product_by_id(&self, id: i64) -> Result<Option<Product>, OdooError> {
         // `read` returns archived records too, and silently nothing for a missing id.
-        let rows = self
-            .odoo
-            .read("product.product", vec![id], PRODUCT_FIELDS)
-            .await?;
+        let rows = self.odoo.read("product.product", vec![id], PRODUCT_FIELDS).await?;
         match rows.first() {
             Some(row) => Ok(Some(self.product(row).await?)),
             None => Ok(None),
@@ -190,9 +162,8 @@ impl Inventory {
             name: fields::text(r, "name").unwrap_or_default(),
             display_name: fields::text(r, "display_name").unwrap_or_default(),
             barcode: fields::text(r, "barcode"),
-            uom: fields::many2one(r, "uom_id")?.ok_or_else(|| OdooError::Protocol {
-                message: "product without unit of measure".into(),
-            })?,
+            uom: fields::many2one(r, "uom_id")?
+                .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?,
             list_price: Amount {
                 value: fields::decimal(r, "list_price")?.round_dp(6).normalize(),
                 currency: self.currency().await?.to_owned(),
@@ -210,21 +181,9 @@ impl Inventory {
         self.currency
             .get_or_try_init(|| async {
                 let options = SearchOptions::ordered("id").limit(1);
-                let rows = self
-                    .odoo
-                    .search_read(
-                        "res.company",
-                        json!([]),
-                        &["currency_id"],
-                        &options,
-                        Map::new(),
-                    )
-                    .await?;
-                let currency = rows
-                    .first()
-                    .map(|r| fields::many2one(r, "currency_id"))
-                    .transpose()?
-                    .flatten();
+                let rows =
+                    self.odoo.search_read("res.company", json!([]), &["currency_id"], &options, Map::new()).await?;
+                let currency = rows.first().map(|r| fields::many2one(r, "currency_id")).transpose()?.flatten();
                 Ok::<_, OdooError>(currency.map(|c| c.name).unwrap_or_else(|| "USD".into()))
             })
             .await
@@ -284,9 +243,7 @@ impl Inventory {
             let stock = match by_sku.get(sku).map(Vec::as_slice) {
                 None | Some([]) => SkuStock::NotFound,
                 Some([id]) => self.levels_of(*id, warehouses, &per_warehouse).await?,
-                Some(ids) => SkuStock::Ambiguous {
-                    product_ids: ids.to_vec(),
-                },
+                Some(ids) => SkuStock::Ambiguous { product_ids: ids.to_vec() },
             };
             result.push((sku.clone(), stock));
         }
@@ -305,9 +262,8 @@ impl Inventory {
             let Some(row) = rows.iter().find(|r| fields::id(r).ok() == Some(id)) else {
                 continue;
             };
-            let uom = fields::many2one(row, "uom_id")?.ok_or_else(|| OdooError::Protocol {
-                message: "product without unit of measure".into(),
-            })?;
+            let uom = fields::many2one(row, "uom_id")?
+                .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?;
             let rounding = self.rounding(uom.id).await?;
             let q = |f: &str| fields::decimal(row, f);
             let (on_hand, free) = (q("qty_available")?, q("free_qty")?);
@@ -323,20 +279,10 @@ impl Inventory {
                     forecast: round(q("virtual_available")?),
                 },
             ));
-            product.get_or_insert((
-                Ref {
-                    id,
-                    name: fields::text(row, "display_name").unwrap_or_default(),
-                },
-                uom,
-            ));
+            product.get_or_insert((Ref { id, name: fields::text(row, "display_name").unwrap_or_default() }, uom));
         }
         Ok(match product {
-            Some((product, uom)) => SkuStock::Found {
-                product,
-                uom,
-                levels,
-            },
+            Some((product, uom)) => SkuStock::Found { product, uom, levels },
             None => SkuStock::NotFound,
         })
     }
@@ -344,7 +290,5 @@ impl Inventory {
 
 /// Escapes LIKE wildcards so a SKU prefix matches literally.
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -29,10 +29,7 @@ pub struct Warehouse {
 
 impl Warehouse {
     pub fn as_ref(&self) -> Ref {
-        Ref {
-            id: self.id,
-            name: self.name.clone(),
-        }
+        Ref { id: self.id, name: self.name.clone() }
     }
 }
 

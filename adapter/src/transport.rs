@@ -24,13 +24,7 @@ pub struct OdooCall {
 
 impl OdooCall {
     pub fn new(model: &str, method: &str) -> Self {
-        Self {
-            model: model.to_owned(),
-            method: method.to_owned(),
-            ids: None,
-            params: Map::new(),
-            context: Map::new(),
-        }
+        Self { model: model.to_owned(), method: method.to_owned(), ids: None, params: Map::new(), context: Map::new() }
     }
 
     pub fn ids(mut self, ids: Vec<i64>) -> Self {
@@ -88,10 +82,7 @@ pub(crate) fn map_reqwest(error: &reqwest::Error) -> OdooError {
         TransportFailure::ConnectionLost
     };
     // reqwest's message names the URL, never credentials (they travel in the body or a header).
-    OdooError::Transport {
-        failure,
-        message: error.to_string(),
-    }
+    OdooError::Transport { failure, message: error.to_string() }
 }
 
 fn http_failure(status: u16) -> OdooError {
@@ -127,46 +118,24 @@ impl JsonRpc {
     }
 
     /// Sends one JSON-RPC request and unwraps its envelope.
-    pub(crate) async fn rpc(
-        &self,
-        service: &str,
-        method: &str,
-        args: Value,
-    ) -> Result<Value, OdooError> {
+    pub(crate) async fn rpc(&self, service: &str, method: &str, args: Value) -> Result<Value, OdooError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}, "id": id});
-        let response = self
-            .http
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| map_reqwest(&e))?;
+        let response = self.http.post(&self.url).json(&body).send().await.map_err(|e| map_reqwest(&e))?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| map_reqwest(&e))?;
         if status != 200 {
             return Err(http_failure(status));
         }
-        let mut envelope: Value =
-            serde_json::from_slice(&bytes).map_err(|e| OdooError::Protocol {
-                message: format!("json-rpc answer is not json: {e}"),
-            })?;
+        let mut envelope: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| OdooError::Protocol { message: format!("json-rpc answer is not json: {e}") })?;
         if let Some(error) = envelope.get("error") {
-            let name = error
-                .pointer("/data/name")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            let message = error
-                .pointer("/data/message")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let name = error.pointer("/data/name").and_then(Value::as_str).unwrap_or("unknown");
+            let message = error.pointer("/data/message").and_then(Value::as_str).unwrap_or_default();
             return Err(OdooError::from_exception(name, message));
         }
         // A method that returns None yields an envelope without `result`.
-        Ok(envelope
-            .get_mut("result")
-            .map(Value::take)
-            .unwrap_or(Value::Null))
+        Ok(envelope.get_mut("result").map(Value::take).unwrap_or(Value::Null))
     }
 
     async fn uid(&self) -> Result<i64, OdooError> {
@@ -193,29 +162,14 @@ impl JsonRpc {
         if !call.context.is_empty() {
             kwargs.insert("context".into(), Value::Object(call.context.clone()));
         }
-        let args = json!([
-            self.database,
-            uid,
-            self.secret.expose(),
-            call.model,
-            call.method,
-            positional,
-            kwargs
-        ]);
+        let args = json!([self.database, uid, self.secret.expose(), call.model, call.method, positional, kwargs]);
         self.rpc("object", "execute_kw", args).await
     }
 
     pub(crate) async fn version(&self) -> Result<ServerVersion, OdooError> {
         let result = self.rpc("common", "version", json!([])).await?;
-        let major = result
-            .pointer("/server_version_info/0")
-            .and_then(Value::as_i64)
-            .unwrap_or_default();
-        let text = result
-            .get("server_version")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let major = result.pointer("/server_version_info/0").and_then(Value::as_i64).unwrap_or_default();
+        let text = result.get("server_version").and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok(ServerVersion { major, text })
     }
 }
@@ -266,20 +220,13 @@ impl Json2 {
         if !is_json {
             return Err(http_failure(status));
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| OdooError::Protocol {
-            message: format!("json-2 answer is not json: {e}"),
-        })?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| OdooError::Protocol { message: format!("json-2 answer is not json: {e}") })?;
         if status == 200 {
             return Ok(value);
         }
-        let name = value
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown");
-        let message = value
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = value.get("name").and_then(Value::as_str).unwrap_or("unknown");
+        let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
         Err(OdooError::from_exception(name, message))
     }
 }

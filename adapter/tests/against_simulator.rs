@@ -3,12 +3,9 @@
 use std::sync::Arc;
 
 use odoo_adapter::{
-    Inventory, OdooCall, OdooClient, OdooConfig, OdooError, Protocol, Secret, TransportFailure,
-    models::SkuStock,
+    Inventory, OdooCall, OdooClient, OdooConfig, OdooError, Protocol, Secret, TransportFailure, models::SkuStock,
 };
-use odoo_simulator::{
-    Fault, FaultRule, OdooVersion, RunningSimulator, SeedUser, SimConfig, Simulator,
-};
+use odoo_simulator::{Fault, FaultRule, OdooVersion, RunningSimulator, SeedUser, SimConfig, Simulator};
 use serde_json::json;
 
 const KEY: &str = "adapter-test-key";
@@ -17,16 +14,9 @@ async fn simulator(version: OdooVersion) -> RunningSimulator {
     let config = SimConfig {
         version,
         database: "dist".into(),
-        admin: SeedUser {
-            login: "admin".into(),
-            password: "admin-pw".into(),
-            api_key: KEY.into(),
-        },
+        admin: SeedUser { login: "admin".into(), password: "admin-pw".into(), api_key: KEY.into() },
     };
-    Simulator::new(config)
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("simulator starts")
+    Simulator::new(config).start("127.0.0.1:0".parse().expect("addr")).await.expect("simulator starts")
 }
 
 fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClient {
@@ -46,20 +36,8 @@ fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClien
 async fn protocol_is_detected_from_the_server_version() {
     let v18 = simulator(OdooVersion::V18).await;
     let v19 = simulator(OdooVersion::V19).await;
-    assert_eq!(
-        client(&v18, Protocol::Auto, KEY)
-            .protocol()
-            .await
-            .expect("detects"),
-        "jsonrpc"
-    );
-    assert_eq!(
-        client(&v19, Protocol::Auto, KEY)
-            .protocol()
-            .await
-            .expect("detects"),
-        "json2"
-    );
+    assert_eq!(client(&v18, Protocol::Auto, KEY).protocol().await.expect("detects"), "jsonrpc");
+    assert_eq!(client(&v19, Protocol::Auto, KEY).protocol().await.expect("detects"), "json2");
 }
 
 #[tokio::test]
@@ -67,31 +45,16 @@ async fn both_wire_formats_read_the_same_stock() {
     let v18 = simulator(OdooVersion::V18).await;
     let v19 = simulator(OdooVersion::V19).await;
     let mut answers = Vec::new();
-    for (sim, protocol) in [
-        (&v18, Protocol::JsonRpc),
-        (&v19, Protocol::Json2),
-        (&v19, Protocol::JsonRpc),
-    ] {
+    for (sim, protocol) in [(&v18, Protocol::JsonRpc), (&v19, Protocol::Json2), (&v19, Protocol::JsonRpc)] {
         let inventory = Inventory::new(Arc::new(client(sim, protocol, KEY)));
         let warehouses = inventory.warehouses().await.expect("warehouses");
-        let skus = vec![
-            "E-COM11".to_owned(),
-            "DST-STR-23".to_owned(),
-            "NOPE-404".to_owned(),
-        ];
-        answers.push(
-            inventory
-                .stock_levels(&skus, &warehouses)
-                .await
-                .expect("stock levels"),
-        );
+        let skus = vec!["E-COM11".to_owned(), "DST-STR-23".to_owned(), "NOPE-404".to_owned()];
+        answers.push(inventory.stock_levels(&skus, &warehouses).await.expect("stock levels"));
     }
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[1], answers[2]);
     let (_, stock) = &answers[0][0];
-    let SkuStock::Found { levels, .. } = stock else {
-        panic!("E-COM11 exists: {stock:?}")
-    };
+    let SkuStock::Found { levels, .. } = stock else { panic!("E-COM11 exists: {stock:?}") };
     let (_, main) = &levels[0];
     assert_eq!(main.on_hand.to_string(), "33");
     assert_eq!(main.reserved.to_string(), "15");
@@ -105,15 +68,9 @@ async fn stock_for_many_skus_costs_one_call_per_warehouse() {
     let sim = simulator(OdooVersion::V18).await;
     let inventory = Inventory::new(Arc::new(client(&sim, Protocol::JsonRpc, KEY)));
     let warehouses = inventory.warehouses().await.expect("warehouses");
-    let skus: Vec<String> = (0..1000)
-        .map(|i| format!("SKU-{i}"))
-        .chain(["E-COM11".to_owned()])
-        .collect();
+    let skus: Vec<String> = (0..1000).map(|i| format!("SKU-{i}")).chain(["E-COM11".to_owned()]).collect();
     let before = sim.simulator().call_count("product.product", "search_read");
-    inventory
-        .stock_levels(&skus, &warehouses)
-        .await
-        .expect("stock levels");
+    inventory.stock_levels(&skus, &warehouses).await.expect("stock levels");
     let after = sim.simulator().call_count("product.product", "search_read");
     assert_eq!(after - before, warehouses.len() as u64);
 }
@@ -136,51 +93,21 @@ async fn odoo_errors_decode_to_typed_errors_without_the_traceback() {
     let v19 = simulator(OdooVersion::V19).await;
     for (sim, protocol) in [(&v18, Protocol::JsonRpc), (&v19, Protocol::Json2)] {
         let odoo = client(sim, protocol, KEY);
-        let unknown = odoo
-            .call(OdooCall::new("x_nope.model", "search_read").param("domain", json!([])))
-            .await;
-        assert_eq!(
-            unknown,
-            Err(OdooError::UnknownModel {
-                model: "x_nope.model".into()
-            }),
-            "{protocol:?}"
-        );
+        let unknown = odoo.call(OdooCall::new("x_nope.model", "search_read").param("domain", json!([]))).await;
+        assert_eq!(unknown, Err(OdooError::UnknownModel { model: "x_nope.model".into() }), "{protocol:?}");
         let missing = odoo
-            .call(
-                OdooCall::new("res.partner", "write")
-                    .ids(vec![999_999])
-                    .param("vals", json!({"name": "x"})),
-            )
+            .call(OdooCall::new("res.partner", "write").ids(vec![999_999]).param("vals", json!({"name": "x"})))
             .await;
-        assert!(
-            matches!(missing, Err(OdooError::MissingRecord { .. })),
-            "{protocol:?}: {missing:?}"
-        );
-        let field = odoo
-            .call(
-                OdooCall::new("res.partner", "search_read")
-                    .param("domain", json!([["nope", "=", 1]])),
-            )
-            .await;
-        let Err(error) = field else {
-            panic!("unknown field must fail")
-        };
-        assert!(
-            matches!(error, OdooError::UnknownField { .. }),
-            "{protocol:?}: {error:?}"
-        );
+        assert!(matches!(missing, Err(OdooError::MissingRecord { .. })), "{protocol:?}: {missing:?}");
+        let field =
+            odoo.call(OdooCall::new("res.partner", "search_read").param("domain", json!([["nope", "=", 1]]))).await;
+        let Err(error) = field else { panic!("unknown field must fail") };
+        assert!(matches!(error, OdooError::UnknownField { .. }), "{protocol:?}: {error:?}");
         assert!(!error.to_string().contains("Traceback"), "{error}");
         let duplicate = odoo
-            .call(
-                OdooCall::new("stock.warehouse", "create")
-                    .param("vals_list", json!([{"name": "Dup", "code": "WH"}])),
-            )
+            .call(OdooCall::new("stock.warehouse", "create").param("vals_list", json!([{"name": "Dup", "code": "WH"}])))
             .await;
-        assert!(
-            matches!(duplicate, Err(OdooError::ValidationError { .. })),
-            "{protocol:?}: {duplicate:?}"
-        );
+        assert!(matches!(duplicate, Err(OdooError::ValidationError { .. })), "{protocol:?}: {duplicate:?}");
     }
 }
 
@@ -192,49 +119,26 @@ async fn injected_faults_surface_as_transport_and_concurrency_errors() {
     let count = || OdooCall::new("res.partner", "search_count").param("domain", json!([]));
     let faults = sim.simulator().faults();
 
-    faults.inject(
-        FaultRule::times(Fault::HttpStatus { status: 502 }, 1).on("res.partner", "search_count"),
-    );
+    faults.inject(FaultRule::times(Fault::HttpStatus { status: 502 }, 1).on("res.partner", "search_count"));
     let error = odoo.call(count()).await.expect_err("502");
     assert_eq!(
         error,
-        OdooError::Transport {
-            failure: TransportFailure::HttpStatus(502),
-            message: "odoo answered http 502".into()
-        }
+        OdooError::Transport { failure: TransportFailure::HttpStatus(502), message: "odoo answered http 502".into() }
     );
     assert!(error.is_transient());
 
-    faults
-        .inject(FaultRule::times(Fault::SerializationFailure, 1).on("res.partner", "search_count"));
-    assert!(matches!(
-        odoo.call(count()).await,
-        Err(OdooError::ConcurrencyFailure { .. })
-    ));
+    faults.inject(FaultRule::times(Fault::SerializationFailure, 1).on("res.partner", "search_count"));
+    assert!(matches!(odoo.call(count()).await, Err(OdooError::ConcurrencyFailure { .. })));
 
     faults.inject(FaultRule::times(Fault::DropConnection, 1).on("res.partner", "search_count"));
     let dropped = odoo.call(count()).await.expect_err("dropped");
-    assert!(
-        matches!(dropped, OdooError::Transport { .. }) && dropped.is_transient(),
-        "{dropped:?}"
-    );
+    assert!(matches!(dropped, OdooError::Transport { .. }) && dropped.is_transient(), "{dropped:?}");
 
     faults.inject(
-        FaultRule::times(
-            Fault::OdooError {
-                name: "odoo.exceptions.UserError".into(),
-                message: "Nope.".into(),
-            },
-            1,
-        )
-        .on("res.partner", "search_count"),
+        FaultRule::times(Fault::OdooError { name: "odoo.exceptions.UserError".into(), message: "Nope.".into() }, 1)
+            .on("res.partner", "search_count"),
     );
-    assert_eq!(
-        odoo.call(count()).await,
-        Err(OdooError::UserError {
-            message: "Nope.".into()
-        })
-    );
+    assert_eq!(odoo.call(count()).await, Err(OdooError::UserError { message: "Nope.".into() }));
 
     assert!(odoo.call(count()).await.is_ok(), "faults are used up");
 }
@@ -243,30 +147,16 @@ async fn injected_faults_surface_as_transport_and_concurrency_errors() {
 async fn a_lost_response_still_commits() {
     let sim = simulator(OdooVersion::V19).await;
     let odoo = client(&sim, Protocol::Json2, KEY);
-    sim.simulator()
-        .faults()
-        .inject(FaultRule::times(Fault::LoseResponse, 1).on("res.partner", "create"));
+    sim.simulator().faults().inject(FaultRule::times(Fault::LoseResponse, 1).on("res.partner", "create"));
     let lost = odoo
-        .call(
-            OdooCall::new("res.partner", "create")
-                .param("vals_list", json!([{"name": "Lost Response Ltd"}])),
-        )
+        .call(OdooCall::new("res.partner", "create").param("vals_list", json!([{"name": "Lost Response Ltd"}])))
         .await;
     assert!(matches!(lost, Err(OdooError::Transport { .. })), "{lost:?}");
     let found = sim
         .simulator()
-        .search_read(
-            "res.partner",
-            &json!([["name", "=", "Lost Response Ltd"]]),
-            &["id"],
-            Default::default(),
-        )
+        .search_read("res.partner", &json!([["name", "=", "Lost Response Ltd"]]), &["id"], Default::default())
         .expect("search");
-    assert_eq!(
-        found.len(),
-        1,
-        "the create committed although its answer was lost"
-    );
+    assert_eq!(found.len(), 1, "the create committed although its answer was lost");
 }
 
 #[test]

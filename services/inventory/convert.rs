@@ -3,16 +3,14 @@
 
 use std::collections::HashSet;
 
-use odoo_adapter::models::{
-    Location, Product, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse,
-};
+use odoo_adapter::models::{Location, Product, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse};
 use time::OffsetDateTime;
 
 use crate::{
     ApiError,
     convert::{
-        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref,
-        resource_name, timestamp,
+        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref, resource_name,
+        timestamp,
     },
     error::FieldViolation,
     proto::inventory::v1 as pb,
@@ -41,20 +39,14 @@ impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
         if request.skus.len() > MAX_SKUS_PER_CALL {
             violations.push(FieldViolation::new(
                 "skus",
-                format!(
-                    "at most {MAX_SKUS_PER_CALL} SKUs per call, got {}",
-                    request.skus.len()
-                ),
+                format!("at most {MAX_SKUS_PER_CALL} SKUs per call, got {}", request.skus.len()),
             ));
         }
         let mut seen = HashSet::new();
         let mut skus = Vec::with_capacity(request.skus.len());
         for (i, sku) in request.skus.into_iter().enumerate() {
             if sku.trim().is_empty() {
-                violations.push(FieldViolation::new(
-                    format!("skus[{i}]"),
-                    "must not be empty",
-                ));
+                violations.push(FieldViolation::new(format!("skus[{i}]"), "must not be empty"));
             } else if seen.insert(sku.clone()) {
                 skus.push(sku);
             }
@@ -72,11 +64,7 @@ impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
         {
             violations.push(FieldViolation::new("max_staleness", "must not be negative"));
         }
-        if violations.is_empty() {
-            Ok(Self { skus, warehouses })
-        } else {
-            Err(ApiError::InvalidArgument(violations))
-        }
+        if violations.is_empty() { Ok(Self { skus, warehouses }) } else { Err(ApiError::InvalidArgument(violations)) }
     }
 }
 
@@ -95,26 +83,18 @@ impl TryFrom<pb::GetProductRequest> for ProductRef {
         match request.product {
             Some(Product::Sku(sku)) if !sku.trim().is_empty() => Ok(Self::Sku(sku)),
             Some(Product::Sku(_)) => Err(FieldViolation::new("sku", "must not be empty").into()),
-            Some(Product::Name(name)) => {
-                Ok(Self::Id(parse_resource_name("name", &name, "products")?))
-            }
+            Some(Product::Name(name)) => Ok(Self::Id(parse_resource_name("name", &name, "products")?)),
             None => Err(FieldViolation::new("product", "give either sku or name").into()),
         }
     }
 }
 
 /// Validates ListProducts; also returns the filters' text that page tokens are bound to.
-pub(super) fn product_query(
-    request: &pb::ListProductsRequest,
-) -> Result<(ProductQuery, String), ApiError> {
+pub(super) fn product_query(request: &pb::ListProductsRequest) -> Result<(ProductQuery, String), ApiError> {
     let mut violations = Vec::new();
-    let limit = page_size(request.page_size)
-        .map_err(|v| violations.push(v))
-        .unwrap_or_default();
+    let limit = page_size(request.page_size).map_err(|v| violations.push(v)).unwrap_or_default();
     let updated_since = match &request.updated_since {
-        Some(ts) => parse_timestamp("updated_since", ts)
-            .map_err(|v| violations.push(v))
-            .ok(),
+        Some(ts) => parse_timestamp("updated_since", ts).map_err(|v| violations.push(v)).ok(),
         None => None,
     };
     let filters = format!(
@@ -132,23 +112,13 @@ pub(super) fn product_query(
     }
     let sku_prefix = Some(request.sku_prefix.clone()).filter(|p| !p.is_empty());
     Ok((
-        ProductQuery {
-            after_id,
-            limit,
-            sku_prefix,
-            updated_since,
-            include_archived: request.include_archived,
-        },
+        ProductQuery { after_id, limit, sku_prefix, updated_since, include_archived: request.include_archived },
         filters,
     ))
 }
 
 pub(super) fn optional_warehouse(name: &str) -> Result<Option<i64>, FieldViolation> {
-    if name.is_empty() {
-        Ok(None)
-    } else {
-        parse_resource_name("warehouse", name, "warehouses").map(Some)
-    }
+    if name.is_empty() { Ok(None) } else { parse_resource_name("warehouse", name, "warehouses").map(Some) }
 }
 
 pub(super) fn warehouse(w: &Warehouse) -> pb::Warehouse {
@@ -158,10 +128,7 @@ pub(super) fn warehouse(w: &Warehouse) -> pb::Warehouse {
         code: w.code.clone(),
         display_name: w.name.clone(),
         company: w.company.as_ref().map(|c| record_ref("companies", c)),
-        stock_location: w
-            .stock_location
-            .as_ref()
-            .map(|l| record_ref("locations", l)),
+        stock_location: w.stock_location.as_ref().map(|l| record_ref("locations", l)),
     }
 }
 
@@ -197,17 +164,10 @@ pub(super) fn product_page(page: &ProductPage, filters: &str) -> pb::ListProduct
         (true, Some(last)) => PageToken::encode(last.id, filters),
         _ => String::new(),
     };
-    pb::ListProductsResponse {
-        products: page.products.iter().map(product).collect(),
-        next_page_token,
-    }
+    pb::ListProductsResponse { products: page.products.iter().map(product).collect(), next_page_token }
 }
 
-fn level(
-    warehouse: &odoo_adapter::models::Ref,
-    figures: &StockFigures,
-    uom: &str,
-) -> pb::StockLevel {
+fn level(warehouse: &odoo_adapter::models::Ref, figures: &StockFigures, uom: &str) -> pb::StockLevel {
     pb::StockLevel {
         warehouse: Some(super::warehouse_ref(warehouse)),
         on_hand: Some(quantity(figures.on_hand, uom)),
@@ -219,43 +179,25 @@ fn level(
     }
 }
 
-pub(super) fn stock_levels(
-    items: &[(String, SkuStock)],
-    read_at: OffsetDateTime,
-) -> pb::GetStockLevelsResponse {
+pub(super) fn stock_levels(items: &[(String, SkuStock)], read_at: OffsetDateTime) -> pb::GetStockLevelsResponse {
     let items = items
         .iter()
         .map(|(sku, stock)| match stock {
-            SkuStock::Found {
-                product,
-                uom,
-                levels,
-            } => pb::SkuStockLevels {
+            SkuStock::Found { product, uom, levels } => pb::SkuStockLevels {
                 sku: sku.clone(),
                 status: pb::SkuStatus::Found.into(),
                 product: Some(record_ref("products", product)),
-                levels: levels
-                    .iter()
-                    .map(|(wh, figures)| level(wh, figures, &uom.name))
-                    .collect(),
+                levels: levels.iter().map(|(wh, figures)| level(wh, figures, &uom.name)).collect(),
             },
-            SkuStock::NotFound => pb::SkuStockLevels {
-                sku: sku.clone(),
-                status: pb::SkuStatus::NotFound.into(),
-                ..Default::default()
-            },
-            SkuStock::Ambiguous { .. } => pb::SkuStockLevels {
-                sku: sku.clone(),
-                status: pb::SkuStatus::Ambiguous.into(),
-                ..Default::default()
-            },
+            SkuStock::NotFound => {
+                pb::SkuStockLevels { sku: sku.clone(), status: pb::SkuStatus::NotFound.into(), ..Default::default() }
+            }
+            SkuStock::Ambiguous { .. } => {
+                pb::SkuStockLevels { sku: sku.clone(), status: pb::SkuStatus::Ambiguous.into(), ..Default::default() }
+            }
         })
         .collect();
-    pb::GetStockLevelsResponse {
-        items,
-        source: pb::StockSource::Odoo.into(),
-        read_time: Some(timestamp(read_at)),
-    }
+    pb::GetStockLevelsResponse { items, source: pb::StockSource::Odoo.into(), read_time: Some(timestamp(read_at)) }
 }
 
 #[cfg(test)]
@@ -279,49 +221,31 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let error = StockQuery::try_from(request(
-            &["A", "", "B", " "],
-            &["warehouses/1", "wh/2", "warehouses/x"],
-        ))
-        .expect_err("invalid");
-        assert_eq!(
-            violations(error),
-            ["skus[1]", "skus[3]", "warehouses[1]", "warehouses[2]"]
-        );
+        let error = StockQuery::try_from(request(&["A", "", "B", " "], &["warehouses/1", "wh/2", "warehouses/x"]))
+            .expect_err("invalid");
+        assert_eq!(violations(error), ["skus[1]", "skus[3]", "warehouses[1]", "warehouses[2]"]);
     }
 
     #[test]
     fn duplicate_skus_are_answered_once_in_request_order() {
-        let query =
-            StockQuery::try_from(request(&["B", "A", "B"], &["warehouses/2", "warehouses/2"]))
-                .expect("valid");
+        let query = StockQuery::try_from(request(&["B", "A", "B"], &["warehouses/2", "warehouses/2"])).expect("valid");
         assert_eq!(query.skus, ["B", "A"]);
         assert_eq!(query.warehouses, [2]);
     }
 
     #[test]
     fn sku_count_is_bounded() {
-        assert_eq!(
-            violations(StockQuery::try_from(request(&[], &[])).expect_err("empty")),
-            ["skus"]
-        );
+        assert_eq!(violations(StockQuery::try_from(request(&[], &[])).expect_err("empty")), ["skus"]);
         let many: Vec<String> = (0..=MAX_SKUS_PER_CALL).map(|i| format!("S{i}")).collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        assert_eq!(
-            violations(StockQuery::try_from(request(&refs, &[])).expect_err("too many")),
-            ["skus"]
-        );
+        assert_eq!(violations(StockQuery::try_from(request(&refs, &[])).expect_err("too many")), ["skus"]);
     }
 
     #[test]
     fn get_product_needs_a_sku_or_a_name() {
         assert!(ProductRef::try_from(pb::GetProductRequest { product: None }).is_err());
-        let by_name = pb::GetProductRequest {
-            product: Some(pb::get_product_request::Product::Name("products/44".into())),
-        };
-        assert_eq!(
-            ProductRef::try_from(by_name).expect("valid"),
-            ProductRef::Id(44)
-        );
+        let by_name =
+            pb::GetProductRequest { product: Some(pb::get_product_request::Product::Name("products/44".into())) };
+        assert_eq!(ProductRef::try_from(by_name).expect("valid"), ProductRef::Id(44));
     }
 }

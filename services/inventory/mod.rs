@@ -40,56 +40,35 @@ impl InventoryApi {
                 all.iter()
                     .find(|w| w.id == *id)
                     .cloned()
-                    .ok_or_else(|| ApiError::NotFound {
-                        kind: "warehouse",
-                        name: format!("warehouses/{id}"),
-                    })
+                    .ok_or_else(|| ApiError::NotFound { kind: "warehouse", name: format!("warehouses/{id}") })
             })
             .collect()
     }
 
-    async fn stock_levels(
-        &self,
-        query: StockQuery,
-    ) -> Result<(Vec<(String, SkuStock)>, OffsetDateTime), ApiError> {
+    async fn stock_levels(&self, query: StockQuery) -> Result<(Vec<(String, SkuStock)>, OffsetDateTime), ApiError> {
         let warehouses = self.warehouses_named(&query.warehouses).await?;
         let read_at = OffsetDateTime::now_utc();
-        Ok((
-            self.inventory
-                .stock_levels(&query.skus, &warehouses)
-                .await?,
-            read_at,
-        ))
+        Ok((self.inventory.stock_levels(&query.skus, &warehouses).await?, read_at))
     }
 
     async fn product(&self, which: ProductRef) -> Result<odoo_adapter::models::Product, ApiError> {
         match which {
             ProductRef::Sku(sku) => match self.inventory.product_by_sku(&sku).await? {
                 ProductLookup::Found(product) => Ok(*product),
-                ProductLookup::NotFound => Err(ApiError::NotFound {
-                    kind: "product",
-                    name: format!("sku {sku}"),
-                }),
+                ProductLookup::NotFound => Err(ApiError::NotFound { kind: "product", name: format!("sku {sku}") }),
                 ProductLookup::Ambiguous(ids) => Err(ApiError::FailedPrecondition {
                     reason: "SKU_AMBIGUOUS",
                     message: format!(
                         "several products carry SKU {sku} (ids {}); ask by resource name instead",
-                        ids.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                     ),
                 }),
             },
-            ProductRef::Id(id) => {
-                self.inventory
-                    .product_by_id(id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound {
-                        kind: "product",
-                        name: format!("products/{id}"),
-                    })
-            }
+            ProductRef::Id(id) => self
+                .inventory
+                .product_by_id(id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound { kind: "product", name: format!("products/{id}") }),
         }
     }
 
@@ -114,19 +93,12 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::ListLocationsRequest>,
     ) -> Result<Response<pb::ListLocationsResponse>, Status> {
-        let warehouse =
-            convert::optional_warehouse(&request.into_inner().warehouse).map_err(ApiError::from)?;
+        let warehouse = convert::optional_warehouse(&request.into_inner().warehouse).map_err(ApiError::from)?;
         if let Some(id) = warehouse {
             self.warehouses_named(&[id]).await?;
         }
-        let locations = self
-            .inventory
-            .locations(warehouse)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Response::new(pb::ListLocationsResponse {
-            locations: locations.iter().map(convert::location).collect(),
-        }))
+        let locations = self.inventory.locations(warehouse).await.map_err(ApiError::from)?;
+        Ok(Response::new(pb::ListLocationsResponse { locations: locations.iter().map(convert::location).collect() }))
     }
 
     async fn list_products(
@@ -144,9 +116,7 @@ impl InventoryService for InventoryApi {
     ) -> Result<Response<pb::GetProductResponse>, Status> {
         let which = ProductRef::try_from(request.into_inner())?;
         let product = self.product(which).await?;
-        Ok(Response::new(pb::GetProductResponse {
-            product: Some(convert::product(&product)),
-        }))
+        Ok(Response::new(pb::GetProductResponse { product: Some(convert::product(&product)) }))
     }
 
     async fn get_stock_levels(
@@ -162,11 +132,8 @@ impl InventoryService for InventoryApi {
         &self,
         _: Request<pb::AdjustInventoryRequest>,
     ) -> Result<Response<pb::AdjustInventoryResponse>, Status> {
-        Err(ApiError::Unimplemented {
-            method: "AdjustInventory",
-            capability: "inventory adjustments from WMS counts",
-        }
-        .into())
+        Err(ApiError::Unimplemented { method: "AdjustInventory", capability: "inventory adjustments from WMS counts" }
+            .into())
     }
 
     type WatchStockLevelsStream = Stream<pb::WatchStockLevelsResponse>;
@@ -175,11 +142,7 @@ impl InventoryService for InventoryApi {
         &self,
         _: Request<pb::WatchStockLevelsRequest>,
     ) -> Result<Response<Self::WatchStockLevelsStream>, Status> {
-        Err(ApiError::Unimplemented {
-            method: "WatchStockLevels",
-            capability: "streaming stock updates",
-        }
-        .into())
+        Err(ApiError::Unimplemented { method: "WatchStockLevels", capability: "streaming stock updates" }.into())
     }
 }
 

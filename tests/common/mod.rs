@@ -38,9 +38,7 @@ const SIM_KEY: &str = "test-api-key";
 pub fn real_odoo() -> Option<OdooConfig> {
     let url = std::env::var("ODOO_URL").ok().filter(|v| !v.is_empty())?;
     let database = std::env::var("ODOO_DB").ok()?;
-    let secret = std::env::var("ODOO_API_KEY")
-        .or_else(|_| std::env::var("ODOO_PASSWORD"))
-        .ok()?;
+    let secret = std::env::var("ODOO_API_KEY").or_else(|_| std::env::var("ODOO_PASSWORD")).ok()?;
     Some(OdooConfig {
         url,
         database,
@@ -52,7 +50,8 @@ pub fn real_odoo() -> Option<OdooConfig> {
     })
 }
 
-pub const REAL_ODOO_SKIPPED: &str = "skipped against a real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY (or ODOO_PASSWORD) to run it there";
+pub const REAL_ODOO_SKIPPED: &str =
+    "skipped against a real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY (or ODOO_PASSWORD) to run it there";
 
 fn temp_dir() -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -72,11 +71,7 @@ impl Harness {
         let sim = Simulator::new(SimConfig {
             version,
             database: SIM_DB.into(),
-            admin: SeedUser {
-                login: "admin".into(),
-                password: "admin".into(),
-                api_key: SIM_KEY.into(),
-            },
+            admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: SIM_KEY.into() },
         })
         .start("127.0.0.1:0".parse().expect("addr"))
         .await
@@ -116,14 +111,7 @@ impl Harness {
             log_format: LogFormat::Text,
         };
         let server = server::start(&config).await.expect("odoo-mesh starts");
-        Self {
-            server: Some(server),
-            backend,
-            pki,
-            files,
-            odoo,
-            dir,
-        }
+        Self { server: Some(server), backend, pki, files, odoo, dir }
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -143,12 +131,9 @@ impl Harness {
 
     /// A client channel over mutual TLS with the harness's client certificate.
     pub async fn channel(&self) -> Channel {
-        self.channel_with(
-            Some((&self.pki.client.cert, &self.pki.client.key)),
-            &self.pki.ca_pem,
-        )
-        .await
-        .expect("connects")
+        self.channel_with(Some((&self.pki.client.cert, &self.pki.client.key)), &self.pki.ca_pem)
+            .await
+            .expect("connects")
     }
 
     /// A channel with any (or no) client identity, trusting `ca_pem` for the server.
@@ -157,9 +142,7 @@ impl Harness {
         identity: Option<(&str, &str)>,
         ca_pem: &str,
     ) -> Result<Channel, tonic::transport::Error> {
-        let mut tls = ClientTlsConfig::new()
-            .ca_certificate(Certificate::from_pem(ca_pem))
-            .domain_name("localhost");
+        let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca_pem)).domain_name("localhost");
         if let Some((cert, key)) = identity {
             tls = tls.identity(Identity::from_pem(cert, key));
         }
@@ -177,10 +160,7 @@ impl Harness {
 
     /// Odoo called directly over JSON-RPC, independently of odoo-mesh, to check what it answers.
     pub fn direct(&self) -> DirectOdoo {
-        DirectOdoo {
-            config: self.odoo.clone(),
-            http: reqwest::Client::new(),
-        }
+        DirectOdoo { config: self.odoo.clone(), http: reqwest::Client::new() }
     }
 
     pub async fn stop(mut self) {
@@ -215,10 +195,7 @@ impl DirectOdoo {
             .json()
             .await
             .expect("json-rpc answer");
-        assert!(
-            answer.get("error").is_none(),
-            "direct odoo call failed: {answer}"
-        );
+        assert!(answer.get("error").is_none(), "direct odoo call failed: {answer}");
         answer["result"].clone()
     }
 
@@ -227,26 +204,13 @@ impl DirectOdoo {
             .rpc(
                 "common",
                 "authenticate",
-                json!([
-                    self.config.database,
-                    self.config.login,
-                    self.config.secret.expose(),
-                    {}
-                ]),
+                json!([self.config.database, self.config.login, self.config.secret.expose(), {}]),
             )
             .await;
         self.rpc(
             "object",
             "execute_kw",
-            json!([
-                self.config.database,
-                uid,
-                self.config.secret.expose(),
-                model,
-                method,
-                args,
-                kwargs
-            ]),
+            json!([self.config.database, uid, self.config.secret.expose(), model, method, args, kwargs]),
         )
         .await
     }
@@ -268,11 +232,7 @@ macro_rules! scenario {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_real_odoo() {
                 let Some(odoo) = $crate::common::real_odoo() else {
-                    eprintln!(
-                        "{}: {}",
-                        stringify!($name),
-                        $crate::common::REAL_ODOO_SKIPPED
-                    );
+                    eprintln!("{}: {}", stringify!($name), $crate::common::REAL_ODOO_SKIPPED);
                     return;
                 };
                 let harness = $crate::common::Harness::real(odoo).await;

@@ -85,18 +85,10 @@ pub(crate) fn parse(value: &Value) -> Result<Domain, String> {
                 stack.push(Domain::Not(Box::new(a)));
             }
             Some(op @ ("&" | "|")) => {
-                let a = stack
-                    .pop()
-                    .ok_or_else(|| format!("Domain operator '{op}' lacks operands"))?;
-                let b = stack
-                    .pop()
-                    .ok_or_else(|| format!("Domain operator '{op}' lacks operands"))?;
+                let a = stack.pop().ok_or_else(|| format!("Domain operator '{op}' lacks operands"))?;
+                let b = stack.pop().ok_or_else(|| format!("Domain operator '{op}' lacks operands"))?;
                 let (a, b) = (Box::new(a), Box::new(b));
-                stack.push(if op == "&" {
-                    Domain::And(a, b)
-                } else {
-                    Domain::Or(a, b)
-                });
+                stack.push(if op == "&" { Domain::And(a, b) } else { Domain::Or(a, b) });
             }
             _ => stack.push(parse_leaf(term)?),
         }
@@ -169,10 +161,7 @@ pub(crate) fn equals(a: &Value, b: &Value) -> bool {
 /// SQL `LIKE` matching with `%` and `_` wildcards.
 pub(crate) fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
     let (t, p): (Vec<char>, Vec<char>) = if case_insensitive {
-        (
-            text.to_lowercase().chars().collect(),
-            pattern.to_lowercase().chars().collect(),
-        )
+        (text.to_lowercase().chars().collect(), pattern.to_lowercase().chars().collect())
     } else {
         (text.chars().collect(), pattern.chars().collect())
     };
@@ -185,15 +174,9 @@ pub(crate) fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
             c => tokens.push((*c, false)),
         }
     }
-    let wild = |i: usize, c: char| {
-        tokens
-            .get(i)
-            .is_some_and(|(tc, escaped)| !escaped && *tc == c)
-    };
+    let wild = |i: usize, c: char| tokens.get(i).is_some_and(|(tc, escaped)| !escaped && *tc == c);
     let literal = |i: usize, c: char| {
-        tokens
-            .get(i)
-            .is_some_and(|(tc, escaped)| (*escaped || (*tc != '%' && *tc != '_')) && *tc == c)
+        tokens.get(i).is_some_and(|(tc, escaped)| (*escaped || (*tc != '%' && *tc != '_')) && *tc == c)
     };
     let p = &tokens;
     // Iterative wildcard matching with backtracking on the last '%'.
@@ -231,21 +214,12 @@ pub(crate) fn python_repr(v: &Value) -> String {
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
         Value::Array(items) if items.len() == 3 && items[0].is_string() => {
             // Domain leaves arrive as lists but Odoo shows them as tuples.
-            format!(
-                "({})",
-                items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
-            )
+            format!("({})", items.iter().map(python_repr).collect::<Vec<_>>().join(", "))
         }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
-        ),
+        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(map) => format!(
             "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            map.iter().map(|(k, v)| format!("'{k}': {}", python_repr(v))).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -259,9 +233,7 @@ mod tests {
     #[test]
     fn implicit_and_joins_terms_in_order() {
         let d = parse(&json!([["a", "=", 1], ["b", "=", 2]])).expect("parses");
-        let Domain::And(a, b) = d else {
-            panic!("expected an AND, got {d:?}")
-        };
+        let Domain::And(a, b) = d else { panic!("expected an AND, got {d:?}") };
         assert!(matches!(*a, Domain::Leaf(Leaf { ref path, .. }) if path == &["a"]));
         assert!(matches!(*b, Domain::Leaf(Leaf { ref path, .. }) if path == &["b"]));
     }
@@ -269,9 +241,7 @@ mod tests {
     #[test]
     fn prefix_or_takes_the_next_two_terms() {
         let d = parse(&json!(["|", ["a", "=", 1], ["b", "=", 2], ["c", "=", 3]])).expect("parses");
-        let Domain::And(or, c) = d else {
-            panic!("expected AND(OR, c), got {d:?}")
-        };
+        let Domain::And(or, c) = d else { panic!("expected AND(OR, c), got {d:?}") };
         assert!(matches!(*or, Domain::Or(..)));
         assert!(matches!(*c, Domain::Leaf(_)));
     }
@@ -297,10 +267,7 @@ mod tests {
 
     #[test]
     fn python_repr_matches_odoo_messages() {
-        assert_eq!(
-            python_repr(&json!(["nope_field", "=", "x"])),
-            "('nope_field', '=', 'x')"
-        );
+        assert_eq!(python_repr(&json!(["nope_field", "=", "x"])), "('nope_field', '=', 'x')");
         assert_eq!(python_repr(&json!([1, false, null])), "[1, False, None]");
     }
 

@@ -11,10 +11,7 @@ pub struct Raised {
 
 impl Raised {
     pub fn new(name: &str, message: impl Into<String>) -> Self {
-        Self {
-            name: name.to_owned(),
-            message: message.into(),
-        }
+        Self { name: name.to_owned(), message: message.into() }
     }
 }
 
@@ -26,8 +23,7 @@ pub(crate) const MISSING_ERROR: &str = "odoo.exceptions.MissingError";
 pub(crate) const VALUE_ERROR: &str = "builtins.ValueError";
 pub(crate) const TYPE_ERROR: &str = "builtins.TypeError";
 pub(crate) const SERIALIZATION_FAILURE: &str = "psycopg2.errors.SerializationFailure";
-pub(crate) const SERIALIZATION_MESSAGE: &str =
-    "could not serialize access due to concurrent update\n";
+pub(crate) const SERIALIZATION_MESSAGE: &str = "could not serialize access due to concurrent update\n";
 
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +81,7 @@ impl SimError {
         };
         Self::Raise(Raised::new(
             MISSING_ERROR,
-            format!(
-                "Record does not exist or has been deleted.\n(Record: {model}({ids}), User: {uid})"
-            ),
+            format!("Record does not exist or has been deleted.\n(Record: {model}({ids}), User: {uid})"),
         ))
     }
 

@@ -42,22 +42,12 @@ pub struct FaultRule {
 impl FaultRule {
     /// A rule for every call, forever.
     pub fn always(fault: Fault) -> Self {
-        Self {
-            fault,
-            model: None,
-            method: None,
-            times: None,
-        }
+        Self { fault, model: None, method: None, times: None }
     }
 
     /// A rule for the next `n` calls.
     pub fn times(fault: Fault, n: usize) -> Self {
-        Self {
-            fault,
-            model: None,
-            method: None,
-            times: Some(n),
-        }
+        Self { fault, model: None, method: None, times: Some(n) }
     }
 
     /// Restricts the rule to calls of one model and method.
@@ -68,8 +58,7 @@ impl FaultRule {
     }
 
     fn matches(&self, model: &str, method: &str) -> bool {
-        self.model.as_deref().is_none_or(|m| m == model)
-            && self.method.as_deref().is_none_or(|m| m == method)
+        self.model.as_deref().is_none_or(|m| m == model) && self.method.as_deref().is_none_or(|m| m == method)
     }
 }
 

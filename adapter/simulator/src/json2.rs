@@ -13,15 +13,11 @@ use crate::{
 };
 
 const DID_YOU_MEAN: &str = "Did you mean POST /json/2/<model>/<method>?";
-const NOT_AUTHENTICATED: &str =
-    "User not authenticated, use an API Key with a Bearer Authorization header.";
+const NOT_AUTHENTICATED: &str = "User not authenticated, use an API Key with a Bearer Authorization header.";
 
 pub(crate) fn version(sim: &Simulator, method: &Method, _path: &str) -> HttpResponse {
     if method == Method::POST {
-        return wire::werkzeug_page(
-            StatusCode::BAD_REQUEST,
-            "Session expired (invalid CSRF token)",
-        );
+        return wire::werkzeug_page(StatusCode::BAD_REQUEST, "Session expired (invalid CSRF token)");
     }
     let major = sim.config().version.major();
     wire::json_response(
@@ -46,15 +42,8 @@ fn raised(status: StatusCode, raised: &Raised) -> HttpResponse {
 }
 
 fn unauthorized(message: &str) -> HttpResponse {
-    let mut response = werkzeug(
-        StatusCode::UNAUTHORIZED,
-        "werkzeug.exceptions.Unauthorized",
-        message,
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer "),
-    );
+    let mut response = werkzeug(StatusCode::UNAUTHORIZED, "werkzeug.exceptions.Unauthorized", message);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer "));
     response
 }
 
@@ -64,31 +53,15 @@ pub(crate) async fn handle(
     content_type: &str,
     body: &Bytes,
 ) -> Result<HttpResponse, Dropped> {
-    let segments: Vec<&str> = parts
-        .uri
-        .path()
-        .trim_start_matches("/json/2")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segments: Vec<&str> =
+        parts.uri.path().trim_start_matches("/json/2").split('/').filter(|s| !s.is_empty()).collect();
     let [model, method] = segments.as_slice() else {
-        return Ok(werkzeug(
-            StatusCode::NOT_FOUND,
-            "werkzeug.exceptions.NotFound",
-            DID_YOU_MEAN,
-        ));
+        return Ok(werkzeug(StatusCode::NOT_FOUND, "werkzeug.exceptions.NotFound", DID_YOU_MEAN));
     };
     if parts.method != Method::POST {
-        return Ok(werkzeug(
-            StatusCode::NOT_FOUND,
-            "werkzeug.exceptions.NotFound",
-            DID_YOU_MEAN,
-        ));
+        return Ok(werkzeug(StatusCode::NOT_FOUND, "werkzeug.exceptions.NotFound", DID_YOU_MEAN));
     }
-    if let Some(db) = parts
-        .headers
-        .get("x-odoo-database")
-        .and_then(|v| v.to_str().ok())
+    if let Some(db) = parts.headers.get("x-odoo-database").and_then(|v| v.to_str().ok())
         && !sim.database_matches(db)
     {
         return Ok(wire::html_response(
@@ -109,11 +82,7 @@ pub(crate) async fn handle(
             "Request inferred type is compatible with [&#39;http&#39;] but /json/2/&lt;path:subpath&gt; is type=&#39;json2&#39;.",
         ));
     }
-    let parsed = if body.is_empty() {
-        Ok(Value::Object(Map::new()))
-    } else {
-        serde_json::from_slice::<Value>(body)
-    };
+    let parsed = if body.is_empty() { Ok(Value::Object(Map::new())) } else { serde_json::from_slice::<Value>(body) };
     let mut kwargs = match parsed {
         Ok(Value::Object(map)) => map,
         // Odoo 19 silently ignores a body that is not an object: the method runs with no arguments.
@@ -149,20 +118,12 @@ pub(crate) async fn handle(
     let prepared = (|| -> Result<(methods::Signature, Map<String, Value>), SimError> {
         sim.model_exists(model)?;
         if method.starts_with('_') {
-            return Err(SimError::PrivateMethod {
-                model: (*model).to_owned(),
-                method: (*method).to_owned(),
-            });
+            return Err(SimError::PrivateMethod { model: (*model).to_owned(), method: (*method).to_owned() });
         }
-        let sig = methods::signature(model, method).ok_or_else(|| SimError::UnknownMethod {
-            model: (*model).to_owned(),
-            method: (*method).to_owned(),
-        })?;
+        let sig = methods::signature(model, method)
+            .ok_or_else(|| SimError::UnknownMethod { model: (*model).to_owned(), method: (*method).to_owned() })?;
         if sig.model_level && ids_given {
-            return Err(SimError::IdsOnModelMethod {
-                model: (*model).to_owned(),
-                method: (*method).to_owned(),
-            });
+            return Err(SimError::IdsOnModelMethod { model: (*model).to_owned(), method: (*method).to_owned() });
         }
         let params = methods::bind(&sig, method, Vec::new(), std::mem::take(&mut kwargs))?;
         Ok((sig, params))
@@ -177,15 +138,7 @@ pub(crate) async fn handle(
         Admission::Stop(Execution::Failed(error)) => return Ok(render(error)),
         Admission::Proceed { lose_response } => lose_response,
     };
-    let result = sim.run(Call {
-        uid,
-        model,
-        method,
-        ids,
-        params,
-        context,
-        readonly: sig.readonly,
-    });
+    let result = sim.run(Call { uid, model, method, ids, params, context, readonly: sig.readonly });
     if lose_response {
         return Err(Dropped);
     }
@@ -199,27 +152,18 @@ pub(crate) async fn handle(
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, key) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| key.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim().to_owned())
 }
 
 /// Renders a failure with JSON-2's statuses.
 fn render(error: SimError) -> HttpResponse {
     let not_found = |m: String| werkzeug(StatusCode::NOT_FOUND, "werkzeug.exceptions.NotFound", &m);
-    let unprocessable = |m: String| {
-        werkzeug(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "werkzeug.exceptions.UnprocessableEntity",
-            &m,
-        )
-    };
+    let unprocessable =
+        |m: String| werkzeug(StatusCode::UNPROCESSABLE_ENTITY, "werkzeug.exceptions.UnprocessableEntity", &m);
     match error {
         SimError::Raise(r) => {
             let status = match r.name.as_str() {
-                crate::error::USER_ERROR | crate::error::VALIDATION_ERROR => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
+                crate::error::USER_ERROR | crate::error::VALIDATION_ERROR => StatusCode::UNPROCESSABLE_ENTITY,
                 crate::error::ACCESS_ERROR => StatusCode::FORBIDDEN,
                 crate::error::MISSING_ERROR => StatusCode::NOT_FOUND,
                 crate::error::ACCESS_DENIED => StatusCode::UNAUTHORIZED,
@@ -228,9 +172,7 @@ fn render(error: SimError) -> HttpResponse {
             raised(status, &r)
         }
         SimError::UnknownModel(model) => not_found(format!("the model '{model}' does not exist")),
-        SimError::UnknownMethod { model, method } => {
-            not_found(format!("The method '{model}.{method}' does not exist"))
-        }
+        SimError::UnknownMethod { model, method } => not_found(format!("The method '{model}.{method}' does not exist")),
         SimError::PrivateMethod { model, method } => raised(
             StatusCode::FORBIDDEN,
             &Raised::new(
@@ -238,27 +180,17 @@ fn render(error: SimError) -> HttpResponse {
                 format!("Private methods (such as '{model}.{method}') cannot be called remotely."),
             ),
         ),
-        SimError::MissingArgument { param, .. } => {
-            unprocessable(format!("missing a required argument: '{param}'"))
+        SimError::MissingArgument { param, .. } => unprocessable(format!("missing a required argument: '{param}'")),
+        SimError::UnexpectedKeyword { keyword, strict: true, .. } => {
+            unprocessable(format!("got an unexpected keyword argument '{keyword}'"))
         }
-        SimError::UnexpectedKeyword {
-            keyword,
-            strict: true,
-            ..
-        } => unprocessable(format!("got an unexpected keyword argument '{keyword}'")),
-        SimError::UnexpectedKeyword {
-            keyword,
-            strict: false,
-            ..
-        } => raised(
+        SimError::UnexpectedKeyword { keyword, strict: false, .. } => raised(
             StatusCode::INTERNAL_SERVER_ERROR,
             &Raised::new(
                 "builtins.TypeError",
                 format!("BaseModel._read_format() got an unexpected keyword argument '{keyword}'"),
             ),
         ),
-        SimError::IdsOnModelMethod { model, method } => {
-            unprocessable(format!("cannot call {model}.{method} with ids"))
-        }
+        SimError::IdsOnModelMethod { model, method } => unprocessable(format!("cannot call {model}.{method} with ids")),
     }
 }

@@ -13,7 +13,8 @@ use crate::{
     wire::{self, Dropped, HttpResponse},
 };
 
-const WRONG_TYPE: &str = "Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is type=&#39;json&#39;.";
+const WRONG_TYPE: &str =
+    "Request inferred type is compatible with [&#39;http&#39;] but &#39;/jsonrpc&#39; is type=&#39;json&#39;.";
 
 pub(crate) async fn handle(
     sim: &Simulator,
@@ -25,28 +26,14 @@ pub(crate) async fn handle(
         return Ok(wire::werkzeug_page(StatusCode::BAD_REQUEST, WRONG_TYPE));
     }
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return Ok(wire::html_response(
-            StatusCode::BAD_REQUEST,
-            "Invalid JSON data",
-        ));
+        return Ok(wire::html_response(StatusCode::BAD_REQUEST, "Invalid JSON data"));
     };
     let Value::Object(request) = request else {
-        return Ok(wire::html_response(
-            StatusCode::BAD_REQUEST,
-            "Invalid JSON-RPC data",
-        ));
+        return Ok(wire::html_response(StatusCode::BAD_REQUEST, "Invalid JSON-RPC data"));
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let params = request
-        .get("params")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let code = if sim.config().version == OdooVersion::V18 {
-        200
-    } else {
-        0
-    };
+    let params = request.get("params").and_then(Value::as_object).cloned().unwrap_or_default();
+    let code = if sim.config().version == OdooVersion::V18 { 200 } else { 0 };
     let answer = |result: Result<Outcome, Raised>| {
         let mut envelope = Map::new();
         envelope.insert("jsonrpc".into(), json!("2.0"));
@@ -56,14 +43,7 @@ pub(crate) async fn handle(
                 envelope.insert("result".into(), v);
             }
             Ok(Outcome::Created { ids, single }) => {
-                envelope.insert(
-                    "result".into(),
-                    if single {
-                        json!(ids.first())
-                    } else {
-                        json!(ids)
-                    },
-                );
+                envelope.insert("result".into(), if single { json!(ids.first()) } else { json!(ids) });
             }
             Err(raised) => {
                 envelope.insert(
@@ -84,16 +64,8 @@ pub(crate) async fn handle(
         }
         wire::json_response(StatusCode::OK, &Value::Object(envelope))
     };
-    let service = params
-        .get("service")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let function = params
-        .get("method")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let service = params.get("service").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let function = params.get("method").and_then(Value::as_str).unwrap_or_default().to_owned();
     let Some(args) = params.get("args").cloned() else {
         return Ok(answer(Err(Raised::new(
             TYPE_ERROR,
@@ -106,13 +78,8 @@ pub(crate) async fn handle(
     };
     let reply = match service.as_str() {
         "common" => common(sim, &function, &args).await?,
-        "object" if function == "execute_kw" || function == "execute" => {
-            execute_kw(sim, &function, args).await?
-        }
-        "object" => Reply::Answer(Err(Raised::new(
-            "builtins.NameError",
-            format!("Method not available {function}"),
-        ))),
+        "object" if function == "execute_kw" || function == "execute" => execute_kw(sim, &function, args).await?,
+        "object" => Reply::Answer(Err(Raised::new("builtins.NameError", format!("Method not available {function}")))),
         "db" => Reply::Answer(Err(Raised::new(ACCESS_DENIED, "Access Denied"))),
         _ => Reply::Answer(Err(Raised::new("builtins.KeyError", service.clone()))),
     };
@@ -124,17 +91,12 @@ pub(crate) async fn handle(
 
 async fn common(sim: &Simulator, function: &str, args: &[Value]) -> Result<Reply, Dropped> {
     if !matches!(function, "version" | "authenticate" | "login") {
-        return Ok(Reply::Answer(Err(Raised::new(
-            "builtins.Exception",
-            format!("Method not found: {function}"),
-        ))));
+        return Ok(Reply::Answer(Err(Raised::new("builtins.Exception", format!("Method not found: {function}")))));
     }
     match sim.admit("common", function).await {
         Admission::Stop(Execution::Drop) => Err(Dropped),
         Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
-        Admission::Stop(Execution::Failed(error)) => {
-            Ok(Reply::Answer(Err(render(error, sim.config().version))))
-        }
+        Admission::Stop(Execution::Failed(error)) => Ok(Reply::Answer(Err(render(error, sim.config().version)))),
         Admission::Proceed { .. } => Ok(Reply::Answer(common_answer(sim, function, args))),
     }
 }
@@ -169,18 +131,13 @@ fn common_answer(sim: &Simulator, function: &str, args: &[Value]) -> Result<Outc
     if !sim.database_matches(text(0)) {
         return Err(no_database(text(0)));
     }
-    Ok(Outcome::Value(
-        sim.authenticate(text(1), text(2))
-            .map_or(json!(false), |uid| json!(uid)),
-    ))
+    Ok(Outcome::Value(sim.authenticate(text(1), text(2)).map_or(json!(false), |uid| json!(uid))))
 }
 
 fn no_database(db: &str) -> Raised {
     Raised::new(
         "psycopg2.OperationalError",
-        format!(
-            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{db}\" does not exist\n"
-        ),
+        format!("connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{db}\" does not exist\n"),
     )
 }
 
@@ -191,11 +148,7 @@ enum Reply {
 }
 
 /// `object.execute_kw(db, uid, password, model, method, args=[], kwargs={})`.
-async fn execute_kw(
-    sim: &Simulator,
-    function: &str,
-    mut args: Vec<Value>,
-) -> Result<Reply, Dropped> {
+async fn execute_kw(sim: &Simulator, function: &str, mut args: Vec<Value>) -> Result<Reply, Dropped> {
     let version = sim.config().version;
     if args.len() < 5 {
         return Ok(Reply::Answer(Err(Raised::new(
@@ -225,17 +178,7 @@ async fn execute_kw(
         Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
         Admission::Stop(Execution::Failed(error)) => Ok(Reply::Answer(Err(render(error, version)))),
         Admission::Proceed { lose_response } => {
-            let result = prepare_and_run(
-                sim,
-                version,
-                &db,
-                uid,
-                &secret,
-                &model,
-                &method,
-                &mut positional,
-                kwargs,
-            );
+            let result = prepare_and_run(sim, version, &db, uid, &secret, &model, &method, &mut positional, kwargs);
             if lose_response {
                 return Err(Dropped);
             }
@@ -259,8 +202,7 @@ fn prepare_and_run(
     if !sim.database_matches(db) {
         return Err(no_database(db));
     }
-    sim.check_credentials(uid, secret)
-        .map_err(|e| render(e, version))?;
+    sim.check_credentials(uid, secret).map_err(|e| render(e, version))?;
     let Value::Object(mut kwargs) = kwargs else {
         return Err(Raised::new(
             TYPE_ERROR,
@@ -276,31 +218,21 @@ fn prepare_and_run(
         Some(other) => {
             return Err(Raised::new(
                 "builtins.ValueError",
-                format!(
-                    "dictionary update sequence element #0 has length 1; 2 is required: {}",
-                    python_repr(&other)
-                ),
+                format!("dictionary update sequence element #0 has length 1; 2 is required: {}", python_repr(&other)),
             ));
         }
     };
     let call = || -> Result<Outcome, SimError> {
         if method.starts_with('_') {
-            return Err(SimError::PrivateMethod {
-                model: model.to_owned(),
-                method: method.to_owned(),
-            });
+            return Err(SimError::PrivateMethod { model: model.to_owned(), method: method.to_owned() });
         }
         sim.model_exists(model)?;
-        let sig = methods::signature(model, method).ok_or_else(|| SimError::UnknownMethod {
-            model: model.to_owned(),
-            method: method.to_owned(),
-        })?;
+        let sig = methods::signature(model, method)
+            .ok_or_else(|| SimError::UnknownMethod { model: model.to_owned(), method: method.to_owned() })?;
         let ids = if sig.model_level {
             Vec::new()
         } else if positional.is_empty() {
-            return Err(SimError::type_error(format!(
-                "{method}() missing 1 required positional argument: 'self'"
-            )));
+            return Err(SimError::type_error(format!("{method}() missing 1 required positional argument: 'self'")));
         } else {
             match positional.remove(0) {
                 Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
@@ -309,15 +241,7 @@ fn prepare_and_run(
             }
         };
         let params = methods::bind(&sig, method, std::mem::take(positional), kwargs)?;
-        sim.run(Call {
-            uid,
-            model,
-            method,
-            ids,
-            params,
-            context,
-            readonly: sig.readonly,
-        })
+        sim.run(Call { uid, model, method, ids, params, context, readonly: sig.readonly })
     };
     call().map_err(|e| render(e, version))
 }
@@ -326,41 +250,26 @@ fn prepare_and_run(
 pub(crate) fn render(error: SimError, version: OdooVersion) -> Raised {
     match error {
         SimError::Raise(raised) => raised,
-        SimError::UnknownModel(model) => {
-            Raised::new(USER_ERROR, format!("Object {model} doesn't exist"))
-        }
+        SimError::UnknownModel(model) => Raised::new(USER_ERROR, format!("Object {model} doesn't exist")),
         SimError::UnknownMethod { model, method } => Raised::new(
             "builtins.AttributeError",
             format!("The method '{method}' does not exist on the model '{model}'"),
         ),
         SimError::PrivateMethod { model, method } => match version {
-            OdooVersion::V18 => Raised::new(
-                ACCESS_ERROR,
-                format!("Private methods (such as {method}) cannot be called remotely."),
-            ),
+            OdooVersion::V18 => {
+                Raised::new(ACCESS_ERROR, format!("Private methods (such as {method}) cannot be called remotely."))
+            }
             OdooVersion::V19 => Raised::new(
                 ACCESS_ERROR,
                 format!("Private methods (such as '{model}.{method}') cannot be called remotely."),
             ),
         },
-        SimError::MissingArgument { method, param } => Raised::new(
-            TYPE_ERROR,
-            format!("BaseModel.{method}() missing 1 required positional argument: '{param}'"),
-        ),
-        SimError::UnexpectedKeyword {
-            method,
-            keyword,
-            strict,
-        } => {
-            let function = if strict {
-                format!("BaseModel.{method}")
-            } else {
-                "BaseModel._read_format".to_owned()
-            };
-            Raised::new(
-                TYPE_ERROR,
-                format!("{function}() got an unexpected keyword argument '{keyword}'"),
-            )
+        SimError::MissingArgument { method, param } => {
+            Raised::new(TYPE_ERROR, format!("BaseModel.{method}() missing 1 required positional argument: '{param}'"))
+        }
+        SimError::UnexpectedKeyword { method, keyword, strict } => {
+            let function = if strict { format!("BaseModel.{method}") } else { "BaseModel._read_format".to_owned() };
+            Raised::new(TYPE_ERROR, format!("{function}() got an unexpected keyword argument '{keyword}'"))
         }
         SimError::IdsOnModelMethod { model, method } => {
             Raised::new(TYPE_ERROR, format!("cannot call {model}.{method} with ids"))

@@ -63,11 +63,7 @@ impl Default for SimConfig {
         Self {
             version: OdooVersion::V18,
             database: "odoo".into(),
-            admin: SeedUser {
-                login: "admin".into(),
-                password: "admin".into(),
-                api_key: "odoo-mesh-demo-key".into(),
-            },
+            admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: "odoo-mesh-demo-key".into() },
         }
     }
 }
@@ -138,12 +134,7 @@ impl Simulator {
 
     /// How many calls of `model.method` reached the simulator (faulted ones included).
     pub fn call_count(&self, model: &str, method: &str) -> u64 {
-        self.inner
-            .calls
-            .lock()
-            .get(&format!("{model}.{method}"))
-            .copied()
-            .unwrap_or(0)
+        self.inner.calls.lock().get(&format!("{model}.{method}")).copied().unwrap_or(0)
     }
 
     /// Every call so far, by `model.method`.
@@ -186,28 +177,17 @@ impl Simulator {
     ) -> Result<Vec<Value>, SimError> {
         let db = self.inner.db.lock();
         let model = db.model(model)?.clone();
-        let env = Env {
-            uid: seed::ADMIN_UID,
-            context,
-        };
+        let env = Env { uid: seed::ADMIN_UID, context };
         let ids = db.search(&model, domain, 0, None, None, &env)?;
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
         db.read(&model, &ids, Some(&fields), &env)
     }
 
     /// Writes records directly (no faults, no statistics): for tests that change Odoo's state.
-    pub fn write(
-        &self,
-        model: &str,
-        ids: &[i64],
-        vals: &Map<String, Value>,
-    ) -> Result<(), SimError> {
+    pub fn write(&self, model: &str, ids: &[i64], vals: &Map<String, Value>) -> Result<(), SimError> {
         let mut db = self.inner.db.lock();
         let model = db.model(model)?.clone();
-        let env = Env {
-            uid: seed::ADMIN_UID,
-            context: Map::new(),
-        };
+        let env = Env { uid: seed::ADMIN_UID, context: Map::new() };
         db.write(&model, ids, vals, &env)
     }
 
@@ -224,9 +204,8 @@ impl Simulator {
         let db = self.inner.db.lock();
         db.table("res.users").rows.iter().find_map(|(id, row)| {
             let text = |k: &str| row.get(k).and_then(Value::as_str);
-            (text("login") == Some(login)
-                && (text("__password") == Some(secret) || text("__api_key") == Some(secret)))
-            .then_some(*id)
+            (text("login") == Some(login) && (text("__password") == Some(secret) || text("__api_key") == Some(secret)))
+                .then_some(*id)
         })
     }
 
@@ -240,49 +219,36 @@ impl Simulator {
         if text("__password") == Some(secret) || text("__api_key") == Some(secret) {
             Ok(())
         } else {
-            Err(SimError::Raise(Raised::new(
-                error::ACCESS_DENIED,
-                "Access Denied",
-            )))
+            Err(SimError::Raise(Raised::new(error::ACCESS_DENIED, "Access Denied")))
         }
     }
 
     /// The uid owning an API key (JSON-2's bearer authentication).
     pub(crate) fn uid_for_key(&self, key: &str) -> Option<i64> {
         let db = self.inner.db.lock();
-        db.table("res.users").rows.iter().find_map(|(id, row)| {
-            (row.get("__api_key").and_then(Value::as_str) == Some(key)).then_some(*id)
-        })
+        db.table("res.users")
+            .rows
+            .iter()
+            .find_map(|(id, row)| (row.get("__api_key").and_then(Value::as_str) == Some(key)).then_some(*id))
     }
 
     /// Counts a call and applies the faults planned for it.
     pub(crate) async fn admit(&self, model: &str, method: &str) -> Admission {
-        *self
-            .inner
-            .calls
-            .lock()
-            .entry(format!("{model}.{method}"))
-            .or_default() += 1;
+        *self.inner.calls.lock().entry(format!("{model}.{method}")).or_default() += 1;
         let plan = self.inner.faults.plan(model, method);
         if !plan.delay.is_zero() {
             tokio::time::sleep(plan.delay).await;
         }
         let stop = |e| Admission::Stop(e);
         match plan.failure {
-            None | Some(Fault::Latency { .. }) => Admission::Proceed {
-                lose_response: false,
-            },
-            Some(Fault::LoseResponse) => Admission::Proceed {
-                lose_response: true,
-            },
+            None | Some(Fault::Latency { .. }) => Admission::Proceed { lose_response: false },
+            Some(Fault::LoseResponse) => Admission::Proceed { lose_response: true },
             Some(Fault::DropConnection) => stop(Execution::Drop),
             Some(Fault::HttpStatus { status }) => stop(Execution::HttpStatus(status)),
-            Some(Fault::OdooError { name, message }) => stop(Execution::Failed(SimError::Raise(
-                Raised::new(&name, message),
-            ))),
-            Some(Fault::SerializationFailure) => {
-                stop(Execution::Failed(methods::serialization_failure()))
+            Some(Fault::OdooError { name, message }) => {
+                stop(Execution::Failed(SimError::Raise(Raised::new(&name, message))))
             }
+            Some(Fault::SerializationFailure) => stop(Execution::Failed(methods::serialization_failure())),
         }
     }
 
@@ -291,18 +257,8 @@ impl Simulator {
         let _guard = InFlight::enter(&self.inner);
         let mut db = self.inner.db.lock();
         let snapshot = (!call.readonly).then(|| db.clone());
-        let env = Env {
-            uid: call.uid,
-            context: call.context,
-        };
-        let result = methods::execute(
-            &mut db,
-            &env,
-            call.model,
-            call.method,
-            &call.ids,
-            &call.params,
-        );
+        let env = Env { uid: call.uid, context: call.context };
+        let result = methods::execute(&mut db, &env, call.model, call.method, &call.ids, &call.params);
         if result.is_err()
             && let Some(snapshot) = snapshot
         {
@@ -331,9 +287,7 @@ impl Simulator {
                     async move { sim.handle(req).await }
                 });
                 // Errors here are the injected dropped connections, or clients going away.
-                let _ = auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;
             });
         }
     }
@@ -344,28 +298,15 @@ impl Simulator {
         let local = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(self.clone().serve(listener, rx));
-        Ok(RunningSimulator {
-            addr: local,
-            shutdown: tx,
-            task,
-            simulator: self,
-        })
+        Ok(RunningSimulator { addr: local, shutdown: tx, task, simulator: self })
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Result<wire::HttpResponse, wire::Dropped> {
         let (parts, body) = req.into_parts();
-        let body: Bytes = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body: Bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         let path = parts.uri.path().to_owned();
-        let content_type = parts
-            .headers
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let content_type =
+            parts.headers.get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let v19 = self.inner.config.version == OdooVersion::V19;
         if path == "/__sim/faults" {
             return Ok(self.fault_endpoint(&parts.method, &body));
@@ -398,10 +339,7 @@ impl Simulator {
                     self.faults().inject(rule);
                     wire::json_response(hyper::StatusCode::OK, &Value::Bool(true))
                 }
-                Err(error) => wire::json_response(
-                    hyper::StatusCode::BAD_REQUEST,
-                    &Value::from(error.to_string()),
-                ),
+                Err(error) => wire::json_response(hyper::StatusCode::BAD_REQUEST, &Value::from(error.to_string())),
             },
             _ => wire::werkzeug_page(hyper::StatusCode::METHOD_NOT_ALLOWED, "use POST or DELETE"),
         }

@@ -30,53 +30,23 @@ const fn sig(
     var_kwargs: bool,
     readonly: bool,
 ) -> Signature {
-    Signature {
-        model_level,
-        params,
-        required,
-        var_kwargs,
-        readonly,
-    }
+    Signature { model_level, params, required, var_kwargs, readonly }
 }
 
 pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
     Some(match (model, method) {
-        (_, "search") => sig(
-            true,
-            &["domain", "offset", "limit", "order"],
-            1,
-            false,
-            true,
-        ),
-        (_, "search_read") => sig(
-            true,
-            &["domain", "fields", "offset", "limit", "order"],
-            0,
-            true,
-            true,
-        ),
+        (_, "search") => sig(true, &["domain", "offset", "limit", "order"], 1, false, true),
+        (_, "search_read") => sig(true, &["domain", "fields", "offset", "limit", "order"], 0, true, true),
         (_, "search_count") => sig(true, &["domain", "limit"], 1, false, true),
         (_, "read") => sig(false, &["fields", "load"], 0, false, true),
         (_, "create") => sig(true, &["vals_list"], 1, false, false),
         (_, "write") => sig(false, &["vals"], 1, false, false),
         (_, "unlink") => sig(false, &[], 0, false, false),
         (_, "fields_get") => sig(true, &["allfields", "attributes"], 0, false, true),
-        (_, "name_search") => sig(
-            true,
-            &["name", "domain", "operator", "limit"],
-            0,
-            false,
-            true,
-        ),
-        (_, "read_group") => sig(
-            true,
-            &[
-                "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
-            ],
-            3,
-            false,
-            true,
-        ),
+        (_, "name_search") => sig(true, &["name", "domain", "operator", "limit"], 0, false, true),
+        (_, "read_group") => {
+            sig(true, &["domain", "fields", "groupby", "offset", "limit", "orderby", "lazy"], 3, false, true)
+        }
         (_, "exists") => sig(false, &[], 0, false, true),
         ("res.users", "context_get") => sig(true, &[], 0, false, true),
         _ => return None,
@@ -108,9 +78,7 @@ pub(crate) fn bind(
     let mut bound = Map::new();
     for (name, value) in sig.params.iter().zip(positional) {
         if keywords.contains_key(*name) {
-            return Err(SimError::type_error(format!(
-                "{method}() got multiple values for argument '{name}'"
-            )));
+            return Err(SimError::type_error(format!("{method}() got multiple values for argument '{name}'")));
         }
         bound.insert((*name).to_owned(), value);
     }
@@ -131,14 +99,8 @@ pub(crate) fn bind(
             });
         }
     }
-    if let Some(missing) = sig.params[..sig.required]
-        .iter()
-        .find(|p| !bound.contains_key(**p))
-    {
-        return Err(SimError::MissingArgument {
-            method: method.to_owned(),
-            param: missing,
-        });
+    if let Some(missing) = sig.params[..sig.required].iter().find(|p| !bound.contains_key(**p)) {
+        return Err(SimError::MissingArgument { method: method.to_owned(), param: missing });
     }
     Ok(bound)
 }
@@ -148,11 +110,7 @@ fn usize_arg(params: &Map<String, Value>, name: &str) -> Option<usize> {
 }
 
 fn fields_arg(params: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
-    params.get(name).and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    })
+    params.get(name).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
 }
 
 /// Runs a bound method. `ids` is empty for model-level calls.
@@ -193,24 +151,10 @@ pub(crate) fn execute(
                 order,
                 env,
             )?;
-            Ok(Outcome::Value(json!(db.read(
-                &model,
-                &found,
-                fields_arg(params, "fields").as_deref(),
-                env
-            )?)))
+            Ok(Outcome::Value(json!(db.read(&model, &found, fields_arg(params, "fields").as_deref(), env)?)))
         }
-        "read" => Ok(Outcome::Value(json!(db.read(
-            &model,
-            ids,
-            fields_arg(params, "fields").as_deref(),
-            env
-        )?))),
-        "exists" => Ok(Outcome::Value(json!(
-            ids.iter()
-                .filter(|i| db.exists(model_name, **i))
-                .collect::<Vec<_>>()
-        ))),
+        "read" => Ok(Outcome::Value(json!(db.read(&model, ids, fields_arg(params, "fields").as_deref(), env)?))),
+        "exists" => Ok(Outcome::Value(json!(ids.iter().filter(|i| db.exists(model_name, **i)).collect::<Vec<_>>()))),
         "create" => {
             let (list, single) = match params.get("vals_list") {
                 Some(Value::Object(vals)) => (vec![vals.clone()], true),
@@ -218,34 +162,25 @@ pub(crate) fn execute(
                     items
                         .iter()
                         .map(|v| {
-                            v.as_object().cloned().ok_or_else(|| {
-                                SimError::type_error("create() expects dictionaries of values")
-                            })
+                            v.as_object()
+                                .cloned()
+                                .ok_or_else(|| SimError::type_error("create() expects dictionaries of values"))
                         })
                         .collect::<SimResult<Vec<_>>>()?,
                     false,
                 ),
                 _ => {
-                    return Err(SimError::type_error(
-                        "create() expects a dictionary or a list of dictionaries",
-                    ));
+                    return Err(SimError::type_error("create() expects a dictionary or a list of dictionaries"));
                 }
             };
             let mut created = Vec::new();
             for vals in &list {
                 created.push(db.create(&model, vals, env)?);
             }
-            Ok(Outcome::Created {
-                ids: created,
-                single,
-            })
+            Ok(Outcome::Created { ids: created, single })
         }
         "write" => {
-            let vals = params
-                .get("vals")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
+            let vals = params.get("vals").and_then(Value::as_object).cloned().unwrap_or_default();
             db.write(&model, ids, &vals, env)?;
             Ok(Outcome::Value(json!(true)))
         }
@@ -255,19 +190,9 @@ pub(crate) fn execute(
         }
         "fields_get" => Ok(Outcome::Value(fields_get(&model, params))),
         "name_search" => {
-            let name = params
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let operator = params
-                .get("operator")
-                .and_then(Value::as_str)
-                .unwrap_or("ilike");
-            let mut terms = params
-                .get("domain")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+            let operator = params.get("operator").and_then(Value::as_str).unwrap_or("ilike");
+            let mut terms = params.get("domain").and_then(Value::as_array).cloned().unwrap_or_default();
             if !name.is_empty() {
                 let field = if model.field("default_code").is_some() {
                     "display_name"
@@ -281,29 +206,18 @@ pub(crate) fn execute(
             let limit = usize_arg(params, "limit").unwrap_or(100);
             let found = db.search(&model, &Value::Array(terms), 0, Some(limit), None, env)?;
             Ok(Outcome::Value(json!(
-                found
-                    .iter()
-                    .map(|id| json!([id, db.display_name(model_name, *id, env)]))
-                    .collect::<Vec<_>>()
+                found.iter().map(|id| json!([id, db.display_name(model_name, *id, env)])).collect::<Vec<_>>()
             )))
         }
         "read_group" => read_group(db, &model, params, env).map(Outcome::Value),
         "context_get" => {
             let row = db.row("res.users", env.uid);
-            let text = |k: &str, d: &str| {
-                row.and_then(|r| r.get(k))
-                    .and_then(Value::as_str)
-                    .unwrap_or(d)
-                    .to_owned()
-            };
+            let text = |k: &str, d: &str| row.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or(d).to_owned();
             Ok(Outcome::Value(
                 json!({"lang": text("lang", "en_US"), "tz": text("tz", "Europe/Brussels"), "uid": env.uid}),
             ))
         }
-        _ => Err(SimError::UnknownMethod {
-            model: model_name.to_owned(),
-            method: method.to_owned(),
-        }),
+        _ => Err(SimError::UnknownMethod { model: model_name.to_owned(), method: method.to_owned() }),
     }
 }
 
@@ -312,10 +226,7 @@ fn fields_get(model: &crate::schema::ModelDef, params: &Map<String, Value>) -> V
     let attributes = fields_arg(params, "attributes").filter(|a| !a.is_empty());
     let mut out = Map::new();
     for field in model.fields.values() {
-        if wanted
-            .as_ref()
-            .is_some_and(|w| !w.iter().any(|n| n == field.name))
-        {
+        if wanted.as_ref().is_some_and(|w| !w.iter().any(|n| n == field.name)) {
             continue;
         }
         let mut desc = Map::new();
@@ -330,15 +241,7 @@ fn fields_get(model: &crate::schema::ModelDef, params: &Map<String, Value>) -> V
             desc.insert("relation".into(), json!(rel));
         }
         if let crate::schema::FieldType::Selection(options) = &field.ftype {
-            desc.insert(
-                "selection".into(),
-                json!(
-                    options
-                        .iter()
-                        .map(|(k, v)| json!([k, v]))
-                        .collect::<Vec<_>>()
-                ),
-            );
+            desc.insert("selection".into(), json!(options.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()));
         }
         if let Some(attrs) = &attributes {
             desc.retain(|k, _| attrs.iter().any(|a| a == k));
@@ -355,34 +258,19 @@ fn read_group(
     env: &Env,
 ) -> SimResult<Value> {
     let null = Value::Null;
-    let ids = db.search(
-        model,
-        params.get("domain").unwrap_or(&null),
-        0,
-        None,
-        None,
-        env,
-    )?;
+    let ids = db.search(model, params.get("domain").unwrap_or(&null), 0, None, None, env)?;
     let groupby: Vec<String> = match params.get("groupby") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(v) => {
-            fields_arg(&Map::from_iter([("g".to_owned(), v.clone())]), "g").unwrap_or_default()
-        }
+        Some(v) => fields_arg(&Map::from_iter([("g".to_owned(), v.clone())]), "g").unwrap_or_default(),
         None => vec![],
     };
     let lazy = params.get("lazy").and_then(Value::as_bool).unwrap_or(true);
-    let groupby: Vec<String> = if lazy {
-        groupby.into_iter().take(1).collect()
-    } else {
-        groupby
-    };
+    let groupby: Vec<String> = if lazy { groupby.into_iter().take(1).collect() } else { groupby };
     let aggregates: Vec<(String, String)> = fields_arg(params, "fields")
         .unwrap_or_default()
         .into_iter()
         .filter_map(|spec| {
-            let (name, func) = spec
-                .split_once(':')
-                .map_or((spec.as_str(), "sum"), |(n, f)| (n, f));
+            let (name, func) = spec.split_once(':').map_or((spec.as_str(), "sum"), |(n, f)| (n, f));
             let name = name.split('(').next().unwrap_or(name).to_owned();
             (!groupby.contains(&name)
                 && model.field(&name).is_some_and(|f| {
@@ -398,28 +286,18 @@ fn read_group(
         .collect();
     for g in &groupby {
         if model.field(g).is_none() {
-            return Err(SimError::value(format!(
-                "Invalid field {g:?} on model {:?}",
-                model.name
-            )));
+            return Err(SimError::value(format!("Invalid field {g:?} on model {:?}", model.name)));
         }
     }
     let mut groups: Vec<(Vec<Value>, Vec<i64>)> = Vec::new();
     for id in ids {
-        let key: Vec<Value> = groupby
-            .iter()
-            .map(|g| db.output(model, id, g, env))
-            .collect();
+        let key: Vec<Value> = groupby.iter().map(|g| db.output(model, id, g, env)).collect();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, members)) => members.push(id),
             None => groups.push((key, vec![id])),
         }
     }
-    let base_domain = params
-        .get("domain")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let base_domain = params.get("domain").and_then(Value::as_array).cloned().unwrap_or_default();
     Ok(json!(
         groups
             .into_iter()
@@ -428,10 +306,7 @@ fn read_group(
                 let mut domain: Vec<Value> = Vec::new();
                 for (field, value) in groupby.iter().zip(&key) {
                     g.insert(field.clone(), value.clone());
-                    let raw = value
-                        .as_array()
-                        .and_then(|p| p.first().cloned())
-                        .unwrap_or_else(|| value.clone());
+                    let raw = value.as_array().and_then(|p| p.first().cloned()).unwrap_or_else(|| value.clone());
                     domain.push(json!([field, "=", raw]));
                 }
                 let count_key = if lazy {
@@ -443,11 +318,7 @@ fn read_group(
                 for (field, func) in &aggregates {
                     let values: Vec<f64> = members
                         .iter()
-                        .map(|m| {
-                            db.raw(model.name, *m, field, env)
-                                .as_f64()
-                                .unwrap_or_default()
-                        })
+                        .map(|m| db.raw(model.name, *m, field, env).as_f64().unwrap_or_default())
                         .collect();
                     let v = match func.as_str() {
                         "max" => values.iter().copied().fold(f64::MIN, f64::max),
@@ -458,8 +329,7 @@ fn read_group(
                     };
                     g.insert(field.clone(), json!(v));
                 }
-                let mut full: Vec<Value> =
-                    vec![json!("&"); base_domain.len().saturating_sub(1) + domain.len()];
+                let mut full: Vec<Value> = vec![json!("&"); base_domain.len().saturating_sub(1) + domain.len()];
                 full.truncate(base_domain.len() + domain.len() - 1);
                 full.extend(base_domain.iter().cloned());
                 full.extend(domain);
@@ -475,8 +345,5 @@ fn read_group(
 
 /// The error Odoo answers when a transaction loses a serialization race.
 pub(crate) fn serialization_failure() -> SimError {
-    SimError::Raise(Raised::new(
-        SERIALIZATION_FAILURE,
-        crate::error::SERIALIZATION_MESSAGE,
-    ))
+    SimError::Raise(Raised::new(SERIALIZATION_FAILURE, crate::error::SERIALIZATION_MESSAGE))
 }

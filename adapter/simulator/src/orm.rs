@@ -67,10 +67,7 @@ impl Env {
     }
 
     fn active_test(&self) -> bool {
-        self.context
-            .get("active_test")
-            .and_then(Value::as_bool)
-            .unwrap_or(true)
+        self.context.get("active_test").and_then(Value::as_bool).unwrap_or(true)
     }
 }
 
@@ -85,50 +82,27 @@ pub(crate) enum Access {
 
 pub(crate) fn now() -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 
 impl Database {
     pub(crate) fn new(version: OdooVersion) -> Self {
         let schema = crate::schema::models();
-        let tables = schema
-            .keys()
-            .map(|k| {
-                (
-                    *k,
-                    Table {
-                        next_id: 1,
-                        rows: BTreeMap::new(),
-                    },
-                )
-            })
-            .collect();
-        Self {
-            schema: Arc::new(schema),
-            tables,
-            version,
-        }
+        let tables = schema.keys().map(|k| (*k, Table { next_id: 1, rows: BTreeMap::new() })).collect();
+        Self { schema: Arc::new(schema), tables, version }
     }
 
     pub(crate) fn model(&self, name: &str) -> SimResult<&ModelDef> {
-        self.schema
-            .get(name)
-            .ok_or_else(|| SimError::UnknownModel(name.to_owned()))
+        self.schema.get(name).ok_or_else(|| SimError::UnknownModel(name.to_owned()))
     }
 
     pub(crate) fn table(&self, model: &str) -> &Table {
         static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
-        self.tables
-            .get(model)
-            .unwrap_or_else(|| EMPTY.get_or_init(Table::default))
+        self.tables.get(model).unwrap_or_else(|| EMPTY.get_or_init(Table::default))
     }
 
     fn table_mut(&mut self, model: &str) -> SimResult<&mut Table> {
-        self.tables
-            .get_mut(model)
-            .ok_or_else(|| SimError::UnknownModel(model.to_owned()))
+        self.tables.get_mut(model).ok_or_else(|| SimError::UnknownModel(model.to_owned()))
     }
 
     pub(crate) fn row(&self, model: &str, id: i64) -> Option<&Row> {
@@ -153,18 +127,10 @@ impl Database {
     }
 
     pub(crate) fn user_has_rights(&self, uid: i64) -> bool {
-        self.row("res.users", uid)
-            .and_then(|r| r.get("__rights"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.row("res.users", uid).and_then(|r| r.get("__rights")).and_then(Value::as_bool).unwrap_or(false)
     }
 
-    pub(crate) fn check_access(
-        &self,
-        model: &ModelDef,
-        access: Access,
-        env: &Env,
-    ) -> SimResult<()> {
+    pub(crate) fn check_access(&self, model: &ModelDef, access: Access, env: &Env) -> SimResult<()> {
         if self.user_has_rights(env.uid) || (matches!(access, Access::Read) && model.public_read) {
             return Ok(());
         }
@@ -182,9 +148,7 @@ impl Database {
 
     fn invalid_field(&self, model: &str, field: &str) -> SimError {
         match self.version {
-            OdooVersion::V18 => {
-                SimError::value(format!("Invalid field '{field}' on model '{model}'"))
-            }
+            OdooVersion::V18 => SimError::value(format!("Invalid field '{field}' on model '{model}'")),
             OdooVersion::V19 => SimError::value(format!("Invalid field '{field}' on '{model}'")),
         }
     }
@@ -195,12 +159,7 @@ impl Database {
         let Some(row) = self.row(model, id) else {
             return String::new();
         };
-        let text = |k: &str| {
-            row.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let text = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         match model {
             "product.product" => {
                 let name = self.translated(row, "name", env);
@@ -214,19 +173,12 @@ impl Database {
             "stock.picking.type" => {
                 let wh = row.get("warehouse_id").and_then(Value::as_i64);
                 match wh {
-                    Some(wh) => format!(
-                        "{}: {}",
-                        self.display_name("stock.warehouse", wh, env),
-                        text("name")
-                    ),
+                    Some(wh) => format!("{}: {}", self.display_name("stock.warehouse", wh, env), text("name")),
                     None => text("name"),
                 }
             }
             "stock.quant" | "stock.move" => {
-                let product = row
-                    .get("product_id")
-                    .and_then(Value::as_i64)
-                    .unwrap_or_default();
+                let product = row.get("product_id").and_then(Value::as_i64).unwrap_or_default();
                 match row.get("reference").and_then(Value::as_str) {
                     Some(r) => r.to_owned(),
                     None => self.display_name("product.product", product, env),
@@ -256,11 +208,7 @@ impl Database {
         match parent {
             Some(p) if usage != "view" || self.row("stock.location", p).is_some() => {
                 let parent_name = self.location_complete_name(p);
-                if parent_name.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{parent_name}/{name}")
-                }
+                if parent_name.is_empty() { name.to_owned() } else { format!("{parent_name}/{name}") }
             }
             _ => name.to_owned(),
         }
@@ -271,10 +219,7 @@ impl Database {
             return String::new();
         };
         let name = row.get("name").and_then(Value::as_str).unwrap_or_default();
-        let is_company = row
-            .get("is_company")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let is_company = row.get("is_company").and_then(Value::as_bool).unwrap_or(false);
         match row.get("parent_id").and_then(Value::as_i64) {
             Some(parent) if !is_company => {
                 format!("{}, {name}", self.partner_complete_name(parent))
@@ -286,23 +231,16 @@ impl Database {
     /// The warehouse whose view location contains this location (stored computed in Odoo).
     pub(crate) fn location_warehouse(&self, id: i64) -> Option<i64> {
         let ancestors = self.ancestors("stock.location", "location_id", id);
-        self.table("stock.warehouse")
-            .rows
-            .iter()
-            .find_map(|(wh, row)| {
-                let view = row.get("view_location_id").and_then(Value::as_i64)?;
-                ancestors.contains(&view).then_some(*wh)
-            })
+        self.table("stock.warehouse").rows.iter().find_map(|(wh, row)| {
+            let view = row.get("view_location_id").and_then(Value::as_i64)?;
+            ancestors.contains(&view).then_some(*wh)
+        })
     }
 
     fn ancestors(&self, model: &str, parent_field: &str, id: i64) -> Vec<i64> {
         let mut chain = vec![id];
         let mut current = id;
-        while let Some(parent) = self
-            .row(model, current)
-            .and_then(|r| r.get(parent_field))
-            .and_then(Value::as_i64)
-        {
+        while let Some(parent) = self.row(model, current).and_then(|r| r.get(parent_field)).and_then(Value::as_i64) {
             if chain.contains(&parent) {
                 break;
             }
@@ -315,22 +253,14 @@ impl Database {
     /// The ids of these records and of all their descendants along the model's parent field.
     pub(crate) fn descendants(&self, model: &str, roots: &[i64]) -> BTreeSet<i64> {
         let parent_field = self.schema.get(model).and_then(|m| m.parent_field);
-        let mut result: BTreeSet<i64> = roots
-            .iter()
-            .copied()
-            .filter(|id| self.exists(model, *id))
-            .collect();
+        let mut result: BTreeSet<i64> = roots.iter().copied().filter(|id| self.exists(model, *id)).collect();
         let Some(parent_field) = parent_field else {
             return result;
         };
         loop {
             let before = result.len();
             for (id, row) in &self.table(model).rows {
-                if row
-                    .get(parent_field)
-                    .and_then(Value::as_i64)
-                    .is_some_and(|p| result.contains(&p))
-                {
+                if row.get(parent_field).and_then(Value::as_i64).is_some_and(|p| result.contains(&p)) {
                     result.insert(*id);
                 }
             }
@@ -352,9 +282,7 @@ impl Database {
             (_, "display_name") => return json!(self.display_name(model, id, env)),
             ("stock.location", "complete_name") => return json!(self.location_complete_name(id)),
             ("stock.location", "warehouse_id") => {
-                return self
-                    .location_warehouse(id)
-                    .map_or(json!(false), |w| json!(w));
+                return self.location_warehouse(id).map_or(json!(false), |w| json!(w));
             }
             ("res.partner", "complete_name") => return json!(self.partner_complete_name(id)),
             _ => {}
@@ -401,11 +329,7 @@ impl Database {
                 _ => Value::Bool(false),
             },
             FieldType::Float | FieldType::Monetary => json!(raw.as_f64().unwrap_or(0.0)),
-            FieldType::Char
-            | FieldType::Text
-            | FieldType::Selection(_)
-            | FieldType::Date
-            | FieldType::Datetime
+            FieldType::Char | FieldType::Text | FieldType::Selection(_) | FieldType::Date | FieldType::Datetime
                 if domain::is_empty(&raw) =>
             {
                 Value::Bool(false)
@@ -439,11 +363,7 @@ impl Database {
             }
         }
         self.sort(model, &mut ids, order.unwrap_or(model.order), env)?;
-        Ok(ids
-            .into_iter()
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
-            .collect())
+        Ok(ids.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
     }
 
     fn validate_domain(&self, model: &ModelDef, domain: &Domain) -> SimResult<()> {
@@ -459,15 +379,8 @@ impl Database {
                 for (i, part) in leaf.path.iter().enumerate() {
                     let Some(field) = current.field(part) else {
                         let repr = domain::python_repr(&leaf.raw);
-                        let word = if self.version == OdooVersion::V18 {
-                            "leaf"
-                        } else {
-                            "condition"
-                        };
-                        return Err(SimError::value(format!(
-                            "Invalid field {}.{part} in {word} {repr}",
-                            current.name
-                        )));
+                        let word = if self.version == OdooVersion::V18 { "leaf" } else { "condition" };
+                        return Err(SimError::value(format!("Invalid field {}.{part} in {word} {repr}", current.name)));
                     };
                     if i + 1 < leaf.path.len() {
                         let Some(rel) = field.ftype.relation() else {
@@ -490,29 +403,15 @@ impl Database {
             Domain::True => true,
             Domain::False => false,
             Domain::Not(d) => !self.matches(model, id, d, env)?,
-            Domain::And(a, b) => {
-                self.matches(model, id, a, env)? && self.matches(model, id, b, env)?
-            }
-            Domain::Or(a, b) => {
-                self.matches(model, id, a, env)? || self.matches(model, id, b, env)?
-            }
+            Domain::And(a, b) => self.matches(model, id, a, env)? && self.matches(model, id, b, env)?,
+            Domain::Or(a, b) => self.matches(model, id, a, env)? || self.matches(model, id, b, env)?,
             Domain::Leaf(leaf) => self.leaf_matches(model, id, leaf, 0, env)?,
         })
     }
 
-    fn leaf_matches(
-        &self,
-        model: &ModelDef,
-        id: i64,
-        leaf: &Leaf,
-        depth: usize,
-        env: &Env,
-    ) -> SimResult<bool> {
+    fn leaf_matches(&self, model: &ModelDef, id: i64, leaf: &Leaf, depth: usize, env: &Env) -> SimResult<bool> {
         let name = &leaf.path[depth];
-        let field = model
-            .field(name)
-            .map(|f| f.ftype.clone())
-            .unwrap_or(FieldType::Integer);
+        let field = model.field(name).map(|f| f.ftype.clone()).unwrap_or(FieldType::Integer);
         let value = self.raw(model.name, id, name, env);
         let last = depth + 1 == leaf.path.len();
         if !last {
@@ -524,10 +423,8 @@ impl Database {
             };
             if ids.is_empty() {
                 // A null many2one satisfies only negative conditions, as SQL's LEFT JOIN does.
-                return Ok(
-                    matches!(leaf.op, Op::Ne | Op::NotIn | Op::NotLike | Op::NotILike)
-                        || (leaf.op == Op::Eq && domain::is_empty(&leaf.value)),
-                );
+                return Ok(matches!(leaf.op, Op::Ne | Op::NotIn | Op::NotLike | Op::NotILike)
+                    || (leaf.op == Op::Eq && domain::is_empty(&leaf.value)));
             }
             for rid in ids {
                 if self.leaf_matches(comodel, rid, leaf, depth + 1, env)? {
@@ -539,13 +436,7 @@ impl Database {
         self.compare_leaf(&field, &value, leaf, env)
     }
 
-    fn compare_leaf(
-        &self,
-        field: &FieldType,
-        value: &Value,
-        leaf: &Leaf,
-        env: &Env,
-    ) -> SimResult<bool> {
+    fn compare_leaf(&self, field: &FieldType, value: &Value, leaf: &Leaf, env: &Env) -> SimResult<bool> {
         let target = &leaf.value;
         // Relational fields compared with a name match the related record's display name.
         if let (Some(comodel), Value::String(text)) = (field.relation(), target)
@@ -555,10 +446,7 @@ impl Database {
                 Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
                 v => v.as_i64().into_iter().collect(),
             };
-            let names: Vec<String> = ids
-                .iter()
-                .map(|i| self.display_name(comodel, *i, env))
-                .collect();
+            let names: Vec<String> = ids.iter().map(|i| self.display_name(comodel, *i, env)).collect();
             let any = |f: &dyn Fn(&str) -> bool| names.iter().any(|n| f(n));
             return Ok(match leaf.op {
                 Op::Eq => any(&|n| n == text),
@@ -582,24 +470,16 @@ impl Database {
             _ => None,
         };
         let like = |pattern: String, ci: bool| {
-            values
-                .iter()
-                .any(|v| text_of(v).is_some_and(|t| domain::like(&t, &pattern, ci)))
+            values.iter().any(|v| text_of(v).is_some_and(|t| domain::like(&t, &pattern, ci)))
         };
-        let needle = target
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| text_of(target).unwrap_or_default());
+        let needle = target.as_str().map(str::to_owned).unwrap_or_else(|| text_of(target).unwrap_or_default());
         let list: Vec<Value> = match target {
             Value::Array(items) => items.clone(),
             Value::Bool(false) | Value::Null => vec![],
             v => vec![v.clone()],
         };
-        let ordered = |want: &[Ordering]| {
-            values
-                .iter()
-                .any(|v| domain::compare(v, target).is_some_and(|o| want.contains(&o)))
-        };
+        let ordered =
+            |want: &[Ordering]| values.iter().any(|v| domain::compare(v, target).is_some_and(|o| want.contains(&o)));
         let any_eq = |t: &Value| {
             if field.is_x2many() && matches!(t, Value::Bool(false)) {
                 return values.is_empty();
@@ -627,20 +507,10 @@ impl Database {
                 let set = if leaf.op == Op::ChildOf {
                     self.descendants(comodel, &roots)
                 } else {
-                    let parent = self
-                        .schema
-                        .get(comodel)
-                        .and_then(|m| m.parent_field)
-                        .unwrap_or("parent_id");
-                    roots
-                        .iter()
-                        .flat_map(|r| self.ancestors(comodel, parent, *r))
-                        .collect()
+                    let parent = self.schema.get(comodel).and_then(|m| m.parent_field).unwrap_or("parent_id");
+                    roots.iter().flat_map(|r| self.ancestors(comodel, parent, *r)).collect()
                 };
-                values
-                    .iter()
-                    .filter_map(Value::as_i64)
-                    .any(|v| set.contains(&v))
+                values.iter().filter_map(Value::as_i64).any(|v| set.contains(&v))
             }
         })
     }
@@ -649,17 +519,10 @@ impl Database {
         let mut keys: Vec<(String, bool)> = Vec::new();
         for part in order.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let mut words = part.split_whitespace();
-            let field = words
-                .next()
-                .unwrap_or_default()
-                .trim_matches('"')
-                .to_owned();
+            let field = words.next().unwrap_or_default().trim_matches('"').to_owned();
             let desc = words.next().is_some_and(|w| w.eq_ignore_ascii_case("desc"));
             if field != "id" && model.field(&field).is_none() {
-                return Err(SimError::value(format!(
-                    "Invalid field {field:?} on model {:?}",
-                    model.name
-                )));
+                return Err(SimError::value(format!("Invalid field {field:?} on model {:?}", model.name)));
             }
             keys.push((field, desc));
         }
@@ -674,10 +537,8 @@ impl Database {
                 _ => raw,
             }
         };
-        let cache: BTreeMap<i64, Vec<Value>> = ids
-            .iter()
-            .map(|id| (*id, keys.iter().map(|(f, _)| sort_value(*id, f)).collect()))
-            .collect();
+        let cache: BTreeMap<i64, Vec<Value>> =
+            ids.iter().map(|id| (*id, keys.iter().map(|(f, _)| sort_value(*id, f)).collect())).collect();
         ids.sort_by(|a, b| {
             for (i, (_, desc)) in keys.iter().enumerate() {
                 let (va, vb) = (&cache[a][i], &cache[b][i]);
@@ -738,12 +599,7 @@ impl Database {
 
     // ---- write --------------------------------------------------------------------------------
 
-    pub(crate) fn create(
-        &mut self,
-        model: &ModelDef,
-        vals: &Map<String, Value>,
-        env: &Env,
-    ) -> SimResult<i64> {
+    pub(crate) fn create(&mut self, model: &ModelDef, vals: &Map<String, Value>, env: &Env) -> SimResult<i64> {
         self.check_access(model, Access::Create, env)?;
         for f in model.fields.values().filter(|f| f.required && f.store) {
             if domain::is_empty(vals.get(f.name).unwrap_or(&Value::Null))
@@ -789,11 +645,7 @@ impl Database {
         env: &Env,
     ) -> SimResult<()> {
         self.check_access(model, Access::Write, env)?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.exists(model.name, *id))
-            .collect();
+        let missing: Vec<i64> = ids.iter().copied().filter(|id| !self.exists(model.name, *id)).collect();
         if !missing.is_empty() {
             return Err(SimError::missing(model.name, &missing, env.uid));
         }
@@ -825,67 +677,66 @@ impl Database {
             if !field.store || name == "id" {
                 continue;
             }
-            let stored =
-                match &field.ftype {
-                    FieldType::One2many(..) | FieldType::Many2many(_) => {
-                        x2many.push((name.clone(), value.clone()));
-                        continue;
+            let stored = match &field.ftype {
+                FieldType::One2many(..) | FieldType::Many2many(_) => {
+                    x2many.push((name.clone(), value.clone()));
+                    continue;
+                }
+                FieldType::Many2one(comodel) => match value {
+                    Value::Number(n) => {
+                        let rid = n.as_i64().unwrap_or_default();
+                        if !self.exists(comodel, rid) {
+                            return Err(SimError::missing(comodel, &[rid], env.uid));
+                        }
+                        json!(rid)
                     }
-                    FieldType::Many2one(comodel) => match value {
-                        Value::Number(n) => {
-                            let rid = n.as_i64().unwrap_or_default();
-                            if !self.exists(comodel, rid) {
-                                return Err(SimError::missing(comodel, &[rid], env.uid));
-                            }
-                            json!(rid)
-                        }
-                        Value::Array(pair) if pair.first().and_then(Value::as_i64).is_some() => {
-                            json!(pair[0].as_i64())
-                        }
-                        _ => Value::Bool(false),
-                    },
-                    FieldType::Float | FieldType::Monetary => {
-                        match value {
-                            Value::Number(n) => json!(n.as_f64().unwrap_or_default()),
-                            Value::Bool(false) | Value::Null => json!(0.0),
-                            Value::String(s) => {
-                                json!(s.trim().parse::<f64>().map_err(|_| SimError::value(
-                                    format!("could not convert string to float: '{s}'")
-                                ))?)
-                            }
-                            other => {
-                                return Err(SimError::type_error(format!(
-                                    "float() argument must be a string or a real number, not '{}'",
-                                    json_type(other)
-                                )));
-                            }
-                        }
+                    Value::Array(pair) if pair.first().and_then(Value::as_i64).is_some() => {
+                        json!(pair[0].as_i64())
                     }
-                    FieldType::Integer => match value {
-                        Value::Number(n) => json!(n.as_f64().unwrap_or_default() as i64),
-                        Value::Bool(false) | Value::Null => json!(0),
-                        other => {
-                            return Err(SimError::type_error(format!(
-                                "int() argument must be a string or a number, not '{}'",
-                                json_type(other)
-                            )));
-                        }
-                    },
-                    FieldType::Boolean => json!(!domain::is_empty(value) && value != &json!(0)),
-                    FieldType::Selection(options) => match value.as_str() {
-                        Some(s) if options.iter().any(|(k, _)| *k == s) => json!(s),
-                        None if domain::is_empty(value) => Value::Bool(false),
-                        _ => {
-                            return Err(SimError::value(format!(
-                                "Wrong value for {}.{}: {}",
-                                model.name,
-                                name,
-                                domain::python_repr(value)
-                            )));
-                        }
-                    },
-                    _ => value.clone(),
-                };
+                    _ => Value::Bool(false),
+                },
+                FieldType::Float | FieldType::Monetary => match value {
+                    Value::Number(n) => json!(n.as_f64().unwrap_or_default()),
+                    Value::Bool(false) | Value::Null => json!(0.0),
+                    Value::String(s) => {
+                        json!(
+                            s.trim()
+                                .parse::<f64>()
+                                .map_err(|_| SimError::value(format!("could not convert string to float: '{s}'")))?
+                        )
+                    }
+                    other => {
+                        return Err(SimError::type_error(format!(
+                            "float() argument must be a string or a real number, not '{}'",
+                            json_type(other)
+                        )));
+                    }
+                },
+                FieldType::Integer => match value {
+                    Value::Number(n) => json!(n.as_f64().unwrap_or_default() as i64),
+                    Value::Bool(false) | Value::Null => json!(0),
+                    other => {
+                        return Err(SimError::type_error(format!(
+                            "int() argument must be a string or a number, not '{}'",
+                            json_type(other)
+                        )));
+                    }
+                },
+                FieldType::Boolean => json!(!domain::is_empty(value) && value != &json!(0)),
+                FieldType::Selection(options) => match value.as_str() {
+                    Some(s) if options.iter().any(|(k, _)| *k == s) => json!(s),
+                    None if domain::is_empty(value) => Value::Bool(false),
+                    _ => {
+                        return Err(SimError::value(format!(
+                            "Wrong value for {}.{}: {}",
+                            model.name,
+                            name,
+                            domain::python_repr(value)
+                        )));
+                    }
+                },
+                _ => value.clone(),
+            };
             if let Some(row) = self.table_mut(model.name)?.rows.get_mut(&id) {
                 row.insert(name.clone(), stored);
             }
@@ -893,13 +744,7 @@ impl Database {
         Ok(x2many)
     }
 
-    fn apply_x2many(
-        &mut self,
-        model: &ModelDef,
-        id: i64,
-        commands: Vec<(String, Value)>,
-        env: &Env,
-    ) -> SimResult<()> {
+    fn apply_x2many(&mut self, model: &ModelDef, id: i64, commands: Vec<(String, Value)>, env: &Env) -> SimResult<()> {
         for (name, value) in commands {
             let Some(field) = model.field(&name).cloned() else {
                 continue;
@@ -927,11 +772,7 @@ impl Database {
                 let code = parts.first().and_then(Value::as_i64);
                 let target = parts.get(1).and_then(Value::as_i64).unwrap_or_default();
                 let empty = Map::new();
-                let vals = parts
-                    .get(2)
-                    .and_then(Value::as_object)
-                    .unwrap_or(&empty)
-                    .clone();
+                let vals = parts.get(2).and_then(Value::as_object).unwrap_or(&empty).clone();
                 match (code, cmd.as_i64()) {
                     (Some(0), _) => {
                         let mut vals = vals;
@@ -962,10 +803,7 @@ impl Database {
                             .unwrap_or_default();
                     }
                     _ => {
-                        return Err(SimError::value(format!(
-                            "Invalid x2many command {}",
-                            domain::python_repr(&cmd)
-                        )));
+                        return Err(SimError::value(format!("Invalid x2many command {}", domain::python_repr(&cmd))));
                     }
                 }
             }
@@ -989,11 +827,7 @@ impl Database {
 
     pub(crate) fn unlink(&mut self, model: &ModelDef, ids: &[i64], env: &Env) -> SimResult<()> {
         self.check_access(model, Access::Unlink, env)?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.exists(model.name, *id))
-            .collect();
+        let missing: Vec<i64> = ids.iter().copied().filter(|id| !self.exists(model.name, *id)).collect();
         if !missing.is_empty() {
             return Err(SimError::missing(model.name, &missing, env.uid));
         }
@@ -1039,30 +873,17 @@ mod tests {
 
     fn database() -> Database {
         let mut db = Database::new(OdooVersion::V18);
-        seed(
-            &mut db,
-            &SeedUser {
-                login: "admin".into(),
-                password: "admin".into(),
-                api_key: "key".into(),
-            },
-        );
+        seed(&mut db, &SeedUser { login: "admin".into(), password: "admin".into(), api_key: "key".into() });
         db
     }
 
     fn env() -> Env {
-        Env {
-            uid: crate::seed::ADMIN_UID,
-            context: serde_json::Map::new(),
-        }
+        Env { uid: crate::seed::ADMIN_UID, context: serde_json::Map::new() }
     }
 
     fn search(db: &Database, domain: &Value) -> BTreeSet<i64> {
         let model = db.model("product.product").expect("model");
-        db.search(model, domain, 0, None, None, &env())
-            .expect("search")
-            .into_iter()
-            .collect()
+        db.search(model, domain, 0, None, None, &env()).expect("search").into_iter().collect()
     }
 
     /// Leaves over fields of every kind the services filter on.
@@ -1108,20 +929,9 @@ mod tests {
     fn child_of_walks_the_location_tree() {
         let db = database();
         let model = db.model("stock.location").expect("model");
-        let under_wh = db
-            .search(
-                model,
-                &json!([["location_id", "child_of", 7]]),
-                0,
-                None,
-                None,
-                &env(),
-            )
-            .expect("search");
-        assert!(
-            under_wh.contains(&17),
-            "Shelf 2 is under WH through WH/Stock"
-        );
+        let under_wh =
+            db.search(model, &json!([["location_id", "child_of", 7]]), 0, None, None, &env()).expect("search");
+        assert!(under_wh.contains(&17), "Shelf 2 is under WH through WH/Stock");
         assert!(!under_wh.contains(&28), "EAST/Stock is not under WH");
     }
 
@@ -1129,27 +939,13 @@ mod tests {
     fn archived_records_hide_unless_asked_for() {
         let mut db = database();
         let model = db.model("product.product").expect("model").clone();
-        db.write(
-            &model,
-            &[44],
-            &serde_json::Map::from_iter([("active".to_owned(), json!(false))]),
-            &env(),
-        )
-        .expect("archive");
+        db.write(&model, &[44], &serde_json::Map::from_iter([("active".to_owned(), json!(false))]), &env())
+            .expect("archive");
         assert!(!search(&db, &json!([])).contains(&44));
         let mut everything = env();
-        everything
-            .context
-            .insert("active_test".into(), json!(false));
-        assert!(
-            db.search(&model, &json!([]), 0, None, None, &everything)
-                .expect("search")
-                .contains(&44)
-        );
-        assert!(
-            search(&db, &json!([["active", "=", false]])).contains(&44),
-            "a domain on active disables the filter"
-        );
+        everything.context.insert("active_test".into(), json!(false));
+        assert!(db.search(&model, &json!([]), 0, None, None, &everything).expect("search").contains(&44));
+        assert!(search(&db, &json!([["active", "=", false]])).contains(&44), "a domain on active disables the filter");
     }
 
     #[test]
@@ -1158,14 +954,7 @@ mod tests {
         let model = db.model("product.product").expect("model");
         let mut french = env();
         french.context.insert("lang".into(), json!("fr_FR"));
-        let read = db
-            .read(
-                model,
-                &[20],
-                Some(&["name".to_owned(), "uom_id".to_owned()]),
-                &french,
-            )
-            .expect("read");
+        let read = db.read(model, &[20], Some(&["name".to_owned(), "uom_id".to_owned()]), &french).expect("read");
         assert_eq!(read[0]["name"], "Poubelle à pédale");
         assert_eq!(read[0]["uom_id"], json!([1, "Unités"]));
     }
@@ -1182,30 +971,16 @@ mod tests {
             "virtual_available".to_owned(),
         ];
         let read = |context: Value| {
-            let env = Env {
-                uid: crate::seed::ADMIN_UID,
-                context: context.as_object().cloned().unwrap_or_default(),
-            };
-            db.read(model, &[20], Some(&fields), &env)
-                .expect("read")
-                .remove(0)
+            let env = Env { uid: crate::seed::ADMIN_UID, context: context.as_object().cloned().unwrap_or_default() };
+            db.read(model, &[20], Some(&fields), &env).expect("read").remove(0)
         };
         // E-COM10: 22 in WH/Stock, 10 in EAST/Stock of which 4 reserved for a delivery out of EAST.
         assert_eq!(read(json!({}))["qty_available"], json!(32.0));
-        assert_eq!(
-            read(json!({"warehouse_id": 1}))["qty_available"],
-            json!(22.0)
-        );
+        assert_eq!(read(json!({"warehouse_id": 1}))["qty_available"], json!(22.0));
         assert_eq!(read(json!({"warehouse_id": 2}))["free_qty"], json!(6.0));
         assert_eq!(read(json!({"warehouse_id": 2}))["outgoing_qty"], json!(4.0));
-        assert_eq!(
-            read(json!({"warehouse_id": "Newark"}))["qty_available"],
-            json!(10.0)
-        );
-        assert_eq!(
-            read(json!({"location": 28}))["virtual_available"],
-            json!(6.0)
-        );
+        assert_eq!(read(json!({"warehouse_id": "Newark"}))["qty_available"], json!(10.0));
+        assert_eq!(read(json!({"location": 28}))["virtual_available"], json!(6.0));
         assert_eq!(read(json!({"location": 17}))["qty_available"], json!(0.0));
     }
 }

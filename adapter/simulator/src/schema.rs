@@ -111,26 +111,11 @@ impl ModelBuilder {
         b.stored("write_date", FieldType::Datetime, "Last Updated on")
     }
 
-    fn add(
-        mut self,
-        name: &'static str,
-        ftype: FieldType,
-        string: &'static str,
-        store: bool,
-    ) -> Self {
+    fn add(mut self, name: &'static str, ftype: FieldType, string: &'static str, store: bool) -> Self {
         let readonly = !store || matches!(name, "create_date" | "write_date");
-        self.0.fields.insert(
-            name,
-            FieldDef {
-                name,
-                ftype,
-                string,
-                store,
-                readonly,
-                required: false,
-                translate: false,
-            },
-        );
+        self.0
+            .fields
+            .insert(name, FieldDef { name, ftype, string, store, readonly, required: false, translate: false });
         self
     }
 
@@ -157,12 +142,7 @@ impl ModelBuilder {
     }
 
     /// A computed field Odoo stores (for example `stock.location.warehouse_id`): searchable, not writable.
-    fn stored_computed(
-        mut self,
-        name: &'static str,
-        ftype: FieldType,
-        string: &'static str,
-    ) -> Self {
+    fn stored_computed(mut self, name: &'static str, ftype: FieldType, string: &'static str) -> Self {
         self = self.add(name, ftype, string, false);
         if let Some(f) = self.0.fields.get_mut(name) {
             f.store = true;
@@ -187,8 +167,7 @@ impl ModelBuilder {
 }
 
 use FieldType::{
-    Boolean, Char, Date, Datetime, Float, Integer, Many2many, Many2one, Monetary, One2many,
-    Selection, Text,
+    Boolean, Char, Date, Datetime, Float, Integer, Many2many, Many2one, Monetary, One2many, Selection, Text,
 };
 
 const LOCATION_USAGE: &[(&str, &str)] = &[
@@ -209,35 +188,21 @@ const MOVE_STATE: &[(&str, &str)] = &[
     ("done", "Done"),
     ("cancel", "Cancelled"),
 ];
-const PRODUCT_TYPE: &[(&str, &str)] = &[
-    ("consu", "Goods"),
-    ("service", "Service"),
-    ("combo", "Combo"),
-];
+const PRODUCT_TYPE: &[(&str, &str)] = &[("consu", "Goods"), ("service", "Service"), ("combo", "Combo")];
 const RECEPTION_STEPS: &[(&str, &str)] = &[
     ("one_step", "Receive and Store (1 step)"),
     ("two_steps", "Receive then Store (2 steps)"),
-    (
-        "three_steps",
-        "Receive, Quality Control, then Store (3 steps)",
-    ),
+    ("three_steps", "Receive, Quality Control, then Store (3 steps)"),
 ];
 const DELIVERY_STEPS: &[(&str, &str)] = &[
     ("ship_only", "Deliver (1 step)"),
     ("pick_ship", "Pick then Deliver (2 steps)"),
     ("pick_pack_ship", "Pick, Pack, then Deliver (3 steps)"),
 ];
-const PICKING_CODE: &[(&str, &str)] = &[
-    ("incoming", "Receipt"),
-    ("outgoing", "Delivery"),
-    ("internal", "Internal Transfer"),
-];
-const ORDER_STATE: &[(&str, &str)] = &[
-    ("draft", "Quotation"),
-    ("sent", "Quotation Sent"),
-    ("sale", "Sales Order"),
-    ("cancel", "Cancelled"),
-];
+const PICKING_CODE: &[(&str, &str)] =
+    &[("incoming", "Receipt"), ("outgoing", "Delivery"), ("internal", "Internal Transfer")];
+const ORDER_STATE: &[(&str, &str)] =
+    &[("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")];
 const PURCHASE_STATE: &[(&str, &str)] = &[
     ("draft", "RFQ"),
     ("sent", "RFQ Sent"),
@@ -254,11 +219,7 @@ const PICKING_STATE: &[(&str, &str)] = &[
     ("done", "Done"),
     ("cancel", "Cancelled"),
 ];
-const TAX_USE: &[(&str, &str)] = &[
-    ("sale", "Sales"),
-    ("purchase", "Purchases"),
-    ("none", "None"),
-];
+const TAX_USE: &[(&str, &str)] = &[("sale", "Sales"), ("purchase", "Purchases"), ("none", "None")];
 
 /// Every model the simulator serves, by name.
 pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
@@ -322,11 +283,7 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("customer_rank", Integer, "Customer Rank")
             .stored("supplier_rank", Integer, "Supplier Rank")
             .stored("company_id", Many2one("res.company"), "Company")
-            .stored(
-                "property_product_pricelist",
-                Many2one("product.pricelist"),
-                "Pricelist",
-            )
+            .stored("property_product_pricelist", Many2one("product.pricelist"), "Pricelist")
             .stored("credit_limit", Float, "Credit Limit")
             .stored("comment", Text, "Notes")
             .stored("active", Boolean, "Active")
@@ -360,99 +317,76 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("parent_id", Many2one("product.category"), "Parent Category")
             .parent("parent_id")
             .public(),
-        ModelBuilder::new(
-            "product.product",
-            "Product Variant",
-            "default_code, name, id",
-        )
-        .stored("name", Char, "Name")
-        .translated("name")
-        .required("name")
-        .stored("default_code", Char, "Internal Reference")
-        .stored("barcode", Char, "Barcode")
-        .stored("list_price", Float, "Sales Price")
-        .stored("standard_price", Float, "Cost")
-        .stored("uom_id", Many2one("uom.uom"), "Unit")
-        .stored("uom_po_id", Many2one("uom.uom"), "Purchase Unit")
-        .stored("categ_id", Many2one("product.category"), "Product Category")
-        .stored("type", Selection(PRODUCT_TYPE), "Product Type")
-        .stored("is_storable", Boolean, "Track Inventory")
-        .stored("sale_ok", Boolean, "Can be Sold")
-        .stored("purchase_ok", Boolean, "Can be Purchased")
-        .stored(
-            "invoice_policy",
-            Selection(&[
-                ("order", "Ordered quantities"),
-                ("delivery", "Delivered quantities"),
-            ]),
-            "Invoicing Policy",
-        )
-        .stored("taxes_id", Many2many("account.tax"), "Sales Taxes")
-        .stored(
-            "supplier_taxes_id",
-            Many2many("account.tax"),
-            "Purchase Taxes",
-        )
-        .stored("weight", Float, "Weight")
-        .stored("company_id", Many2one("res.company"), "Company")
-        .stored("active", Boolean, "Active")
-        .computed("qty_available", Float, "Quantity On Hand")
-        .computed("virtual_available", Float, "Forecasted Quantity")
-        .computed("free_qty", Float, "Free To Use Quantity ")
-        .computed("incoming_qty", Float, "Incoming")
-        .computed("outgoing_qty", Float, "Outgoing")
-        .default("uom_id", json!(1))
-        .default("uom_po_id", json!(1))
-        .default("categ_id", json!(1))
-        .default("type", json!("consu"))
-        .default("is_storable", json!(false))
-        .default("sale_ok", json!(true))
-        .default("purchase_ok", json!(true))
-        .default("list_price", json!(1.0))
-        .default("invoice_policy", json!("order"))
-        .public(),
+        ModelBuilder::new("product.product", "Product Variant", "default_code, name, id")
+            .stored("name", Char, "Name")
+            .translated("name")
+            .required("name")
+            .stored("default_code", Char, "Internal Reference")
+            .stored("barcode", Char, "Barcode")
+            .stored("list_price", Float, "Sales Price")
+            .stored("standard_price", Float, "Cost")
+            .stored("uom_id", Many2one("uom.uom"), "Unit")
+            .stored("uom_po_id", Many2one("uom.uom"), "Purchase Unit")
+            .stored("categ_id", Many2one("product.category"), "Product Category")
+            .stored("type", Selection(PRODUCT_TYPE), "Product Type")
+            .stored("is_storable", Boolean, "Track Inventory")
+            .stored("sale_ok", Boolean, "Can be Sold")
+            .stored("purchase_ok", Boolean, "Can be Purchased")
+            .stored(
+                "invoice_policy",
+                Selection(&[("order", "Ordered quantities"), ("delivery", "Delivered quantities")]),
+                "Invoicing Policy",
+            )
+            .stored("taxes_id", Many2many("account.tax"), "Sales Taxes")
+            .stored("supplier_taxes_id", Many2many("account.tax"), "Purchase Taxes")
+            .stored("weight", Float, "Weight")
+            .stored("company_id", Many2one("res.company"), "Company")
+            .stored("active", Boolean, "Active")
+            .computed("qty_available", Float, "Quantity On Hand")
+            .computed("virtual_available", Float, "Forecasted Quantity")
+            .computed("free_qty", Float, "Free To Use Quantity ")
+            .computed("incoming_qty", Float, "Incoming")
+            .computed("outgoing_qty", Float, "Outgoing")
+            .default("uom_id", json!(1))
+            .default("uom_po_id", json!(1))
+            .default("categ_id", json!(1))
+            .default("type", json!("consu"))
+            .default("is_storable", json!(false))
+            .default("sale_ok", json!(true))
+            .default("purchase_ok", json!(true))
+            .default("list_price", json!(1.0))
+            .default("invoice_policy", json!("order"))
+            .public(),
         ModelBuilder::new("product.pricelist", "Pricelist", "sequence asc, id asc")
             .stored("name", Char, "Pricelist Name")
             .stored("currency_id", Many2one("res.currency"), "Currency")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("sequence", Integer, "Sequence")
-            .stored(
-                "item_ids",
-                One2many("product.pricelist.item", "pricelist_id"),
-                "Pricelist Rules",
-            )
+            .stored("item_ids", One2many("product.pricelist.item", "pricelist_id"), "Pricelist Rules")
             .stored("active", Boolean, "Active")
             .public(),
-        ModelBuilder::new(
-            "product.pricelist.item",
-            "Pricelist Rule",
-            "applied_on, min_quantity desc, id desc",
-        )
-        .stored("pricelist_id", Many2one("product.pricelist"), "Pricelist")
-        .stored(
-            "applied_on",
-            Selection(&[
-                ("3_global", "All Products"),
-                ("2_product_category", "Product Category"),
-                ("1_product", "Product"),
-                ("0_product_variant", "Product Variant"),
-            ]),
-            "Apply On",
-        )
-        .stored("product_id", Many2one("product.product"), "Product Variant")
-        .stored("min_quantity", Float, "Min. Quantity")
-        .stored(
-            "compute_price",
-            Selection(&[
-                ("fixed", "Fixed Price"),
-                ("percentage", "Discount"),
-                ("formula", "Formula"),
-            ]),
-            "Computation",
-        )
-        .stored("fixed_price", Float, "Fixed Price")
-        .stored("percent_price", Float, "Percentage Price")
-        .public(),
+        ModelBuilder::new("product.pricelist.item", "Pricelist Rule", "applied_on, min_quantity desc, id desc")
+            .stored("pricelist_id", Many2one("product.pricelist"), "Pricelist")
+            .stored(
+                "applied_on",
+                Selection(&[
+                    ("3_global", "All Products"),
+                    ("2_product_category", "Product Category"),
+                    ("1_product", "Product"),
+                    ("0_product_variant", "Product Variant"),
+                ]),
+                "Apply On",
+            )
+            .stored("product_id", Many2one("product.product"), "Product Variant")
+            .stored("min_quantity", Float, "Min. Quantity")
+            .stored(
+                "compute_price",
+                Selection(&[("fixed", "Fixed Price"), ("percentage", "Discount"), ("formula", "Formula")]),
+                "Computation",
+            )
+            .stored("fixed_price", Float, "Fixed Price")
+            .stored("percent_price", Float, "Percentage Price")
+            .public(),
         ModelBuilder::new("account.tax", "Tax", "sequence,id")
             .stored("name", Char, "Tax Name")
             .stored("amount", Float, "Amount")
@@ -474,34 +408,14 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .required("code")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("partner_id", Many2one("res.partner"), "Address")
-            .stored(
-                "view_location_id",
-                Many2one("stock.location"),
-                "View Location",
-            )
+            .stored("view_location_id", Many2one("stock.location"), "View Location")
             .stored("lot_stock_id", Many2one("stock.location"), "Location Stock")
-            .stored(
-                "wh_input_stock_loc_id",
-                Many2one("stock.location"),
-                "Input Location",
-            )
-            .stored(
-                "wh_output_stock_loc_id",
-                Many2one("stock.location"),
-                "Output Location",
-            )
+            .stored("wh_input_stock_loc_id", Many2one("stock.location"), "Input Location")
+            .stored("wh_output_stock_loc_id", Many2one("stock.location"), "Output Location")
             .stored("in_type_id", Many2one("stock.picking.type"), "In Type")
             .stored("out_type_id", Many2one("stock.picking.type"), "Out Type")
-            .stored(
-                "reception_steps",
-                Selection(RECEPTION_STEPS),
-                "Incoming Shipments",
-            )
-            .stored(
-                "delivery_steps",
-                Selection(DELIVERY_STEPS),
-                "Outgoing Shipments",
-            )
+            .stored("reception_steps", Selection(RECEPTION_STEPS), "Incoming Shipments")
+            .stored("delivery_steps", Selection(DELIVERY_STEPS), "Outgoing Shipments")
             .stored("sequence", Integer, "Sequence")
             .stored("active", Boolean, "Active")
             .default("reception_steps", json!("one_step"))
@@ -513,11 +427,7 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("usage", Selection(LOCATION_USAGE), "Location Type")
             .stored("location_id", Many2one("stock.location"), "Parent Location")
             .default("usage", json!("internal"))
-            .stored(
-                "child_ids",
-                One2many("stock.location", "location_id"),
-                "Contains",
-            )
+            .stored("child_ids", One2many("stock.location", "location_id"), "Contains")
             .stored_computed("warehouse_id", Many2one("stock.warehouse"), "Warehouse")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("barcode", Char, "Barcode")
@@ -529,16 +439,8 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("code", Selection(PICKING_CODE), "Type of Operation")
             .stored("sequence_code", Char, "Sequence Prefix")
             .stored("warehouse_id", Many2one("stock.warehouse"), "Warehouse")
-            .stored(
-                "default_location_src_id",
-                Many2one("stock.location"),
-                "Default Source Location",
-            )
-            .stored(
-                "default_location_dest_id",
-                Many2one("stock.location"),
-                "Default Destination Location",
-            )
+            .stored("default_location_src_id", Many2one("stock.location"), "Default Source Location")
+            .stored("default_location_dest_id", Many2one("stock.location"), "Default Destination Location")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("sequence", Integer, "Sequence")
             .stored("active", Boolean, "Active"),
@@ -556,16 +458,8 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("owner_id", Many2one("res.partner"), "Owner")
             .stored("company_id", Many2one("res.company"), "Company")
             .public(),
-        ModelBuilder::new("stock.lot", "Lot/Serial", "name, id").stored(
-            "name",
-            Char,
-            "Lot/Serial Number",
-        ),
-        ModelBuilder::new("stock.quant.package", "Packages", "name").stored(
-            "name",
-            Char,
-            "Package Reference",
-        ),
+        ModelBuilder::new("stock.lot", "Lot/Serial", "name, id").stored("name", Char, "Lot/Serial Number"),
+        ModelBuilder::new("stock.quant.package", "Packages", "name").stored("name", Char, "Package Reference"),
         ModelBuilder::new("stock.move", "Stock Move", "sequence, id")
             .stored("reference", Char, "Reference")
             .stored("name", Char, "Description")
@@ -576,59 +470,27 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("picked", Boolean, "Picked")
             .stored("state", Selection(MOVE_STATE), "Status")
             .stored("location_id", Many2one("stock.location"), "Source Location")
-            .stored(
-                "location_dest_id",
-                Many2one("stock.location"),
-                "Destination Location",
-            )
+            .stored("location_dest_id", Many2one("stock.location"), "Destination Location")
             .stored("picking_id", Many2one("stock.picking"), "Transfer")
-            .stored(
-                "picking_type_id",
-                Many2one("stock.picking.type"),
-                "Operation Type",
-            )
-            .stored(
-                "partner_id",
-                Many2one("res.partner"),
-                "Destination Address ",
-            )
+            .stored("picking_type_id", Many2one("stock.picking.type"), "Operation Type")
+            .stored("partner_id", Many2one("res.partner"), "Destination Address ")
             .stored("date", Datetime, "Date Scheduled")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("sequence", Integer, "Sequence"),
-        ModelBuilder::new(
-            "stock.picking",
-            "Transfer",
-            "priority desc, scheduled_date asc, id desc",
-        )
-        .stored("name", Char, "Reference")
-        .stored("state", Selection(PICKING_STATE), "Status")
-        .stored(
-            "picking_type_id",
-            Many2one("stock.picking.type"),
-            "Operation Type",
-        )
-        .stored("partner_id", Many2one("res.partner"), "Contact")
-        .stored("origin", Char, "Source Document")
-        .stored("location_id", Many2one("stock.location"), "Source Location")
-        .stored(
-            "location_dest_id",
-            Many2one("stock.location"),
-            "Destination Location",
-        )
-        .stored(
-            "move_ids",
-            One2many("stock.move", "picking_id"),
-            "Stock Moves",
-        )
-        .stored("scheduled_date", Datetime, "Scheduled Date")
-        .stored("date_done", Datetime, "Date of Transfer")
-        .stored(
-            "priority",
-            Selection(&[("0", "Normal"), ("1", "Urgent")]),
-            "Priority",
-        )
-        .stored("carrier_tracking_ref", Char, "Tracking Reference")
-        .stored("company_id", Many2one("res.company"), "Company"),
+        ModelBuilder::new("stock.picking", "Transfer", "priority desc, scheduled_date asc, id desc")
+            .stored("name", Char, "Reference")
+            .stored("state", Selection(PICKING_STATE), "Status")
+            .stored("picking_type_id", Many2one("stock.picking.type"), "Operation Type")
+            .stored("partner_id", Many2one("res.partner"), "Contact")
+            .stored("origin", Char, "Source Document")
+            .stored("location_id", Many2one("stock.location"), "Source Location")
+            .stored("location_dest_id", Many2one("stock.location"), "Destination Location")
+            .stored("move_ids", One2many("stock.move", "picking_id"), "Stock Moves")
+            .stored("scheduled_date", Datetime, "Scheduled Date")
+            .stored("date_done", Datetime, "Date of Transfer")
+            .stored("priority", Selection(&[("0", "Normal"), ("1", "Urgent")]), "Priority")
+            .stored("carrier_tracking_ref", Char, "Tracking Reference")
+            .stored("company_id", Many2one("res.company"), "Company"),
         ModelBuilder::new("sale.order", "Sales Order", "date_order desc, id desc")
             .stored("name", Char, "Order Reference")
             .stored("partner_id", Many2one("res.partner"), "Customer")
@@ -640,21 +502,13 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("name", Char, "Order Reference")
             .stored("partner_id", Many2one("res.partner"), "Vendor")
             .stored("state", Selection(PURCHASE_STATE), "Status")
-            .stored(
-                "priority",
-                Selection(&[("0", "Normal"), ("1", "Urgent")]),
-                "Priority",
-            )
+            .stored("priority", Selection(&[("0", "Normal"), ("1", "Urgent")]), "Priority")
             .stored("company_id", Many2one("res.company"), "Company"),
-        ModelBuilder::new(
-            "account.move",
-            "Journal Entry",
-            "date desc, name desc, id desc",
-        )
-        .stored("name", Char, "Number")
-        .stored("partner_id", Many2one("res.partner"), "Partner")
-        .stored("date", Date, "Date")
-        .stored("company_id", Many2one("res.company"), "Company"),
+        ModelBuilder::new("account.move", "Journal Entry", "date desc, name desc, id desc")
+            .stored("name", Char, "Number")
+            .stored("partner_id", Many2one("res.partner"), "Partner")
+            .stored("date", Date, "Date")
+            .stored("company_id", Many2one("res.company"), "Company"),
     ];
     let _ = (Monetary, Text);
     list.into_iter().map(|b| (b.0.name, b.0)).collect()

@@ -8,10 +8,7 @@ use serde_json::{Value, json};
 use crate::orm::{Database, Row};
 
 fn row(pairs: &[(&str, Value)]) -> Row {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
 /// Credentials of a seeded user.
@@ -57,12 +54,7 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
     db.insert_raw(
         "res.currency",
         1,
-        row(&[
-            ("name", json!("USD")),
-            ("symbol", json!("$")),
-            ("rounding", json!(0.01)),
-            ("decimal_places", json!(2)),
-        ]),
+        row(&[("name", json!("USD")), ("symbol", json!("$")), ("rounding", json!(0.01)), ("decimal_places", json!(2))]),
     );
     db.insert_raw(
         "res.company",
@@ -75,11 +67,7 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
         ]),
     );
     db.insert_raw("res.groups", 1, row(&[("name", json!("Role / User"))]));
-    db.insert_raw(
-        "res.groups",
-        2,
-        row(&[("name", json!("Inventory / Administrator"))]),
-    );
+    db.insert_raw("res.groups", 2, row(&[("name", json!("Inventory / Administrator"))]));
     seed_partners(db);
     db.insert_raw(
         "res.users",
@@ -118,11 +106,7 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
     db.insert_raw("uom.category", 1, row(&[("name", json!("Unit"))]));
     db.insert_raw("uom.category", 2, row(&[("name", json!("Weight"))]));
     db.insert_raw("uom.category", 3, row(&[("name", json!("Volume"))]));
-    db.insert_raw(
-        "uom.category",
-        4,
-        row(&[("name", json!("Length / Distance"))]),
-    );
+    db.insert_raw("uom.category", 4, row(&[("name", json!("Length / Distance"))]));
     for (id, name, cat, rounding, factor, kind) in [
         (UOM_UNITS, "Units", 1, 0.01, 1.0, "reference"),
         (UOM_DOZENS, "Dozens", 1, 0.01, 1.0 / 12.0, "bigger"),
@@ -142,11 +126,7 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
         }
         db.insert_raw("uom.uom", id, r);
     }
-    db.insert_raw(
-        "product.category",
-        1,
-        row(&[("name", json!("All")), ("complete_name", json!("All"))]),
-    );
+    db.insert_raw("product.category", 1, row(&[("name", json!("All")), ("complete_name", json!("All"))]));
     db.insert_raw(
         "product.category",
         2,
@@ -238,19 +218,11 @@ fn seed_partners(db: &mut Database) {
             ("company_id", json!(1)),
         ]),
     );
-    db.insert_raw(
-        "res.partner",
-        2,
-        row(&[("name", json!("OdooBot")), ("active", json!(false))]),
-    );
+    db.insert_raw("res.partner", 2, row(&[("name", json!("OdooBot")), ("active", json!(false))]));
     db.insert_raw(
         "res.partner",
         3,
-        row(&[
-            ("name", json!("Mitchell Admin")),
-            ("email", json!("admin@northwind.example")),
-            ("parent_id", json!(1)),
-        ]),
+        row(&[("name", json!("Mitchell Admin")), ("email", json!("admin@northwind.example")), ("parent_id", json!(1))]),
     );
     let customers = [
         "Deco Addict",
@@ -274,21 +246,12 @@ fn seed_partners(db: &mut Database) {
         "Lakeside University",
         "Meridian Bank",
     ];
-    let suppliers = [
-        "Bolt & Nut Wholesale",
-        "Pacific Timber Mills",
-        "Steelworks Ltd",
-        "PackRight Packaging",
-        "Lumen Lighting Co",
-    ];
+    let suppliers =
+        ["Bolt & Nut Wholesale", "Pacific Timber Mills", "Steelworks Ltd", "PackRight Packaging", "Lumen Lighting Co"];
     // Customers take ids 9..=28 so that "Azure Interior" is 15, as in Odoo's demo data.
     for (i, name) in customers.iter().enumerate() {
         let id = 9 + i as i64;
-        let slug: String = name
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect();
+        let slug: String = name.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
         db.insert_raw(
             "res.partner",
             id,
@@ -298,31 +261,18 @@ fn seed_partners(db: &mut Database) {
                 ("ref", json!(format!("C{:05}", 1000 + i))),
                 ("email", json!(format!("orders@{slug}.example"))),
                 ("vat", json!(format!("US{:09}", 471_000_000 + i * 7919))),
-                (
-                    "city",
-                    json!(["Chicago", "Denver", "Austin", "Boston", "Seattle"][i % 5]),
-                ),
+                ("city", json!(["Chicago", "Denver", "Austin", "Boston", "Seattle"][i % 5])),
                 ("country_code", json!("US")),
                 ("customer_rank", json!(1)),
-                (
-                    "property_product_pricelist",
-                    json!(if i % 4 == 0 { 2 } else { 1 }),
-                ),
-                (
-                    "credit_limit",
-                    json!(if i % 3 == 0 { 25000.0 } else { 0.0 }),
-                ),
+                ("property_product_pricelist", json!(if i % 4 == 0 { 2 } else { 1 })),
+                ("credit_limit", json!(if i % 3 == 0 { 25000.0 } else { 0.0 })),
                 ("type", json!("contact")),
             ]),
         );
     }
     for (i, name) in suppliers.iter().enumerate() {
         let id = 40 + i as i64;
-        let slug: String = name
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect();
+        let slug: String = name.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
         db.insert_raw(
             "res.partner",
             id,
@@ -368,118 +318,31 @@ fn seed_locations(db: &mut Database) {
             ("name", json!(name)),
             ("location_id", parent.map_or(json!(false), |p| json!(p))),
             ("usage", json!(usage)),
-            (
-                "company_id",
-                if usage == "internal" || usage == "view" {
-                    json!(1)
-                } else {
-                    json!(false)
-                },
-            ),
+            ("company_id", if usage == "internal" || usage == "view" { json!(1) } else { json!(false) }),
             ("active", json!(active)),
         ])
     };
-    db.insert_raw(
-        "stock.location",
-        LOC_VENDORS,
-        loc("Vendors", None, "supplier", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_CUSTOMERS,
-        loc("Customers", None, "customer", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        3,
-        loc("Virtual Locations", None, "view", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_INVENTORY,
-        loc("Inventory adjustment", Some(3), "inventory", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        15,
-        loc("Scrap", Some(3), "inventory", true),
-    );
+    db.insert_raw("stock.location", LOC_VENDORS, loc("Vendors", None, "supplier", true));
+    db.insert_raw("stock.location", LOC_CUSTOMERS, loc("Customers", None, "customer", true));
+    db.insert_raw("stock.location", 3, loc("Virtual Locations", None, "view", true));
+    db.insert_raw("stock.location", LOC_INVENTORY, loc("Inventory adjustment", Some(3), "inventory", true));
+    db.insert_raw("stock.location", 15, loc("Scrap", Some(3), "inventory", true));
     db.insert_raw("stock.location", LOC_WH_VIEW, loc("WH", None, "view", true));
-    db.insert_raw(
-        "stock.location",
-        LOC_WH_STOCK,
-        loc("Stock", Some(LOC_WH_VIEW), "internal", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        9,
-        loc("Input", Some(LOC_WH_VIEW), "internal", false),
-    );
-    db.insert_raw(
-        "stock.location",
-        11,
-        loc("Output", Some(LOC_WH_VIEW), "internal", false),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_WH_SHELF_2,
-        loc("Shelf 2", Some(LOC_WH_STOCK), "internal", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_WH_SHELF_1,
-        loc("Shelf 1", Some(LOC_WH_STOCK), "internal", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_EAST_VIEW,
-        loc("EAST", None, "view", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        LOC_EAST_STOCK,
-        loc("Stock", Some(LOC_EAST_VIEW), "internal", true),
-    );
-    db.insert_raw(
-        "stock.location",
-        29,
-        loc("Input", Some(LOC_EAST_VIEW), "internal", false),
-    );
-    db.insert_raw(
-        "stock.location",
-        31,
-        loc("Output", Some(LOC_EAST_VIEW), "internal", false),
-    );
-    db.insert_raw(
-        "stock.location",
-        32,
-        loc("Bulk Rack A", Some(LOC_EAST_STOCK), "internal", true),
-    );
+    db.insert_raw("stock.location", LOC_WH_STOCK, loc("Stock", Some(LOC_WH_VIEW), "internal", true));
+    db.insert_raw("stock.location", 9, loc("Input", Some(LOC_WH_VIEW), "internal", false));
+    db.insert_raw("stock.location", 11, loc("Output", Some(LOC_WH_VIEW), "internal", false));
+    db.insert_raw("stock.location", LOC_WH_SHELF_2, loc("Shelf 2", Some(LOC_WH_STOCK), "internal", true));
+    db.insert_raw("stock.location", LOC_WH_SHELF_1, loc("Shelf 1", Some(LOC_WH_STOCK), "internal", true));
+    db.insert_raw("stock.location", LOC_EAST_VIEW, loc("EAST", None, "view", true));
+    db.insert_raw("stock.location", LOC_EAST_STOCK, loc("Stock", Some(LOC_EAST_VIEW), "internal", true));
+    db.insert_raw("stock.location", 29, loc("Input", Some(LOC_EAST_VIEW), "internal", false));
+    db.insert_raw("stock.location", 31, loc("Output", Some(LOC_EAST_VIEW), "internal", false));
+    db.insert_raw("stock.location", 32, loc("Bulk Rack A", Some(LOC_EAST_STOCK), "internal", true));
     db.tables.entry("stock.location").or_default().next_id = 40;
 
     for (id, name, code, view, stock, input, output, in_type, out_type) in [
-        (
-            WAREHOUSE_MAIN,
-            "San Francisco",
-            "WH",
-            LOC_WH_VIEW,
-            LOC_WH_STOCK,
-            9,
-            11,
-            1,
-            2,
-        ),
-        (
-            WAREHOUSE_EAST,
-            "Newark East",
-            "EAST",
-            LOC_EAST_VIEW,
-            LOC_EAST_STOCK,
-            29,
-            31,
-            9,
-            10,
-        ),
+        (WAREHOUSE_MAIN, "San Francisco", "WH", LOC_WH_VIEW, LOC_WH_STOCK, 9, 11, 1, 2),
+        (WAREHOUSE_EAST, "Newark East", "EAST", LOC_EAST_VIEW, LOC_EAST_STOCK, 29, 31, 9, 10),
     ] {
         db.insert_raw(
             "stock.warehouse",
@@ -502,14 +365,7 @@ fn seed_locations(db: &mut Database) {
         );
         for (type_id, type_name, kind, prefix, src, dst) in [
             (in_type, "Receipts", "incoming", "IN", None, Some(stock)),
-            (
-                out_type,
-                "Delivery Orders",
-                "outgoing",
-                "OUT",
-                Some(stock),
-                None,
-            ),
+            (out_type, "Delivery Orders", "outgoing", "OUT", Some(stock), None),
         ] {
             db.insert_raw(
                 "stock.picking.type",
@@ -519,14 +375,8 @@ fn seed_locations(db: &mut Database) {
                     ("code", json!(kind)),
                     ("sequence_code", json!(prefix)),
                     ("warehouse_id", json!(id)),
-                    (
-                        "default_location_src_id",
-                        src.map_or(json!(false), |s| json!(s)),
-                    ),
-                    (
-                        "default_location_dest_id",
-                        dst.map_or(json!(false), |d| json!(d)),
-                    ),
+                    ("default_location_src_id", src.map_or(json!(false), |s| json!(s))),
+                    ("default_location_dest_id", dst.map_or(json!(false), |d| json!(d))),
                     ("company_id", json!(1)),
                     ("sequence", json!(type_id)),
                 ]),
@@ -538,17 +388,16 @@ fn seed_locations(db: &mut Database) {
 }
 
 fn products() -> Vec<SeedProduct> {
-    let p =
-        |id, sku, name, price, uom, quants: Vec<(i64, f64, f64)>, incoming, outgoing| SeedProduct {
-            id,
-            sku,
-            name,
-            price,
-            uom,
-            quants,
-            incoming,
-            outgoing,
-        };
+    let p = |id, sku, name, price, uom, quants: Vec<(i64, f64, f64)>, incoming, outgoing| SeedProduct {
+        id,
+        sku,
+        name,
+        price,
+        uom,
+        quants,
+        incoming,
+        outgoing,
+    };
     let mut list = vec![
         p(
             12,
@@ -570,16 +419,7 @@ fn products() -> Vec<SeedProduct> {
             0.0,
             233.0,
         ),
-        p(
-            18,
-            "E-COM08",
-            "Storage Box",
-            15.8,
-            UOM_UNITS,
-            vec![(LOC_WH_STOCK, 18.0, 0.0)],
-            40.0,
-            0.0,
-        ),
+        p(18, "E-COM08", "Storage Box", 15.8, UOM_UNITS, vec![(LOC_WH_STOCK, 18.0, 0.0)], 40.0, 0.0),
         p(
             20,
             "E-COM10",
@@ -590,16 +430,7 @@ fn products() -> Vec<SeedProduct> {
             0.0,
             4.0,
         ),
-        p(
-            21,
-            "E-COM11",
-            "Cabinet with Doors",
-            140.0,
-            UOM_UNITS,
-            vec![(LOC_WH_STOCK, 33.0, 15.0)],
-            120.0,
-            15.0,
-        ),
+        p(21, "E-COM11", "Cabinet with Doors", 140.0, UOM_UNITS, vec![(LOC_WH_STOCK, 33.0, 15.0)], 120.0, 15.0),
         p(
             23,
             "E-COM12",
@@ -610,46 +441,10 @@ fn products() -> Vec<SeedProduct> {
             0.0,
             0.0,
         ),
-        p(
-            24,
-            "E-COM13",
-            "Conference Chair (Aluminium)",
-            39.4,
-            UOM_UNITS,
-            vec![(LOC_WH_STOCK, 30.0, 0.0)],
-            0.0,
-            0.0,
-        ),
-        p(
-            30,
-            "FURN_0789",
-            "Individual Workplace",
-            885.0,
-            UOM_UNITS,
-            vec![(LOC_WH_STOCK, 16.0, 0.0)],
-            0.0,
-            0.0,
-        ),
-        p(
-            33,
-            "FURN_8855",
-            "Drawer",
-            110.5,
-            UOM_UNITS,
-            vec![(LOC_WH_STOCK, 80.0, 0.0)],
-            0.0,
-            15.0,
-        ),
-        p(
-            44,
-            "FURN_5555",
-            "Cable Management Box",
-            100.0,
-            UOM_UNITS,
-            vec![(LOC_WH_SHELF_2, 90.0, 0.0)],
-            0.0,
-            0.0,
-        ),
+        p(24, "E-COM13", "Conference Chair (Aluminium)", 39.4, UOM_UNITS, vec![(LOC_WH_STOCK, 30.0, 0.0)], 0.0, 0.0),
+        p(30, "FURN_0789", "Individual Workplace", 885.0, UOM_UNITS, vec![(LOC_WH_STOCK, 16.0, 0.0)], 0.0, 0.0),
+        p(33, "FURN_8855", "Drawer", 110.5, UOM_UNITS, vec![(LOC_WH_STOCK, 80.0, 0.0)], 0.0, 15.0),
+        p(44, "FURN_5555", "Cable Management Box", 100.0, UOM_UNITS, vec![(LOC_WH_SHELF_2, 90.0, 0.0)], 0.0, 0.0),
         p(
             45,
             "DST-PAL-120",
@@ -680,16 +475,7 @@ fn products() -> Vec<SeedProduct> {
             0.0,
             2.0,
         ),
-        p(
-            48,
-            "DST-OIL-5",
-            "Forklift Hydraulic Oil",
-            6.75,
-            UOM_LITRE,
-            vec![(LOC_EAST_STOCK, 155.25, 0.0)],
-            0.0,
-            0.0,
-        ),
+        p(48, "DST-OIL-5", "Forklift Hydraulic Oil", 6.75, UOM_LITRE, vec![(LOC_EAST_STOCK, 155.25, 0.0)], 0.0, 0.0),
         p(
             49,
             "DST-ROPE-12",
@@ -754,25 +540,12 @@ fn products() -> Vec<SeedProduct> {
         let wh = ((i * 37) % 90) as f64;
         let east = ((i * 53) % 70) as f64;
         let reserved = if i % 4 == 0 { (wh / 5.0).floor() } else { 0.0 };
-        let incoming = if i % 3 == 0 {
-            ((i % 5) * 24) as f64
-        } else {
-            0.0
-        };
+        let incoming = if i % 3 == 0 { ((i % 5) * 24) as f64 } else { 0.0 };
         let mut quants = vec![(LOC_WH_STOCK, wh, reserved)];
         if i % 2 == 0 {
             quants.push((LOC_EAST_STOCK, east, 0.0));
         }
-        list.push(p(
-            50 + i,
-            sku,
-            name,
-            *price,
-            UOM_UNITS,
-            quants,
-            incoming,
-            reserved,
-        ));
+        list.push(p(50 + i, sku, name, *price, UOM_UNITS, quants, incoming, reserved));
     }
     list
 }
@@ -781,26 +554,18 @@ fn seed_products(db: &mut Database) {
     let mut quant_id = 1;
     let mut move_id = 1;
     for product in products() {
-        let category = if product.sku.starts_with("OFF")
-            || product.sku.starts_with("FURN")
-            || product.sku.starts_with("E-COM")
-        {
-            2
-        } else {
-            3
-        };
+        let category =
+            if product.sku.starts_with("OFF") || product.sku.starts_with("FURN") || product.sku.starts_with("E-COM") {
+                2
+            } else {
+                3
+            };
         let mut r = row(&[
             ("name", json!(product.name)),
             ("default_code", json!(product.sku)),
-            (
-                "barcode",
-                json!(format!("{:013}", 4_006_381_000_000_i64 + product.id)),
-            ),
+            ("barcode", json!(format!("{:013}", 4_006_381_000_000_i64 + product.id))),
             ("list_price", json!(product.price)),
-            (
-                "standard_price",
-                json!((product.price * 0.62 * 100.0).round() / 100.0),
-            ),
+            ("standard_price", json!((product.price * 0.62 * 100.0).round() / 100.0)),
             ("uom_id", json!(product.uom)),
             ("uom_po_id", json!(product.uom)),
             ("categ_id", json!(category)),
@@ -843,10 +608,7 @@ fn seed_products(db: &mut Database) {
                         ("name", json!(product.name)),
                         ("product_id", json!(product.id)),
                         ("product_uom_qty", json!(qty)),
-                        (
-                            "quantity",
-                            json!(if state == "assigned" { qty } else { 0.0 }),
-                        ),
+                        ("quantity", json!(if state == "assigned" { qty } else { 0.0 })),
                         ("product_uom", json!(product.uom)),
                         ("picked", json!(false)),
                         ("state", json!(state)),
@@ -860,28 +622,12 @@ fn seed_products(db: &mut Database) {
                 move_id += 1;
             }
         };
-        pending(
-            product.incoming,
-            LOC_VENDORS,
-            LOC_WH_STOCK,
-            "assigned",
-            format!("WH/IN/{:05}", product.id),
-        );
+        pending(product.incoming, LOC_VENDORS, LOC_WH_STOCK, "assigned", format!("WH/IN/{:05}", product.id));
         // Reserved stock is what outgoing moves hold; the rest of the outgoing demand waits for stock.
         let reserved: f64 = product.quants.iter().map(|q| q.2).sum();
         for (location, _, held) in product.quants.iter().filter(|q| q.2 > 0.0) {
-            let prefix = if *location == LOC_EAST_STOCK {
-                "EAST"
-            } else {
-                "WH"
-            };
-            pending(
-                *held,
-                *location,
-                LOC_CUSTOMERS,
-                "assigned",
-                format!("{prefix}/OUT/{:05}", product.id),
-            );
+            let prefix = if *location == LOC_EAST_STOCK { "EAST" } else { "WH" };
+            pending(*held, *location, LOC_CUSTOMERS, "assigned", format!("{prefix}/OUT/{:05}", product.id));
         }
         pending(
             product.outgoing - reserved,

@@ -16,18 +16,9 @@ use crate::{
 const PENDING_MOVE_STATES: [&str; 4] = ["waiting", "confirmed", "partially_available", "assigned"];
 
 /// Computes a non-stored field that depends on stock; `None` for every other field.
-pub(crate) fn computed(
-    db: &Database,
-    model: &str,
-    id: i64,
-    field: &str,
-    env: &Env,
-) -> Option<Value> {
+pub(crate) fn computed(db: &Database, model: &str, id: i64, field: &str, env: &Env) -> Option<Value> {
     match (model, field) {
-        (
-            "product.product",
-            "qty_available" | "free_qty" | "incoming_qty" | "outgoing_qty" | "virtual_available",
-        ) => {
+        ("product.product", "qty_available" | "free_qty" | "incoming_qty" | "outgoing_qty" | "virtual_available") => {
             let q = product_quantities(db, id, env);
             let rounding = product_rounding(db, id);
             let value = match field {
@@ -70,14 +61,8 @@ pub(crate) fn product_quantities(db: &Database, product: i64, env: &Env) -> Quan
         if !scope.contains(&loc) {
             continue;
         }
-        let quantity = row
-            .get("quantity")
-            .and_then(Value::as_f64)
-            .unwrap_or_default();
-        let reserved = row
-            .get("reserved_quantity")
-            .and_then(Value::as_f64)
-            .unwrap_or_default();
+        let quantity = row.get("quantity").and_then(Value::as_f64).unwrap_or_default();
+        let reserved = row.get("reserved_quantity").and_then(Value::as_f64).unwrap_or_default();
         q.on_hand += quantity;
         q.free += quantity - reserved;
     }
@@ -89,18 +74,9 @@ pub(crate) fn product_quantities(db: &Database, product: i64, env: &Env) -> Quan
         if !PENDING_MOVE_STATES.contains(&state) {
             continue;
         }
-        let qty = row
-            .get("product_uom_qty")
-            .and_then(Value::as_f64)
-            .unwrap_or_default();
-        let src = row
-            .get("location_id")
-            .and_then(Value::as_i64)
-            .is_some_and(|l| scope.contains(&l));
-        let dst = row
-            .get("location_dest_id")
-            .and_then(Value::as_i64)
-            .is_some_and(|l| scope.contains(&l));
+        let qty = row.get("product_uom_qty").and_then(Value::as_f64).unwrap_or_default();
+        let src = row.get("location_id").and_then(Value::as_i64).is_some_and(|l| scope.contains(&l));
+        let dst = row.get("location_dest_id").and_then(Value::as_i64).is_some_and(|l| scope.contains(&l));
         match (src, dst) {
             (false, true) => q.incoming += qty,
             (true, false) => q.outgoing += qty,
@@ -112,35 +88,22 @@ pub(crate) fn product_quantities(db: &Database, product: i64, env: &Env) -> Quan
 
 /// The internal locations the context points at.
 pub(crate) fn scope_locations(db: &Database, env: &Env) -> BTreeSet<i64> {
-    let roots: Vec<i64> =
-        if let Some(loc) = env.context.get("location").filter(|v| !domain::is_empty(v)) {
-            resolve(db, "stock.location", loc, env)
-        } else if let Some(wh) = ["warehouse_id", "warehouse"]
-            .iter()
-            .find_map(|k| env.context.get(*k).filter(|v| !domain::is_empty(v)))
-        {
-            resolve(db, "stock.warehouse", wh, env)
-                .into_iter()
-                .filter_map(|w| {
-                    db.row("stock.warehouse", w)?
-                        .get("view_location_id")?
-                        .as_i64()
-                })
-                .collect()
-        } else {
-            db.table("stock.warehouse")
-                .rows
-                .values()
-                .filter_map(|w| w.get("view_location_id")?.as_i64())
-                .collect()
-        };
+    let roots: Vec<i64> = if let Some(loc) = env.context.get("location").filter(|v| !domain::is_empty(v)) {
+        resolve(db, "stock.location", loc, env)
+    } else if let Some(wh) =
+        ["warehouse_id", "warehouse"].iter().find_map(|k| env.context.get(*k).filter(|v| !domain::is_empty(v)))
+    {
+        resolve(db, "stock.warehouse", wh, env)
+            .into_iter()
+            .filter_map(|w| db.row("stock.warehouse", w)?.get("view_location_id")?.as_i64())
+            .collect()
+    } else {
+        db.table("stock.warehouse").rows.values().filter_map(|w| w.get("view_location_id")?.as_i64()).collect()
+    };
     db.descendants("stock.location", &roots)
         .into_iter()
         .filter(|l| {
-            db.row("stock.location", *l)
-                .and_then(|r| r.get("usage"))
-                .and_then(Value::as_str)
-                == Some("internal")
+            db.row("stock.location", *l).and_then(|r| r.get("usage")).and_then(Value::as_str) == Some("internal")
         })
         .collect()
 }
@@ -155,13 +118,7 @@ fn resolve(db: &Database, model: &str, value: &Value, env: &Env) -> Vec<i64> {
             .rows
             .keys()
             .copied()
-            .filter(|id| {
-                domain::like(
-                    &db.display_name(model, *id, env),
-                    &format!("%{name}%"),
-                    true,
-                )
-            })
+            .filter(|id| domain::like(&db.display_name(model, *id, env), &format!("%{name}%"), true))
             .collect(),
         _ => Vec::new(),
     }

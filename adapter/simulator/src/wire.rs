@@ -15,29 +15,21 @@ pub(crate) struct Dropped;
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json; charset=utf-8"));
     response
 }
 
 pub(crate) fn html_response(status: StatusCode, body: impl Into<String>) -> HttpResponse {
     let mut response = Response::new(Full::new(Bytes::from(body.into())));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
     response
 }
 
 pub(crate) fn werkzeug_page(status: StatusCode, message: &str) -> HttpResponse {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
+    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
     html_response(
         status,
         format!(
