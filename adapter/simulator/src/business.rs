@@ -14,6 +14,19 @@ pub(crate) fn has_default(model: &str, field: &str) -> bool {
 }
 
 pub(crate) fn before_create(db: &Database, model: &str, vals: &Map<String, Value>, env: &Env) -> SimResult<()> {
+    if model == "ir.model.data" {
+        let text = |k: &str| vals.get(k).and_then(Value::as_str).unwrap_or_default();
+        let (module, name) = (text("module"), text("name"));
+        let taken = db.table(model).rows.values().any(|r| {
+            r.get("module").and_then(Value::as_str) == Some(module)
+                && r.get("name").and_then(Value::as_str) == Some(name)
+        });
+        if taken {
+            return Err(SimError::validation(format!(
+                "The operation cannot be completed: duplicate key value violates unique constraint \"ir_model_data_module_name_uniq_index\"\nDETAIL:  Key (module, name)=({module}, {name}) already exists.\n"
+            )));
+        }
+    }
     if model == "stock.warehouse" {
         let company = vals.get("company_id").and_then(Value::as_i64).unwrap_or_else(|| user_company(db, env.uid));
         check_warehouse_unique(db, None, company, vals)?;

@@ -138,7 +138,7 @@ pub(crate) async fn handle(
         Admission::Stop(Execution::Failed(error)) => return Ok(render(error)),
         Admission::Proceed { lose_response } => lose_response,
     };
-    let result = sim.run(Call { uid, model, method, ids, params, context, readonly: sig.readonly });
+    let result = sim.execute(Call { uid, model, method, ids, params, context, readonly: sig.readonly }).await;
     if lose_response {
         return Err(Dropped);
     }

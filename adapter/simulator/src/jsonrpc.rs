@@ -178,7 +178,8 @@ async fn execute_kw(sim: &Simulator, function: &str, mut args: Vec<Value>) -> Re
         Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
         Admission::Stop(Execution::Failed(error)) => Ok(Reply::Answer(Err(render(error, version)))),
         Admission::Proceed { lose_response } => {
-            let result = prepare_and_run(sim, version, &db, uid, &secret, &model, &method, &mut positional, kwargs);
+            let result =
+                prepare_and_run(sim, version, &db, uid, &secret, &model, &method, &mut positional, kwargs).await;
             if lose_response {
                 return Err(Dropped);
             }
@@ -188,7 +189,7 @@ async fn execute_kw(sim: &Simulator, function: &str, mut args: Vec<Value>) -> Re
 }
 
 #[allow(clippy::too_many_arguments)]
-fn prepare_and_run(
+async fn prepare_and_run(
     sim: &Simulator,
     version: OdooVersion,
     db: &str,
@@ -222,7 +223,7 @@ fn prepare_and_run(
             ));
         }
     };
-    let call = || -> Result<Outcome, SimError> {
+    let prepared = (|| -> Result<Bound, SimError> {
         if method.starts_with('_') {
             return Err(SimError::PrivateMethod { model: model.to_owned(), method: method.to_owned() });
         }
@@ -241,10 +242,14 @@ fn prepare_and_run(
             }
         };
         let params = methods::bind(&sig, method, std::mem::take(positional), kwargs)?;
-        sim.run(Call { uid, model, method, ids, params, context, readonly: sig.readonly })
-    };
-    call().map_err(|e| render(e, version))
+        Ok((ids, params, sig.readonly))
+    })();
+    let (ids, params, readonly) = prepared.map_err(|e| render(e, version))?;
+    sim.execute(Call { uid, model, method, ids, params, context, readonly }).await.map_err(|e| render(e, version))
 }
+
+/// A call's record ids, bound parameters, and whether it only reads.
+type Bound = (Vec<i64>, Map<String, Value>, bool);
 
 /// Renders a failure in JSON-RPC's words.
 pub(crate) fn render(error: SimError, version: OdooVersion) -> Raised {

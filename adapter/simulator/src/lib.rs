@@ -16,8 +16,10 @@ mod error;
 mod faults;
 mod json2;
 mod jsonrpc;
+mod load;
 mod methods;
 mod orm;
+mod sales;
 mod schema;
 mod seed;
 mod stock;
@@ -81,7 +83,13 @@ struct Inner {
     calls: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// External ids being created by a `load` that has not committed yet.
+    pending_loads: Mutex<std::collections::HashSet<String>>,
 }
+
+/// How long a `load` creating a new record keeps its transaction open: long enough for concurrent
+/// imports of the same external id to collide, as they do on a real Odoo.
+const LOAD_TRANSACTION_TIME: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// A call stopped by fault injection before it ran.
 pub(crate) enum Execution {
@@ -119,6 +127,7 @@ impl Simulator {
                 calls: Mutex::new(BTreeMap::new()),
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
+                pending_loads: Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }
@@ -250,6 +259,40 @@ impl Simulator {
             }
             Some(Fault::SerializationFailure) => stop(Execution::Failed(methods::serialization_failure())),
         }
+    }
+
+    /// Runs one call. A `load` that creates a new external id holds it for a moment; another
+    /// `load` of the same id meanwhile loses the race with PostgreSQL's serialization failure,
+    /// reported in `messages` as Odoo does.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Outcome, SimError> {
+        if call.method != "load" {
+            return self.run(call);
+        }
+        let fresh = {
+            let db = self.inner.db.lock();
+            let env = Env { uid: call.uid, context: call.context.clone() };
+            load::new_header_xids(&db, call.model, &call.params, &env)
+        };
+        {
+            let mut pending = self.inner.pending_loads.lock();
+            if fresh.iter().any(|x| pending.contains(x)) {
+                return Ok(Outcome::Value(serde_json::json!({
+                    "ids": false,
+                    "messages": [{"rows": {"from": 0, "to": 0}, "record": 0, "type": "error", "message": error::SERIALIZATION_MESSAGE}],
+                    "nextrow": 0,
+                })));
+            }
+            pending.extend(fresh.iter().cloned());
+        }
+        if !fresh.is_empty() {
+            tokio::time::sleep(LOAD_TRANSACTION_TIME).await;
+        }
+        let result = self.run(call);
+        let mut pending = self.inner.pending_loads.lock();
+        for xid in &fresh {
+            pending.remove(xid);
+        }
+        result
     }
 
     /// Runs one call as one transaction: a failure rolls back everything the call changed.

@@ -49,6 +49,16 @@ pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
         }
         (_, "exists") => sig(false, &[], 0, false, true),
         ("res.users", "context_get") => sig(true, &[], 0, false, true),
+        (_, "load") => sig(true, &["fields", "data"], 2, false, false),
+        ("sale.order", "action_confirm" | "action_cancel" | "action_draft") => sig(false, &[], 0, false, false),
+        ("purchase.order", "button_confirm" | "button_cancel") => sig(false, &[], 0, false, false),
+        ("sale.order" | "purchase.order" | "stock.picking" | "res.partner", "message_post") => sig(
+            false,
+            &["body", "subject", "message_type", "subtype_xmlid", "partner_ids", "body_is_html"],
+            0,
+            true,
+            false,
+        ),
         _ => return None,
     })
 }
@@ -210,6 +220,23 @@ pub(crate) fn execute(
             )))
         }
         "read_group" => read_group(db, &model, params, env).map(Outcome::Value),
+        "load" => crate::load::load(db, env, &model, params).map(Outcome::Value),
+        "action_confirm" | "action_cancel" | "action_draft" | "button_confirm" | "button_cancel" | "message_post" => {
+            let missing: Vec<i64> = ids.iter().copied().filter(|i| !db.exists(model_name, *i)).collect();
+            if !missing.is_empty() {
+                return Err(SimError::missing(model_name, &missing, env.uid));
+            }
+            db.check_access(&model, crate::orm::Access::Write, env)?;
+            let result = match method {
+                "action_confirm" => crate::sales::action_confirm(db, ids),
+                "action_cancel" => crate::sales::action_cancel(db, env, ids),
+                "action_draft" => crate::sales::action_draft(db, ids),
+                "button_confirm" => crate::sales::button_confirm(db, ids),
+                "button_cancel" => crate::sales::button_cancel(db, ids),
+                _ => crate::sales::message_post(db, env, model.name, ids, params),
+            };
+            result.map(Outcome::Value)
+        }
         "context_get" => {
             let row = db.row("res.users", env.uid);
             let text = |k: &str, d: &str| row.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or(d).to_owned();

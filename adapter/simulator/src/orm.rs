@@ -126,6 +126,49 @@ impl Database {
         table.rows.insert(id, row);
     }
 
+    /// A stored value as kept in the row (`false` when unset), for business rules.
+    pub(crate) fn get(&self, model: &str, id: i64, field: &str) -> Value {
+        self.row(model, id).and_then(|r| r.get(field)).cloned().unwrap_or(Value::Bool(false))
+    }
+
+    pub(crate) fn get_i64(&self, model: &str, id: i64, field: &str) -> Option<i64> {
+        self.get(model, id, field).as_i64()
+    }
+
+    pub(crate) fn get_f64(&self, model: &str, id: i64, field: &str) -> f64 {
+        self.get(model, id, field).as_f64().unwrap_or_default()
+    }
+
+    pub(crate) fn get_str(&self, model: &str, id: i64, field: &str) -> String {
+        self.get(model, id, field).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Sets a stored value and bumps `write_date`, as an ORM write by a business rule does.
+    pub(crate) fn set(&mut self, model: &str, id: i64, field: &str, value: Value) {
+        let stamp = now();
+        if let Some(row) = self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id)) {
+            row.insert(field.to_owned(), value);
+            row.insert("write_date".to_owned(), json!(stamp));
+        }
+    }
+
+    /// Inserts a record created by a business rule (no access check, no hooks); returns its id.
+    pub(crate) fn insert(&mut self, model: &'static str, row: Row) -> i64 {
+        let id = self.table(model).next_id.max(1);
+        self.insert_raw(model, id, row);
+        id
+    }
+
+    /// Ids of the records of `model` whose stored `field` holds `value`.
+    pub(crate) fn ids_where(&self, model: &str, field: &str, value: i64) -> Vec<i64> {
+        self.table(model)
+            .rows
+            .iter()
+            .filter(|(_, r)| r.get(field).and_then(Value::as_i64) == Some(value))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     pub(crate) fn user_has_rights(&self, uid: i64) -> bool {
         self.row("res.users", uid).and_then(|r| r.get("__rights")).and_then(Value::as_bool).unwrap_or(false)
     }
@@ -276,6 +319,9 @@ impl Database {
             return json!(id);
         }
         if let Some(v) = crate::stock::computed(self, model, id, field, env) {
+            return v;
+        }
+        if let Some(v) = crate::sales::computed(self, model, id, field) {
             return v;
         }
         match (model, field) {
@@ -632,6 +678,8 @@ impl Database {
             vals.entry(*field).or_insert_with(|| value.clone());
         }
         let x2many = self.assign(model, id, &vals, env)?;
+        // Header defaults (an order's price list, say) must exist before its lines are priced.
+        crate::sales::after_create(self, model.name, id);
         self.apply_x2many(model, id, x2many, env)?;
         crate::business::after_create(self, model.name, id, env)?;
         Ok(id)
@@ -650,6 +698,7 @@ impl Database {
             return Err(SimError::missing(model.name, &missing, env.uid));
         }
         crate::business::before_write(self, model.name, ids, vals, env)?;
+        crate::sales::before_write(self, model.name, ids, vals)?;
         let stamp = now();
         for id in ids {
             let x2many = self.assign(model, *id, vals, env)?;
@@ -658,6 +707,7 @@ impl Database {
                 row.insert("write_date".into(), json!(stamp));
             }
         }
+        crate::sales::after_write(self, model.name, ids, vals);
         Ok(())
     }
 
@@ -832,9 +882,18 @@ impl Database {
             return Err(SimError::missing(model.name, &missing, env.uid));
         }
         crate::business::before_unlink(self, model.name, ids, env)?;
+        crate::sales::before_unlink(self, model.name, ids)?;
+        crate::sales::cascade_unlink(self, model.name, ids);
         let table = self.table_mut(model.name)?;
         for id in ids {
             table.rows.remove(id);
+        }
+        // Deleting a record deletes its external ids.
+        if let Some(xids) = self.tables.get_mut("ir.model.data") {
+            xids.rows.retain(|_, r| {
+                !(r.get("model").and_then(Value::as_str) == Some(model.name)
+                    && r.get("res_id").and_then(Value::as_i64).is_some_and(|i| ids.contains(&i)))
+            });
         }
         Ok(())
     }

@@ -219,6 +219,22 @@ const PICKING_STATE: &[(&str, &str)] = &[
     ("done", "Done"),
     ("cancel", "Cancelled"),
 ];
+const DELIVERY_STATUS: &[(&str, &str)] = &[
+    ("pending", "Not Delivered"),
+    ("started", "Started"),
+    ("partial", "Partially Delivered"),
+    ("full", "Fully Delivered"),
+];
+const INVOICE_STATUS: &[(&str, &str)] = &[
+    ("upselling", "Upselling Opportunity"),
+    ("invoiced", "Fully Invoiced"),
+    ("to invoice", "To Invoice"),
+    ("no", "Nothing to Invoice"),
+];
+const RECEIPT_STATUS: &[(&str, &str)] =
+    &[("pending", "Not Received"), ("partial", "Partially Received"), ("full", "Fully Received")];
+const PURCHASE_INVOICE_STATUS: &[(&str, &str)] =
+    &[("no", "Nothing to Bill"), ("to invoice", "Waiting Bills"), ("invoiced", "Fully Billed")];
 const TAX_USE: &[(&str, &str)] = &[("sale", "Sales"), ("purchase", "Purchases"), ("none", "None")];
 
 /// Every model the simulator serves, by name.
@@ -267,6 +283,8 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("city", Char, "City")
             .stored("zip", Char, "Zip")
             .stored("country_code", Char, "Country Code")
+            .stored("country_id", Many2one("res.country"), "Country")
+            .computed("commercial_partner_id", Many2one("res.partner"), "Commercial Entity")
             .stored("is_company", Boolean, "Is a Company")
             .stored(
                 "type",
@@ -474,42 +492,172 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("picking_id", Many2one("stock.picking"), "Transfer")
             .stored("picking_type_id", Many2one("stock.picking.type"), "Operation Type")
             .stored("partner_id", Many2one("res.partner"), "Destination Address ")
+            .stored("sale_line_id", Many2one("sale.order.line"), "Sale Line")
+            .stored("purchase_line_id", Many2one("purchase.order.line"), "Purchase Order Line")
+            .stored("move_line_ids", One2many("stock.move.line", "move_id"), "Move Lines")
             .stored("date", Datetime, "Date Scheduled")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("sequence", Integer, "Sequence"),
+        ModelBuilder::new("stock.move.line", "Product Moves (Stock Move Line)", "result_package_id desc, id")
+            .stored("move_id", Many2one("stock.move"), "Stock Operation")
+            .stored("picking_id", Many2one("stock.picking"), "Transfer")
+            .stored("product_id", Many2one("product.product"), "Product")
+            .stored("location_id", Many2one("stock.location"), "From")
+            .stored("location_dest_id", Many2one("stock.location"), "To")
+            .stored("quantity", Float, "Quantity")
+            .stored("result_package_id", Many2one("stock.quant.package"), "Destination Package"),
         ModelBuilder::new("stock.picking", "Transfer", "priority desc, scheduled_date asc, id desc")
             .stored("name", Char, "Reference")
             .stored("state", Selection(PICKING_STATE), "Status")
             .stored("picking_type_id", Many2one("stock.picking.type"), "Operation Type")
+            .computed("picking_type_code", Selection(PICKING_CODE), "Type of Operation")
             .stored("partner_id", Many2one("res.partner"), "Contact")
             .stored("origin", Char, "Source Document")
             .stored("location_id", Many2one("stock.location"), "Source Location")
             .stored("location_dest_id", Many2one("stock.location"), "Destination Location")
             .stored("move_ids", One2many("stock.move", "picking_id"), "Stock Moves")
             .stored("scheduled_date", Datetime, "Scheduled Date")
+            .stored("date_deadline", Datetime, "Deadline")
             .stored("date_done", Datetime, "Date of Transfer")
             .stored("priority", Selection(&[("0", "Normal"), ("1", "Urgent")]), "Priority")
+            .stored("sale_id", Many2one("sale.order"), "Sales Order")
+            .stored("purchase_id", Many2one("purchase.order"), "Purchase Orders")
+            .stored("backorder_id", Many2one("stock.picking"), "Back Order of")
+            .stored("carrier_id", Many2one("delivery.carrier"), "Carrier")
             .stored("carrier_tracking_ref", Char, "Tracking Reference")
             .stored("company_id", Many2one("res.company"), "Company"),
+        ModelBuilder::new("delivery.carrier", "Shipping Methods", "sequence, id")
+            .stored("name", Char, "Delivery Method")
+            .stored("sequence", Integer, "Sequence")
+            .stored("active", Boolean, "Active")
+            .public(),
+        ModelBuilder::new("res.country", "Country", "name")
+            .stored("name", Char, "Country Name")
+            .translated("name")
+            .stored("code", Char, "Country Code")
+            .public(),
+        ModelBuilder::new("ir.model.data", "Model Data", "module, model, name")
+            .stored("module", Char, "Module")
+            .stored("name", Char, "External Identifier")
+            .computed("complete_name", Char, "Complete ID")
+            .stored("model", Char, "Model Name")
+            .stored("res_id", Integer, "Record ID")
+            .stored("noupdate", Boolean, "Non Updatable")
+            .required("module")
+            .required("name")
+            .required("model"),
+        ModelBuilder::new("mail.message", "Message", "id desc")
+            .stored("model", Char, "Related Document Model")
+            .stored("res_id", Integer, "Related Document ID")
+            .stored("body", Text, "Contents")
+            .stored(
+                "message_type",
+                Selection(&[("comment", "Comment"), ("notification", "System notification")]),
+                "Type",
+            )
+            .stored("author_id", Many2one("res.partner"), "Author"),
         ModelBuilder::new("sale.order", "Sales Order", "date_order desc, id desc")
             .stored("name", Char, "Order Reference")
             .stored("partner_id", Many2one("res.partner"), "Customer")
+            .stored("partner_invoice_id", Many2one("res.partner"), "Invoice Address")
+            .stored("partner_shipping_id", Many2one("res.partner"), "Delivery Address")
             .stored("client_order_ref", Char, "Customer Reference")
+            .stored("origin", Char, "Source Document")
             .stored("state", Selection(ORDER_STATE), "Status")
+            .stored("locked", Boolean, "Locked")
             .stored("date_order", Datetime, "Order Date")
-            .stored("company_id", Many2one("res.company"), "Company"),
+            .stored("commitment_date", Datetime, "Delivery Date")
+            .stored("pricelist_id", Many2one("product.pricelist"), "Pricelist")
+            .computed("currency_id", Many2one("res.currency"), "Currency")
+            .stored("warehouse_id", Many2one("stock.warehouse"), "Warehouse")
+            .stored("order_line", One2many("sale.order.line", "order_id"), "Order Lines")
+            .computed("picking_ids", One2many("stock.picking", "sale_id"), "Transfers")
+            .computed("invoice_ids", Many2many("account.move"), "Invoices")
+            .computed("amount_untaxed", Monetary, "Untaxed Amount")
+            .computed("amount_tax", Monetary, "Taxes")
+            .computed("amount_total", Monetary, "Total")
+            .computed("delivery_status", Selection(DELIVERY_STATUS), "Delivery Status")
+            .computed("invoice_status", Selection(INVOICE_STATUS), "Invoice Status")
+            .stored("note", Text, "Terms and conditions")
+            .stored("company_id", Many2one("res.company"), "Company")
+            .required("partner_id")
+            .default("state", json!("draft"))
+            .default("warehouse_id", json!(1))
+            .default("company_id", json!(1))
+            .default("locked", json!(false)),
+        ModelBuilder::new("sale.order.line", "Sales Order Line", "order_id, sequence, id")
+            .stored("order_id", Many2one("sale.order"), "Order Reference")
+            .stored("sequence", Integer, "Sequence")
+            .stored("name", Text, "Description")
+            .stored("product_id", Many2one("product.product"), "Product")
+            .stored("product_uom_qty", Float, "Quantity")
+            .stored("product_uom", Many2one("uom.uom"), "Unit")
+            .stored("price_unit", Float, "Unit Price")
+            .stored("discount", Float, "Discount (%)")
+            .stored("tax_id", Many2many("account.tax"), "Taxes")
+            .computed("price_subtotal", Monetary, "Subtotal")
+            .computed("price_tax", Float, "Total Tax")
+            .computed("price_total", Monetary, "Total")
+            .computed("qty_delivered", Float, "Delivery Quantity")
+            .stored("qty_invoiced", Float, "Invoiced Quantity")
+            .computed("qty_to_invoice", Float, "Quantity To Invoice")
+            .stored("customer_lead", Float, "Lead Time")
+            .computed("state", Selection(ORDER_STATE), "Order Status")
+            .required("order_id")
+            .required("product_id")
+            .default("product_uom_qty", json!(1.0)),
         ModelBuilder::new("purchase.order", "Purchase Order", "priority desc, id desc")
             .stored("name", Char, "Order Reference")
             .stored("partner_id", Many2one("res.partner"), "Vendor")
+            .stored("partner_ref", Char, "Vendor Reference")
+            .stored("origin", Char, "Source Document")
             .stored("state", Selection(PURCHASE_STATE), "Status")
             .stored("priority", Selection(&[("0", "Normal"), ("1", "Urgent")]), "Priority")
-            .stored("company_id", Many2one("res.company"), "Company"),
+            .stored("date_order", Datetime, "Order Deadline")
+            .stored("date_approve", Datetime, "Confirmation Date")
+            .computed("date_planned", Datetime, "Expected Arrival")
+            .stored("picking_type_id", Many2one("stock.picking.type"), "Deliver To")
+            .stored("order_line", One2many("purchase.order.line", "order_id"), "Order Lines")
+            .computed("picking_ids", One2many("stock.picking", "purchase_id"), "Receptions")
+            .computed("incoming_picking_count", Integer, "Incoming Shipment count")
+            .computed("currency_id", Many2one("res.currency"), "Currency")
+            .computed("amount_untaxed", Monetary, "Untaxed Amount")
+            .computed("amount_tax", Monetary, "Taxes")
+            .computed("amount_total", Monetary, "Total")
+            .computed("receipt_status", Selection(RECEIPT_STATUS), "Receipt Status")
+            .computed("invoice_status", Selection(PURCHASE_INVOICE_STATUS), "Billing Status")
+            .stored("mail_reminder_confirmed", Boolean, "Reminder Confirmed")
+            .stored("notes", Text, "Terms and Conditions")
+            .stored("company_id", Many2one("res.company"), "Company")
+            .required("partner_id")
+            .default("state", json!("draft"))
+            .default("picking_type_id", json!(1))
+            .default("company_id", json!(1))
+            .default("priority", json!("0")),
+        ModelBuilder::new("purchase.order.line", "Purchase Order Line", "order_id, sequence, id")
+            .stored("order_id", Many2one("purchase.order"), "Order Reference")
+            .stored("sequence", Integer, "Sequence")
+            .stored("name", Text, "Description")
+            .stored("product_id", Many2one("product.product"), "Product")
+            .stored("product_qty", Float, "Quantity")
+            .stored("product_uom", Many2one("uom.uom"), "Unit")
+            .stored("price_unit", Float, "Unit Price")
+            .stored("taxes_id", Many2many("account.tax"), "Taxes")
+            .stored("date_planned", Datetime, "Expected Arrival")
+            .computed("price_subtotal", Monetary, "Subtotal")
+            .computed("price_total", Monetary, "Total")
+            .computed("qty_received", Float, "Received Qty")
+            .stored("qty_invoiced", Float, "Billed Qty")
+            .computed("qty_to_invoice", Float, "To Invoice Quantity")
+            .computed("state", Selection(PURCHASE_STATE), "Status")
+            .required("order_id")
+            .required("product_id")
+            .default("product_qty", json!(1.0)),
         ModelBuilder::new("account.move", "Journal Entry", "date desc, name desc, id desc")
             .stored("name", Char, "Number")
             .stored("partner_id", Many2one("res.partner"), "Partner")
             .stored("date", Date, "Date")
             .stored("company_id", Many2one("res.company"), "Company"),
     ];
-    let _ = (Monetary, Text);
     list.into_iter().map(|b| (b.0.name, b.0)).collect()
 }
