@@ -40,11 +40,54 @@ pub enum ApiError {
     /// The request is valid but the state refuses it; `reason` is stable for programs.
     #[error("{message}")]
     FailedPrecondition { reason: &'static str, message: String },
+    /// The request id was used before with a different payload.
+    #[error("{message}")]
+    AlreadyExists { reason: &'static str, message: String },
+    /// The state refuses the request for these reasons, each about one subject (`lines[2]`).
+    #[error("{message}")]
+    Preconditions { reason: &'static str, message: String, violations: Vec<(String, String)> },
     /// The capability exists in the contract but not yet in this release.
     #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
     Unimplemented { method: &'static str, capability: &'static str },
     #[error(transparent)]
     Odoo(#[from] OdooError),
+}
+
+impl From<odoo_adapter::OrderError> for ApiError {
+    fn from(error: odoo_adapter::OrderError) -> Self {
+        use odoo_adapter::OrderError;
+        match error {
+            OrderError::Invalid(violations) => Self::InvalidArgument(
+                violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect(),
+            ),
+            OrderError::Shortfall(shortfalls) => Self::Preconditions {
+                reason: "INSUFFICIENT_STOCK",
+                message: format!("{} line(s) exceed what is available to promise", shortfalls.len()),
+                violations: shortfalls
+                    .into_iter()
+                    .map(|s| {
+                        (
+                            format!("lines[{}]", s.line_index),
+                            format!(
+                                "{}: requested {}, available {} {}",
+                                s.sku,
+                                s.requested.normalize(),
+                                s.available,
+                                s.unit_of_measure
+                            ),
+                        )
+                    })
+                    .collect(),
+            },
+            OrderError::RequestIdReused(request_id) => Self::AlreadyExists {
+                reason: "REQUEST_ID_REUSED",
+                message: format!("request_id {request_id:?} was already used with a different payload"),
+            },
+            OrderError::Refused(message) => Self::FailedPrecondition { reason: "ODOO_REFUSED", message },
+            OrderError::NotFound(name) => Self::NotFound { kind: "order", name },
+            OrderError::Odoo(odoo) => Self::Odoo(odoo),
+        }
+    }
 }
 
 impl From<FieldViolation> for ApiError {
@@ -83,6 +126,14 @@ impl From<ApiError> for Status {
                 ErrorDetails::with_resource_info(kind, name, "", ""),
             ),
             ApiError::FailedPrecondition { reason, .. } => with_info(Code::FailedPrecondition, message, reason),
+            ApiError::AlreadyExists { reason, .. } => with_info(Code::AlreadyExists, message, reason),
+            ApiError::Preconditions { reason, violations, .. } => {
+                let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
+                for (subject, description) in violations {
+                    details.add_precondition_failure_violation(reason, subject, description);
+                }
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             ApiError::Unimplemented { .. } => with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE"),
             ApiError::Odoo(odoo) => odoo_status(odoo),
         }

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use odoo_adapter::{Inventory, OdooClient};
+use odoo_adapter::{Inventory, OdooClient, Orders};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
@@ -70,6 +70,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let prometheus = observability::prometheus();
     let odoo = Arc::new(OdooClient::new(config.odoo.clone()).context("building the odoo client")?);
     let inventory = Arc::new(Inventory::new(odoo.clone()));
+    let orders = Arc::new(Orders::new(odoo.clone()));
 
     let (reporter, health_service) = tonic_health::server::health_reporter();
     for service in health::SERVICES {
@@ -102,7 +103,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(InventoryApi::new(
             inventory,
         )))
-        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi))
+        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(orders)))
         .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
         .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 

@@ -308,11 +308,11 @@ async fn later_capabilities_answer_unimplemented_and_say_which(harness: &common:
     use odoo_mesh::proto::{finance::v1 as finance, order::v1 as order, shipment::v1 as shipment};
     let channel = harness.channel().await;
     let status = order::order_service_client::OrderServiceClient::new(channel.clone())
-        .create_sales_order(order::CreateSalesOrderRequest::default())
+        .watch_sales_orders(order::WatchSalesOrdersRequest::default())
         .await
         .expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("order capture"), "{}", status.message());
+    assert!(status.message().contains("order change feeds"), "{}", status.message());
     let status = shipment::shipment_service_client::ShipmentServiceClient::new(channel.clone())
         .validate_shipment(shipment::ValidateShipmentRequest::default())
         .await

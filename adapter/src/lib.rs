@@ -8,6 +8,7 @@ mod error;
 mod fields;
 mod inventory;
 pub mod models;
+mod orders;
 mod secret;
 mod transport;
 
@@ -16,5 +17,6 @@ pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, P
 pub use error::{OdooError, TransportFailure};
 pub use fields::{odoo_datetime, round_to_precision};
 pub use inventory::Inventory;
+pub use orders::{OrderError, Orders, Violation, XID_MODULE, idempotency_key};
 pub use secret::Secret;
 pub use transport::{OdooCall, ServerVersion};

@@ -115,3 +115,213 @@ pub enum ProductLookup {
     NotFound,
     Ambiguous(Vec<i64>),
 }
+
+// ---- orders ------------------------------------------------------------------------------------
+
+/// How the customer (or supplier) of an order is chosen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum PartnerSelector {
+    Id(i64),
+    Reference(String),
+    Email(String),
+    Vat(String),
+    /// Create the partner from these details, unless exactly one partner has this e-mail already.
+    New(Box<NewPartner>),
+}
+
+/// Contact details of a partner to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NewPartner {
+    pub name: String,
+    pub is_company: bool,
+    pub reference: Option<String>,
+    pub vat: Option<String>,
+    pub address: Address,
+}
+
+/// A postal address with contact details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Address {
+    pub contact_name: Option<String>,
+    pub street: Option<String>,
+    pub street2: Option<String>,
+    pub city: Option<String>,
+    pub zip: Option<String>,
+    pub country_code: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// What to do when a line asks for more than is available to promise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub enum Availability {
+    #[default]
+    Ignore,
+    Flag,
+    Refuse,
+}
+
+/// A sales order line to create.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SalesLineDraft {
+    pub sku: String,
+    pub quantity: Decimal,
+    pub unit_of_measure: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub discount: Option<Decimal>,
+}
+
+/// A validated request to create a sales order; everything but `request_id` is the payload that a
+/// retry must repeat exactly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SalesOrderDraft {
+    #[serde(skip)]
+    pub request_id: String,
+    pub customer: PartnerSelector,
+    pub invoice_address: Option<i64>,
+    pub delivery_address: Option<Address>,
+    pub lines: Vec<SalesLineDraft>,
+    pub pricelist: Option<i64>,
+    pub warehouse: Option<i64>,
+    pub commitment: Option<OffsetDateTime>,
+    pub customer_reference: Option<String>,
+    pub note: Option<String>,
+    pub confirm: bool,
+    pub availability: Availability,
+}
+
+/// A line of a sales order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesOrderLine {
+    pub id: i64,
+    pub product: Ref,
+    pub sku: Option<String>,
+    pub quantity: Decimal,
+    pub unit_of_measure: String,
+    pub delivered: Decimal,
+    pub invoiced: Decimal,
+    pub unit_price: Amount,
+    pub discount: Decimal,
+    pub subtotal: Amount,
+}
+
+/// A sales order as Odoo holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesOrder {
+    pub id: i64,
+    pub number: String,
+    pub customer: Ref,
+    pub invoice_address: Option<Ref>,
+    pub delivery_address: Option<Ref>,
+    pub customer_reference: Option<String>,
+    /// Odoo's state: draft, sent, sale or cancel.
+    pub state: String,
+    /// Odoo's delivery status: pending, started, partial, full; `None` before any delivery exists.
+    pub delivery_status: Option<String>,
+    /// Odoo's invoice status: no, to invoice, invoiced, upselling.
+    pub invoice_status: String,
+    pub lines: Vec<SalesOrderLine>,
+    pub amount_untaxed: Amount,
+    pub amount_tax: Amount,
+    pub amount_total: Amount,
+    pub warehouse: Option<Ref>,
+    pub pricelist: Option<Ref>,
+    pub commitment: Option<OffsetDateTime>,
+    pub pickings: Vec<i64>,
+    pub invoices: Vec<i64>,
+    pub note: Option<String>,
+    pub created_at: Option<OffsetDateTime>,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+/// A line asking for more than is available to promise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub line_index: usize,
+    pub sku: String,
+    pub requested: Decimal,
+    pub available: Decimal,
+    pub unit_of_measure: String,
+}
+
+/// The result of an idempotent create: the record, and whether this call replayed an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured<T> {
+    pub record: T,
+    pub replayed: bool,
+    pub shortfalls: Vec<Shortfall>,
+}
+
+/// Filters and position of a page of orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub after_id: i64,
+    pub limit: usize,
+    /// Odoo states to keep; empty for all.
+    pub states: Vec<String>,
+    pub partner: Option<i64>,
+    pub customer_reference: Option<String>,
+    pub created_since: Option<OffsetDateTime>,
+    pub updated_since: Option<OffsetDateTime>,
+}
+
+/// A purchase order line to create.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PurchaseLineDraft {
+    pub sku: String,
+    pub quantity: Decimal,
+    pub unit_price: Option<Decimal>,
+    pub expected: Option<OffsetDateTime>,
+}
+
+/// A validated request to create a purchase order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PurchaseOrderDraft {
+    #[serde(skip)]
+    pub request_id: String,
+    pub supplier: PartnerSelector,
+    pub lines: Vec<PurchaseLineDraft>,
+    pub warehouse: Option<i64>,
+    pub supplier_reference: Option<String>,
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseOrderLine {
+    pub id: i64,
+    pub product: Ref,
+    pub sku: Option<String>,
+    pub quantity: Decimal,
+    pub unit_of_measure: String,
+    pub received: Decimal,
+    pub unit_price: Amount,
+    pub expected: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseOrder {
+    pub id: i64,
+    pub number: String,
+    pub supplier: Ref,
+    pub supplier_reference: Option<String>,
+    /// Odoo's state: draft, sent, to approve, purchase, done, cancel.
+    pub state: String,
+    /// Odoo's receipt status: pending, partial, full; `None` before any receipt exists.
+    pub receipt_status: Option<String>,
+    pub lines: Vec<PurchaseOrderLine>,
+    pub amount_untaxed: Amount,
+    pub amount_total: Amount,
+    pub warehouse: Option<Ref>,
+    pub receipts: Vec<i64>,
+    pub acknowledged: bool,
+    pub created_at: Option<OffsetDateTime>,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+/// A supplier's answer for one purchase order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineAcknowledgement {
+    pub line_id: i64,
+    pub quantity: Option<Decimal>,
+    pub expected: Option<OffsetDateTime>,
+}

@@ -154,11 +154,15 @@ impl JsonRpc {
 
     async fn call(&self, call: &OdooCall) -> Result<Value, OdooError> {
         let uid = self.uid().await?;
-        let positional = match &call.ids {
-            Some(ids) => json!([ids]),
-            None => json!([]),
-        };
         let mut kwargs = call.params.clone();
+        // Values go positionally: Odoo 18's call_kw reads create's from args[0] (a keyword crashes
+        // it), and many models override `write(self, values)`, so the keyword `vals` fails there.
+        let positional = match (&call.ids, call.method.as_str()) {
+            (None, "create") => json!([kwargs.remove("vals_list").unwrap_or_else(|| json!([]))]),
+            (Some(ids), "write") => json!([ids, kwargs.remove("vals").unwrap_or_else(|| json!({}))]),
+            (Some(ids), _) => json!([ids]),
+            (None, _) => json!([]),
+        };
         if !call.context.is_empty() {
             kwargs.insert("context".into(), Value::Object(call.context.clone()));
         }
@@ -173,6 +177,10 @@ impl JsonRpc {
         Ok(ServerVersion { major, text })
     }
 }
+
+/// Models whose `write` names its parameter `values` (Odoo 18 sources); JSON-2 binds by name.
+const MODELS_WRITING_VALUES: &[&str] =
+    &["sale.order", "sale.order.line", "purchase.order.line", "product.product", "product.template", "stock.location"];
 
 /// JSON-2 over `POST /json/2/<model>/<method>` (Odoo 19 and later).
 #[derive(Debug)]
@@ -195,6 +203,12 @@ impl Json2 {
 
     async fn call(&self, call: &OdooCall) -> Result<Value, OdooError> {
         let mut body = call.params.clone();
+        if call.method == "write"
+            && MODELS_WRITING_VALUES.contains(&call.model.as_str())
+            && let Some(vals) = body.remove("vals")
+        {
+            body.insert("values".into(), vals);
+        }
         if let Some(ids) = &call.ids {
             body.insert("ids".into(), json!(ids));
         }

@@ -19,6 +19,8 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 /// Which Odoo the scenario runs against.
 pub enum Backend {
     Simulator(RunningSimulator),
+    /// Another odoo-mesh replica in front of the same simulator as another harness.
+    SharedSimulator(Simulator),
     RealOdoo,
 }
 
@@ -125,8 +127,23 @@ impl Harness {
     pub fn simulator_handle(&self) -> &Simulator {
         match &self.backend {
             Backend::Simulator(sim) => sim.simulator(),
+            Backend::SharedSimulator(sim) => sim,
             Backend::RealOdoo => panic!("this test needs the simulator"),
         }
+    }
+
+    /// A second odoo-mesh process (a replica, or this one restarted) in front of the same Odoo.
+    pub async fn another_replica(&self) -> Harness {
+        let backend = match &self.backend {
+            Backend::Simulator(sim) => Backend::SharedSimulator(sim.simulator().clone()),
+            Backend::SharedSimulator(sim) => Backend::SharedSimulator(sim.clone()),
+            Backend::RealOdoo => Backend::RealOdoo,
+        };
+        Self::start(backend, self.odoo.clone()).await
+    }
+
+    pub async fn orders(&self) -> odoo_mesh::proto::order::v1::order_service_client::OrderServiceClient<Channel> {
+        odoo_mesh::proto::order::v1::order_service_client::OrderServiceClient::new(self.channel().await)
     }
 
     /// A client channel over mutual TLS with the harness's client certificate.

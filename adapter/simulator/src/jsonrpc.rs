@@ -241,6 +241,10 @@ async fn prepare_and_run(
                 _ => Vec::new(),
             }
         };
+        if method == "create" && positional.is_empty() && version == OdooVersion::V18 {
+            // Odoo 18's call_kw looks at args[0] to tell a dict from a list before calling create.
+            return Err(SimError::Raise(Raised::new("builtins.IndexError", "tuple index out of range")));
+        }
         let params = methods::bind(&sig, method, std::mem::take(positional), kwargs)?;
         Ok((ids, params, sig.readonly))
     })();

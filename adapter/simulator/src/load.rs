@@ -194,13 +194,22 @@ fn group(columns: &[Column], rows: &[Vec<String>]) -> Vec<Record> {
         let record = records.last_mut().expect("a record was just pushed");
         record.last_row = r;
         let mut line_cells: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        // An empty cell is not "unset": Odoo writes False (0 for numbers) into that field.
+        let filled_lines: Vec<&String> = columns
+            .iter()
+            .zip(row)
+            .filter_map(|(c, v)| match c {
+                Column::Line { o2m, .. } if !v.is_empty() => Some(o2m),
+                _ => None,
+            })
+            .collect();
         for (column, value) in columns.iter().zip(row) {
             match column {
                 Column::Xid if !value.is_empty() => record.xid = Some(value.clone()),
-                Column::Field { name, reference } if !value.is_empty() => {
+                Column::Field { name, reference } if header_filled => {
                     record.values.push((name.clone(), *reference, value.clone()));
                 }
-                Column::Line { o2m, column } if !value.is_empty() => {
+                Column::Line { o2m, column } if filled_lines.contains(&o2m) => {
                     let path = match column.as_ref() {
                         Column::Xid => "id".to_owned(),
                         Column::Field { name, reference: Reference::DatabaseId } => format!("{name}/.id"),
@@ -242,6 +251,9 @@ fn convert(
     label_prefix: &str,
 ) -> Result<Value, String> {
     let Some(field) = model.field(name) else { return Err(format!("Invalid field name '{name}'")) };
+    if text.is_empty() {
+        return Ok(Value::Bool(false));
+    }
     let label = format!("{label_prefix}{}", field.string);
     match (reference, &field.ftype) {
         (Reference::DatabaseId, FieldType::Many2one(comodel)) => match text.parse::<i64>() {

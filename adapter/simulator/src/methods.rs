@@ -40,6 +40,10 @@ pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
         (_, "search_count") => sig(true, &["domain", "limit"], 1, false, true),
         (_, "read") => sig(false, &["fields", "load"], 0, false, true),
         (_, "create") => sig(true, &["vals_list"], 1, false, false),
+        // These models override `write(self, values)` in Odoo 18: the keyword `vals` fails there.
+        ("sale.order" | "sale.order.line" | "purchase.order.line" | "product.product" | "stock.location", "write") => {
+            sig(false, &["values"], 1, false, false)
+        }
         (_, "write") => sig(false, &["vals"], 1, false, false),
         (_, "unlink") => sig(false, &[], 0, false, false),
         (_, "fields_get") => sig(true, &["allfields", "attributes"], 0, false, true),
@@ -190,7 +194,12 @@ pub(crate) fn execute(
             Ok(Outcome::Created { ids: created, single })
         }
         "write" => {
-            let vals = params.get("vals").and_then(Value::as_object).cloned().unwrap_or_default();
+            let vals = params
+                .get("vals")
+                .or_else(|| params.get("values"))
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             db.write(&model, ids, &vals, env)?;
             Ok(Outcome::Value(json!(true)))
         }

@@ -220,7 +220,7 @@ pub(crate) fn after_create(db: &mut Database, model: &str, id: i64) {
                 };
                 db.set(model, id, "price_unit", json!(price));
             }
-            if model == "purchase.order.line" && db.get_str(model, id, "date_planned").is_empty() {
+            if model == "purchase.order.line" && db.row(model, id).is_some_and(|r| !r.contains_key("date_planned")) {
                 let in_three_days = time::OffsetDateTime::now_utc() + time::Duration::days(3);
                 let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
                 db.set(model, id, "date_planned", json!(in_three_days.format(&format).unwrap_or_default()));
@@ -368,6 +368,16 @@ pub(crate) fn button_confirm(db: &mut Database, ids: &[i64]) -> SimResult<Value>
         // A confirmed order is silently left as it is (recorded: `true`, no error).
         if !matches!(db.get_str("purchase.order", *id, "state").as_str(), "draft" | "sent") {
             continue;
+        }
+        let undated = db
+            .ids_where("purchase.order.line", "order_id", *id)
+            .into_iter()
+            .any(|l| db.get_str("purchase.order.line", l, "date_planned").is_empty());
+        if undated {
+            // The receipt's moves need a date: Odoo's NOT NULL constraint refuses them.
+            return Err(SimError::validation(
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Stock Move (stock.move)\nField: Date Scheduled (date)\n",
+            ));
         }
         db.set("purchase.order", *id, "state", json!("purchase"));
         db.set("purchase.order", *id, "date_approve", json!(now()));

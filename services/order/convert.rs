@@ -1,0 +1,583 @@
+//! OrderService's protobuf edge: requests become validated drafts and queries (every bad field
+//! reported at once), orders become responses.
+
+use odoo_adapter::models::{
+    Address, Amount, Availability, LineAcknowledgement, NewPartner, OrderQuery, PartnerSelector, PurchaseLineDraft,
+    PurchaseOrder, PurchaseOrderDraft, SalesLineDraft, SalesOrder, SalesOrderDraft, Shortfall,
+};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use crate::{
+    ApiError,
+    convert::{
+        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref, resource_name,
+        timestamp,
+    },
+    error::FieldViolation,
+    proto::{common::v1 as common, order::v1 as pb},
+};
+
+/// The longest `request_id` accepted; a UUID is 36 characters.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Collects violations while converting, so a request's every problem is reported at once.
+#[derive(Default)]
+struct Checks(Vec<FieldViolation>);
+
+impl Checks {
+    fn fail(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    fn take<T>(&mut self, result: Result<T, FieldViolation>) -> Option<T> {
+        result.map_err(|v| self.0.push(v)).ok()
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, ApiError> {
+        if self.0.is_empty() { Ok(value) } else { Err(ApiError::InvalidArgument(self.0)) }
+    }
+
+    fn request_id(&mut self, request_id: &str) -> String {
+        let trimmed = request_id.trim();
+        if trimmed.is_empty() {
+            self.fail("request_id", "required: a unique id per order (a UUID is best), reused when retrying");
+        } else if trimmed.len() > MAX_REQUEST_ID_LEN {
+            self.fail("request_id", format!("at most {MAX_REQUEST_ID_LEN} characters"));
+        }
+        trimmed.to_owned()
+    }
+
+    fn text(&mut self, field: &str, value: &str) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            self.fail(field, "must not be empty");
+            None
+        } else {
+            Some(value.to_owned())
+        }
+    }
+
+    fn time(&mut self, field: &str, value: Option<&prost_types::Timestamp>) -> Option<OffsetDateTime> {
+        value.and_then(|ts| self.take(parse_timestamp(field, ts)))
+    }
+
+    /// A quantity that must be a positive decimal; its unit is optional.
+    fn quantity(&mut self, field: &str, q: Option<&common::Quantity>) -> (Decimal, Option<String>) {
+        let Some(q) = q else {
+            self.fail(field, "required");
+            return (Decimal::ZERO, None);
+        };
+        let unit = Some(q.unit_of_measure.trim().to_owned()).filter(|u| !u.is_empty());
+        match q.value.trim().parse::<Decimal>() {
+            Ok(v) if v > Decimal::ZERO => (v, unit),
+            Ok(_) => {
+                self.fail(format!("{field}.value"), "must be greater than zero");
+                (Decimal::ZERO, unit)
+            }
+            Err(_) => {
+                self.fail(format!("{field}.value"), format!("{:?} is not a decimal number", q.value));
+                (Decimal::ZERO, unit)
+            }
+        }
+    }
+
+    /// A non-negative amount of money.
+    fn price(&mut self, field: &str, m: Option<&common::Money>) -> Option<Decimal> {
+        let m = m?;
+        if !(-999_999_999..=999_999_999).contains(&m.nanos)
+            || (m.units > 0 && m.nanos < 0)
+            || (m.units < 0 && m.nanos > 0)
+        {
+            self.fail(field, "nanos must be within ±999,999,999 and have the sign of units");
+            return None;
+        }
+        let value = Decimal::from(m.units) + Decimal::new(i64::from(m.nanos), 9);
+        if value < Decimal::ZERO {
+            self.fail(field, "must not be negative");
+            return None;
+        }
+        Some(value.normalize())
+    }
+
+    fn partner(&mut self, field: &str, selector: Option<&pb::PartnerSelector>) -> PartnerSelector {
+        use pb::partner_selector::Selector;
+        let placeholder = PartnerSelector::Id(0);
+        let Some(selector) = selector.and_then(|s| s.selector.as_ref()) else {
+            self.fail(field, "required: a partner by resource name, reference, e-mail or VAT, or new details");
+            return placeholder;
+        };
+        match selector {
+            Selector::Partner(name) => self
+                .take(parse_resource_name(&format!("{field}.partner"), name, "partners"))
+                .map_or(placeholder, PartnerSelector::Id),
+            Selector::Reference(r) => {
+                self.text(&format!("{field}.reference"), r).map_or(placeholder, PartnerSelector::Reference)
+            }
+            Selector::Email(e) => self.text(&format!("{field}.email"), e).map_or(placeholder, PartnerSelector::Email),
+            Selector::Vat(v) => self.text(&format!("{field}.vat"), v).map_or(placeholder, PartnerSelector::Vat),
+            Selector::NewPartner(new) => {
+                let name =
+                    self.text(&format!("{field}.new_partner.display_name"), &new.display_name).unwrap_or_default();
+                let address = address(new.address.as_ref());
+                if address.email.is_none() {
+                    self.fail(format!("{field}.new_partner.address.email"), "required for a new partner");
+                }
+                PartnerSelector::New(Box::new(NewPartner {
+                    name,
+                    is_company: new.is_company,
+                    reference: optional(&new.reference),
+                    vat: optional(&new.vat),
+                    address,
+                }))
+            }
+        }
+    }
+}
+
+/// Odoo imports a line's missing value as zero (a price of 0, no date) when other lines give one:
+/// so a value is given on every line or on none, and Odoo fills it in for all.
+fn all_or_none(checks: &mut Checks, given: impl Iterator<Item = bool>, field: &str) {
+    let given: Vec<bool> = given.collect();
+    if given.iter().any(|g| *g) {
+        for (i, _) in given.iter().enumerate().filter(|(_, g)| !**g) {
+            checks.fail(format!("lines[{i}].{field}"), format!("give {field} on every line or on none"));
+        }
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+fn address(a: Option<&common::Address>) -> Address {
+    let Some(a) = a else { return Address::default() };
+    Address {
+        contact_name: optional(&a.contact_name),
+        street: optional(&a.street),
+        street2: optional(&a.street2),
+        city: optional(&a.city),
+        zip: optional(&a.zip),
+        country_code: optional(&a.country_code),
+        email: optional(&a.email),
+        phone: optional(&a.phone),
+    }
+}
+
+fn optional_name(checks: &mut Checks, field: &str, name: &str, collection: &str) -> Option<i64> {
+    if name.trim().is_empty() { None } else { checks.take(parse_resource_name(field, name, collection)) }
+}
+
+pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result<SalesOrderDraft, ApiError> {
+    let mut checks = Checks::default();
+    let request_id = checks.request_id(&request.request_id);
+    let customer = checks.partner("customer", request.customer.as_ref());
+    if request.lines.is_empty() {
+        checks.fail("lines", "at least one line is required");
+    }
+    let lines = request
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
+            let (quantity, unit_of_measure) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
+            let unit_price = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
+            let discount = match line.discount_percent.trim() {
+                "" => None,
+                text => match text.parse::<Decimal>() {
+                    Ok(d) if d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED => Some(d.normalize()),
+                    _ => {
+                        checks.fail(format!("lines[{i}].discount_percent"), "must be a decimal from 0 to 100");
+                        None
+                    }
+                },
+            };
+            SalesLineDraft { sku, quantity, unit_of_measure, unit_price, discount }
+        })
+        .collect();
+    all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
+    let delivery_address =
+        request.delivery_address.as_ref().map(|a| address(Some(a))).filter(|a| *a != Address::default());
+    let availability = match pb::AvailabilityPolicy::try_from(request.availability_policy) {
+        Ok(pb::AvailabilityPolicy::Unspecified | pb::AvailabilityPolicy::Ignore) => Availability::Ignore,
+        Ok(pb::AvailabilityPolicy::Flag) => Availability::Flag,
+        Ok(pb::AvailabilityPolicy::Refuse) => Availability::Refuse,
+        Err(_) => {
+            checks.fail("availability_policy", "unknown value");
+            Availability::Ignore
+        }
+    };
+    let draft = SalesOrderDraft {
+        request_id,
+        customer,
+        invoice_address: optional_name(&mut checks, "invoice_address", &request.invoice_address, "partners"),
+        delivery_address,
+        lines,
+        pricelist: optional_name(&mut checks, "pricelist", &request.pricelist, "pricelists"),
+        warehouse: optional_name(&mut checks, "warehouse", &request.warehouse, "warehouses"),
+        commitment: checks.time("commitment_time", request.commitment_time.as_ref()),
+        customer_reference: optional(&request.customer_reference),
+        note: optional(&request.note),
+        confirm: request.confirm,
+        availability,
+    };
+    checks.finish(draft)
+}
+
+pub(super) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> Result<PurchaseOrderDraft, ApiError> {
+    let mut checks = Checks::default();
+    let request_id = checks.request_id(&request.request_id);
+    let supplier = checks.partner("supplier", request.supplier.as_ref());
+    if request.lines.is_empty() {
+        checks.fail("lines", "at least one line is required");
+    }
+    let lines = request
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
+            let (quantity, _) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
+            PurchaseLineDraft {
+                sku,
+                quantity,
+                unit_price: checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref()),
+                expected: checks.time(&format!("lines[{i}].expected_time"), line.expected_time.as_ref()),
+            }
+        })
+        .collect();
+    all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
+    all_or_none(&mut checks, request.lines.iter().map(|l| l.expected_time.is_some()), "expected_time");
+    let draft = PurchaseOrderDraft {
+        request_id,
+        supplier,
+        lines,
+        warehouse: optional_name(&mut checks, "warehouse", &request.warehouse, "warehouses"),
+        supplier_reference: optional(&request.supplier_reference),
+        confirm: request.confirm,
+    };
+    checks.finish(draft)
+}
+
+pub(super) fn acknowledgement(
+    request: &pb::AcknowledgePurchaseOrderRequest,
+) -> Result<(i64, String, Vec<LineAcknowledgement>), ApiError> {
+    let mut checks = Checks::default();
+    let request_id = checks.request_id(&request.request_id);
+    let id = checks.take(parse_resource_name("name", &request.name, "purchaseOrders")).unwrap_or_default();
+    let lines = request
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, ack)| {
+            if ack.line_id <= 0 {
+                checks.fail(format!("lines[{i}].line_id"), "required");
+            }
+            let quantity = ack
+                .confirmed_quantity
+                .as_ref()
+                .map(|q| checks.quantity(&format!("lines[{i}].confirmed_quantity"), Some(q)).0);
+            let expected = checks.time(&format!("lines[{i}].confirmed_time"), ack.confirmed_time.as_ref());
+            LineAcknowledgement { line_id: ack.line_id, quantity, expected }
+        })
+        .collect();
+    checks.finish((id, request_id, lines))
+}
+
+pub(super) fn sales_order_name(name: &str) -> Result<i64, ApiError> {
+    Ok(parse_resource_name("name", name, "salesOrders")?)
+}
+
+pub(super) fn purchase_order_name(name: &str) -> Result<i64, ApiError> {
+    Ok(parse_resource_name("name", name, "purchaseOrders")?)
+}
+
+fn sales_state_to_odoo(state: i32) -> Result<&'static str, ()> {
+    match pb::SalesOrderState::try_from(state) {
+        Ok(pb::SalesOrderState::Quotation) => Ok("draft"),
+        Ok(pb::SalesOrderState::QuotationSent) => Ok("sent"),
+        Ok(pb::SalesOrderState::Confirmed) => Ok("sale"),
+        Ok(pb::SalesOrderState::Cancelled) => Ok("cancel"),
+        _ => Err(()),
+    }
+}
+
+fn purchase_state_to_odoo(state: i32) -> Result<&'static str, ()> {
+    match pb::PurchaseOrderState::try_from(state) {
+        Ok(pb::PurchaseOrderState::Rfq) => Ok("draft"),
+        Ok(pb::PurchaseOrderState::RfqSent) => Ok("sent"),
+        Ok(pb::PurchaseOrderState::Confirmed) => Ok("purchase"),
+        Ok(pb::PurchaseOrderState::Done) => Ok("done"),
+        Ok(pb::PurchaseOrderState::Cancelled) => Ok("cancel"),
+        _ => Err(()),
+    }
+}
+
+fn page(checks: &mut Checks, page_size_value: i32, token: &str, filters: &str) -> (usize, i64) {
+    let limit = checks.take(page_size(page_size_value)).unwrap_or_default();
+    let after_id = checks.take(PageToken::decode(token, filters)).map(|t| t.after_id).unwrap_or_default();
+    (limit, after_id)
+}
+
+pub(super) fn sales_order_query(request: &pb::ListSalesOrdersRequest) -> Result<(OrderQuery, String), ApiError> {
+    let mut checks = Checks::default();
+    let filters = format!(
+        "states={:?};customer={:?};ref={:?};created={:?};updated={:?}",
+        request.states,
+        request.customer,
+        request.customer_reference,
+        request.created_since.as_ref().map(|t| (t.seconds, t.nanos)),
+        request.updated_since.as_ref().map(|t| (t.seconds, t.nanos)),
+    );
+    let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
+    let mut states = Vec::new();
+    for (i, state) in request.states.iter().enumerate() {
+        match sales_state_to_odoo(*state) {
+            Ok(s) => states.push(s.to_owned()),
+            Err(()) => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
+        }
+    }
+    let query = OrderQuery {
+        after_id,
+        limit,
+        states,
+        partner: optional_name(&mut checks, "customer", &request.customer, "partners"),
+        customer_reference: optional(&request.customer_reference),
+        created_since: checks.time("created_since", request.created_since.as_ref()),
+        updated_since: checks.time("updated_since", request.updated_since.as_ref()),
+    };
+    checks.finish((query, filters))
+}
+
+pub(super) fn purchase_order_query(request: &pb::ListPurchaseOrdersRequest) -> Result<(OrderQuery, String), ApiError> {
+    let mut checks = Checks::default();
+    let filters = format!(
+        "states={:?};supplier={:?};updated={:?}",
+        request.states,
+        request.supplier,
+        request.updated_since.as_ref().map(|t| (t.seconds, t.nanos))
+    );
+    let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
+    let mut states = Vec::new();
+    for (i, state) in request.states.iter().enumerate() {
+        match purchase_state_to_odoo(*state) {
+            Ok(s) => states.push(s.to_owned()),
+            Err(()) => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
+        }
+    }
+    let query = OrderQuery {
+        after_id,
+        limit,
+        states,
+        partner: optional_name(&mut checks, "supplier", &request.supplier, "partners"),
+        updated_since: checks.time("updated_since", request.updated_since.as_ref()),
+        ..OrderQuery::default()
+    };
+    checks.finish((query, filters))
+}
+
+pub(super) fn next_token(more: bool, last_id: Option<i64>, filters: &str) -> String {
+    match (more, last_id) {
+        (true, Some(id)) => PageToken::encode(id, filters),
+        _ => String::new(),
+    }
+}
+
+fn amount(a: &Amount) -> Option<common::Money> {
+    Some(money(a))
+}
+
+pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
+    let state = match o.state.as_str() {
+        "draft" => pb::SalesOrderState::Quotation,
+        "sent" => pb::SalesOrderState::QuotationSent,
+        "sale" => pb::SalesOrderState::Confirmed,
+        "cancel" => pb::SalesOrderState::Cancelled,
+        _ => pb::SalesOrderState::Unspecified,
+    };
+    let delivery = match (o.state.as_str(), o.delivery_status.as_deref()) {
+        (_, Some("full")) => pb::DeliveryStatus::Full,
+        (_, Some("partial" | "started")) => pb::DeliveryStatus::Partial,
+        ("sale", _) if !o.pickings.is_empty() => pb::DeliveryStatus::Pending,
+        _ => pb::DeliveryStatus::Nothing,
+    };
+    let invoice = match o.invoice_status.as_str() {
+        "to invoice" => pb::InvoiceStatus::ToInvoice,
+        "invoiced" => pb::InvoiceStatus::Invoiced,
+        "upselling" => pb::InvoiceStatus::Upselling,
+        _ => pb::InvoiceStatus::Nothing,
+    };
+    pb::SalesOrder {
+        name: resource_name("salesOrders", o.id),
+        id: o.id,
+        number: o.number.clone(),
+        customer: Some(record_ref("partners", &o.customer)),
+        invoice_address: o.invoice_address.as_ref().map(|r| record_ref("partners", r)),
+        delivery_address: o.delivery_address.as_ref().map(|r| record_ref("partners", r)),
+        customer_reference: o.customer_reference.clone().unwrap_or_default(),
+        state: state.into(),
+        delivery_status: delivery.into(),
+        invoice_status: invoice.into(),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| pb::SalesOrderLine {
+                id: l.id,
+                product: Some(record_ref("products", &l.product)),
+                sku: l.sku.clone().unwrap_or_default(),
+                quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
+                delivered: Some(quantity(l.delivered, &l.unit_of_measure)),
+                invoiced: Some(quantity(l.invoiced, &l.unit_of_measure)),
+                unit_price: amount(&l.unit_price),
+                discount_percent: l.discount.normalize().to_string(),
+                subtotal: amount(&l.subtotal),
+            })
+            .collect(),
+        amount_untaxed: amount(&o.amount_untaxed),
+        amount_tax: amount(&o.amount_tax),
+        amount_total: amount(&o.amount_total),
+        warehouse: o.warehouse.as_ref().map(|r| record_ref("warehouses", r)),
+        pricelist: o.pricelist.as_ref().map(|r| record_ref("pricelists", r)),
+        commitment_time: o.commitment.map(timestamp),
+        shipments: o.pickings.iter().map(|p| resource_name("shipments", *p)).collect(),
+        invoices: o.invoices.iter().map(|i| resource_name("invoices", *i)).collect(),
+        note: o.note.clone().unwrap_or_default(),
+        create_time: o.created_at.map(timestamp),
+        update_time: o.updated_at.map(timestamp),
+    }
+}
+
+pub(super) fn shortfall(s: &Shortfall) -> pb::Shortfall {
+    pb::Shortfall {
+        line_index: i32::try_from(s.line_index).unwrap_or(i32::MAX),
+        sku: s.sku.clone(),
+        requested: Some(quantity(s.requested, &s.unit_of_measure)),
+        available: Some(quantity(s.available, &s.unit_of_measure)),
+    }
+}
+
+pub(super) fn purchase_order(o: &PurchaseOrder) -> pb::PurchaseOrder {
+    let state = match o.state.as_str() {
+        "draft" | "to approve" => pb::PurchaseOrderState::Rfq,
+        "sent" => pb::PurchaseOrderState::RfqSent,
+        "purchase" => pb::PurchaseOrderState::Confirmed,
+        "done" => pb::PurchaseOrderState::Done,
+        "cancel" => pb::PurchaseOrderState::Cancelled,
+        _ => pb::PurchaseOrderState::Unspecified,
+    };
+    let receipt = match o.receipt_status.as_deref() {
+        Some("full") => pb::ReceiptStatus::Full,
+        Some("partial") => pb::ReceiptStatus::Partial,
+        Some(_) => pb::ReceiptStatus::Pending,
+        None => pb::ReceiptStatus::Unspecified,
+    };
+    pb::PurchaseOrder {
+        name: resource_name("purchaseOrders", o.id),
+        id: o.id,
+        number: o.number.clone(),
+        supplier: Some(record_ref("partners", &o.supplier)),
+        state: state.into(),
+        receipt_status: receipt.into(),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| pb::PurchaseOrderLine {
+                id: l.id,
+                product: Some(record_ref("products", &l.product)),
+                sku: l.sku.clone().unwrap_or_default(),
+                quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
+                received: Some(quantity(l.received, &l.unit_of_measure)),
+                unit_price: amount(&l.unit_price),
+                expected_time: l.expected.map(timestamp),
+                acknowledgement: o.acknowledged.then(|| pb::LineAcknowledgement {
+                    line_id: l.id,
+                    confirmed_quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
+                    confirmed_time: l.expected.map(timestamp),
+                }),
+            })
+            .collect(),
+        amount_untaxed: amount(&o.amount_untaxed),
+        amount_total: amount(&o.amount_total),
+        warehouse: o.warehouse.as_ref().map(|r| record_ref("warehouses", r)),
+        receipts: o.receipts.iter().map(|p| resource_name("shipments", *p)).collect(),
+        bills: Vec::new(),
+        acknowledged: o.acknowledged,
+        create_time: o.created_at.map(timestamp),
+        update_time: o.updated_at.map(timestamp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, qty: &str) -> pb::SalesOrderLineInput {
+        pb::SalesOrderLineInput {
+            sku: sku.into(),
+            quantity: Some(common::Quantity { value: qty.into(), unit_of_measure: String::new() }),
+            unit_price: None,
+            discount_percent: String::new(),
+        }
+    }
+
+    fn fields(error: ApiError) -> Vec<String> {
+        match error {
+            ApiError::InvalidArgument(v) => v.into_iter().map(|v| v.field).collect(),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_sales_order_lists_every_problem() {
+        let request = pb::CreateSalesOrderRequest {
+            request_id: String::new(),
+            customer: None,
+            lines: vec![line("", "2"), line("A", "0"), line("B", "x")],
+            warehouse: "wh/1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(sales_order_draft(&request).expect_err("invalid")),
+            [
+                "request_id",
+                "customer",
+                "lines[0].sku",
+                "lines[1].quantity.value",
+                "lines[2].quantity.value",
+                "warehouse"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_good_sales_order_converts_exactly() {
+        let mut l = line("E-COM11", "2.5");
+        l.unit_price = Some(common::Money { currency_code: "USD".into(), units: 12, nanos: 500_000_000 });
+        l.discount_percent = "10".into();
+        let request = pb::CreateSalesOrderRequest {
+            request_id: "r-1".into(),
+            customer: Some(pb::PartnerSelector {
+                selector: Some(pb::partner_selector::Selector::Email("a@b.example".into())),
+            }),
+            lines: vec![l],
+            confirm: true,
+            availability_policy: pb::AvailabilityPolicy::Refuse.into(),
+            ..Default::default()
+        };
+        let draft = sales_order_draft(&request).expect("valid");
+        assert_eq!(draft.lines[0].quantity, Decimal::new(25, 1));
+        assert_eq!(draft.lines[0].unit_price, Some(Decimal::new(125, 1)));
+        assert_eq!(draft.lines[0].discount, Some(Decimal::TEN));
+        assert_eq!(draft.availability, Availability::Refuse);
+        assert_eq!(draft.customer, PartnerSelector::Email("a@b.example".into()));
+    }
+
+    #[test]
+    fn money_must_be_consistent_and_non_negative() {
+        let mut checks = Checks::default();
+        assert_eq!(checks.price("p", Some(&common::Money { currency_code: String::new(), units: 1, nanos: -5 })), None);
+        assert_eq!(checks.price("p", Some(&common::Money { currency_code: String::new(), units: -1, nanos: 0 })), None);
+        assert_eq!(checks.0.len(), 2);
+    }
+}

@@ -1,0 +1,622 @@
+//! Order capture end to end. Scenarios run against the simulator and, when configured, a real
+//! Odoo; the fault tests (concurrent duplicates, lost responses, replicas) need the simulator.
+
+mod common;
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use odoo_mesh::proto::{
+    common::v1::{Address, Money, Quantity},
+    inventory::v1 as inv,
+    order::v1::{self as pb, partner_selector::Selector},
+};
+use odoo_simulator::{Fault, FaultRule};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+/// A request id (and order reference) no earlier run has used, even against a long-lived Odoo.
+fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{prefix}-{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+fn qty(value: &str) -> Option<Quantity> {
+    Some(Quantity { value: value.into(), unit_of_measure: String::new() })
+}
+
+fn partner(id: i64) -> Option<pb::PartnerSelector> {
+    Some(pb::PartnerSelector { selector: Some(Selector::Partner(format!("partners/{id}"))) })
+}
+
+/// A company partner to sell to, found in Odoo itself.
+async fn a_customer(harness: &common::Harness) -> i64 {
+    let rows = harness
+        .direct()
+        .execute(
+            "res.partner",
+            "search_read",
+            json!([[["is_company", "=", true], ["customer_rank", ">", 0]]]),
+            json!({"fields": ["id"], "limit": 1, "order": "id"}),
+        )
+        .await;
+    rows[0]["id"].as_i64().expect("a customer exists")
+}
+
+/// A partner to buy from.
+async fn a_supplier(harness: &common::Harness) -> i64 {
+    let rows = harness
+        .direct()
+        .execute(
+            "res.partner",
+            "search_read",
+            json!([[["is_company", "=", true], ["supplier_rank", ">", 0]]]),
+            json!({"fields": ["id"], "limit": 1, "order": "id"}),
+        )
+        .await;
+    match rows[0]["id"].as_i64() {
+        Some(id) => id,
+        None => a_customer(harness).await,
+    }
+}
+
+/// Storable products with at least `min` available in the first warehouse: (sku, available).
+async fn stocked_skus(harness: &common::Harness, min: i64, n: usize) -> (String, Vec<(String, Decimal)>) {
+    let mut inventory = harness.inventory().await;
+    let warehouse = inventory
+        .list_warehouses(inv::ListWarehousesRequest {})
+        .await
+        .expect("warehouses")
+        .into_inner()
+        .warehouses
+        .remove(0);
+    let products = inventory
+        .list_products(inv::ListProductsRequest { page_size: 500, ..Default::default() })
+        .await
+        .expect("products")
+        .into_inner()
+        .products;
+    let skus: Vec<String> =
+        products.into_iter().filter(|p| p.is_storable && p.sale_ok && !p.sku.is_empty()).map(|p| p.sku).collect();
+    let levels = inventory
+        .get_stock_levels(inv::GetStockLevelsRequest {
+            skus,
+            warehouses: vec![warehouse.name.clone()],
+            max_staleness: None,
+        })
+        .await
+        .expect("levels")
+        .into_inner();
+    let picked: Vec<(String, Decimal)> = levels
+        .items
+        .into_iter()
+        .filter(|i| i.status() == inv::SkuStatus::Found)
+        .filter_map(|i| {
+            let available: Decimal = i.levels.first()?.available_to_promise.as_ref()?.value.parse().ok()?;
+            (available >= Decimal::from(min)).then_some((i.sku, available))
+        })
+        .take(n)
+        .collect();
+    assert_eq!(picked.len(), n, "the database has {n} products with {min} available");
+    (warehouse.name, picked)
+}
+
+async fn available(harness: &common::Harness, warehouse: &str, sku: &str) -> Decimal {
+    let levels = harness
+        .inventory()
+        .await
+        .get_stock_levels(inv::GetStockLevelsRequest {
+            skus: vec![sku.into()],
+            warehouses: vec![warehouse.into()],
+            max_staleness: None,
+        })
+        .await
+        .expect("levels")
+        .into_inner();
+    levels.items[0].levels[0].available_to_promise.as_ref().expect("set").value.parse().expect("decimal")
+}
+
+fn order_request(
+    request_id: &str,
+    customer: i64,
+    warehouse: &str,
+    lines: &[(&str, &str)],
+) -> pb::CreateSalesOrderRequest {
+    pb::CreateSalesOrderRequest {
+        request_id: request_id.into(),
+        customer: partner(customer),
+        warehouse: warehouse.into(),
+        customer_reference: request_id.into(),
+        lines: lines
+            .iter()
+            .map(|(sku, q)| pb::SalesOrderLineInput { sku: (*sku).into(), quantity: qty(q), ..Default::default() })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+async fn count_orders(harness: &common::Harness, reference: &str) -> i64 {
+    harness
+        .direct()
+        .execute("sale.order", "search_count", json!([[["client_order_ref", "=", reference]]]), json!({}))
+        .await
+        .as_i64()
+        .expect("count")
+}
+
+scenario!(a_sales_order_is_created_once_per_request_id);
+async fn a_sales_order_is_created_once_per_request_id(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 3, 2).await;
+    let request_id = unique("once");
+    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "2"), (&stock[1].0, "1")]);
+    let first = orders.create_sales_order(request.clone()).await.expect("created").into_inner();
+    let order = first.sales_order.expect("order");
+    assert!(!first.replayed);
+    assert_eq!(order.state(), pb::SalesOrderState::Quotation);
+    assert_eq!(order.lines.len(), 2);
+    assert_eq!(order.lines[0].sku, stock[0].0);
+    assert!(order.amount_total.as_ref().is_some_and(|m| m.units > 0 || m.nanos > 0), "priced by Odoo");
+
+    let again = orders.create_sales_order(request.clone()).await.expect("replayed").into_inner();
+    assert!(again.replayed);
+    assert_eq!(again.sales_order.expect("order").id, order.id);
+    assert_eq!(count_orders(harness, &request_id).await, 1, "exactly one order in Odoo");
+
+    let mut changed = request;
+    changed.lines[0].quantity = qty("3");
+    let status = orders.create_sales_order(changed).await.expect_err("different payload");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(status.get_error_details().error_info().map(|i| i.reason.as_str()), Some("REQUEST_ID_REUSED"));
+    let got = orders
+        .get_sales_order(pb::GetSalesOrderRequest { name: order.name.clone() })
+        .await
+        .expect("get")
+        .into_inner()
+        .sales_order
+        .expect("order");
+    assert_eq!(
+        got.lines[0].quantity.as_ref().map(|q| q.value.as_str()),
+        Some("2"),
+        "the refused payload changed nothing"
+    );
+}
+
+scenario!(confirming_reserves_stock_and_cancelling_releases_it);
+async fn confirming_reserves_stock_and_cancelling_releases_it(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 3, 1).await;
+    let sku = &stock[0].0;
+    let before = available(harness, &warehouse, sku).await;
+    let mut request = order_request(&unique("confirm"), customer, &warehouse, &[(sku, "2")]);
+    request.confirm = true;
+    let order = orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order");
+    assert_eq!(order.state(), pb::SalesOrderState::Confirmed);
+    assert_eq!(order.delivery_status(), pb::DeliveryStatus::Pending);
+    assert!(!order.shipments.is_empty(), "confirmation creates the delivery");
+    assert_eq!(available(harness, &warehouse, sku).await, before - Decimal::TWO, "two units reserved");
+
+    let confirmed_again = orders
+        .confirm_sales_order(pb::ConfirmSalesOrderRequest { name: order.name.clone() })
+        .await
+        .expect("idempotent");
+    assert_eq!(confirmed_again.into_inner().sales_order.expect("order").state(), pb::SalesOrderState::Confirmed);
+
+    let reason = unique("customer changed their mind");
+    let cancelled = orders
+        .cancel_sales_order(pb::CancelSalesOrderRequest { name: order.name.clone(), reason: reason.clone() })
+        .await
+        .expect("cancelled");
+    assert_eq!(cancelled.into_inner().sales_order.expect("order").state(), pb::SalesOrderState::Cancelled);
+    assert_eq!(available(harness, &warehouse, sku).await, before, "the reservation is released");
+    orders
+        .cancel_sales_order(pb::CancelSalesOrderRequest { name: order.name.clone(), reason: String::new() })
+        .await
+        .expect("cancelling twice is fine");
+    let messages = harness
+        .direct()
+        .execute(
+            "mail.message",
+            "search_count",
+            json!([[["model", "=", "sale.order"], ["res_id", "=", order.id], ["body", "ilike", reason]]]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(messages, json!(1), "the reason is on the order");
+
+    let refused = orders
+        .confirm_sales_order(pb::ConfirmSalesOrderRequest { name: order.name })
+        .await
+        .expect_err("cancelled orders cannot be confirmed");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("not in a state requiring confirmation"), "Odoo's words: {}", refused.message());
+}
+
+scenario!(an_invalid_order_names_every_problem_and_writes_nothing);
+async fn an_invalid_order_names_every_problem_and_writes_nothing(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let reference = unique("invalid");
+    let email = format!("{reference}@new-customer.example");
+    let partners_before =
+        harness.direct().execute("res.partner", "search_count", json!([[["email", "=", email]]]), json!({})).await;
+    let request = pb::CreateSalesOrderRequest {
+        request_id: reference.clone(),
+        customer: Some(pb::PartnerSelector {
+            selector: Some(Selector::NewPartner(pb::NewPartner {
+                display_name: "Never Created Ltd".into(),
+                is_company: true,
+                address: Some(Address { email: email.clone(), city: "Springfield".into(), ..Default::default() }),
+                ..Default::default()
+            })),
+        }),
+        warehouse: warehouse.clone(),
+        customer_reference: reference.clone(),
+        lines: vec![
+            pb::SalesOrderLineInput { sku: stock[0].0.clone(), quantity: qty("1"), ..Default::default() },
+            pb::SalesOrderLineInput { sku: "NO-SUCH-SKU-9d2".into(), quantity: qty("1"), ..Default::default() },
+            pb::SalesOrderLineInput { sku: stock[0].0.clone(), quantity: qty("-1"), ..Default::default() },
+        ],
+        pricelist: "pricelists/987654".into(),
+        ..Default::default()
+    };
+    let status = orders.create_sales_order(request).await.expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .expect("BadRequest")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["lines[2].quantity.value"], "shape problems are reported before Odoo is asked");
+
+    let request = pb::CreateSalesOrderRequest {
+        request_id: reference.clone(),
+        customer: Some(pb::PartnerSelector { selector: Some(Selector::Reference("NO-SUCH-CUSTOMER-REF".into())) }),
+        warehouse,
+        customer_reference: reference.clone(),
+        lines: vec![
+            pb::SalesOrderLineInput { sku: stock[0].0.clone(), quantity: qty("1"), ..Default::default() },
+            pb::SalesOrderLineInput { sku: "NO-SUCH-SKU-9d2".into(), quantity: qty("1"), ..Default::default() },
+        ],
+        pricelist: "pricelists/987654".into(),
+        ..Default::default()
+    };
+    let status = orders.create_sales_order(request).await.expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .expect("BadRequest")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["customer", "pricelist", "lines[1].sku"], "every Odoo-side problem at once");
+    assert_eq!(count_orders(harness, &reference).await, 0, "no quotation left behind");
+    let partners_after =
+        harness.direct().execute("res.partner", "search_count", json!([[["email", "=", email]]]), json!({})).await;
+    assert_eq!(partners_before, partners_after, "no partner left behind");
+}
+
+scenario!(availability_can_refuse_or_flag_short_lines);
+async fn availability_can_refuse_or_flag_short_lines(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let (sku, free) = &stock[0];
+    let too_many = (*free + Decimal::from(1000)).to_string();
+    let reference = unique("short");
+    let mut request = order_request(&reference, customer, &warehouse, &[(sku, "1"), (sku, &too_many)]);
+    request.availability_policy = pb::AvailabilityPolicy::Refuse.into();
+    let status = orders.create_sales_order(request.clone()).await.expect_err("refused");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let details = status.get_error_details();
+    let violations = &details.precondition_failure().expect("PreconditionFailure").violations;
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].subject, "lines[1]");
+    assert_eq!(count_orders(harness, &reference).await, 0);
+
+    request.request_id = unique("short-flag");
+    request.availability_policy = pb::AvailabilityPolicy::Flag.into();
+    let flagged = orders.create_sales_order(request).await.expect("created").into_inner();
+    assert_eq!(flagged.shortfalls.len(), 1);
+    assert_eq!(flagged.shortfalls[0].line_index, 1);
+    assert_eq!(
+        flagged.shortfalls[0].available.as_ref().map(|q| q.value.parse::<Decimal>().ok()),
+        Some(Some(*free - Decimal::ONE))
+    );
+}
+
+scenario!(listing_orders_while_creating_neither_skips_nor_repeats);
+async fn listing_orders_while_creating_neither_skips_nor_repeats(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let reference = unique("paging");
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let mut request = order_request(&format!("{reference}-{i}"), customer, &warehouse, &[(&stock[0].0, "1")]);
+        request.customer_reference = reference.clone();
+        created.push(
+            orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order").id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = orders
+            .list_sales_orders(pb::ListSalesOrdersRequest {
+                page_size: 2,
+                page_token: token,
+                customer_reference: reference.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        seen.extend(page.sales_orders.iter().map(|o| o.id));
+        if seen.len() == 2 {
+            let mut request = order_request(&format!("{reference}-late"), customer, &warehouse, &[(&stock[0].0, "1")]);
+            request.customer_reference = reference.clone();
+            created.push(
+                orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order").id,
+            );
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, created, "each order once, in creation order, the late one last");
+    let quotations = orders
+        .list_sales_orders(pb::ListSalesOrdersRequest {
+            customer_reference: reference,
+            states: vec![pb::SalesOrderState::Confirmed.into()],
+            ..Default::default()
+        })
+        .await
+        .expect("filtered")
+        .into_inner();
+    assert!(quotations.sales_orders.is_empty(), "none of them is confirmed");
+}
+
+scenario!(a_purchase_order_is_confirmed_and_acknowledged_by_the_supplier);
+async fn a_purchase_order_is_confirmed_and_acknowledged_by_the_supplier(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let supplier = a_supplier(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 0, 1).await;
+    let sku = &stock[0].0;
+    let incoming_before = incoming(harness, &warehouse, sku).await;
+    let request = pb::CreatePurchaseOrderRequest {
+        request_id: unique("po"),
+        supplier: partner(supplier),
+        lines: vec![pb::PurchaseOrderLineInput {
+            sku: sku.clone(),
+            quantity: qty("20"),
+            unit_price: Some(Money { currency_code: "USD".into(), units: 12, nanos: 500_000_000 }),
+            expected_time: None,
+        }],
+        warehouse: warehouse.clone(),
+        supplier_reference: "SUP-SO-7781".into(),
+        confirm: true,
+    };
+    let created = orders.create_purchase_order(request.clone()).await.expect("created").into_inner();
+    let order = created.purchase_order.expect("order");
+    assert_eq!(order.state(), pb::PurchaseOrderState::Confirmed);
+    assert_eq!(order.receipt_status(), pb::ReceiptStatus::Pending);
+    assert!(!order.receipts.is_empty(), "confirmation creates the receipt");
+    assert_eq!(incoming(harness, &warehouse, sku).await, incoming_before + Decimal::from(20));
+    let replay = orders.create_purchase_order(request).await.expect("replayed").into_inner();
+    assert!(replay.replayed);
+    assert_eq!(replay.purchase_order.map(|o| o.id), Some(order.id));
+
+    let line = order.lines[0].id;
+    let promised = prost_types::Timestamp { seconds: 4_102_444_800, nanos: 0 };
+    let ack = pb::AcknowledgePurchaseOrderRequest {
+        request_id: unique("ack"),
+        name: order.name.clone(),
+        lines: vec![pb::LineAcknowledgement {
+            line_id: line,
+            confirmed_quantity: qty("15"),
+            confirmed_time: Some(promised),
+        }],
+    };
+    let acknowledged = orders.acknowledge_purchase_order(ack.clone()).await.expect("acknowledged").into_inner();
+    let after = acknowledged.purchase_order.expect("order");
+    assert!(after.acknowledged && !acknowledged.replayed);
+    assert_eq!(after.lines[0].quantity.as_ref().map(|q| q.value.as_str()), Some("15"));
+    assert_eq!(after.lines[0].expected_time.as_ref().map(|t| t.seconds), Some(4_102_444_800));
+    assert_eq!(
+        incoming(harness, &warehouse, sku).await,
+        incoming_before + Decimal::from(15),
+        "the receipt follows the supplier"
+    );
+    let again = orders.acknowledge_purchase_order(ack).await.expect("replayed").into_inner();
+    assert!(again.replayed);
+    let got = orders
+        .get_purchase_order(pb::GetPurchaseOrderRequest { name: order.name.clone() })
+        .await
+        .expect("get")
+        .into_inner();
+    assert!(got.purchase_order.expect("order").lines[0].acknowledgement.is_some(), "visible in Get");
+
+    let bad = orders
+        .acknowledge_purchase_order(pb::AcknowledgePurchaseOrderRequest {
+            request_id: unique("ack-bad"),
+            name: order.name,
+            lines: vec![pb::LineAcknowledgement {
+                line_id: 987_654_321,
+                confirmed_quantity: None,
+                confirmed_time: None,
+            }],
+        })
+        .await
+        .expect_err("not a line of this order");
+    assert_eq!(bad.code(), Code::InvalidArgument);
+}
+
+async fn incoming(harness: &common::Harness, warehouse: &str, sku: &str) -> Decimal {
+    let levels = harness
+        .inventory()
+        .await
+        .get_stock_levels(inv::GetStockLevelsRequest {
+            skus: vec![sku.into()],
+            warehouses: vec![warehouse.into()],
+            max_staleness: None,
+        })
+        .await
+        .expect("levels")
+        .into_inner();
+    levels.items[0].levels[0].incoming.as_ref().expect("set").value.parse().expect("decimal")
+}
+
+// ---- faults: these need the simulator ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_duplicates_make_one_order() {
+    let harness = common::Harness::simulator().await;
+    let customer = a_customer(&harness).await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let request_id = unique("fifty");
+    let mut request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    request.confirm = true;
+    let calls = (0..50).map(|_| {
+        let request = request.clone();
+        let channel = harness.channel();
+        async move {
+            let mut client = pb::order_service_client::OrderServiceClient::new(channel.await);
+            client.create_sales_order(request).await.map(tonic::Response::into_inner)
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let ids: std::collections::HashSet<i64> = answers
+        .iter()
+        .map(|a| a.as_ref().expect("every duplicate succeeds").sales_order.as_ref().expect("order").id)
+        .collect();
+    assert_eq!(ids.len(), 1, "all 50 callers got the same order");
+    assert_eq!(answers.iter().filter(|a| a.as_ref().is_ok_and(|r| !r.replayed)).count(), 1, "one creation, 49 replays");
+    assert_eq!(count_orders(&harness, &request_id).await, 1);
+    let pickings = harness
+        .simulator_handle()
+        .search_read("stock.picking", &json!([["origin", "ilike", request_id]]), &["id"], Default::default())
+        .expect("search");
+    assert_eq!(pickings.len(), 1, "one delivery: the truck leaves once");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_lost_response_returns_the_same_order() {
+    let harness = common::Harness::simulator().await;
+    let customer = a_customer(&harness).await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let request_id = unique("lost");
+    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    harness.simulator_handle().faults().inject(FaultRule::times(Fault::LoseResponse, 1).on("sale.order", "load"));
+    let mut orders = harness.orders().await;
+    let lost = orders.create_sales_order(request.clone()).await.expect_err("the answer was lost");
+    assert_eq!(lost.code(), Code::Unavailable, "{}", lost.message());
+    assert_eq!(count_orders(&harness, &request_id).await, 1, "but Odoo committed the order");
+    let retry = orders.create_sales_order(request).await.expect("retry").into_inner();
+    assert!(retry.replayed);
+    assert_eq!(count_orders(&harness, &request_id).await, 1, "the retry created nothing");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_replica_or_a_restart_sees_the_same_key() {
+    let first = common::Harness::simulator().await;
+    let customer = a_customer(&first).await;
+    let (warehouse, stock) = stocked_skus(&first, 2, 1).await;
+    let request_id = unique("replica");
+    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    let created = first.orders().await.create_sales_order(request.clone()).await.expect("created").into_inner();
+    let second = first.another_replica().await;
+    let replayed = second.orders().await.create_sales_order(request).await.expect("replayed").into_inner();
+    assert!(replayed.replayed);
+    assert_eq!(replayed.sales_order.map(|o| o.id), created.sales_order.map(|o| o.id));
+    assert_eq!(count_orders(&first, &request_id).await, 1);
+    second.stop().await;
+    first.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_confirmation_leaves_no_quotation_and_no_partner() {
+    let harness = common::Harness::simulator().await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let request_id = unique("refused");
+    let email = format!("{request_id}@example.com");
+    let mut request = order_request(&request_id, 0, &warehouse, &[(&stock[0].0, "1")]);
+    request.customer = Some(pb::PartnerSelector {
+        selector: Some(Selector::NewPartner(pb::NewPartner {
+            display_name: "Short-lived Customer".into(),
+            address: Some(Address { email: email.clone(), ..Default::default() }),
+            ..Default::default()
+        })),
+    });
+    request.confirm = true;
+    let message = "The customer is blocked for new orders.";
+    harness.simulator_handle().faults().inject(
+        FaultRule::times(Fault::OdooError { name: "odoo.exceptions.UserError".into(), message: message.into() }, 1)
+            .on("sale.order", "action_confirm"),
+    );
+    let status = harness.orders().await.create_sales_order(request).await.expect_err("refused");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(status.message(), message, "Odoo's words, not a traceback");
+    assert_eq!(count_orders(&harness, &request_id).await, 0, "no quotation left behind");
+    let partners = harness
+        .simulator_handle()
+        .search_read("res.partner", &json!([["email", "=", email]]), &["id"], Default::default())
+        .expect("search");
+    assert!(partners.is_empty(), "no partner left behind: {partners:?}");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_customer_is_created_once_with_its_delivery_address() {
+    let harness = common::Harness::simulator().await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let request_id = unique("newcust");
+    let email = format!("{request_id}@shop.example");
+    let mut request = order_request(&request_id, 0, &warehouse, &[(&stock[0].0, "1")]);
+    request.customer = Some(pb::PartnerSelector {
+        selector: Some(Selector::NewPartner(pb::NewPartner {
+            display_name: "Fresh Retail Ltd".into(),
+            is_company: true,
+            address: Some(Address {
+                email: email.clone(),
+                city: "Leeds".into(),
+                country_code: "GB".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+    });
+    request.delivery_address = Some(Address {
+        contact_name: "Fresh Retail Dock 4".into(),
+        street: "1 Quay St".into(),
+        city: "Hull".into(),
+        ..Default::default()
+    });
+    let mut orders = harness.orders().await;
+    let order =
+        orders.create_sales_order(request.clone()).await.expect("created").into_inner().sales_order.expect("order");
+    assert_eq!(order.customer.as_ref().map(|c| c.display_name.as_str()), Some("Fresh Retail Ltd"));
+    assert!(order.delivery_address.as_ref().is_some_and(|d| d.display_name.contains("Fresh Retail Dock 4")));
+    orders.create_sales_order(request).await.expect("replayed");
+    let partners: Vec<Value> = harness
+        .simulator_handle()
+        .search_read("res.partner", &json!([["email", "=", email]]), &["id"], Default::default())
+        .expect("search");
+    assert_eq!(partners.len(), 1, "the customer was created once");
+    harness.stop().await;
+}
