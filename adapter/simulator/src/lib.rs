@@ -200,6 +200,13 @@ impl Simulator {
         db.write(&model, ids, vals, &env)
     }
 
+    /// The model a relational field points to (`None` for other fields): lets test harnesses
+    /// translate record ids between databases.
+    pub fn relation(&self, model: &str, field: &str) -> Option<String> {
+        let db = self.inner.db.lock();
+        db.model(model).ok()?.field(field)?.ftype.relation().map(str::to_owned)
+    }
+
     pub(crate) fn model_exists(&self, model: &str) -> Result<(), SimError> {
         self.inner.db.lock().model(model).map(|_| ())
     }

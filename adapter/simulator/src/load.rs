@@ -169,9 +169,13 @@ pub(crate) fn load(
     for (index, record) in records.iter().enumerate() {
         match import_record(&mut scratch, env, model, record, update_mode, noupdate) {
             Ok(id) => ids.push(id),
-            Err(problems) => messages.extend(problems.into_iter().map(|(field, text)| {
+            Err(problems) => messages.extend(problems.into_iter().map(|(field, text, moreinfo)| {
                 let label = field.as_deref().and_then(|f| model.field(f)).map(|f| f.string);
-                message(record, index, field.as_deref().zip(label), &text)
+                let mut m = message(record, index, field.as_deref().zip(label), &text);
+                if let (Some(info), Some(m)) = (moreinfo, m.as_object_mut()) {
+                    m.insert("moreinfo".into(), info);
+                }
+                m
             })),
         }
     }
@@ -235,7 +239,7 @@ fn group(columns: &[Column], rows: &[Vec<String>]) -> Vec<Record> {
     records
 }
 
-type Problems = Vec<(Option<String>, String)>;
+type Problems = Vec<(Option<String>, String, Option<Value>)>;
 
 /// A line ready to write: its one2many field, model, external id and values.
 type LineToWrite = (String, &'static str, Option<String>, Map<String, Value>);
@@ -249,21 +253,43 @@ fn convert(
     reference: Reference,
     text: &str,
     label_prefix: &str,
-) -> Result<Value, String> {
-    let Some(field) = model.field(name) else { return Err(format!("Invalid field name '{name}'")) };
+) -> Result<Value, (String, Option<Value>)> {
+    let Some(field) = model.field(name) else { return Err((format!("Invalid field name '{name}'"), None)) };
     if text.is_empty() {
         return Ok(Value::Bool(false));
     }
     let label = format!("{label_prefix}{}", field.string);
+    // Odoo points the client at the records it could have chosen from.
+    let possible = |comodel: &str| {
+        json!({
+            "name": "Possible Values",
+            "type": "ir.actions.act_window",
+            "target": "new",
+            "view_mode": "list,form",
+            "views": [[false, "list"], [false, "form"]],
+            "context": {"create": false},
+            "help": "See all possible values",
+            "res_model": "ir.model.data",
+            "domain": [["model", "=", comodel]],
+        })
+    };
     match (reference, &field.ftype) {
         (Reference::DatabaseId, FieldType::Many2one(comodel)) => match text.parse::<i64>() {
             Ok(id) if db.exists(comodel, id) => Ok(json!(id)),
-            _ => Err(format!("No matching record found for database id '{text}' in field '{label}'")),
+            _ => Err((
+                format!("No matching record found for database id '{text}' in field '{label}'"),
+                Some(possible(comodel)),
+            )),
         },
         (Reference::ExternalId, FieldType::Many2one(comodel)) => resolve_xid(db, comodel, &qualified(text, env))
             .filter(|(_, res_id, _)| db.exists(comodel, *res_id))
             .map(|(_, res_id, _)| json!(res_id))
-            .ok_or_else(|| format!("No matching record found for external id '{text}' in field '{label}'")),
+            .ok_or_else(|| {
+                (
+                    format!("No matching record found for external id '{text}' in field '{label}'"),
+                    Some(possible(comodel)),
+                )
+            }),
         (_, FieldType::Many2one(comodel)) => {
             let matches: Vec<i64> = db
                 .table(comodel)
@@ -272,21 +298,20 @@ fn convert(
                 .copied()
                 .filter(|id| db.display_name(comodel, *id, env) == text)
                 .collect();
-            matches
-                .first()
-                .map(|id| json!(id))
-                .ok_or_else(|| format!("No matching record found for name '{text}' in field '{label}'"))
+            matches.first().map(|id| json!(id)).ok_or_else(|| {
+                (format!("No matching record found for name '{text}' in field '{label}'"), Some(possible(comodel)))
+            })
         }
         (_, FieldType::Float | FieldType::Monetary) => text
             .trim()
             .parse::<f64>()
             .map(|f| json!(f))
-            .map_err(|_| format!("'{text}' does not seem to be a number for field '{label}'")),
+            .map_err(|_| (format!("'{text}' does not seem to be a number for field '{label}'"), None)),
         (_, FieldType::Integer) => text
             .trim()
             .parse::<i64>()
             .map(|i| json!(i))
-            .map_err(|_| format!("'{text}' does not seem to be an integer for field '{label}'")),
+            .map_err(|_| (format!("'{text}' does not seem to be an integer for field '{label}'"), None)),
         (_, FieldType::Boolean) => Ok(json!(matches!(text.to_lowercase().as_str(), "1" | "true" | "yes"))),
         _ => Ok(json!(text)),
     }
@@ -322,14 +347,14 @@ fn import_record(
             Ok(v) => {
                 vals.insert(name.clone(), v);
             }
-            Err(e) => problems.push((Some(name.clone()), e)),
+            Err((e, info)) => problems.push((Some(name.clone()), e, info)),
         }
     }
     let mut lines: Vec<LineToWrite> = Vec::new();
     for (o2m, rows) in &record.lines {
         let field = model.field(o2m).cloned();
         let Some(FieldType::One2many(comodel_name, _)) = field.as_ref().map(|f| f.ftype.clone()) else { continue };
-        let comodel = db.model(comodel_name).map_err(|e| vec![(None, format!("{e:?}"))])?.clone();
+        let comodel = db.model(comodel_name).map_err(|e| vec![(None, format!("{e:?}"), None)])?.clone();
         let prefix = format!("{}/", field.as_ref().map_or("", |f| f.string));
         for (_, cells) in rows {
             let mut line_vals = Map::new();
@@ -348,7 +373,7 @@ fn import_record(
                     Ok(v) => {
                         line_vals.insert(name.to_owned(), v);
                     }
-                    Err(e) => problems.push((Some(o2m.clone()), e)),
+                    Err((e, info)) => problems.push((Some(o2m.clone()), e, info)),
                 }
             }
             lines.push((o2m.clone(), comodel_name, line_xid, line_vals));
@@ -358,8 +383,8 @@ fn import_record(
         return Err(problems);
     }
     let to_problem = |e: SimError| match e {
-        SimError::Raise(r) => vec![(None, r.message)],
-        other => vec![(None, format!("{other:?}"))],
+        SimError::Raise(r) => vec![(None, r.message, None)],
+        other => vec![(None, format!("{other:?}"), None)],
     };
     let xid = record.xid.as_deref().map(|x| qualified(x, env));
     let existing = xid.as_deref().and_then(|x| resolve_xid(db, model.name, x)).filter(|(imd, res_id, _)| {
@@ -383,6 +408,7 @@ fn import_record(
                     return Err(vec![(
                         Some(required.name.to_owned()),
                         format!("Missing required value for the field '{}' ({})", required.string, required.name),
+                        None,
                     )]);
                 }
             }

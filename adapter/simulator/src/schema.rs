@@ -284,6 +284,8 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("zip", Char, "Zip")
             .stored("country_code", Char, "Country Code")
             .stored("country_id", Many2one("res.country"), "Country")
+            .stored("property_payment_term_id", Many2one("account.payment.term"), "Customer Payment Terms")
+            .stored("property_account_position_id", Many2one("account.fiscal.position"), "Fiscal Position")
             .computed("commercial_partner_id", Many2one("res.partner"), "Commercial Entity")
             .stored("is_company", Boolean, "Is a Company")
             .stored(
@@ -528,6 +530,16 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("company_id", Many2one("res.company"), "Company"),
         ModelBuilder::new("delivery.carrier", "Shipping Methods", "sequence, id")
             .stored("name", Char, "Delivery Method")
+            .stored("sequence", Integer, "Sequence")
+            .stored("active", Boolean, "Active")
+            .public(),
+        ModelBuilder::new("account.payment.term", "Payment Terms", "sequence, id")
+            .stored("name", Char, "Payment Terms")
+            .stored("sequence", Integer, "Sequence")
+            .stored("active", Boolean, "Active")
+            .public(),
+        ModelBuilder::new("account.fiscal.position", "Fiscal Position", "sequence")
+            .stored("name", Char, "Fiscal Position")
             .stored("sequence", Integer, "Sequence")
             .stored("active", Boolean, "Active")
             .public(),

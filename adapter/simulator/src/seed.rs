@@ -68,6 +68,22 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
     );
     db.insert_raw("res.groups", 1, row(&[("name", json!("Role / User"))]));
     db.insert_raw("res.groups", 2, row(&[("name", json!("Inventory / Administrator"))]));
+    // Countries and payment terms with the ids of Odoo's own data.
+    for (id, code, name) in [
+        (20, "BE", "Belgium"),
+        (38, "CA", "Canada"),
+        (57, "DE", "Germany"),
+        (75, "FR", "France"),
+        (109, "IT", "Italy"),
+        (165, "NL", "Netherlands"),
+        (233, "US", "United States"),
+        (231, "GB", "United Kingdom"),
+    ] {
+        db.insert_raw("res.country", id, row(&[("name", json!(name)), ("code", json!(code))]));
+    }
+    for (id, name) in [(1, "Immediate Payment"), (2, "15 Days"), (4, "30 Days"), (6, "45 Days")] {
+        db.insert_raw("account.payment.term", id, row(&[("name", json!(name)), ("sequence", json!(id))]));
+    }
     seed_partners(db);
     db.insert_raw(
         "res.users",
@@ -259,7 +275,15 @@ fn seed_partners(db: &mut Database) {
                 ("name", json!(name)),
                 ("is_company", json!(true)),
                 ("ref", json!(format!("C{:05}", 1000 + i))),
-                ("email", json!(format!("orders@{slug}.example"))),
+                // Deco Addict keeps the e-mail of Odoo's demo data, which the recordings look up.
+                (
+                    "email",
+                    json!(if *name == "Deco Addict" {
+                        "deco_addict@yourcompany.example.com".to_owned()
+                    } else {
+                        format!("orders@{slug}.example")
+                    }),
+                ),
                 ("vat", json!(format!("US{:09}", 471_000_000 + i * 7919))),
                 ("city", json!(["Chicago", "Denver", "Austin", "Boston", "Seattle"][i % 5])),
                 ("country_code", json!("US")),
