@@ -95,6 +95,17 @@ Try it with grpcurl:
   grpcurl {tls} {target} odoomesh.inventory.v1.InventoryService/ListWarehouses
   grpcurl {tls} -d '{{"skus": ["FURN_5555", "E-COM11", "DST-STR-23", "NO-SUCH-SKU"]}}' {target} odoomesh.inventory.v1.InventoryService/GetStockLevels
   grpcurl {tls} -d '{{"sku_prefix": "WHS-", "page_size": 5}}' {target} odoomesh.inventory.v1.InventoryService/ListProducts
+
+Capture a sales order (the request_id makes retries safe: send it twice, get one order), then
+confirm, list and cancel it:
+
+  grpcurl {tls} -d '{{"request_id": "demo-order-1", "customer": {{"reference": "C01006"}}, "customer_reference": "PO-DEMO-1", "lines": [{{"sku": "E-COM11", "quantity": {{"value": "2"}}}}, {{"sku": "FURN_5555", "quantity": {{"value": "1"}}}}]}}' {target} odoomesh.order.v1.OrderService/CreateSalesOrder
+  grpcurl {tls} -d '{{"name": "salesOrders/1"}}' {target} odoomesh.order.v1.OrderService/ConfirmSalesOrder
+  grpcurl {tls} -d '{{"customer_reference": "PO-DEMO-1"}}' {target} odoomesh.order.v1.OrderService/ListSalesOrders
+  grpcurl {tls} -d '{{"name": "salesOrders/1", "reason": "demo over"}}' {target} odoomesh.order.v1.OrderService/CancelSalesOrder
+
+Operations:
+
   grpcurl -plaintext localhost:{admin} grpc.health.v1.Health/Check
   curl -s localhost:{admin}/metrics
 

@@ -77,7 +77,7 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         "Press Ctrl-C",
     );
     let commands: Vec<&str> = lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ")).collect();
-    assert!(commands.len() >= 5, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
+    assert!(commands.len() >= 9, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
     for command in commands {
         let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
         let output = Command::new("sh").arg("-c").arg(&runnable).output().expect("sh runs");
@@ -85,6 +85,18 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         assert!(output.status.success(), "{command}\nfailed: {text}{}", String::from_utf8_lossy(&output.stderr));
         if command.contains("GetStockLevels") {
             assert!(text.contains("SKU_STATUS_FOUND") && text.contains("SKU_STATUS_NOT_FOUND"), "{text}");
+        }
+        if command.contains("CreateSalesOrder") {
+            assert!(text.contains("SALES_ORDER_STATE_QUOTATION") && text.contains("salesOrders/1"), "{text}");
+        }
+        if command.contains("ConfirmSalesOrder") {
+            assert!(text.contains("SALES_ORDER_STATE_CONFIRMED") && text.contains("shipments/"), "{text}");
+        }
+        if command.contains("ListSalesOrders") {
+            assert!(text.contains("PO-DEMO-1"), "{text}");
+        }
+        if command.contains("CancelSalesOrder") {
+            assert!(text.contains("SALES_ORDER_STATE_CANCELLED"), "{text}");
         }
         if command.contains("Health/Check") {
             assert!(text.contains("SERVING"), "{text}");
