@@ -620,3 +620,70 @@ async fn a_new_customer_is_created_once_with_its_delivery_address() {
     assert_eq!(partners.len(), 1, "the customer was created once");
     harness.stop().await;
 }
+
+scenario!(a_draft_purchase_order_is_confirmed_once_and_listed);
+async fn a_draft_purchase_order_is_confirmed_once_and_listed(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let supplier = a_supplier(harness).await;
+    // Another product than the other purchase scenario's: on a real Odoo both run at once.
+    let (_, stock) = stocked_skus(harness, 0, 2).await;
+    let request = pb::CreatePurchaseOrderRequest {
+        request_id: unique("po-draft"),
+        supplier: partner(supplier),
+        lines: vec![pb::PurchaseOrderLineInput { sku: stock[1].0.clone(), quantity: qty("4"), ..Default::default() }],
+        ..Default::default()
+    };
+    let order =
+        orders.create_purchase_order(request).await.expect("created").into_inner().purchase_order.expect("order");
+    assert_eq!(order.state(), pb::PurchaseOrderState::Rfq);
+    assert!(order.receipts.is_empty());
+    for _ in 0..2 {
+        let confirmed = orders
+            .confirm_purchase_order(pb::ConfirmPurchaseOrderRequest { name: order.name.clone() })
+            .await
+            .expect("confirmed");
+        let confirmed = confirmed.into_inner().purchase_order.expect("order");
+        assert_eq!(confirmed.state(), pb::PurchaseOrderState::Confirmed);
+        assert_eq!(confirmed.receipts.len(), 1, "confirming twice makes one receipt");
+    }
+    let listed = orders
+        .list_purchase_orders(pb::ListPurchaseOrdersRequest {
+            supplier: format!("partners/{supplier}"),
+            states: vec![pb::PurchaseOrderState::Confirmed.into()],
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert!(listed.purchase_orders.iter().any(|o| o.id == order.id));
+    assert!(listed.purchase_orders.iter().all(|o| o.state() == pb::PurchaseOrderState::Confirmed));
+    let bad = orders
+        .get_purchase_order(pb::GetPurchaseOrderRequest { name: "purchaseOrders/987654321".into() })
+        .await
+        .expect_err("missing");
+    assert_eq!(bad.code(), Code::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_whose_goods_left_cannot_be_cancelled() {
+    let harness = common::Harness::simulator().await;
+    let customer = a_customer(&harness).await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let mut request = order_request(&unique("shipped"), customer, &warehouse, &[(&stock[0].0, "1")]);
+    request.confirm = true;
+    let mut orders = harness.orders().await;
+    let order = orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order");
+    let picking: i64 = order.shipments[0].trim_start_matches("shipments/").parse().expect("id");
+    // The warehouse ships it (validation arrives with ShipmentService; here Odoo's state is set).
+    harness
+        .simulator_handle()
+        .write("stock.picking", &[picking], &serde_json::Map::from_iter([("state".to_owned(), json!("done"))]))
+        .expect("shipped");
+    let status = orders
+        .cancel_sales_order(pb::CancelSalesOrderRequest { name: order.name, reason: "too late".into() })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(status.message().contains("already delivered"), "{}", status.message());
+}

@@ -17,6 +17,15 @@ use crate::{
 /// Idempotency keys are scoped per calling identity once identities exist; until then one scope.
 const DEFAULT_SCOPE: &str = "";
 
+/// Business counters: orders created, and duplicates that were answered without creating one.
+fn count_capture(kind: &'static str, replayed: bool) {
+    if replayed {
+        metrics::counter!("odoo_mesh_duplicate_orders_prevented_total", "kind" => kind).increment(1);
+    } else {
+        metrics::counter!("odoo_mesh_orders_created_total", "kind" => kind).increment(1);
+    }
+}
+
 /// The gRPC face of orders.
 pub struct OrderApi {
     orders: Arc<Orders>,
@@ -37,6 +46,7 @@ impl OrderService for OrderApi {
         let draft = convert::sales_order_draft(request.get_ref())?;
         let captured = self.orders.create_sales_order(&draft, DEFAULT_SCOPE).await.map_err(ApiError::from)?;
         tracing::info!(request_id = %draft.request_id, order = captured.record.id, replayed = captured.replayed, "sales order captured");
+        count_capture("sales", captured.replayed);
         Ok(Response::new(pb::CreateSalesOrderResponse {
             sales_order: Some(convert::sales_order(&captured.record)),
             replayed: captured.replayed,
@@ -100,6 +110,7 @@ impl OrderService for OrderApi {
         let draft = convert::purchase_order_draft(request.get_ref())?;
         let captured = self.orders.create_purchase_order(&draft, DEFAULT_SCOPE).await.map_err(ApiError::from)?;
         tracing::info!(request_id = %draft.request_id, order = captured.record.id, replayed = captured.replayed, "purchase order captured");
+        count_capture("purchase", captured.replayed);
         Ok(Response::new(pb::CreatePurchaseOrderResponse {
             purchase_order: Some(convert::purchase_order(&captured.record)),
             replayed: captured.replayed,
