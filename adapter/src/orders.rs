@@ -81,6 +81,61 @@ fn decimal_arg(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
+/// What differs between capturing a sales order and a purchase order.
+struct OrderKind {
+    /// Prefix of the order's external id.
+    prefix: &'static str,
+    model: &'static str,
+    line_model: &'static str,
+}
+
+const SALES: OrderKind = OrderKind { prefix: "so", model: "sale.order", line_model: "sale.order.line" };
+const PURCHASES: OrderKind = OrderKind { prefix: "po", model: "purchase.order", line_model: "purchase.order.line" };
+
+/// One idempotent create: the order's external id and the payload's fingerprint.
+struct Capture<'a> {
+    kind: &'a OrderKind,
+    request_id: &'a str,
+    xid: String,
+    fp: String,
+}
+
+impl<'a> Capture<'a> {
+    fn new(kind: &'a OrderKind, scope: &str, request_id: &'a str, payload: &impl serde::Serialize) -> Self {
+        Self {
+            kind,
+            request_id,
+            xid: format!("{}_{}", kind.prefix, idempotency_key(scope, request_id)),
+            fp: fingerprint(payload),
+        }
+    }
+
+    /// Looks the order up by its external id and replays it, or creates it; a create that lost a
+    /// race with a concurrent duplicate (`Ok(None)`) looks again.
+    async fn run<T, C, CF, R, RF>(&self, mut create: C, replay: R, orders: &Orders) -> Result<Captured<T>, OrderError>
+    where
+        C: FnMut() -> CF,
+        CF: std::future::Future<Output = Result<Option<Captured<T>>, OrderError>>,
+        R: Fn(i64) -> RF,
+        RF: std::future::Future<Output = Result<T, OrderError>>,
+    {
+        for _ in 0..RACE_RETRIES {
+            if let Some(id) = orders.xid(&self.xid, self.kind.model).await? {
+                if orders.same_payload(&self.xid, self.kind.line_model, &self.fp).await? == Some(false) {
+                    return Err(OrderError::RequestIdReused(self.request_id.to_owned()));
+                }
+                return Ok(Captured { record: replay(id).await?, replayed: true, shortfalls: Vec::new() });
+            }
+            match create().await? {
+                Some(captured) => return Ok(captured),
+                None => tokio::time::sleep(RACE_BACKOFF).await,
+            }
+        }
+        Err(OdooError::ConcurrencyFailure { message: "the order kept colliding with a concurrent duplicate".into() }
+            .into())
+    }
+}
+
 /// Products found by SKU for an order, with what validation needs.
 #[derive(Debug, Clone)]
 struct ProductInfo {
@@ -408,39 +463,21 @@ impl Orders {
         draft: &SalesOrderDraft,
         scope: &str,
     ) -> Result<Captured<SalesOrder>, OrderError> {
-        let key = idempotency_key(scope, &draft.request_id);
-        let fp = fingerprint(draft);
-        let order_xid = format!("so_{key}");
-        for _ in 0..RACE_RETRIES {
-            if let Some(id) = self.xid(&order_xid, "sale.order").await? {
-                return self.replay_sales_order(draft, id, &order_xid, &fp).await;
-            }
-            match self.create_sales_order_once(draft, &order_xid, &fp).await? {
-                Some(captured) => return Ok(captured),
-                // Another call with the same request id is creating it right now: look again.
-                None => tokio::time::sleep(RACE_BACKOFF).await,
-            }
-        }
-        Err(OdooError::ConcurrencyFailure { message: "the order kept colliding with a concurrent duplicate".into() }
-            .into())
-    }
-
-    async fn replay_sales_order(
-        &self,
-        draft: &SalesOrderDraft,
-        id: i64,
-        order_xid: &str,
-        fp: &str,
-    ) -> Result<Captured<SalesOrder>, OrderError> {
-        if self.same_payload(order_xid, "sale.order.line", fp).await? == Some(false) {
-            return Err(OrderError::RequestIdReused(draft.request_id.clone()));
-        }
-        let mut order = self.sales_order(id).await?;
-        // The first call may have died between creating and confirming: finish what it was asked.
-        if draft.confirm && matches!(order.state.as_str(), "draft" | "sent") {
-            order = self.confirm_sales_order(id).await?;
-        }
-        Ok(Captured { record: order, replayed: true, shortfalls: Vec::new() })
+        let capture = Capture::new(&SALES, scope, &draft.request_id, draft);
+        capture
+            .run(
+                || self.create_sales_order_once(draft, &capture.xid, &capture.fp),
+                |id| async move {
+                    let order = self.sales_order(id).await?;
+                    // The first call may have died between creating and confirming: finish it.
+                    if draft.confirm && matches!(order.state.as_str(), "draft" | "sent") {
+                        return self.confirm_sales_order(id).await;
+                    }
+                    Ok(order)
+                },
+                self,
+            )
+            .await
     }
 
     /// One attempt: validate, check availability, write. `Ok(None)` when a concurrent duplicate won.
@@ -591,7 +628,8 @@ impl Orders {
         // `load` returns the order whether this call created it or a duplicate committed it first;
         // only the call that claims creation may finish or undo it, the others replay.
         if !self.claim_creation(order_xid, "sale.order", id).await? {
-            return self.replay_sales_order(draft, id, order_xid, fp).await.map(Some);
+            // The caller's loop finds the order under its external id and replays it.
+            return Ok(None);
         }
         if draft.confirm
             && let Err(error) = self.call(OdooCall::new("sale.order", "action_confirm").ids(vec![id])).await
@@ -836,37 +874,20 @@ impl Orders {
         draft: &PurchaseOrderDraft,
         scope: &str,
     ) -> Result<Captured<PurchaseOrder>, OrderError> {
-        let key = idempotency_key(scope, &draft.request_id);
-        let fp = fingerprint(draft);
-        let order_xid = format!("po_{key}");
-        for _ in 0..RACE_RETRIES {
-            if let Some(id) = self.xid(&order_xid, "purchase.order").await? {
-                return self.replay_purchase_order(draft, id, &order_xid, &fp).await;
-            }
-            match self.create_purchase_order_once(draft, &order_xid, &fp).await? {
-                Some(captured) => return Ok(captured),
-                None => tokio::time::sleep(RACE_BACKOFF).await,
-            }
-        }
-        Err(OdooError::ConcurrencyFailure { message: "the order kept colliding with a concurrent duplicate".into() }
-            .into())
-    }
-
-    async fn replay_purchase_order(
-        &self,
-        draft: &PurchaseOrderDraft,
-        id: i64,
-        order_xid: &str,
-        fp: &str,
-    ) -> Result<Captured<PurchaseOrder>, OrderError> {
-        if self.same_payload(order_xid, "purchase.order.line", fp).await? == Some(false) {
-            return Err(OrderError::RequestIdReused(draft.request_id.clone()));
-        }
-        let mut order = self.purchase_order(id).await?;
-        if draft.confirm && matches!(order.state.as_str(), "draft" | "sent") {
-            order = self.confirm_purchase_order(id).await?;
-        }
-        Ok(Captured { record: order, replayed: true, shortfalls: Vec::new() })
+        let capture = Capture::new(&PURCHASES, scope, &draft.request_id, draft);
+        capture
+            .run(
+                || self.create_purchase_order_once(draft, &capture.xid, &capture.fp),
+                |id| async move {
+                    let order = self.purchase_order(id).await?;
+                    if draft.confirm && matches!(order.state.as_str(), "draft" | "sent") {
+                        return self.confirm_purchase_order(id).await;
+                    }
+                    Ok(order)
+                },
+                self,
+            )
+            .await
     }
 
     async fn create_purchase_order_once(
@@ -957,7 +978,7 @@ impl Orders {
             Err(messages) => return Err(OrderError::Refused(messages.join("; "))),
         };
         if !self.claim_creation(order_xid, "purchase.order", id).await? {
-            return self.replay_purchase_order(draft, id, order_xid, fp).await.map(Some);
+            return Ok(None);
         }
         if draft.confirm {
             self.call(OdooCall::new("purchase.order", "button_confirm").ids(vec![id])).await.map_err(refusal)?;
