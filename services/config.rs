@@ -20,6 +20,8 @@ pub const DEFAULT_ADMIN_LISTEN: &str = "0.0.0.0:9090";
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 /// The Odoo login when none is configured.
 pub const DEFAULT_ODOO_LOGIN: &str = "admin";
+/// How often certificate and policy files are checked for changes.
+pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Flags of `odoo-mesh serve`. Every flag can also come from the environment variable shown, or from
 /// the same key (without the `--`, dashes as underscores) in the `--config` file.
@@ -46,6 +48,16 @@ pub struct ServeArgs {
     /// Serve gRPC without TLS. Only behind a mesh sidecar that already terminates mutual TLS.
     #[arg(long, env = "ODOO_MESH_PLAINTEXT")]
     pub plaintext: Option<bool>,
+    /// With --plaintext: take callers' identities from the sidecar's x-forwarded-client-cert header
+    /// (only on connections from the local host).
+    #[arg(long, env = "ODOO_MESH_TRUST_FORWARDED_CLIENT_CERT")]
+    pub trust_forwarded_client_cert: Option<bool>,
+    /// Authorization policy file (TOML); without one every business method is denied.
+    #[arg(long, env = "ODOO_MESH_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// How often certificate and policy files are checked for changes [default: 2s].
+    #[arg(long, env = "ODOO_MESH_RELOAD_INTERVAL", value_parser = humantime::parse_duration)]
+    pub reload_interval: Option<Duration>,
     /// Base URL of Odoo, for example https://erp.example.com.
     #[arg(long, env = "ODOO_URL")]
     pub odoo_url: Option<String>,
@@ -88,6 +100,10 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub client_ca: Option<PathBuf>,
     pub plaintext: Option<bool>,
+    pub trust_forwarded_client_cert: Option<bool>,
+    pub policy: Option<PathBuf>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub reload_interval: Option<Duration>,
     pub odoo_url: Option<String>,
     pub odoo_db: Option<String>,
     pub odoo_user: Option<String>,
@@ -125,10 +141,11 @@ pub enum LogFormat {
 /// How gRPC is secured.
 #[derive(Debug, Clone)]
 pub enum Transport {
-    /// Mutual TLS: the server presents `cert`/`key`, clients must present a certificate from `client_ca`.
-    MutualTls { cert: PathBuf, key: PathBuf, client_ca: PathBuf },
-    /// No TLS, for a mesh sidecar that terminates mutual TLS itself.
-    Plaintext,
+    /// Mutual TLS: the server presents its certificate, clients must present one from the client CA.
+    MutualTls(crate::tls::TlsFiles),
+    /// No TLS, for a mesh sidecar that terminates mutual TLS itself; identities come from its
+    /// forwarded-client-cert header only when trusted.
+    Plaintext { trust_forwarded_client_cert: bool },
 }
 
 /// The resolved configuration.
@@ -140,6 +157,9 @@ pub struct Config {
     pub odoo: OdooConfig,
     pub health_interval: Duration,
     pub log_format: LogFormat,
+    /// The authorization policy file; `None` denies every business method.
+    pub policy: Option<PathBuf>,
+    pub reload_interval: Duration,
 }
 
 impl Config {
@@ -156,10 +176,17 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.parse().expect("valid default"));
         let plaintext = args.plaintext.or(file.plaintext).unwrap_or(false);
         let tls = (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key), args.client_ca.or(file.client_ca));
+        let trust_forwarded_client_cert =
+            args.trust_forwarded_client_cert.or(file.trust_forwarded_client_cert).unwrap_or(false);
         let transport = match (plaintext, tls) {
-            (true, (None, None, None)) => Transport::Plaintext,
+            (true, (None, None, None)) => Transport::Plaintext { trust_forwarded_client_cert },
             (true, _) => bail!("--plaintext and TLS files were both given: choose one"),
-            (false, (Some(cert), Some(key), Some(client_ca))) => Transport::MutualTls { cert, key, client_ca },
+            (false, _) if trust_forwarded_client_cert => {
+                bail!("--trust-forwarded-client-cert only applies with --plaintext behind a mesh sidecar")
+            }
+            (false, (Some(cert), Some(key), Some(client_ca))) => {
+                Transport::MutualTls(crate::tls::TlsFiles { cert, key, client_ca })
+            }
             (false, _) => bail!(
                 "mutual TLS needs --tls-cert, --tls-key and --client-ca (or --plaintext behind a mesh that does mTLS)"
             ),
@@ -196,6 +223,8 @@ impl Config {
             },
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            policy: args.policy.or(file.policy),
+            reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
         })
     }
 }

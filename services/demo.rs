@@ -11,6 +11,7 @@ use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
 use crate::{
     config::{Config, LogFormat, Transport},
     observability, pki, server,
+    tls::TlsFiles,
 };
 
 /// The demo Odoo's database and credentials (the simulator's, never a real Odoo's).
@@ -58,11 +59,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let config = Config {
         listen: args.listen,
         admin_listen: args.admin_listen,
-        transport: Transport::MutualTls {
+        transport: Transport::MutualTls(TlsFiles {
             cert: files.server_cert.clone(),
             key: files.server_key.clone(),
             client_ca: files.ca.clone(),
-        },
+        }),
         odoo: OdooConfig {
             url: odoo.url(),
             database: DEMO_DATABASE.into(),
@@ -74,6 +75,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         },
         health_interval: Duration::from_secs(2),
         log_format: LogFormat::Text,
+        policy: Some(files.policy.clone()),
+        reload_interval: crate::config::DEFAULT_RELOAD_INTERVAL,
     };
     let mut running = server::start(&config).await?;
     let tls = format!(

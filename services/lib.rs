@@ -6,18 +6,22 @@
 //! one table (`error`).
 
 pub mod admin;
+pub mod authz;
 pub mod config;
 mod convert;
 pub mod demo;
 mod error;
 pub mod finance;
 mod health;
+pub mod identity;
 pub mod inventory;
 pub mod observability;
 pub mod order;
 pub mod pki;
+pub mod policy;
 pub mod server;
 pub mod shipment;
+pub mod tls;
 mod unavailable;
 
 /// Code generated from `proto/` by `build.rs`.

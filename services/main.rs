@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the gRPC APIs in front of an Odoo server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the whole service on an embedded Odoo simulator, with throwaway certificates.
     Demo(DemoArgs),
     /// Run the Odoo simulator alone (JSON-RPC, and JSON-2 when presenting Odoo 19).
@@ -58,7 +58,7 @@ struct SimArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(args) => sim(args).await,
     }

@@ -76,6 +76,9 @@ impl CertificateAuthority {
     }
 }
 
+/// The SPIFFE ID of the demo's client certificate.
+pub const DEMO_CLIENT_ID: &str = "spiffe://odoo-mesh.local/ns/demo/sa/client";
+
 /// Everything the demo (or a test) needs for mutual TLS on localhost.
 pub struct DemoPki {
     pub ca_pem: String,
@@ -91,6 +94,8 @@ pub struct PkiFiles {
     pub server_key: PathBuf,
     pub client_cert: PathBuf,
     pub client_key: PathBuf,
+    /// An authorization policy that lets the demo client call everything.
+    pub policy: PathBuf,
 }
 
 impl DemoPki {
@@ -98,11 +103,7 @@ impl DemoPki {
         let ca = CertificateAuthority::new("odoo-mesh demo CA")?;
         Ok(Self {
             server: ca.server(&["localhost", "127.0.0.1", "::1"])?,
-            client: ca.client(
-                "demo-client",
-                &["demo-client.odoo-mesh.local"],
-                vec!["spiffe://odoo-mesh.local/ns/demo/sa/client".into()],
-            )?,
+            client: ca.client("demo-client", &["demo-client.odoo-mesh.local"], vec![DEMO_CLIENT_ID.into()])?,
             ca_pem: ca.cert_pem,
         })
     }
@@ -115,12 +116,19 @@ impl DemoPki {
             server_key: dir.join("server.key"),
             client_cert: dir.join("client.pem"),
             client_key: dir.join("client.key"),
+            policy: dir.join("policy.toml"),
         };
         std::fs::write(&files.ca, &self.ca_pem)?;
         std::fs::write(&files.server_cert, &self.server.cert)?;
         write_private(&files.server_key, &self.server.key)?;
         std::fs::write(&files.client_cert, &self.client.cert)?;
         write_private(&files.client_key, &self.client.key)?;
+        std::fs::write(
+            &files.policy,
+            format!(
+                "# Lets the demo client call every method.\noperations = [\"**\"]\n\n[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"
+            ),
+        )?;
         Ok(files)
     }
 }

@@ -7,18 +7,20 @@ use anyhow::Context;
 use odoo_adapter::{Inventory, OdooClient, Orders};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use crate::{
     admin,
+    authz::{AuthzLayer, IdentitySource},
     config::{Config, Transport},
     finance::FinanceApi,
     health::{self, OdooHealth},
     inventory::InventoryApi,
     observability,
     order::OrderApi,
+    policy::PolicyStore,
     proto,
     shipment::ShipmentApi,
+    tls::ReloadingTls,
 };
 
 /// A running odoo-mesh. Dropping it does not stop it; call `shutdown`.
@@ -84,19 +86,21 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     // grpcurl before 1.9 only speaks v1alpha reflection.
     let reflection_v1alpha = reflection(&descriptors).build_v1alpha()?;
 
-    let mut builder = tonic::transport::Server::builder();
-    if let Transport::MutualTls { cert, key, client_ca } = &config.transport {
-        let read =
-            |path: &std::path::PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
-        let tls = ServerTlsConfig::new()
-            .identity(Identity::from_pem(read(cert)?, read(key)?))
-            // A client CA makes client certificates mandatory: unauthenticated peers fail the handshake.
-            .client_ca_root(Certificate::from_pem(read(client_ca)?));
-        builder = builder.tls_config(tls).context("configuring tls")?;
-    } else {
+    let policy = PolicyStore::load(config.policy.clone()).map_err(anyhow::Error::msg)?;
+    let (tls, identity_source) = match &config.transport {
+        Transport::MutualTls(files) => (
+            Some(ReloadingTls::load(files.clone()).context("loading tls credentials")?),
+            IdentitySource::ClientCertificate,
+        ),
+        Transport::Plaintext { trust_forwarded_client_cert: true } => (None, IdentitySource::TrustedMeshHeader),
+        Transport::Plaintext { trust_forwarded_client_cert: false } => (None, IdentitySource::None),
+    };
+    if tls.is_none() {
         tracing::warn!("serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS");
     }
-    let grpc = builder
+    let grpc = tonic::transport::Server::builder()
+        // Every call passes the authorization policy first; denied calls never reach a service.
+        .layer(AuthzLayer::new(policy.clone(), identity_source))
         .add_service(health_service.clone())
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -116,11 +120,22 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let grpc_stop = stopped(stop_rx.clone());
-    tasks.spawn(async move {
-        grpc.serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), grpc_stop)
-            .await
-            .context("grpc listener")
-    });
+    let mut background = vec![tokio::spawn(policy.watch(config.reload_interval))];
+    match tls {
+        Some(tls) => {
+            background.push(tokio::spawn(tls.clone().watch(config.reload_interval)));
+            let incoming = crate::tls::incoming(grpc_listener, tls);
+            tasks.spawn(async move {
+                grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
+            });
+        }
+        None => {
+            let incoming = TcpListenerStream::new(grpc_listener);
+            tasks.spawn(async move {
+                grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
+            });
+        }
+    }
     let admin_descriptors = [tonic_health::pb::FILE_DESCRIPTOR_SET];
     let admin_router = admin::router(
         health_service,
@@ -131,13 +146,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     );
     let admin_stop = stopped(stop_rx.clone());
     tasks.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
-    let probe = tokio::spawn(health::probe(odoo, reporter, odoo_health, config.health_interval));
-    let mut probe_stop = stop_rx;
+    background.push(tokio::spawn(health::probe(odoo, reporter, odoo_health, config.health_interval)));
+    let mut background_stop = stop_rx;
     tasks.spawn(async move {
-        let _ = probe_stop.wait_for(|stop| *stop).await;
-        probe.abort();
+        let _ = background_stop.wait_for(|stop| *stop).await;
+        background.iter().for_each(tokio::task::JoinHandle::abort);
         Ok(())
     });
-    tracing::info!(grpc = %grpc_addr, admin = %admin_addr, tls = matches!(config.transport, Transport::MutualTls { .. }), "odoo-mesh serving");
+    tracing::info!(grpc = %grpc_addr, admin = %admin_addr, tls = matches!(config.transport, Transport::MutualTls(_)), "odoo-mesh serving");
     Ok(RunningServer { grpc_addr, admin_addr, stop, tasks })
 }

@@ -11,6 +11,7 @@ use odoo_mesh::{
     pki::{DemoPki, PkiFiles},
     proto::inventory::v1::inventory_service_client::InventoryServiceClient,
     server::{self, RunningServer},
+    tls::TlsFiles,
 };
 use odoo_simulator::{RunningSimulator, SeedUser, SimConfig, Simulator};
 use serde_json::{Value, json};
@@ -103,14 +104,16 @@ impl Harness {
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             admin_listen: "127.0.0.1:0".parse().expect("addr"),
-            transport: Transport::MutualTls {
+            transport: Transport::MutualTls(TlsFiles {
                 cert: files.server_cert.clone(),
                 key: files.server_key.clone(),
                 client_ca: files.ca.clone(),
-            },
+            }),
             odoo: odoo.clone(),
             health_interval: Duration::from_millis(100),
             log_format: LogFormat::Text,
+            policy: Some(files.policy.clone()),
+            reload_interval: Duration::from_millis(100),
         };
         let server = server::start(&config).await.expect("odoo-mesh starts");
         Self { server: Some(server), backend, pki, files, odoo, dir }

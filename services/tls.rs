@@ -1,0 +1,272 @@
+//! Mutual TLS that follows certificate rotation. The server certificate, key and client CA bundle
+//! are re-read whenever their contents change (cert-manager renewals, a mesh's rotation, or
+//! Kubernetes' atomic `..data` symlink swap of a mounted Secret); new handshakes use the new ones,
+//! open connections and streams keep theirs. A broken or mismatched replacement is refused: the
+//! old credentials stay, the reason is logged and counted.
+
+use std::{
+    fmt,
+    hash::{Hash, Hasher},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use arc_swap::ArcSwap;
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+    client::danger::HandshakeSignatureValid,
+    pki_types::{CertificateDer, PrivateKeyDer, UnixTime, pem::PemObject},
+    server::{
+        WebPkiClientVerifier,
+        danger::{ClientCertVerified, ClientCertVerifier},
+    },
+    sign::CertifiedKey,
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, server::TlsStream};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::identity::{self, IdentityError};
+
+/// How long a client may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The files mutual TLS is built from.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+}
+
+/// Why credentials could not be (re)loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("reading {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} holds no {what}")]
+    Empty { path: String, what: &'static str },
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("the private key does not match the certificate")]
+    Mismatch,
+    #[error("tls configuration: {0}")]
+    Config(String),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read { path: path.display().to_string(), source })
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The server's credentials as loaded, plus a fingerprint of the files they came from.
+struct Loaded {
+    config: Arc<ServerConfig>,
+    fingerprint: u64,
+}
+
+fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
+    let (cert_pem, key_pem, ca_pem) = (read(&files.cert)?, read(&files.key)?, read(&files.client_ca)?);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&cert_pem, &key_pem, &ca_pem).hash(&mut hasher);
+    let fingerprint = hasher.finish();
+    let invalid = |path: &Path, e: &dyn fmt::Display| TlsError::Invalid {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<_, _>>().map_err(|e| invalid(&files.cert, &e))?;
+    if chain.is_empty() {
+        return Err(TlsError::Empty { path: files.cert.display().to_string(), what: "certificate" });
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| invalid(&files.key, &e))?;
+    let mut roots = RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(&ca_pem) {
+        roots.add(ca.map_err(|e| invalid(&files.client_ca, &e))?).map_err(|e| invalid(&files.client_ca, &e))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError::Empty { path: files.client_ca.display().to_string(), what: "CA certificate" });
+    }
+    let provider = provider();
+    let signing_key = provider.key_provider.load_private_key(key).map_err(|e| invalid(&files.key, &e))?;
+    let certified = CertifiedKey::new(chain, signing_key);
+    certified.keys_match().map_err(|_| TlsError::Mismatch)?;
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_client_cert_verifier(Arc::new(SvidVerifier(verifier)))
+        .with_cert_resolver(Arc::new(SingleCert(Arc::new(certified))));
+    // gRPC clients (grpc-go among them) insist on negotiating HTTP/2 through ALPN.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Loaded { config: Arc::new(config), fingerprint })
+}
+
+/// Always presents the one server certificate.
+#[derive(Debug)]
+struct SingleCert(Arc<CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for SingleCert {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// WebPKI client verification, plus the X.509-SVID rule that a certificate names one identity:
+/// a certificate with several URI SANs is refused at the handshake.
+#[derive(Debug)]
+struct SvidVerifier(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for SvidVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self.0.verify_client_cert(end_entity, intermediates, now)?;
+        if let Err(error @ IdentityError::SeveralUris(_)) = identity::from_certificate(end_entity) {
+            tracing::warn!(%error, "client certificate refused");
+            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure));
+        }
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+}
+
+/// Mutual-TLS credentials that follow their files.
+pub struct ReloadingTls {
+    files: TlsFiles,
+    current: ArcSwap<ServerConfig>,
+    fingerprint: std::sync::Mutex<u64>,
+}
+
+impl ReloadingTls {
+    /// Loads the credentials; fails if the files are not usable now.
+    pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
+        let loaded = load(&files)?;
+        Ok(Arc::new(Self {
+            files,
+            current: ArcSwap::new(loaded.config),
+            fingerprint: std::sync::Mutex::new(loaded.fingerprint),
+        }))
+    }
+
+    /// Re-reads the files; swaps in new credentials when they changed and are valid.
+    pub fn reload(&self) {
+        match load(&self.files) {
+            Ok(loaded) => {
+                let mut fingerprint = self.fingerprint.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if *fingerprint != loaded.fingerprint {
+                    *fingerprint = loaded.fingerprint;
+                    self.current.store(loaded.config);
+                    tracing::info!(cert = %self.files.cert.display(), "tls credentials reloaded");
+                    metrics::counter!("odoo_mesh_tls_reloads_total", "outcome" => "success").increment(1);
+                }
+            }
+            Err(error) => {
+                // Count each broken state once, not at every poll.
+                let mut fingerprint = self.fingerprint.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let marker = u64::MAX;
+                if *fingerprint != marker {
+                    tracing::warn!(%error, "new tls credentials refused; keeping the previous ones");
+                    metrics::counter!("odoo_mesh_tls_reloads_total", "outcome" => "failure").increment(1);
+                    *fingerprint = marker;
+                }
+            }
+        }
+    }
+
+    /// Polls the files until the task is dropped. Polling sees symlink swaps that file events miss.
+    pub async fn watch(self: Arc<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let this = self.clone();
+            // File reads block: keep them off the async workers.
+            let _ = tokio::task::spawn_blocking(move || this.reload()).await;
+        }
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(self.current.load_full())
+    }
+}
+
+/// Accepts TCP connections and completes TLS handshakes concurrently, yielding established
+/// streams; one slow or failing client never holds up the others.
+pub fn incoming(
+    listener: TcpListener,
+    tls: Arc<ReloadingTls>,
+) -> ReceiverStream<std::io::Result<TlsStream<TcpStream>>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                },
+                () = tx.closed() => return,
+            };
+            let acceptor = tls.acceptor();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _ = tcp.set_nodelay(true);
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => {
+                        let _ = tx.send(Ok(stream)).await;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::debug!(%peer, %error, "tls handshake failed");
+                        metrics::counter!("odoo_mesh_tls_handshake_failures_total").increment(1);
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "tls handshake timed out");
+                        metrics::counter!("odoo_mesh_tls_handshake_failures_total").increment(1);
+                    }
+                }
+            });
+        }
+    });
+    ReceiverStream::new(rx)
+}
