@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Authorization policy file (TOML); without one every business method is denied.
     #[arg(long, env = "ODOO_MESH_POLICY")]
     pub policy: Option<PathBuf>,
+    /// File the audit trail is appended to as JSON lines (it always goes to the log too).
+    #[arg(long, env = "ODOO_MESH_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
     /// How often certificate and policy files are checked for changes [default: 2s].
     #[arg(long, env = "ODOO_MESH_RELOAD_INTERVAL", value_parser = humantime::parse_duration)]
     pub reload_interval: Option<Duration>,
@@ -102,6 +105,7 @@ pub struct FileConfig {
     pub plaintext: Option<bool>,
     pub trust_forwarded_client_cert: Option<bool>,
     pub policy: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
     #[serde(default, with = "humantime_serde_opt")]
     pub reload_interval: Option<Duration>,
     pub odoo_url: Option<String>,
@@ -159,6 +163,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The authorization policy file; `None` denies every business method.
     pub policy: Option<PathBuf>,
+    /// The audit file, in addition to the log.
+    pub audit_log: Option<PathBuf>,
     pub reload_interval: Duration,
 }
 
@@ -224,6 +230,7 @@ impl Config {
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             policy: args.policy.or(file.policy),
+            audit_log: args.audit_log.or(file.audit_log),
             reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
         })
     }

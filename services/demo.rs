@@ -77,6 +77,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         log_format: LogFormat::Text,
         policy: Some(files.policy.clone()),
         reload_interval: crate::config::DEFAULT_RELOAD_INTERVAL,
+        audit_log: None,
     };
     let mut running = server::start(&config).await?;
     let tls = format!(

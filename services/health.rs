@@ -35,6 +35,7 @@ impl OdooHealth {
 pub(crate) async fn probe(odoo: Arc<OdooClient>, reporter: HealthReporter, health: OdooHealth, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut first = true;
     loop {
         ticker.tick().await;
         let up = match odoo.version().await {
@@ -44,14 +45,17 @@ pub(crate) async fn probe(odoo: Arc<OdooClient>, reporter: HealthReporter, healt
                 false
             }
         };
-        if health.0.swap(up, Ordering::Relaxed) != up {
-            tracing::info!(odoo_up = up, "odoo health changed");
-        }
         metrics::gauge!("odoo_mesh_odoo_up").set(if up { 1.0 } else { 0.0 });
-        for service in SERVICES {
-            let status =
-                if up { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
-            reporter.set_service_status(service, status).await;
+        // Publish changes only: every published status is an update to each Watch stream.
+        if first || health.0.swap(up, Ordering::Relaxed) != up {
+            health.0.store(up, Ordering::Relaxed);
+            tracing::info!(odoo_up = up, "odoo health changed");
+            for service in SERVICES {
+                let status =
+                    if up { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
+                reporter.set_service_status(service, status).await;
+            }
         }
+        first = false;
     }
 }

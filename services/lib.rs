@@ -6,6 +6,7 @@
 //! one table (`error`).
 
 pub mod admin;
+pub mod audit;
 pub mod authz;
 pub mod config;
 mod convert;

@@ -41,12 +41,28 @@ impl CertificateAuthority {
 
     /// A server certificate for these DNS names and IP addresses.
     pub fn server(&self, names: &[&str]) -> Result<Pem, rcgen::Error> {
-        self.issue(names[0], names, vec![], ExtendedKeyUsagePurpose::ServerAuth)
+        self.issue(names[0], names, vec![], ExtendedKeyUsagePurpose::ServerAuth, None)
     }
 
     /// A client certificate with a common name, and optionally a SPIFFE ID and DNS names.
     pub fn client(&self, common_name: &str, dns_names: &[&str], uris: Vec<String>) -> Result<Pem, rcgen::Error> {
-        self.issue(common_name, dns_names, uris, ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(common_name, dns_names, uris, ExtendedKeyUsagePurpose::ClientAuth, None)
+    }
+
+    /// A client certificate valid only between `not_before` and `not_after` (to test expiry).
+    pub fn client_valid_between(
+        &self,
+        uri: &str,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> Result<Pem, rcgen::Error> {
+        self.issue(
+            "client",
+            &[],
+            vec![uri.to_owned()],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            Some((not_before, not_after)),
+        )
     }
 
     fn issue(
@@ -55,8 +71,13 @@ impl CertificateAuthority {
         names: &[&str],
         uris: Vec<String>,
         usage: ExtendedKeyUsagePurpose,
+        validity: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
     ) -> Result<Pem, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
+        if let Some((not_before, not_after)) = validity {
+            params.not_before = not_before;
+            params.not_after = not_after;
+        }
         params.distinguished_name.push(DnType::CommonName, common_name);
         for name in names {
             let san = match name.parse::<std::net::IpAddr>() {
@@ -81,6 +102,8 @@ pub const DEMO_CLIENT_ID: &str = "spiffe://odoo-mesh.local/ns/demo/sa/client";
 
 /// Everything the demo (or a test) needs for mutual TLS on localhost.
 pub struct DemoPki {
+    /// The CA, to issue further certificates (tests use it for other identities and rotation).
+    pub ca: CertificateAuthority,
     pub ca_pem: String,
     pub server: Pem,
     pub client: Pem,
@@ -104,7 +127,8 @@ impl DemoPki {
         Ok(Self {
             server: ca.server(&["localhost", "127.0.0.1", "::1"])?,
             client: ca.client("demo-client", &["demo-client.odoo-mesh.local"], vec![DEMO_CLIENT_ID.into()])?,
-            ca_pem: ca.cert_pem,
+            ca_pem: ca.cert_pem.clone(),
+            ca,
         })
     }
 

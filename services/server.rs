@@ -10,6 +10,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::{
     admin,
+    audit::AuditLog,
     authz::{AuthzLayer, IdentitySource},
     config::{Config, Transport},
     finance::FinanceApi,
@@ -23,6 +24,9 @@ use crate::{
     tls::ReloadingTls,
 };
 
+/// How long a shutdown waits for in-flight calls and open streams.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A running odoo-mesh. Dropping it does not stop it; call `shutdown`.
 pub struct RunningServer {
     pub grpc_addr: SocketAddr,
@@ -32,10 +36,18 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting calls, lets in-flight calls finish, and waits for both listeners to close.
+    /// Stops accepting calls and lets in-flight calls finish, for at most `SHUTDOWN_GRACE`: open
+    /// streams would otherwise hold the process forever.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        self.wait().await
+        match tokio::time::timeout(SHUTDOWN_GRACE, self.wait()).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls or streams still open after the grace period; closing them");
+                self.tasks.abort_all();
+                Ok(())
+            }
+        }
     }
 
     /// Waits until a listener fails or the server is stopped.
@@ -87,6 +99,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let reflection_v1alpha = reflection(&descriptors).build_v1alpha()?;
 
     let policy = PolicyStore::load(config.policy.clone()).map_err(anyhow::Error::msg)?;
+    let audit = Arc::new(AuditLog::open(config.audit_log.as_deref()).context("opening the audit log")?);
     let (tls, identity_source) = match &config.transport {
         Transport::MutualTls(files) => (
             Some(ReloadingTls::load(files.clone()).context("loading tls credentials")?),
@@ -107,7 +120,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(InventoryApi::new(
             inventory,
         )))
-        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(orders)))
+        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(orders, audit)))
         .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
         .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 

@@ -3,19 +3,18 @@
 
 mod convert;
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use odoo_adapter::Orders;
 use tonic::{Request, Response, Status};
 
 use crate::{
     ApiError,
+    audit::AuditLog,
+    authz::{self, Caller},
     proto::order::v1::{self as pb, order_service_server::OrderService},
     unavailable::Stream,
 };
-
-/// Idempotency keys are scoped per calling identity once identities exist; until then one scope.
-const DEFAULT_SCOPE: &str = "";
 
 /// Business counters: orders created, and duplicates that were answered without creating one.
 fn count_capture(kind: &'static str, replayed: bool) {
@@ -29,11 +28,28 @@ fn count_capture(kind: &'static str, replayed: bool) {
 /// The gRPC face of orders.
 pub struct OrderApi {
     orders: Arc<Orders>,
+    audit: Arc<AuditLog>,
 }
 
 impl OrderApi {
-    pub fn new(orders: Arc<Orders>) -> Self {
-        Self { orders }
+    pub fn new(orders: Arc<Orders>, audit: Arc<AuditLog>) -> Self {
+        Self { orders, audit }
+    }
+
+    /// Runs a mutating call and writes its audit record, whatever the outcome. `work` yields the
+    /// response, the Odoo ids it touched and whether it replayed an earlier call.
+    async fn audited<T>(
+        &self,
+        caller: &Caller,
+        method: &'static str,
+        request_id: Option<&str>,
+        model: &'static str,
+        work: impl Future<Output = Result<(T, Vec<i64>, bool), Status>>,
+    ) -> Result<T, Status> {
+        let result = work.await;
+        let outcome = result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed));
+        self.audit.record(caller, method, request_id, model, outcome);
+        result.map(|(response, _, _)| response)
     }
 }
 
@@ -43,15 +59,21 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::CreateSalesOrderRequest>,
     ) -> Result<Response<pb::CreateSalesOrderResponse>, Status> {
-        let draft = convert::sales_order_draft(request.get_ref())?;
-        let captured = self.orders.create_sales_order(&draft, DEFAULT_SCOPE).await.map_err(ApiError::from)?;
-        tracing::info!(request_id = %draft.request_id, order = captured.record.id, replayed = captured.replayed, "sales order captured");
-        count_capture("sales", captured.replayed);
-        Ok(Response::new(pb::CreateSalesOrderResponse {
-            sales_order: Some(convert::sales_order(&captured.record)),
-            replayed: captured.replayed,
-            shortfalls: captured.shortfalls.iter().map(convert::shortfall).collect(),
-        }))
+        let caller = authz::caller(&request);
+        let request = request.into_inner();
+        self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), "sale.order", async {
+            let draft = convert::sales_order_draft(&request)?;
+            // Keys are scoped to the caller: two services cannot collide on each other's ids.
+            let captured = self.orders.create_sales_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            count_capture("sales", captured.replayed);
+            let response = pb::CreateSalesOrderResponse {
+                sales_order: Some(convert::sales_order(&captured.record)),
+                replayed: captured.replayed,
+                shortfalls: captured.shortfalls.iter().map(convert::shortfall).collect(),
+            };
+            Ok((Response::new(response), vec![captured.record.id], captured.replayed))
+        })
+        .await
     }
 
     async fn get_sales_order(
@@ -79,19 +101,35 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::ConfirmSalesOrderRequest>,
     ) -> Result<Response<pb::ConfirmSalesOrderResponse>, Status> {
-        let id = convert::sales_order_name(&request.into_inner().name)?;
-        let order = self.orders.confirm_sales_order(id).await.map_err(ApiError::from)?;
-        Ok(Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }))
+        let caller = authz::caller(&request);
+        self.audited(&caller, "ConfirmSalesOrder", None, "sale.order", async {
+            let id = convert::sales_order_name(&request.get_ref().name)?;
+            let order = self.orders.confirm_sales_order(id).await.map_err(ApiError::from)?;
+            Ok((
+                Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
+                vec![id],
+                false,
+            ))
+        })
+        .await
     }
 
     async fn cancel_sales_order(
         &self,
         request: Request<pb::CancelSalesOrderRequest>,
     ) -> Result<Response<pb::CancelSalesOrderResponse>, Status> {
-        let request = request.into_inner();
-        let id = convert::sales_order_name(&request.name)?;
-        let order = self.orders.cancel_sales_order(id, request.reason.trim()).await.map_err(ApiError::from)?;
-        Ok(Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }))
+        let caller = authz::caller(&request);
+        self.audited(&caller, "CancelSalesOrder", None, "sale.order", async {
+            let id = convert::sales_order_name(&request.get_ref().name)?;
+            let order =
+                self.orders.cancel_sales_order(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
+            Ok((
+                Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
+                vec![id],
+                false,
+            ))
+        })
+        .await
     }
 
     type WatchSalesOrdersStream = Stream<pb::WatchSalesOrdersResponse>;
@@ -107,14 +145,19 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::CreatePurchaseOrderRequest>,
     ) -> Result<Response<pb::CreatePurchaseOrderResponse>, Status> {
-        let draft = convert::purchase_order_draft(request.get_ref())?;
-        let captured = self.orders.create_purchase_order(&draft, DEFAULT_SCOPE).await.map_err(ApiError::from)?;
-        tracing::info!(request_id = %draft.request_id, order = captured.record.id, replayed = captured.replayed, "purchase order captured");
-        count_capture("purchase", captured.replayed);
-        Ok(Response::new(pb::CreatePurchaseOrderResponse {
-            purchase_order: Some(convert::purchase_order(&captured.record)),
-            replayed: captured.replayed,
-        }))
+        let caller = authz::caller(&request);
+        let request = request.into_inner();
+        self.audited(&caller, "CreatePurchaseOrder", Some(&request.request_id), "purchase.order", async {
+            let draft = convert::purchase_order_draft(&request)?;
+            let captured = self.orders.create_purchase_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            count_capture("purchase", captured.replayed);
+            let response = pb::CreatePurchaseOrderResponse {
+                purchase_order: Some(convert::purchase_order(&captured.record)),
+                replayed: captured.replayed,
+            };
+            Ok((Response::new(response), vec![captured.record.id], captured.replayed))
+        })
+        .await
     }
 
     async fn get_purchase_order(
@@ -142,24 +185,40 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::ConfirmPurchaseOrderRequest>,
     ) -> Result<Response<pb::ConfirmPurchaseOrderResponse>, Status> {
-        let id = convert::purchase_order_name(&request.into_inner().name)?;
-        let order = self.orders.confirm_purchase_order(id).await.map_err(ApiError::from)?;
-        Ok(Response::new(pb::ConfirmPurchaseOrderResponse { purchase_order: Some(convert::purchase_order(&order)) }))
+        let caller = authz::caller(&request);
+        self.audited(&caller, "ConfirmPurchaseOrder", None, "purchase.order", async {
+            let id = convert::purchase_order_name(&request.get_ref().name)?;
+            let order = self.orders.confirm_purchase_order(id).await.map_err(ApiError::from)?;
+            Ok((
+                Response::new(pb::ConfirmPurchaseOrderResponse {
+                    purchase_order: Some(convert::purchase_order(&order)),
+                }),
+                vec![id],
+                false,
+            ))
+        })
+        .await
     }
 
     async fn acknowledge_purchase_order(
         &self,
         request: Request<pb::AcknowledgePurchaseOrderRequest>,
     ) -> Result<Response<pb::AcknowledgePurchaseOrderResponse>, Status> {
-        let (id, request_id, lines) = convert::acknowledgement(request.get_ref())?;
-        let captured = self
-            .orders
-            .acknowledge_purchase_order(id, &request_id, DEFAULT_SCOPE, &lines)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(Response::new(pb::AcknowledgePurchaseOrderResponse {
-            purchase_order: Some(convert::purchase_order(&captured.record)),
-            replayed: captured.replayed,
-        }))
+        let caller = authz::caller(&request);
+        let request = request.into_inner();
+        self.audited(&caller, "AcknowledgePurchaseOrder", Some(&request.request_id), "purchase.order", async {
+            let (id, request_id, lines) = convert::acknowledgement(&request)?;
+            let captured = self
+                .orders
+                .acknowledge_purchase_order(id, &request_id, caller.name(), &lines)
+                .await
+                .map_err(ApiError::from)?;
+            let response = pb::AcknowledgePurchaseOrderResponse {
+                purchase_order: Some(convert::purchase_order(&captured.record)),
+                replayed: captured.replayed,
+            };
+            Ok((Response::new(response), vec![id], captured.replayed))
+        })
+        .await
     }
 }

@@ -32,6 +32,8 @@ pub struct Harness {
     pub files: PkiFiles,
     pub odoo: OdooConfig,
     pub dir: PathBuf,
+    /// Another harness whose simulator this one uses.
+    keep_alive: Option<Box<Harness>>,
 }
 
 const SIM_DB: &str = "odoo-mesh-test";
@@ -96,7 +98,24 @@ impl Harness {
         Self::start(Backend::RealOdoo, odoo).await
     }
 
+    /// odoo-mesh serving plaintext gRPC, as behind a mesh sidecar; `trust_sidecar` makes it take
+    /// identities from `x-forwarded-client-cert` on local connections.
+    pub async fn simulator_plaintext(trust_sidecar: bool) -> Self {
+        let harness = Self::simulator().await;
+        let Backend::Simulator(sim) = &harness.backend else { unreachable!("a simulator harness") };
+        let backend = Backend::SharedSimulator(sim.simulator().clone());
+        let odoo = harness.odoo.clone();
+        let mut plain = Self::start_with(backend, odoo, Some(trust_sidecar)).await;
+        // Keep the simulator serving for the plaintext server's lifetime.
+        plain.keep_alive = Some(Box::new(harness));
+        plain
+    }
+
     async fn start(backend: Backend, odoo: OdooConfig) -> Self {
+        Self::start_with(backend, odoo, None).await
+    }
+
+    async fn start_with(backend: Backend, odoo: OdooConfig, plaintext: Option<bool>) -> Self {
         odoo_mesh::observability::init_logging(LogFormat::Text);
         let dir = temp_dir();
         let pki = DemoPki::generate().expect("certificates");
@@ -104,19 +123,23 @@ impl Harness {
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             admin_listen: "127.0.0.1:0".parse().expect("addr"),
-            transport: Transport::MutualTls(TlsFiles {
-                cert: files.server_cert.clone(),
-                key: files.server_key.clone(),
-                client_ca: files.ca.clone(),
-            }),
+            transport: match plaintext {
+                Some(trust_forwarded_client_cert) => Transport::Plaintext { trust_forwarded_client_cert },
+                None => Transport::MutualTls(TlsFiles {
+                    cert: files.server_cert.clone(),
+                    key: files.server_key.clone(),
+                    client_ca: files.ca.clone(),
+                }),
+            },
             odoo: odoo.clone(),
             health_interval: Duration::from_millis(100),
             log_format: LogFormat::Text,
             policy: Some(files.policy.clone()),
             reload_interval: Duration::from_millis(100),
+            audit_log: Some(dir.join("audit.jsonl")),
         };
         let server = server::start(&config).await.expect("odoo-mesh starts");
-        Self { server: Some(server), backend, pki, files, odoo, dir }
+        Self { server: Some(server), backend, pki, files, odoo, dir, keep_alive: None }
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -186,6 +209,9 @@ impl Harness {
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("clean shutdown");
+        }
+        if let Some(other) = self.keep_alive.take() {
+            Box::pin(other.stop()).await;
         }
     }
 }

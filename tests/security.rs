@@ -1,0 +1,334 @@
+//! Who gets in and what they may do: the certificate matrix, the authorization policy (default deny,
+//! operations apart, reload), spoofed identity headers, mesh mode, certificate rotation under load,
+//! and the audit trail.
+
+mod common;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use odoo_mesh::{
+    pki::{DEMO_CLIENT_ID, Pem},
+    proto::{inventory::v1 as inv, order::v1 as pb},
+};
+use odoo_simulator::{Fault, FaultRule};
+use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+use tokio_stream::StreamExt;
+use tonic::{Code, transport::Channel};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+const STOREFRONT: &str = "spiffe://odoo-mesh.local/ns/shop/sa/storefront";
+
+async fn list_warehouses(channel: Channel) -> Result<(), tonic::Status> {
+    inv::inventory_service_client::InventoryServiceClient::new(channel)
+        .list_warehouses(inv::ListWarehousesRequest {})
+        .await
+        .map(|_| ())
+}
+
+/// A call with this certificate: `Err(None)` when the TLS handshake is refused.
+async fn call_with(harness: &common::Harness, pem: &Pem) -> Result<(), Option<tonic::Status>> {
+    let channel = harness.channel_with(Some((&pem.cert, &pem.key)), &harness.pki.ca_pem).await.map_err(|_| None)?;
+    match list_warehouses(channel).await {
+        Ok(()) => Ok(()),
+        // A refused handshake surfaces as a transport failure on the first call: with TLS 1.3 the
+        // client learns of it only when the server closes the connection.
+        Err(status) if std::error::Error::source(&status).is_some() => Err(None),
+        Err(status) => Err(Some(status)),
+    }
+}
+
+fn write_policy(harness: &common::Harness, text: &str) {
+    std::fs::write(&harness.files.policy, text).expect("policy written");
+}
+
+async fn wait_for_reload() {
+    // The harness checks files every 100 ms.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_certificate_matrix() {
+    let harness = common::Harness::simulator().await;
+    write_policy(
+        &harness,
+        &format!(
+            "[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\"]\n"
+        ),
+    );
+    wait_for_reload().await;
+    let ca = &harness.pki.ca;
+    let now = time::OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+
+    let allowed = ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+    assert_eq!(
+        call_with(&harness, &allowed).await.map_err(|e| e.map(|s| s.code())),
+        Ok(()),
+        "allowed identity is served"
+    );
+
+    let expired = ca.client_valid_between(STOREFRONT, now - day * 10, now - day).expect("cert");
+    let outcome = call_with(&harness, &expired).await;
+    assert!(matches!(outcome, Err(None)), "expired certificate refused at the handshake: {outcome:?}");
+
+    let future = ca.client_valid_between(STOREFRONT, now + day, now + day * 10).expect("cert");
+    assert!(matches!(call_with(&harness, &future).await, Err(None)), "not-yet-valid certificate refused");
+
+    let two_uris = ca
+        .client("two", &[], vec![STOREFRONT.into(), "spiffe://odoo-mesh.local/ns/shop/sa/other".into()])
+        .expect("cert");
+    assert!(matches!(call_with(&harness, &two_uris).await, Err(None)), "two URI SANs refused");
+
+    let stranger = odoo_mesh::pki::CertificateAuthority::new("another CA")
+        .expect("ca")
+        .client("x", &[], vec![STOREFRONT.into()])
+        .expect("cert");
+    assert!(matches!(call_with(&harness, &stranger).await, Err(None)), "another CA refused");
+
+    let no_rights = ca.client("wms", &["wms.odoo-mesh.local"], vec![]).expect("cert");
+    let status =
+        call_with(&harness, &no_rights).await.expect_err("denied").expect("a gRPC status, not a refused handshake");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(
+        status.message(),
+        "wms.odoo-mesh.local may not call odoomesh.inventory.v1.InventoryService/ListWarehouses"
+    );
+
+    let orders = pb::order_service_client::OrderServiceClient::new(
+        harness.channel_with(Some((&allowed.cert, &allowed.key)), &harness.pki.ca_pem).await.expect("connects"),
+    )
+    .get_sales_order(pb::GetSalesOrderRequest { name: "salesOrders/1".into() })
+    .await
+    .expect_err("not in the policy");
+    assert_eq!(orders.code(), Code::PermissionDenied, "rights are per method");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_policy_denies_everything_but_health_answers() {
+    let harness = common::Harness::simulator().await;
+    list_warehouses(harness.channel().await).await.expect("allowed by the harness policy");
+    write_policy(&harness, "");
+    wait_for_reload().await;
+    let status = list_warehouses(harness.channel().await).await.expect_err("default deny");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let health = HealthClient::new(harness.channel().await)
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .expect("health answers");
+    assert_eq!(health.into_inner().status(), ServingStatus::Serving);
+
+    // A broken edit keeps the policy in force.
+    write_policy(&harness, &format!("[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"));
+    wait_for_reload().await;
+    list_warehouses(harness.channel().await).await.expect("allowed again");
+    write_policy(&harness, "[[allow]\nthis is not toml");
+    wait_for_reload().await;
+    list_warehouses(harness.channel().await).await.expect("the previous policy still applies");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_headers_sent_by_clients_are_ignored() {
+    let harness = common::Harness::simulator().await;
+    write_policy(&harness, &format!("[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n"));
+    wait_for_reload().await;
+    // The harness client is not the storefront, whatever it claims.
+    let mut client = inv::inventory_service_client::InventoryServiceClient::new(harness.channel().await);
+    let mut request = tonic::Request::new(inv::ListWarehousesRequest {});
+    request.metadata_mut().insert("x-forwarded-client-cert", format!("URI={STOREFRONT}").parse().expect("header"));
+    request.metadata_mut().insert("x-odoo-mesh-identity", STOREFRONT.parse().expect("header"));
+    let status = client.list_warehouses(request).await.expect_err("spoofing does not work");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().starts_with(DEMO_CLIENT_ID), "{}", status.message());
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mesh_mode_trusts_the_local_sidecar_header_only_when_configured() {
+    for trusted in [true, false] {
+        let harness = common::Harness::simulator_plaintext(trusted).await;
+        write_policy(&harness, &format!("[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n"));
+        wait_for_reload().await;
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{}", harness.grpc_port()))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connects");
+        let mut client = inv::inventory_service_client::InventoryServiceClient::new(channel);
+        let mut request = tonic::Request::new(inv::ListWarehousesRequest {});
+        let header = format!("By=spiffe://odoo-mesh.local/ns/erp/sa/odoo-mesh;Hash=abc;URI={STOREFRONT}");
+        request.metadata_mut().insert("x-forwarded-client-cert", header.parse().expect("header"));
+        let result = client.list_warehouses(request).await;
+        if trusted {
+            result.expect("the sidecar's identity is honoured");
+        } else {
+            let status = result.expect_err("an untrusted header is ignored");
+            assert_eq!(status.code(), Code::PermissionDenied);
+            assert!(status.message().starts_with("anonymous"), "{}", status.message());
+        }
+        let unsigned = client.list_warehouses(inv::ListWarehousesRequest {}).await.expect_err("no identity, no rights");
+        assert_eq!(unsigned.code(), Code::PermissionDenied);
+        harness.stop().await;
+    }
+}
+
+/// The leaf certificate the server presents to a new handshake.
+async fn presented_certificate(harness: &common::Harness) -> Vec<u8> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(harness.pki.ca_pem.as_bytes()).expect("ca")).expect("root");
+    let client = &harness.pki.client;
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            vec![CertificateDer::from_pem_slice(client.cert.as_bytes()).expect("cert")],
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(client.key.as_bytes()).expect("key"),
+        )
+        .expect("client auth");
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", harness.grpc_port())).await.expect("tcp");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("handshake");
+    tls.get_ref().1.peer_certificates().expect("server certificate")[0].to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_rotate_under_load_without_dropping_calls_or_streams() {
+    let harness = common::Harness::simulator().await;
+    let before = presented_certificate(&harness).await;
+
+    // Four clients call continuously, each on its own connection.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (calls, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let channel = harness.channel().await;
+        let (stop, calls, failures) = (stop.clone(), calls.clone(), failures.clone());
+        workers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match list_warehouses(channel.clone()).await {
+                    Ok(()) => calls.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failures.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    // And one stream stays open: health Watch.
+    let mut watch = HealthClient::new(harness.channel().await)
+        .watch(HealthCheckRequest { service: "odoomesh.inventory.v1.InventoryService".into() })
+        .await
+        .expect("watch")
+        .into_inner();
+    assert_eq!(watch.next().await.expect("first").expect("status").status(), ServingStatus::Serving);
+
+    let rotated = harness.pki.ca.server(&["localhost", "127.0.0.1"]).expect("new server certificate");
+    std::fs::write(&harness.files.server_cert, &rotated.cert).expect("write cert");
+    std::fs::write(&harness.files.server_key, &rotated.key).expect("write key");
+    wait_for_reload().await;
+    let after = presented_certificate(&harness).await;
+    assert_ne!(before, after, "new handshakes see the new certificate");
+    assert_eq!(after, CertificateDer::from_pem_slice(rotated.cert.as_bytes()).expect("pem").to_vec());
+
+    // A corrupt replacement is refused: the rotated certificate stays in use.
+    std::fs::write(&harness.files.server_key, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+        .expect("corrupt");
+    wait_for_reload().await;
+    assert_eq!(presented_certificate(&harness).await, after, "the previous credentials stay");
+    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", harness.admin_port()))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains(r#"odoo_mesh_tls_reloads_total{outcome="failure"}"#), "{metrics}");
+
+    // The stream opened before the rotation still delivers.
+    harness.simulator_handle().faults().inject(FaultRule::always(Fault::DropConnection).on("common", "version"));
+    let update = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("an update")
+        .expect("open")
+        .expect("status");
+    assert_eq!(update.status(), ServingStatus::NotServing, "only changes are published");
+
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    drop(watch);
+    assert!(calls.load(Ordering::Relaxed) > 20, "the clients kept calling");
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "zero failed calls during rotation");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
+    let harness = common::Harness::simulator().await;
+    let other = harness
+        .pki
+        .ca
+        .client("erp-bridge", &[], vec!["spiffe://odoo-mesh.local/ns/erp/sa/bridge".into()])
+        .expect("cert");
+    write_policy(
+        &harness,
+        &format!(
+            "[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\", \"spiffe://odoo-mesh.local/ns/erp/sa/bridge\"]\nmethods = [\"*\"]\n"
+        ),
+    );
+    wait_for_reload().await;
+    let request = pb::CreateSalesOrderRequest {
+        request_id: "shared-request-id-1".into(),
+        customer: Some(pb::PartnerSelector {
+            selector: Some(pb::partner_selector::Selector::Partner("partners/15".into())),
+        }),
+        lines: vec![pb::SalesOrderLineInput {
+            sku: "E-COM11".into(),
+            quantity: Some(odoo_mesh::proto::common::v1::Quantity {
+                value: "1".into(),
+                unit_of_measure: String::new(),
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut mine = harness.orders().await;
+    let first = mine.create_sales_order(request.clone()).await.expect("created").into_inner();
+    let replay = mine.create_sales_order(request.clone()).await.expect("replayed").into_inner();
+    assert!(replay.replayed);
+    let mut theirs = pb::order_service_client::OrderServiceClient::new(
+        harness.channel_with(Some((&other.cert, &other.key)), &harness.pki.ca_pem).await.expect("connects"),
+    );
+    let separate = theirs.create_sales_order(request).await.expect("created").into_inner();
+    assert!(!separate.replayed, "another caller's request id is another key");
+    assert_ne!(separate.sales_order.as_ref().map(|o| o.id), first.sales_order.as_ref().map(|o| o.id));
+    let refused = mine
+        .cancel_sales_order(pb::CancelSalesOrderRequest { name: "salesOrders/x".into(), reason: String::new() })
+        .await;
+    assert_eq!(refused.expect_err("bad name").code(), Code::InvalidArgument);
+
+    let audit = std::fs::read_to_string(harness.dir.join("audit.jsonl")).expect("audit file");
+    let records: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(records.len(), 4, "{audit}");
+    let order_id = first.sales_order.expect("order").id;
+    assert_eq!(records[0]["identity"], DEMO_CLIENT_ID);
+    assert_eq!(records[0]["method"], "CreateSalesOrder");
+    assert_eq!(records[0]["request_id"], "shared-request-id-1");
+    assert_eq!(records[0]["odoo_model"], "sale.order");
+    assert_eq!(records[0]["odoo_ids"], serde_json::json!([order_id]));
+    assert_eq!(records[0]["outcome"], "OK");
+    assert_eq!(records[0]["replayed"], false);
+    assert_eq!(records[1]["replayed"], true, "replays are marked");
+    assert_eq!(records[2]["identity"], "spiffe://odoo-mesh.local/ns/erp/sa/bridge");
+    assert_eq!(records[3]["method"], "CancelSalesOrder");
+    assert_eq!(records[3]["outcome"], "InvalidArgument");
+    harness.stop().await;
+}
