@@ -46,11 +46,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ODOO_MESH_CLIENT_CA")]
     pub client_ca: Option<PathBuf>,
     /// Serve gRPC without TLS. Only behind a mesh sidecar that already terminates mutual TLS.
-    #[arg(long, env = "ODOO_MESH_PLAINTEXT")]
+    #[arg(long, env = "ODOO_MESH_PLAINTEXT", num_args = 0..=1, default_missing_value = "true")]
     pub plaintext: Option<bool>,
     /// With --plaintext: take callers' identities from the sidecar's x-forwarded-client-cert header
     /// (only on connections from the local host).
-    #[arg(long, env = "ODOO_MESH_TRUST_FORWARDED_CLIENT_CERT")]
+    #[arg(long, env = "ODOO_MESH_TRUST_FORWARDED_CLIENT_CERT", num_args = 0..=1, default_missing_value = "true")]
     pub trust_forwarded_client_cert: Option<bool>,
     /// Authorization policy file (TOML); without one every business method is denied.
     #[arg(long, env = "ODOO_MESH_POLICY")]
@@ -121,6 +121,19 @@ pub struct FileConfig {
     #[serde(default, with = "humantime_serde_opt")]
     pub health_interval: Option<Duration>,
     pub log_format: Option<LogFormat>,
+    /// Identities acting in Odoo as their own Odoo user (file only).
+    #[serde(default)]
+    pub odoo_credentials: Vec<OdooCredentials>,
+}
+
+/// Callers matching `identities` act in Odoo as `login`, with that user's key or password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooCredentials {
+    pub identities: Vec<String>,
+    pub login: String,
+    pub api_key_file: Option<PathBuf>,
+    pub password_file: Option<PathBuf>,
 }
 
 mod humantime_serde_opt {
@@ -165,6 +178,8 @@ pub struct Config {
     pub policy: Option<PathBuf>,
     /// The audit file, in addition to the log.
     pub audit_log: Option<PathBuf>,
+    /// Identity patterns mapped to the Odoo user they act as; others act as `odoo`'s user.
+    pub odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
     pub reload_interval: Duration,
 }
 
@@ -202,13 +217,14 @@ impl Config {
             (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
             (None, None) => Protocol::Auto,
         };
-        let url = args.odoo_url.or(file.odoo_url).context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
+        let url =
+            args.odoo_url.or(file.odoo_url.clone()).context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
         let database = args.odoo_db.or(file.odoo_db).context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
-        let secret = odoo_secret(
+        let (secret, secret_file) = odoo_secret(
             args.odoo_api_key_file.or(file.odoo_api_key_file),
             args.odoo_password_file.or(file.odoo_password_file),
         )?;
-        Ok(Self {
+        let mut config = Self {
             listen,
             admin_listen,
             transport,
@@ -217,6 +233,7 @@ impl Config {
                 database,
                 login: args.odoo_user.or(file.odoo_user).unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
                 secret,
+                secret_file,
                 protocol,
                 connect_timeout: args
                     .odoo_connect_timeout
@@ -230,9 +247,21 @@ impl Config {
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             policy: args.policy.or(file.policy),
-            audit_log: args.audit_log.or(file.audit_log),
+            audit_log: args.audit_log.or(file.audit_log.clone()),
+            odoo_credentials: Vec::new(),
             reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
-        })
+        };
+        for credentials in file.odoo_credentials {
+            // Only from files: falling back to ODOO_API_KEY would silently act as the main user.
+            if credentials.api_key_file.is_none() && credentials.password_file.is_none() {
+                bail!("odoo credentials of {} need api_key_file or password_file", credentials.login);
+            }
+            let (secret, secret_file) = odoo_secret(credentials.api_key_file, credentials.password_file)
+                .with_context(|| format!("odoo credentials of {}", credentials.login))?;
+            let odoo = OdooConfig { login: credentials.login, secret, secret_file, ..config.odoo.clone() };
+            config.odoo_credentials.push((credentials.identities, odoo));
+        }
+        Ok(config)
     }
 }
 
@@ -241,12 +270,15 @@ fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }
 
-/// The Odoo API key or password: key file, then `ODOO_API_KEY`, then password file, then `ODOO_PASSWORD`.
-fn odoo_secret(key_file: Option<PathBuf>, password_file: Option<PathBuf>) -> anyhow::Result<Secret> {
+/// The Odoo API key or password: key file, then `ODOO_API_KEY`, then password file, then
+/// `ODOO_PASSWORD`; with the file it came from, to follow rotations.
+fn odoo_secret(key_file: Option<PathBuf>, password_file: Option<PathBuf>) -> anyhow::Result<(Secret, Option<PathBuf>)> {
     let from_file = |path: PathBuf| {
-        Secret::from_file(&path).with_context(|| format!("reading Odoo secret from {}", path.display()))
+        Secret::from_file(&path)
+            .map(|s| (s, Some(path.clone())))
+            .with_context(|| format!("reading Odoo secret from {}", path.display()))
     };
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret::new);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (Secret::new(v), None));
     if let Some(path) = key_file {
         return from_file(path);
     }

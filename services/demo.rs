@@ -69,6 +69,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             database: DEMO_DATABASE.into(),
             login: DEMO_LOGIN.into(),
             secret: Secret::new(DEMO_API_KEY),
+            secret_file: None,
             protocol: Protocol::Auto,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -78,6 +79,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         policy: Some(files.policy.clone()),
         reload_interval: crate::config::DEFAULT_RELOAD_INTERVAL,
         audit_log: None,
+        odoo_credentials: Vec::new(),
     };
     let mut running = server::start(&config).await?;
     let tls = format!(

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit;
 pub mod authz;
+pub mod backends;
 pub mod config;
 mod convert;
 pub mod demo;

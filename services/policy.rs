@@ -78,7 +78,8 @@ impl Policy {
     }
 }
 
-fn identity_matches(pattern: &str, identity: &str) -> bool {
+/// Whether an identity matches a pattern (see the module documentation).
+pub(crate) fn identity_matches(pattern: &str, identity: &str) -> bool {
     if pattern == identity {
         return true;
     }

@@ -4,7 +4,6 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use odoo_adapter::{Inventory, OdooClient, Orders};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -12,6 +11,7 @@ use crate::{
     admin,
     audit::AuditLog,
     authz::{AuthzLayer, IdentitySource},
+    backends::Backends,
     config::{Config, Transport},
     finance::FinanceApi,
     health::{self, OdooHealth},
@@ -82,9 +82,9 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 /// Binds both listeners and starts serving in the background.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let prometheus = observability::prometheus();
-    let odoo = Arc::new(OdooClient::new(config.odoo.clone()).context("building the odoo client")?);
-    let inventory = Arc::new(Inventory::new(odoo.clone()));
-    let orders = Arc::new(Orders::new(odoo.clone()));
+    let backends = Arc::new(
+        Backends::new(config.odoo.clone(), config.odoo_credentials.clone()).context("building the odoo clients")?,
+    );
 
     let (reporter, health_service) = tonic_health::server::health_reporter();
     for service in health::SERVICES {
@@ -118,9 +118,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(InventoryApi::new(
-            inventory,
+            backends.clone(),
         )))
-        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(orders, audit)))
+        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
+            backends.clone(),
+            audit,
+        )))
         .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
         .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 
@@ -159,7 +162,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     );
     let admin_stop = stopped(stop_rx.clone());
     tasks.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
-    background.push(tokio::spawn(health::probe(odoo, reporter, odoo_health, config.health_interval)));
+    background.push(tokio::spawn(health::probe(
+        backends.default_client(),
+        reporter,
+        odoo_health,
+        config.health_interval,
+    )));
+    background.push(tokio::spawn(backends.watch_secrets(config.reload_interval)));
     let mut background_stop = stop_rx;
     tasks.spawn(async move {
         let _ = background_stop.wait_for(|stop| *stop).await;

@@ -332,3 +332,49 @@ async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
     assert_eq!(records[3]["outcome"], "InvalidArgument");
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapped_identities_act_as_their_own_odoo_user_and_follow_key_rotation() {
+    let dir = std::env::temp_dir().join(format!("odoo-mesh-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key_file = dir.join("storefront-bot.key");
+    std::fs::write(&key_file, "bot-key-1\n").expect("key");
+    let harness = common::Harness::simulator_with_odoo_user(
+        &["spiffe://odoo-mesh.local/ns/shop/**"],
+        "storefront-bot",
+        key_file.clone(),
+    )
+    .await;
+    // A bot user without sales rights, as an administrator would set one up in Odoo.
+    let bot = harness.simulator_handle().add_user("storefront-bot", "unused-password", "bot-key-1", false);
+    write_policy(
+        &harness,
+        &format!("[[allow]]\nidentities = [\"{STOREFRONT}\", \"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"),
+    );
+    wait_for_reload().await;
+    let storefront = harness.pki.ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+    let channel =
+        harness.channel_with(Some((&storefront.cert, &storefront.key)), &harness.pki.ca_pem).await.expect("connects");
+    list_warehouses(channel.clone()).await.expect("the bot may read warehouses");
+    let mut orders = pb::order_service_client::OrderServiceClient::new(channel.clone());
+    let denied =
+        orders.list_sales_orders(pb::ListSalesOrdersRequest::default()).await.expect_err("Odoo's access rules apply");
+    assert_eq!(denied.code(), Code::PermissionDenied, "{}", denied.message());
+    harness
+        .orders()
+        .await
+        .list_sales_orders(pb::ListSalesOrdersRequest::default())
+        .await
+        .expect("unmapped callers act as the service user");
+
+    // The key is rotated in Odoo, then in the mounted file: calls work again without a restart.
+    harness.simulator_handle().set_api_key(bot, "bot-key-2");
+    let stale = list_warehouses(channel.clone()).await.expect_err("old key refused");
+    assert_eq!(stale.code(), Code::Unavailable, "{}", stale.message());
+    assert!(!stale.message().contains("bot-key"), "keys never reach clients: {}", stale.message());
+    std::fs::write(&key_file, "bot-key-2\n").expect("rotate");
+    wait_for_reload().await;
+    list_warehouses(channel).await.expect("the new key is used");
+    harness.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,13 +1,15 @@
 //! The Odoo client: one pooled keep-alive HTTP client, the wire format chosen by configuration or by
 //! the server's version, typed helpers for the ORM methods, and a metric for every call.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
+
+use arc_swap::ArcSwap;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
 use crate::{
-    OdooConfig, OdooError, Protocol,
+    OdooConfig, OdooError, Protocol, Secret,
     transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
 };
 
@@ -41,6 +43,8 @@ pub struct OdooClient {
     /// JSON-RPC is always available: it answers `common.version` on every supported version.
     jsonrpc: JsonRpc,
     transport: OnceCell<Transport>,
+    /// The current secret, shared with the transports so a rotated key applies to the next call.
+    secret: Arc<ArcSwap<Secret>>,
 }
 
 impl OdooClient {
@@ -53,12 +57,31 @@ impl OdooClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| map_reqwest(&e))?;
-        let jsonrpc = JsonRpc::new(http.clone(), &config);
-        Ok(Self { config, http, jsonrpc, transport: OnceCell::new() })
+        let secret = Arc::new(ArcSwap::from_pointee(config.secret.clone()));
+        let jsonrpc = JsonRpc::new(http.clone(), &config, &secret);
+        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret })
     }
 
     pub fn config(&self) -> &OdooConfig {
         &self.config
+    }
+
+    /// Re-reads the secret file, if the secret came from one; the next call uses a changed secret.
+    /// Returns whether it changed. An unreadable or empty file keeps the current secret.
+    pub fn refresh_secret(&self) -> bool {
+        let Some(path) = &self.config.secret_file else { return false };
+        match Secret::from_file(path) {
+            Ok(secret) if !secret.expose().is_empty() && secret != **self.secret.load() => {
+                self.secret.store(Arc::new(secret));
+                tracing::info!(path = %path.display(), "odoo secret reloaded");
+                true
+            }
+            Ok(_) => false,
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "odoo secret file unreadable; keeping the current secret");
+                false
+            }
+        }
     }
 
     /// The server's version; needs no credentials. Used for health checks and protocol detection.
@@ -75,8 +98,8 @@ impl OdooClient {
                     chosen => chosen,
                 };
                 let transport = match protocol {
-                    Protocol::Json2 => Transport::Json2(Json2::new(self.http.clone(), &self.config)),
-                    _ => Transport::JsonRpc(JsonRpc::new(self.http.clone(), &self.config)),
+                    Protocol::Json2 => Transport::Json2(Json2::new(self.http.clone(), &self.config, &self.secret)),
+                    _ => Transport::JsonRpc(JsonRpc::new(self.http.clone(), &self.config, &self.secret)),
                 };
                 tracing::info!(protocol = transport.name(), url = %self.config.url, database = %self.config.database, "connected to odoo");
                 Ok(transport)

@@ -40,6 +40,8 @@ pub struct OdooConfig {
     pub login: String,
     /// That user's API key (required for JSON-2) or password.
     pub secret: Secret,
+    /// The file `secret` was read from, re-read when it changes (key rotation without a restart).
+    pub secret_file: Option<std::path::PathBuf>,
     pub protocol: Protocol,
     /// Time allowed to open a TCP (and TLS) connection to Odoo.
     pub connect_timeout: Duration,

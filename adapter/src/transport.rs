@@ -2,7 +2,12 @@
 //! (`domain`, `fields`, ...), record ids apart and a context: JSON-2 takes exactly that, and
 //! JSON-RPC's `execute_kw` takes the ids as its one positional argument and the rest as keywords.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use arc_swap::ArcSwap;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
@@ -99,19 +104,19 @@ pub(crate) struct JsonRpc {
     url: String,
     database: String,
     login: String,
-    secret: Secret,
+    secret: Arc<ArcSwap<Secret>>,
     uid: OnceCell<i64>,
     next_id: AtomicU64,
 }
 
 impl JsonRpc {
-    pub(crate) fn new(http: reqwest::Client, config: &OdooConfig) -> Self {
+    pub(crate) fn new(http: reqwest::Client, config: &OdooConfig, secret: &Arc<ArcSwap<Secret>>) -> Self {
         Self {
             http,
             url: format!("{}/jsonrpc", config.url.trim_end_matches('/')),
             database: config.database.clone(),
             login: config.login.clone(),
-            secret: config.secret.clone(),
+            secret: secret.clone(),
             uid: OnceCell::new(),
             next_id: AtomicU64::new(1),
         }
@@ -141,7 +146,7 @@ impl JsonRpc {
     async fn uid(&self) -> Result<i64, OdooError> {
         self.uid
             .get_or_try_init(|| async {
-                let args = json!([self.database, self.login, self.secret.expose(), {}]);
+                let args = json!([self.database, self.login, self.secret.load().expose(), {}]);
                 match self.rpc("common", "authenticate", args).await? {
                     Value::Number(n) => n.as_i64().ok_or(OdooError::AccessDenied),
                     // A wrong password answers `false`, not an error.
@@ -166,7 +171,8 @@ impl JsonRpc {
         if !call.context.is_empty() {
             kwargs.insert("context".into(), Value::Object(call.context.clone()));
         }
-        let args = json!([self.database, uid, self.secret.expose(), call.model, call.method, positional, kwargs]);
+        let args =
+            json!([self.database, uid, self.secret.load().expose(), call.model, call.method, positional, kwargs]);
         self.rpc("object", "execute_kw", args).await
     }
 
@@ -188,16 +194,16 @@ pub(crate) struct Json2 {
     http: reqwest::Client,
     url: String,
     database: String,
-    secret: Secret,
+    secret: Arc<ArcSwap<Secret>>,
 }
 
 impl Json2 {
-    pub(crate) fn new(http: reqwest::Client, config: &OdooConfig) -> Self {
+    pub(crate) fn new(http: reqwest::Client, config: &OdooConfig, secret: &Arc<ArcSwap<Secret>>) -> Self {
         Self {
             http,
             url: config.url.trim_end_matches('/').to_owned(),
             database: config.database.clone(),
-            secret: config.secret.clone(),
+            secret: secret.clone(),
         }
     }
 
@@ -218,7 +224,7 @@ impl Json2 {
         let response = self
             .http
             .post(url)
-            .header("Authorization", format!("bearer {}", self.secret.expose()))
+            .header("Authorization", format!("bearer {}", self.secret.load().expose()))
             .header("X-Odoo-Database", &self.database)
             .json(&body)
             .send()

@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use odoo_adapter::{
     Inventory,
-    models::{ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, Warehouse},
+    models::{ProductLookup, Ref, SkuStock, Warehouse},
 };
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    ApiError,
+    ApiError, authz,
+    backends::Backends,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
     unavailable::Stream,
 };
@@ -22,16 +23,23 @@ pub use convert::{MAX_SKUS_PER_CALL, ProductRef, StockQuery};
 
 /// The gRPC face of inventory.
 pub struct InventoryApi {
-    inventory: Arc<Inventory>,
+    backends: Arc<Backends>,
+}
+
+/// The inventory of the Odoo user acting for the caller of `request`.
+fn inventory_for<'a, T>(backends: &'a Backends, request: &Request<T>) -> &'a Inventory {
+    &backends.for_caller(&authz::caller(request)).inventory
 }
 
 impl InventoryApi {
-    pub fn new(inventory: Arc<Inventory>) -> Self {
-        Self { inventory }
+    pub fn new(backends: Arc<Backends>) -> Self {
+        Self { backends }
     }
+}
 
-    async fn warehouses_named(&self, ids: &[i64]) -> Result<Vec<Warehouse>, ApiError> {
-        let all = self.inventory.warehouses().await?;
+async fn warehouses_named(inventory: &Inventory, ids: &[i64]) -> Result<Vec<Warehouse>, ApiError> {
+    {
+        let all = inventory.warehouses().await?;
         if ids.is_empty() {
             return Ok(all);
         }
@@ -44,16 +52,23 @@ impl InventoryApi {
             })
             .collect()
     }
+}
 
-    async fn stock_levels(&self, query: StockQuery) -> Result<(Vec<(String, SkuStock)>, OffsetDateTime), ApiError> {
-        let warehouses = self.warehouses_named(&query.warehouses).await?;
+async fn stock_levels(
+    inventory: &Inventory,
+    query: StockQuery,
+) -> Result<(Vec<(String, SkuStock)>, OffsetDateTime), ApiError> {
+    {
+        let warehouses = warehouses_named(inventory, &query.warehouses).await?;
         let read_at = OffsetDateTime::now_utc();
-        Ok((self.inventory.stock_levels(&query.skus, &warehouses).await?, read_at))
+        Ok((inventory.stock_levels(&query.skus, &warehouses).await?, read_at))
     }
+}
 
-    async fn product(&self, which: ProductRef) -> Result<odoo_adapter::models::Product, ApiError> {
+async fn product(inventory: &Inventory, which: ProductRef) -> Result<odoo_adapter::models::Product, ApiError> {
+    {
         match which {
-            ProductRef::Sku(sku) => match self.inventory.product_by_sku(&sku).await? {
+            ProductRef::Sku(sku) => match inventory.product_by_sku(&sku).await? {
                 ProductLookup::Found(product) => Ok(*product),
                 ProductLookup::NotFound => Err(ApiError::NotFound { kind: "product", name: format!("sku {sku}") }),
                 ProductLookup::Ambiguous(ids) => Err(ApiError::FailedPrecondition {
@@ -64,16 +79,11 @@ impl InventoryApi {
                     ),
                 }),
             },
-            ProductRef::Id(id) => self
-                .inventory
+            ProductRef::Id(id) => inventory
                 .product_by_id(id)
                 .await?
                 .ok_or_else(|| ApiError::NotFound { kind: "product", name: format!("products/{id}") }),
         }
-    }
-
-    async fn products(&self, query: ProductQuery) -> Result<ProductPage, ApiError> {
-        Ok(self.inventory.products(&query).await?)
     }
 }
 
@@ -81,9 +91,9 @@ impl InventoryApi {
 impl InventoryService for InventoryApi {
     async fn list_warehouses(
         &self,
-        _: Request<pb::ListWarehousesRequest>,
+        request: Request<pb::ListWarehousesRequest>,
     ) -> Result<Response<pb::ListWarehousesResponse>, Status> {
-        let warehouses = self.inventory.warehouses().await.map_err(ApiError::from)?;
+        let warehouses = inventory_for(&self.backends, &request).warehouses().await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListWarehousesResponse {
             warehouses: warehouses.iter().map(convert::warehouse).collect(),
         }))
@@ -93,11 +103,12 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::ListLocationsRequest>,
     ) -> Result<Response<pb::ListLocationsResponse>, Status> {
-        let warehouse = convert::optional_warehouse(&request.into_inner().warehouse).map_err(ApiError::from)?;
+        let inventory = inventory_for(&self.backends, &request);
+        let warehouse = convert::optional_warehouse(&request.get_ref().warehouse).map_err(ApiError::from)?;
         if let Some(id) = warehouse {
-            self.warehouses_named(&[id]).await?;
+            warehouses_named(inventory, &[id]).await?;
         }
-        let locations = self.inventory.locations(warehouse).await.map_err(ApiError::from)?;
+        let locations = inventory.locations(warehouse).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListLocationsResponse { locations: locations.iter().map(convert::location).collect() }))
     }
 
@@ -106,7 +117,7 @@ impl InventoryService for InventoryApi {
         request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
         let (query, filters) = convert::product_query(request.get_ref())?;
-        let page = self.products(query).await?;
+        let page = inventory_for(&self.backends, &request).products(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(convert::product_page(&page, &filters)))
     }
 
@@ -114,8 +125,9 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::GetProductResponse>, Status> {
-        let which = ProductRef::try_from(request.into_inner())?;
-        let product = self.product(which).await?;
+        let inventory = inventory_for(&self.backends, &request);
+        let which = ProductRef::try_from(request.get_ref().clone())?;
+        let product = product(inventory, which).await?;
         Ok(Response::new(pb::GetProductResponse { product: Some(convert::product(&product)) }))
     }
 
@@ -123,8 +135,9 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetStockLevelsRequest>,
     ) -> Result<Response<pb::GetStockLevelsResponse>, Status> {
-        let query = StockQuery::try_from(request.into_inner())?;
-        let (items, read_at) = self.stock_levels(query).await?;
+        let inventory = inventory_for(&self.backends, &request);
+        let query = StockQuery::try_from(request.get_ref().clone())?;
+        let (items, read_at) = stock_levels(inventory, query).await?;
         Ok(Response::new(convert::stock_levels(&items, read_at)))
     }
 

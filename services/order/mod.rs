@@ -12,6 +12,7 @@ use crate::{
     ApiError,
     audit::AuditLog,
     authz::{self, Caller},
+    backends::Backends,
     proto::order::v1::{self as pb, order_service_server::OrderService},
     unavailable::Stream,
 };
@@ -27,13 +28,18 @@ fn count_capture(kind: &'static str, replayed: bool) {
 
 /// The gRPC face of orders.
 pub struct OrderApi {
-    orders: Arc<Orders>,
+    backends: Arc<Backends>,
     audit: Arc<AuditLog>,
 }
 
 impl OrderApi {
-    pub fn new(orders: Arc<Orders>, audit: Arc<AuditLog>) -> Self {
-        Self { orders, audit }
+    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>) -> Self {
+        Self { backends, audit }
+    }
+
+    /// The orders of the Odoo user acting for this caller.
+    fn orders(&self, caller: &Caller) -> &Orders {
+        &self.backends.for_caller(caller).orders
     }
 
     /// Runs a mutating call and writes its audit record, whatever the outcome. `work` yields the
@@ -64,7 +70,8 @@ impl OrderService for OrderApi {
         self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), "sale.order", async {
             let draft = convert::sales_order_draft(&request)?;
             // Keys are scoped to the caller: two services cannot collide on each other's ids.
-            let captured = self.orders.create_sales_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            let captured =
+                self.orders(&caller).create_sales_order(&draft, caller.name()).await.map_err(ApiError::from)?;
             count_capture("sales", captured.replayed);
             let response = pb::CreateSalesOrderResponse {
                 sales_order: Some(convert::sales_order(&captured.record)),
@@ -80,8 +87,8 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::GetSalesOrderRequest>,
     ) -> Result<Response<pb::GetSalesOrderResponse>, Status> {
-        let id = convert::sales_order_name(&request.into_inner().name)?;
-        let order = self.orders.sales_order(id).await.map_err(ApiError::from)?;
+        let id = convert::sales_order_name(&request.get_ref().name)?;
+        let order = self.orders(&authz::caller(&request)).sales_order(id).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::GetSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }))
     }
 
@@ -90,7 +97,8 @@ impl OrderService for OrderApi {
         request: Request<pb::ListSalesOrdersRequest>,
     ) -> Result<Response<pb::ListSalesOrdersResponse>, Status> {
         let (query, filters) = convert::sales_order_query(request.get_ref())?;
-        let (orders, more) = self.orders.sales_orders(&query).await.map_err(ApiError::from)?;
+        let (orders, more) =
+            self.orders(&authz::caller(&request)).sales_orders(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListSalesOrdersResponse {
             next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
             sales_orders: orders.iter().map(convert::sales_order).collect(),
@@ -104,7 +112,7 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "ConfirmSalesOrder", None, "sale.order", async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order = self.orders.confirm_sales_order(id).await.map_err(ApiError::from)?;
+            let order = self.orders(&caller).confirm_sales_order(id).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
                 vec![id],
@@ -121,8 +129,11 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "CancelSalesOrder", None, "sale.order", async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order =
-                self.orders.cancel_sales_order(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
+            let order = self
+                .orders(&caller)
+                .cancel_sales_order(id, request.get_ref().reason.trim())
+                .await
+                .map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
                 vec![id],
@@ -149,7 +160,8 @@ impl OrderService for OrderApi {
         let request = request.into_inner();
         self.audited(&caller, "CreatePurchaseOrder", Some(&request.request_id), "purchase.order", async {
             let draft = convert::purchase_order_draft(&request)?;
-            let captured = self.orders.create_purchase_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            let captured =
+                self.orders(&caller).create_purchase_order(&draft, caller.name()).await.map_err(ApiError::from)?;
             count_capture("purchase", captured.replayed);
             let response = pb::CreatePurchaseOrderResponse {
                 purchase_order: Some(convert::purchase_order(&captured.record)),
@@ -164,8 +176,8 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::GetPurchaseOrderRequest>,
     ) -> Result<Response<pb::GetPurchaseOrderResponse>, Status> {
-        let id = convert::purchase_order_name(&request.into_inner().name)?;
-        let order = self.orders.purchase_order(id).await.map_err(ApiError::from)?;
+        let id = convert::purchase_order_name(&request.get_ref().name)?;
+        let order = self.orders(&authz::caller(&request)).purchase_order(id).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::GetPurchaseOrderResponse { purchase_order: Some(convert::purchase_order(&order)) }))
     }
 
@@ -174,7 +186,8 @@ impl OrderService for OrderApi {
         request: Request<pb::ListPurchaseOrdersRequest>,
     ) -> Result<Response<pb::ListPurchaseOrdersResponse>, Status> {
         let (query, filters) = convert::purchase_order_query(request.get_ref())?;
-        let (orders, more) = self.orders.purchase_orders(&query).await.map_err(ApiError::from)?;
+        let (orders, more) =
+            self.orders(&authz::caller(&request)).purchase_orders(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
             next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
             purchase_orders: orders.iter().map(convert::purchase_order).collect(),
@@ -188,7 +201,7 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "ConfirmPurchaseOrder", None, "purchase.order", async {
             let id = convert::purchase_order_name(&request.get_ref().name)?;
-            let order = self.orders.confirm_purchase_order(id).await.map_err(ApiError::from)?;
+            let order = self.orders(&caller).confirm_purchase_order(id).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::ConfirmPurchaseOrderResponse {
                     purchase_order: Some(convert::purchase_order(&order)),
@@ -209,7 +222,7 @@ impl OrderService for OrderApi {
         self.audited(&caller, "AcknowledgePurchaseOrder", Some(&request.request_id), "purchase.order", async {
             let (id, request_id, lines) = convert::acknowledgement(&request)?;
             let captured = self
-                .orders
+                .orders(&caller)
                 .acknowledge_purchase_order(id, &request_id, caller.name(), &lines)
                 .await
                 .map_err(ApiError::from)?;

@@ -37,7 +37,9 @@ pub struct Harness {
 }
 
 const SIM_DB: &str = "odoo-mesh-test";
-const SIM_KEY: &str = "test-api-key";
+/// The simulator's API key doubles as a canary: `tests/run` fails if it shows in any test output.
+pub const CANARY_KEY: &str = "canary-0d00-5ec2e7-api-key";
+const SIM_KEY: &str = CANARY_KEY;
 
 /// The real Odoo named by the environment, if any.
 pub fn real_odoo() -> Option<OdooConfig> {
@@ -49,6 +51,7 @@ pub fn real_odoo() -> Option<OdooConfig> {
         database,
         login: std::env::var("ODOO_USER").unwrap_or_else(|_| "admin".into()),
         secret: Secret::new(secret),
+        secret_file: None,
         protocol: Protocol::Auto,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         request_timeout: Duration::from_secs(30),
@@ -86,6 +89,7 @@ impl Harness {
             database: SIM_DB.into(),
             login: "admin".into(),
             secret: Secret::new(SIM_KEY),
+            secret_file: None,
             protocol: Protocol::Auto,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: Duration::from_secs(5),
@@ -115,7 +119,34 @@ impl Harness {
         Self::start_with(backend, odoo, None).await
     }
 
+    /// odoo-mesh in front of a fresh simulator, where callers matching `identities` act as the
+    /// Odoo user `login` whose API key is read from `key_file`.
+    pub async fn simulator_with_odoo_user(identities: &[&str], login: &str, key_file: PathBuf) -> Self {
+        let base = Self::simulator().await;
+        let Backend::Simulator(sim) = &base.backend else { unreachable!("a simulator harness") };
+        let backend = Backend::SharedSimulator(sim.simulator().clone());
+        let mapped = OdooConfig {
+            login: login.to_owned(),
+            secret: Secret::from_file(&key_file).expect("key file"),
+            secret_file: Some(key_file),
+            ..base.odoo.clone()
+        };
+        let credentials = vec![(identities.iter().map(|i| (*i).to_owned()).collect(), mapped)];
+        let mut harness = Self::start_full(backend, base.odoo.clone(), None, credentials).await;
+        harness.keep_alive = Some(Box::new(base));
+        harness
+    }
+
     async fn start_with(backend: Backend, odoo: OdooConfig, plaintext: Option<bool>) -> Self {
+        Self::start_full(backend, odoo, plaintext, Vec::new()).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        odoo: OdooConfig,
+        plaintext: Option<bool>,
+        odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
+    ) -> Self {
         odoo_mesh::observability::init_logging(LogFormat::Text);
         let dir = temp_dir();
         let pki = DemoPki::generate().expect("certificates");
@@ -137,6 +168,7 @@ impl Harness {
             policy: Some(files.policy.clone()),
             reload_interval: Duration::from_millis(100),
             audit_log: Some(dir.join("audit.jsonl")),
+            odoo_credentials,
         };
         let server = server::start(&config).await.expect("odoo-mesh starts");
         Self { server: Some(server), backend, pki, files, odoo, dir, keep_alive: None }

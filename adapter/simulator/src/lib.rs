@@ -176,6 +176,14 @@ impl Simulator {
         id
     }
 
+    /// Replaces a user's API key, as rotating it in Odoo's preferences does.
+    pub fn set_api_key(&self, uid: i64, api_key: &str) {
+        let mut db = self.inner.db.lock();
+        if let Some(row) = db.tables.get_mut("res.users").and_then(|t| t.rows.get_mut(&uid)) {
+            row.insert("__api_key".into(), Value::from(api_key));
+        }
+    }
+
     /// Reads records directly (no faults, no statistics): for tests that check Odoo's state.
     pub fn search_read(
         &self,

@@ -1,0 +1,70 @@
+//! One Odoo client per configured Odoo user. By default every call acts as the service's own user;
+//! identities can be mapped to dedicated bot users (with their own API keys), so Odoo's access rules
+//! apply per calling service and an Odoo `AccessError` reaches that caller as `PERMISSION_DENIED`.
+
+use std::{sync::Arc, time::Duration};
+
+use odoo_adapter::{Inventory, OdooClient, OdooConfig, OdooError, Orders};
+
+use crate::{authz::Caller, policy};
+
+/// The Odoo client of one Odoo user, with the domain services over it.
+pub struct Backend {
+    pub client: Arc<OdooClient>,
+    pub inventory: Inventory,
+    pub orders: Orders,
+}
+
+impl Backend {
+    fn new(config: OdooConfig) -> Result<Self, OdooError> {
+        let client = Arc::new(OdooClient::new(config)?);
+        Ok(Self { inventory: Inventory::new(client.clone()), orders: Orders::new(client.clone()), client })
+    }
+}
+
+/// The default backend and those mapped to identities.
+pub struct Backends {
+    default: Backend,
+    mapped: Vec<(Vec<String>, Backend)>,
+}
+
+impl Backends {
+    /// `mapped` pairs identity patterns (as in the authorization policy) with an Odoo user's config.
+    pub fn new(default: OdooConfig, mapped: Vec<(Vec<String>, OdooConfig)>) -> Result<Self, OdooError> {
+        Ok(Self {
+            default: Backend::new(default)?,
+            mapped: mapped
+                .into_iter()
+                .map(|(patterns, config)| Ok((patterns, Backend::new(config)?)))
+                .collect::<Result<_, OdooError>>()?,
+        })
+    }
+
+    /// The backend acting for this caller: the first mapping that matches, else the default.
+    pub fn for_caller(&self, caller: &Caller) -> &Backend {
+        self.mapped
+            .iter()
+            .find(|(patterns, _)| patterns.iter().any(|p| policy::identity_matches(p, caller.name())))
+            .map_or(&self.default, |(_, backend)| backend)
+    }
+
+    pub fn default_client(&self) -> Arc<OdooClient> {
+        self.default.client.clone()
+    }
+
+    /// Re-reads the secret files of every client now and then, so rotated keys apply without a restart.
+    pub async fn watch_secrets(self: Arc<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            let this = self.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                this.default.client.refresh_secret();
+                for (_, backend) in &this.mapped {
+                    backend.client.refresh_secret();
+                }
+            })
+            .await;
+        }
+    }
+}
