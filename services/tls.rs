@@ -270,3 +270,62 @@ pub fn incoming(
     });
     ReceiverStream::new(rx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::CertificateAuthority;
+
+    /// Lays the files out as Kubernetes mounts a Secret: `tls.crt -> ..data/tls.crt`, with
+    /// `..data -> ..<version>` swapped atomically on update.
+    fn mount(dir: &Path, version: &str, cert: &str, key: &str, ca: &str) {
+        let versioned = dir.join(version);
+        std::fs::create_dir_all(&versioned).expect("dir");
+        std::fs::write(versioned.join("tls.crt"), cert).expect("cert");
+        std::fs::write(versioned.join("tls.key"), key).expect("key");
+        std::fs::write(versioned.join("ca.crt"), ca).expect("ca");
+        let staging = dir.join("..data_tmp");
+        let _ = std::fs::remove_file(&staging);
+        std::os::unix::fs::symlink(version, &staging).expect("symlink");
+        std::fs::rename(&staging, dir.join("..data")).expect("atomic swap");
+        for name in ["tls.crt", "tls.key", "ca.crt"] {
+            let link = dir.join(name);
+            if link.symlink_metadata().is_err() {
+                std::os::unix::fs::symlink(format!("..data/{name}"), link).expect("symlink");
+            }
+        }
+    }
+
+    fn files(dir: &Path) -> TlsFiles {
+        TlsFiles { cert: dir.join("tls.crt"), key: dir.join("tls.key"), client_ca: dir.join("ca.crt") }
+    }
+
+    #[test]
+    fn a_kubernetes_secret_swap_is_picked_up_and_a_mismatched_key_is_refused() {
+        let dir = std::env::temp_dir().join(format!("odoo-mesh-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let ca = CertificateAuthority::new("test").expect("ca");
+        let first = ca.server(&["localhost"]).expect("cert");
+        mount(&dir, "..2026_11_23_01", &first.cert, &first.key, &ca.cert_pem);
+        let tls = ReloadingTls::load(files(&dir)).expect("loads");
+        let original = tls.current.load_full();
+
+        tls.reload();
+        assert!(Arc::ptr_eq(&original, &tls.current.load_full()), "unchanged files change nothing");
+
+        let second = ca.server(&["localhost"]).expect("cert");
+        mount(&dir, "..2026_11_23_02", &second.cert, &second.key, &ca.cert_pem);
+        tls.reload();
+        let rotated = tls.current.load_full();
+        assert!(!Arc::ptr_eq(&original, &rotated), "the swapped secret is in use");
+
+        // A valid key that belongs to another certificate is refused; the rotated one stays.
+        let third = ca.server(&["localhost"]).expect("cert");
+        mount(&dir, "..2026_11_23_03", &third.cert, &second.key, &ca.cert_pem);
+        tls.reload();
+        assert!(Arc::ptr_eq(&rotated, &tls.current.load_full()), "a mismatched key keeps the previous credentials");
+        assert!(matches!(load(&files(&dir)), Err(TlsError::Mismatch)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
