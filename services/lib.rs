@@ -23,6 +23,7 @@ pub mod pki;
 pub mod policy;
 pub mod server;
 pub mod shipment;
+pub mod telemetry;
 pub mod tls;
 mod unavailable;
 

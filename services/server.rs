@@ -21,6 +21,7 @@ use crate::{
     policy::PolicyStore,
     proto,
     shipment::ShipmentApi,
+    telemetry::TelemetryLayer,
     tls::ReloadingTls,
 };
 
@@ -112,7 +113,9 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         tracing::warn!("serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS");
     }
     let grpc = tonic::transport::Server::builder()
-        // Every call passes the authorization policy first; denied calls never reach a service.
+        // Outermost: every call, denied ones included, gets a request id, a span and metrics.
+        .layer(TelemetryLayer)
+        // Every call passes the authorization policy next; denied calls never reach a service.
         .layer(AuthzLayer::new(policy.clone(), identity_source))
         .add_service(health_service.clone())
         .add_service(reflection_v1)

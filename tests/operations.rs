@@ -117,7 +117,19 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
 #[tokio::test]
 async fn the_admin_port_serves_metrics_and_liveness() {
     let harness = common::Harness::simulator().await;
-    harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("a call to count");
+    let mut request = tonic::Request::new(pb::ListWarehousesRequest {});
+    request.metadata_mut().insert("x-request-id", "req-4711".parse().expect("header"));
+    let response = harness.inventory().await.list_warehouses(request).await.expect("a call to count");
+    assert_eq!(
+        response.metadata().get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some("req-4711"),
+        "the request id comes back"
+    );
+    let generated = harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("a call");
+    assert!(generated.metadata().get("x-request-id").is_some(), "a request id is made up when the caller sends none");
+    let denied =
+        harness.inventory().await.get_product(pb::GetProductRequest { product: None }).await.expect_err("invalid");
+    assert_eq!(denied.code(), tonic::Code::InvalidArgument);
     let base = format!("http://127.0.0.1:{}", harness.admin_port());
     let live = reqwest::get(format!("{base}/live")).await.expect("live answers");
     assert_eq!(live.status(), 200);
@@ -127,6 +139,15 @@ async fn the_admin_port_serves_metrics_and_liveness() {
         "{metrics}"
     );
     assert!(metrics.contains("odoo_mesh_odoo_call_duration_seconds"), "{metrics}");
+    assert!(
+        metrics.contains(r#"odoo_mesh_grpc_requests_total{service="odoomesh.inventory.v1.InventoryService",method="ListWarehouses",code="Ok"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"odoo_mesh_grpc_requests_total{service="odoomesh.inventory.v1.InventoryService",method="GetProduct",code="InvalidArgument"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("odoo_mesh_grpc_request_duration_seconds"), "{metrics}");
     harness.stop().await;
 }
 
