@@ -13,6 +13,7 @@ use crate::{
     authz::{AuthzLayer, IdentitySource},
     backends::Backends,
     config::{Config, Transport},
+    deadline::DeadlineLayer,
     finance::FinanceApi,
     health::{self, OdooHealth},
     inventory::InventoryApi,
@@ -115,6 +116,8 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let grpc = tonic::transport::Server::builder()
         // Outermost: every call, denied ones included, gets a request id, a span and metrics.
         .layer(TelemetryLayer)
+        // The caller's deadline bounds the rest, Odoo included, and ends as DEADLINE_EXCEEDED.
+        .layer(DeadlineLayer)
         // Every call passes the authorization policy next; denied calls never reach a service.
         .layer(AuthzLayer::new(policy.clone(), identity_source))
         .add_service(health_service.clone())

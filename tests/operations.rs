@@ -165,3 +165,25 @@ async fn odoo_18_over_json_rpc_serves_the_same_api() {
     assert!(harness.simulator_handle().call_count("common", "authenticate") >= 1, "JSON-RPC authenticates");
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_deadline_bounds_the_odoo_call_and_ends_as_deadline_exceeded() {
+    let harness = common::Harness::simulator().await;
+    let mut client = harness.inventory().await;
+    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    harness
+        .simulator_handle()
+        .faults()
+        .inject(FaultRule::times(Fault::Latency { millis: 3000 }, 1).on("stock.warehouse", "search_read"));
+    let mut request = tonic::Request::new(pb::ListWarehousesRequest {});
+    request.set_timeout(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let status = client.list_warehouses(request).await.expect_err("too slow");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{}", status.message());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "answered at the deadline, not when Odoo finished: {:?}",
+        started.elapsed()
+    );
+    harness.stop().await;
+}
