@@ -9,7 +9,10 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret};
+use odoo_adapter::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig,
+    Protocol, Secret,
+};
 use serde::Deserialize;
 
 /// Where gRPC is served by default.
@@ -85,6 +88,12 @@ pub struct ServeArgs {
     /// Time for one Odoo call [default: 30s].
     #[arg(long, env = "ODOO_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
     pub odoo_request_timeout: Option<Duration>,
+    /// Most Odoo calls in progress at once; set it to Odoo's worker capacity [default: 8].
+    #[arg(long, env = "ODOO_MAX_CONCURRENCY")]
+    pub odoo_max_concurrency: Option<usize>,
+    /// Longest wait for a free Odoo slot before a call gets RESOURCE_EXHAUSTED [default: 2s].
+    #[arg(long, env = "ODOO_QUEUE_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub odoo_queue_timeout: Option<Duration>,
     /// How often Odoo is probed for health [default: 5s].
     #[arg(long, env = "ODOO_MESH_HEALTH_INTERVAL", value_parser = humantime::parse_duration)]
     pub health_interval: Option<Duration>,
@@ -118,6 +127,9 @@ pub struct FileConfig {
     pub odoo_connect_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     pub odoo_request_timeout: Option<Duration>,
+    pub odoo_max_concurrency: Option<usize>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub odoo_queue_timeout: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     pub health_interval: Option<Duration>,
     pub log_format: Option<LogFormat>,
@@ -243,6 +255,11 @@ impl Config {
                     .odoo_request_timeout
                     .or(file.odoo_request_timeout)
                     .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+                max_concurrency: args
+                    .odoo_max_concurrency
+                    .or(file.odoo_max_concurrency)
+                    .unwrap_or(DEFAULT_MAX_CONCURRENCY),
+                queue_timeout: args.odoo_queue_timeout.or(file.odoo_queue_timeout).unwrap_or(DEFAULT_QUEUE_TIMEOUT),
             },
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),

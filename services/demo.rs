@@ -73,6 +73,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             protocol: Protocol::Auto,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+            queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
         },
         health_interval: Duration::from_secs(2),
         log_format: LogFormat::Text,

@@ -174,6 +174,12 @@ fn odoo_status(error: OdooError) -> Status {
         OdooError::DatabaseUnavailable { .. } => {
             unavailable("ODOO_DATABASE_UNAVAILABLE", "odoo's database is unavailable".into())
         }
+        OdooError::Overloaded { waited } => {
+            let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
+            details.set_error_info("ODOO_AT_CAPACITY", ERROR_DOMAIN, []);
+            let message = format!("odoo is at capacity (no slot within {waited:?}); retry later");
+            Status::with_error_details(Code::ResourceExhausted, message, details)
+        }
         e @ (OdooError::UnknownModel { .. } | OdooError::UnknownMethod { .. } | OdooError::UnknownField { .. }) => {
             tracing::error!(error = %e, "odoo does not have what odoo-mesh needs: a module missing or a version mismatch");
             with_info(

@@ -11,7 +11,7 @@ pub mod authz;
 pub mod backends;
 pub mod config;
 mod convert;
-mod deadline;
+pub mod deadline;
 pub mod demo;
 mod error;
 pub mod finance;

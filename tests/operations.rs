@@ -187,3 +187,51 @@ async fn the_callers_deadline_bounds_the_odoo_call_and_ends_as_deadline_exceeded
     );
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
+    let harness = common::Harness::simulator_tuned(|odoo| {
+        odoo.max_concurrency = 2;
+        odoo.queue_timeout = Duration::from_millis(150);
+    })
+    .await;
+    harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    // Each stock read keeps an Odoo worker busy for 100 ms.
+    harness
+        .simulator_handle()
+        .faults()
+        .inject(FaultRule::always(Fault::Latency { millis: 100 }).on("product.product", "search_read"));
+    let channel = harness.channel().await;
+    let calls = (0..20).map(|_| {
+        let mut client = pb::inventory_service_client::InventoryServiceClient::new(channel.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let result = client
+                .get_stock_levels(pb::GetStockLevelsRequest {
+                    skus: vec!["E-COM11".into()],
+                    warehouses: vec!["warehouses/1".into()],
+                    max_staleness: None,
+                })
+                .await;
+            (result.map(|_| ()), started.elapsed())
+        }
+    });
+    let outcomes = futures::future::join_all(calls).await;
+    let admitted = outcomes.iter().filter(|(r, _)| r.is_ok()).count();
+    let refused: Vec<_> = outcomes.iter().filter_map(|(r, t)| r.as_ref().err().map(|s| (s, t))).collect();
+    assert!(admitted >= 2, "admitted calls complete: {admitted}");
+    assert!(!refused.is_empty(), "the overload is refused, not queued forever");
+    for (status, elapsed) in &refused {
+        assert_eq!(status.code(), Code::ResourceExhausted, "{}", status.message());
+        assert!(status.get_error_details().retry_info().is_some(), "tells when to retry");
+        assert!(**elapsed < Duration::from_millis(1000), "refused quickly: {elapsed:?}");
+    }
+    assert!(
+        harness.simulator_handle().max_in_flight() <= 2,
+        "Odoo saw {} calls at once",
+        harness.simulator_handle().max_in_flight()
+    );
+    let metrics = harness.metrics().await;
+    assert!(metrics.contains("odoo_mesh_odoo_governor_rejected_total"), "{metrics}");
+    harness.stop().await;
+}

@@ -243,12 +243,7 @@ async fn certificates_rotate_under_load_without_dropping_calls_or_streams() {
         .expect("corrupt");
     wait_for_reload().await;
     assert_eq!(presented_certificate(&harness).await, after, "the previous credentials stay");
-    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", harness.admin_port()))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = harness.metrics().await;
     assert!(metrics.contains(r#"odoo_mesh_tls_reloads_total{outcome="failure"}"#), "{metrics}");
 
     // The stream opened before the rotation still delivers.

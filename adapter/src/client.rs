@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     OdooConfig, OdooError, Protocol, Secret,
+    governor::{Governor, Priority},
     transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
 };
 
@@ -45,6 +46,7 @@ pub struct OdooClient {
     transport: OnceCell<Transport>,
     /// The current secret, shared with the transports so a rotated key applies to the next call.
     secret: Arc<ArcSwap<Secret>>,
+    governor: Governor,
 }
 
 impl OdooClient {
@@ -59,7 +61,8 @@ impl OdooClient {
             .map_err(|e| map_reqwest(&e))?;
         let secret = Arc::new(ArcSwap::from_pointee(config.secret.clone()));
         let jsonrpc = JsonRpc::new(http.clone(), &config, &secret);
-        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret })
+        let governor = Governor::new(config.max_concurrency, config.queue_timeout);
+        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret, governor })
     }
 
     pub fn config(&self) -> &OdooConfig {
@@ -114,6 +117,7 @@ impl OdooClient {
 
     /// Runs one call, recording its outcome and duration.
     pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
+        let _slot = self.governor.admit(Priority::of(&call)).await?;
         let started = Instant::now();
         let result = match self.transport().await {
             Ok(transport) => transport.call(&call).await,

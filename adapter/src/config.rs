@@ -47,6 +47,10 @@ pub struct OdooConfig {
     pub connect_timeout: Duration,
     /// Time allowed for one whole call.
     pub request_timeout: Duration,
+    /// Most Odoo calls in progress at once (Odoo's worker capacity).
+    pub max_concurrency: usize,
+    /// Longest wait for a free slot before a call is refused.
+    pub queue_timeout: Duration,
 }
 
 /// Default time to open a connection to Odoo.

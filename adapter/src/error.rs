@@ -53,6 +53,9 @@ pub enum OdooError {
     /// The call did not reach Odoo, or its answer did not reach us.
     #[error("odoo transport failure ({failure:?}): {message}")]
     Transport { failure: TransportFailure, message: String },
+    /// No slot toward Odoo freed up within the queue timeout: Odoo is at capacity.
+    #[error("odoo is at capacity: no slot within {waited:?}")]
+    Overloaded { waited: std::time::Duration },
     /// Odoo answered something that is not a JSON-RPC or JSON-2 answer.
     #[error("unexpected answer from odoo: {message}")]
     Protocol { message: String },
@@ -102,7 +105,7 @@ impl OdooError {
     /// Whether the same call may succeed if simply tried again later.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::ConcurrencyFailure { .. } | Self::DatabaseUnavailable { .. } => true,
+            Self::ConcurrencyFailure { .. } | Self::DatabaseUnavailable { .. } | Self::Overloaded { .. } => true,
             Self::Transport { failure, .. } => match failure {
                 TransportFailure::HttpStatus(status) => matches!(status, 502..=504),
                 _ => true,

@@ -29,6 +29,8 @@ fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClien
         protocol,
         connect_timeout: std::time::Duration::from_secs(2),
         request_timeout: std::time::Duration::from_secs(5),
+        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+        queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
     })
     .expect("client builds")
 }
@@ -171,6 +173,8 @@ fn client_debug_output_hides_the_secret() {
         protocol: Protocol::JsonRpc,
         connect_timeout: std::time::Duration::from_secs(1),
         request_timeout: std::time::Duration::from_secs(1),
+        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+        queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
     })
     .expect("client builds");
     assert!(!format!("{odoo:?}").contains("canary-5e7c2b"));

@@ -55,6 +55,8 @@ pub fn real_odoo() -> Option<OdooConfig> {
         protocol: Protocol::Auto,
         connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         request_timeout: Duration::from_secs(30),
+        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+        queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
     })
 }
 
@@ -93,6 +95,8 @@ impl Harness {
             protocol: Protocol::Auto,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: Duration::from_secs(5),
+            max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+            queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
         };
         Self::start(Backend::Simulator(sim), odoo).await
     }
@@ -100,6 +104,18 @@ impl Harness {
     /// odoo-mesh in front of the real Odoo of the environment.
     pub async fn real(odoo: OdooConfig) -> Self {
         Self::start(Backend::RealOdoo, odoo).await
+    }
+
+    /// odoo-mesh in front of a fresh simulator, with Odoo client settings adjusted by `tune`.
+    pub async fn simulator_tuned(tune: impl FnOnce(&mut OdooConfig)) -> Self {
+        let base = Self::simulator().await;
+        let Backend::Simulator(sim) = &base.backend else { unreachable!("a simulator harness") };
+        let backend = Backend::SharedSimulator(sim.simulator().clone());
+        let mut odoo = base.odoo.clone();
+        tune(&mut odoo);
+        let mut harness = Self::start(backend, odoo).await;
+        harness.keep_alive = Some(Box::new(base));
+        harness
     }
 
     /// odoo-mesh serving plaintext gRPC, as behind a mesh sidecar; `trust_sidecar` makes it take
@@ -180,6 +196,12 @@ impl Harness {
 
     pub fn admin_port(&self) -> u16 {
         self.server.as_ref().expect("running").admin_addr.port()
+    }
+
+    /// The Prometheus exposition the admin port serves right now.
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://127.0.0.1:{}/metrics", self.admin_port());
+        reqwest::get(url).await.expect("metrics answer").text().await.expect("metrics text")
     }
 
     pub fn simulator_handle(&self) -> &Simulator {
