@@ -142,6 +142,19 @@ impl From<ApiError> for Status {
 
 /// Odoo's failures by kind. Odoo's own words are kept where they help the caller (business rules),
 /// and replaced where they would leak internals (tracebacks never reach this point).
+/// tonic refuses a message over its size limit (4 MiB) with `OUT_OF_RANGE`, but gRPC's code for
+/// it is `RESOURCE_EXHAUSTED`. Our services never answer `OUT_OF_RANGE`, so any such response is
+/// tonic's size check.
+pub(crate) fn remap_oversize_message(response: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+    match Status::from_header_map(response.headers()) {
+        Some(status) if status.code() == Code::OutOfRange => {
+            let message = format!("the message is too large ({})", status.message());
+            with_info(Code::ResourceExhausted, message, "MESSAGE_TOO_LARGE").into_http()
+        }
+        _ => response,
+    }
+}
+
 fn odoo_status(error: OdooError) -> Status {
     let unavailable = |reason: &str, message: String| {
         let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));

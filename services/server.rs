@@ -1,11 +1,12 @@
 //! Assembles and runs odoo-mesh: the gRPC listener (mutual TLS, reflection, health, the four
 //! services) and the admin listener, over one Odoo client.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use tokio_stream::wrappers::TcpListenerStream;
+use tower::util::MapResponseLayer;
 
 use crate::{
     admin,
@@ -14,6 +15,7 @@ use crate::{
     backends::Backends,
     config::{Config, Transport},
     deadline::DeadlineLayer,
+    error::remap_oversize_message,
     finance::FinanceApi,
     health::{self, OdooHealth},
     inventory::InventoryApi,
@@ -113,11 +115,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     if tls.is_none() {
         tracing::warn!("serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS");
     }
-    let grpc = tonic::transport::Server::builder()
+    let grpc = http2_hygiene(tonic::transport::Server::builder())
         // Outermost: every call, denied ones included, gets a request id, a span and metrics.
         .layer(TelemetryLayer)
         // The caller's deadline bounds the rest, Odoo included, and ends as DEADLINE_EXCEEDED.
         .layer(DeadlineLayer)
+        // tonic's own refusals keep the codes gRPC specifies (oversize: RESOURCE_EXHAUSTED).
+        .layer(MapResponseLayer::new(remap_oversize_message))
         // Every call passes the authorization policy next; denied calls never reach a service.
         .layer(AuthzLayer::new(policy.clone(), identity_source))
         .add_service(health_service.clone())
@@ -183,4 +187,19 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     });
     tracing::info!(grpc = %grpc_addr, admin = %admin_addr, tls = matches!(config.transport, Transport::MutualTls(_)), "odoo-mesh serving");
     Ok(RunningServer { grpc_addr, admin_addr, stop, tasks })
+}
+
+/// Limits every gRPC connection lives under. Pings find dead peers behind NATs and load balancers;
+/// a maximum age makes clients reconnect now and then, so new replicas get their share (the grace
+/// lets calls and watch streams finish or resume elsewhere); the stream cap and the reset limits
+/// keep one connection from taking the server down (HTTP/2 "rapid reset", CVE-2023-44487).
+fn http2_hygiene(builder: tonic::transport::Server) -> tonic::transport::Server {
+    builder
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .max_connection_age(Duration::from_secs(30 * 60))
+        .max_connection_age_grace(Duration::from_secs(5 * 60))
+        .max_concurrent_streams(Some(256))
+        .http2_max_pending_accept_reset_streams(Some(32))
+        .http2_max_local_error_reset_streams(Some(256))
 }

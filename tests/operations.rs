@@ -189,6 +189,29 @@ async fn the_callers_deadline_bounds_the_odoo_call_and_ends_as_deadline_exceeded
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_size_limit_is_resource_exhausted_and_never_reaches_odoo() {
+    let harness = common::Harness::simulator().await;
+    let mut client = harness.inventory().await;
+    let odoo_calls_before = harness.simulator_handle().call_count("product.product", "search_read");
+    // 5,000 SKUs of 1 KiB: about 5 MiB, over the 4 MiB limit.
+    let skus = (0..5_000).map(|i| format!("{i:0>1024}")).collect();
+    let status =
+        client.get_stock_levels(pb::GetStockLevelsRequest { skus, ..Default::default() }).await.expect_err("too large");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{}", status.message());
+    let info = status.get_error_details().error_info().cloned().expect("error info");
+    assert_eq!(info.reason, "MESSAGE_TOO_LARGE");
+    assert_eq!(harness.simulator_handle().call_count("product.product", "search_read"), odoo_calls_before);
+    let metrics = harness.metrics().await;
+    assert!(
+        metrics.lines().any(|line| line.starts_with("odoo_mesh_grpc_requests_total")
+            && line.contains(r#"method="GetStockLevels""#)
+            && line.contains(r#"code="ResourceExhausted""#)),
+        "{metrics}"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
     let harness = common::Harness::simulator_tuned(|odoo| {
         odoo.max_concurrency = 2;
