@@ -25,6 +25,8 @@ pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_ODOO_LOGIN: &str = "admin";
 /// How often certificate and policy files are checked for changes.
 pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a shutdown lets in-flight calls finish: under Kubernetes' default 30 s termination grace.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Flags of `odoo-mesh serve`. Every flag can also come from the environment variable shown, or from
 /// the same key (without the `--`, dashes as underscores) in the `--config` file.
@@ -64,6 +66,9 @@ pub struct ServeArgs {
     /// How often certificate and policy files are checked for changes [default: 2s].
     #[arg(long, env = "ODOO_MESH_RELOAD_INTERVAL", value_parser = humantime::parse_duration)]
     pub reload_interval: Option<Duration>,
+    /// How long a shutdown (SIGTERM) lets in-flight calls finish before closing them [default: 20s].
+    #[arg(long, env = "ODOO_MESH_SHUTDOWN_GRACE", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Option<Duration>,
     /// Base URL of Odoo, for example https://erp.example.com.
     #[arg(long, env = "ODOO_URL")]
     pub odoo_url: Option<String>,
@@ -117,6 +122,8 @@ pub struct FileConfig {
     pub audit_log: Option<PathBuf>,
     #[serde(default, with = "humantime_serde_opt")]
     pub reload_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub shutdown_grace: Option<Duration>,
     pub odoo_url: Option<String>,
     pub odoo_db: Option<String>,
     pub odoo_user: Option<String>,
@@ -193,6 +200,7 @@ pub struct Config {
     /// Identity patterns mapped to the Odoo user they act as; others act as `odoo`'s user.
     pub odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
     pub reload_interval: Duration,
+    pub shutdown_grace: Duration,
 }
 
 impl Config {
@@ -267,6 +275,7 @@ impl Config {
             audit_log: args.audit_log.or(file.audit_log.clone()),
             odoo_credentials: Vec::new(),
             reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
+            shutdown_grace: args.shutdown_grace.or(file.shutdown_grace).unwrap_or(DEFAULT_SHUTDOWN_GRACE),
         };
         for credentials in file.odoo_credentials {
             // Only from files: falling back to ODOO_API_KEY would silently act as the main user.

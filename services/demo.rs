@@ -80,6 +80,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         log_format: LogFormat::Text,
         policy: Some(files.policy.clone()),
         reload_interval: crate::config::DEFAULT_RELOAD_INTERVAL,
+        // Ctrl-C in a terminal: stop promptly.
+        shutdown_grace: Duration::from_secs(2),
         audit_log: None,
         odoo_credentials: Vec::new(),
     };

@@ -10,7 +10,7 @@ use std::{
 };
 
 use odoo_adapter::OdooClient;
-use tonic_health::server::HealthReporter;
+use tonic_health::{ServingStatus, server::HealthReporter};
 
 /// The gRPC service names health is reported for; "" is the server as a whole.
 pub(crate) const SERVICES: [&str; 5] = [
@@ -50,12 +50,21 @@ pub(crate) async fn probe(odoo: Arc<OdooClient>, reporter: HealthReporter, healt
         if first || health.0.swap(up, Ordering::Relaxed) != up {
             health.0.store(up, Ordering::Relaxed);
             tracing::info!(odoo_up = up, "odoo health changed");
-            for service in SERVICES {
-                let status =
-                    if up { tonic_health::ServingStatus::Serving } else { tonic_health::ServingStatus::NotServing };
-                reporter.set_service_status(service, status).await;
-            }
+            report(&reporter, if up { ServingStatus::Serving } else { ServingStatus::NotServing }).await;
         }
         first = false;
+    }
+}
+
+/// Reports every service NOT_SERVING and `/ready` as failing for good: the process is draining.
+/// The probe must be stopped first, or its next answer would undo this.
+pub(crate) async fn drain(reporter: &HealthReporter, health: &OdooHealth) {
+    health.0.store(false, Ordering::Relaxed);
+    report(reporter, ServingStatus::NotServing).await;
+}
+
+async fn report(reporter: &HealthReporter, status: ServingStatus) {
+    for service in SERVICES {
+        reporter.set_service_status(service, status).await;
     }
 }

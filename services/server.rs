@@ -4,8 +4,13 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch, task::JoinSet};
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::watch,
+    task::{JoinHandle, JoinSet},
+};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic_health::server::HealthReporter;
 use tower::util::MapResponseLayer;
 
 use crate::{
@@ -28,48 +33,72 @@ use crate::{
     tls::ReloadingTls,
 };
 
-/// How long a shutdown waits for in-flight calls and open streams.
-pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the admin listener and background tasks get to stop once gRPC has drained.
+const ADMIN_STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// A running odoo-mesh. Dropping it does not stop it; call `shutdown`.
 pub struct RunningServer {
     pub grpc_addr: SocketAddr,
     pub admin_addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    tasks: JoinSet<anyhow::Result<()>>,
+    shutdown_grace: Duration,
+    reporter: HealthReporter,
+    odoo_health: OdooHealth,
+    probe: JoinHandle<()>,
+    stop_grpc: watch::Sender<bool>,
+    grpc: JoinHandle<anyhow::Result<()>>,
+    /// The admin listener and the background watchers, stopped after gRPC has drained.
+    stop_rest: watch::Sender<bool>,
+    rest: JoinSet<anyhow::Result<()>>,
 }
 
 impl RunningServer {
-    /// Stops accepting calls and lets in-flight calls finish, for at most `SHUTDOWN_GRACE`: open
-    /// streams would otherwise hold the process forever.
+    /// Drains: health turns NOT_SERVING at once (load balancers and the kubelet stop sending), the
+    /// gRPC listener stops accepting and tells open connections to go away (HTTP/2 GOAWAY, so
+    /// clients retry their next call elsewhere), and in-flight calls finish — for at most the
+    /// configured grace, after which the rest are closed. The admin port keeps answering until then.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        let _ = self.stop.send(true);
-        match tokio::time::timeout(SHUTDOWN_GRACE, self.wait()).await {
-            Ok(result) => result,
+        tracing::info!(grace = ?self.shutdown_grace, "draining: NOT_SERVING, refusing new calls, finishing in-flight ones");
+        self.probe.abort();
+        health::drain(&self.reporter, &self.odoo_health).await;
+        let _ = self.stop_grpc.send(true);
+        let drained = match tokio::time::timeout(self.shutdown_grace, &mut self.grpc).await {
+            Ok(joined) => flatten(joined),
             Err(_) => {
-                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls or streams still open after the grace period; closing them");
-                self.tasks.abort_all();
+                tracing::warn!(grace = ?self.shutdown_grace, "calls still in flight after the grace period; closing them");
+                self.grpc.abort();
                 Ok(())
             }
+        };
+        let _ = self.stop_rest.send(true);
+        if tokio::time::timeout(ADMIN_STOP_GRACE, async {
+            while let Some(joined) = self.rest.join_next().await {
+                flatten(joined)?;
+            }
+            anyhow::Ok(())
+        })
+        .await
+        .is_err()
+        {
+            self.rest.abort_all();
         }
+        tracing::info!("odoo-mesh stopped");
+        drained
     }
 
-    /// Waits until a listener fails or the server is stopped.
+    /// Resolves when a listener fails or stops on its own; serving normally, it never does.
     pub async fn wait(&mut self) -> anyhow::Result<()> {
-        while let Some(joined) = self.tasks.join_next().await {
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    self.tasks.abort_all();
-                    return Err(error);
-                }
-                Err(join) if join.is_cancelled() => {}
-                Err(join) => return Err(join.into()),
-            }
-            // Once one listener is done the server is stopping: stop the rest too.
-            let _ = self.stop.send(true);
+        tokio::select! {
+            joined = &mut self.grpc => flatten(joined),
+            Some(joined) = self.rest.join_next() => flatten(joined),
         }
-        Ok(())
+    }
+}
+
+fn flatten(joined: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    match joined {
+        Ok(result) => result,
+        Err(join) if join.is_cancelled() => Ok(()),
+        Err(join) => Err(join.into()),
     }
 }
 
@@ -143,25 +172,23 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let grpc_addr = grpc_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
-    let (stop, stop_rx) = watch::channel(false);
-    let mut tasks = JoinSet::new();
-    let grpc_stop = stopped(stop_rx.clone());
+    let (stop_grpc, grpc_stop_rx) = watch::channel(false);
+    let grpc_stop = stopped(grpc_stop_rx.clone());
+    let (stop_rest, rest_stop_rx) = watch::channel(false);
     let mut background = vec![tokio::spawn(policy.watch(config.reload_interval))];
-    match tls {
+    let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
+    let grpc = match tls {
         Some(tls) => {
             background.push(tokio::spawn(tls.clone().watch(config.reload_interval)));
-            let incoming = crate::tls::incoming(grpc_listener, tls);
-            tasks.spawn(async move {
+            let incoming = crate::tls::incoming(accepted, tls);
+            tokio::spawn(async move {
                 grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
-            });
+            })
         }
-        None => {
-            let incoming = TcpListenerStream::new(grpc_listener);
-            tasks.spawn(async move {
-                grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
-            });
-        }
-    }
+        None => tokio::spawn(async move {
+            grpc.serve_with_incoming_shutdown(accepted, grpc_stop).await.context("grpc listener")
+        }),
+    };
     let admin_descriptors = [tonic_health::pb::FILE_DESCRIPTOR_SET];
     let admin_router = admin::router(
         health_service,
@@ -170,23 +197,61 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         prometheus,
         odoo_health.clone(),
     );
-    let admin_stop = stopped(stop_rx.clone());
-    tasks.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
-    background.push(tokio::spawn(health::probe(
+    let mut rest = JoinSet::new();
+    let admin_stop = stopped(rest_stop_rx.clone());
+    rest.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
+    let probe = tokio::spawn(health::probe(
         backends.default_client(),
-        reporter,
-        odoo_health,
+        reporter.clone(),
+        odoo_health.clone(),
         config.health_interval,
-    )));
+    ));
     background.push(tokio::spawn(backends.watch_secrets(config.reload_interval)));
-    let mut background_stop = stop_rx;
-    tasks.spawn(async move {
+    let mut background_stop = rest_stop_rx;
+    rest.spawn(async move {
         let _ = background_stop.wait_for(|stop| *stop).await;
         background.iter().for_each(tokio::task::JoinHandle::abort);
         Ok(())
     });
     tracing::info!(grpc = %grpc_addr, admin = %admin_addr, tls = matches!(config.transport, Transport::MutualTls(_)), "odoo-mesh serving");
-    Ok(RunningServer { grpc_addr, admin_addr, stop, tasks })
+    Ok(RunningServer {
+        grpc_addr,
+        admin_addr,
+        shutdown_grace: config.shutdown_grace,
+        reporter,
+        odoo_health,
+        probe,
+        stop_grpc,
+        grpc,
+        stop_rest,
+        rest,
+    })
+}
+
+/// Accepted connections until `stop`; then the listener is closed, so a draining server refuses
+/// new connections at once instead of leaving them waiting unserved (tonic keeps its incoming
+/// stream, and with it the socket, until the last connection has closed).
+fn accept_until(
+    listener: TcpListener,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> ReceiverStream<std::io::Result<TcpStream>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    // gRPC messages are small and latency-bound: no Nagle delay.
+                    let accepted = accepted.inspect(|(tcp, _)| drop(tcp.set_nodelay(true)));
+                    if tx.send(accepted.map(|(tcp, _)| tcp)).await.is_err() {
+                        return;
+                    }
+                }
+                () = &mut stop => return,
+            }
+        }
+    });
+    ReceiverStream::new(rx)
 }
 
 /// Limits every gRPC connection lives under. Pings find dead peers behind NATs and load balancers;

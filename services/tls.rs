@@ -23,9 +23,9 @@ use rustls::{
     },
     sign::CertifiedKey,
 };
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, server::TlsStream};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
 
 use crate::identity::{self, IdentityError};
 
@@ -229,29 +229,30 @@ impl ReloadingTls {
     }
 }
 
-/// Accepts TCP connections and completes TLS handshakes concurrently, yielding established
-/// streams; one slow or failing client never holds up the others.
+/// Completes TLS handshakes on accepted TCP connections concurrently, yielding established
+/// streams; one slow or failing client never holds up the others. Ends when `accepted` does.
 pub fn incoming(
-    listener: TcpListener,
+    mut accepted: impl Stream<Item = std::io::Result<TcpStream>> + Send + Unpin + 'static,
     tls: Arc<ReloadingTls>,
 ) -> ReceiverStream<std::io::Result<TlsStream<TcpStream>>> {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     tokio::spawn(async move {
         loop {
-            let (tcp, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(error) => {
+            let tcp = tokio::select! {
+                next = accepted.next() => match next {
+                    Some(Ok(tcp)) => tcp,
+                    Some(Err(error)) => {
                         tracing::warn!(%error, "accept failed");
                         continue;
                     }
+                    None => return,
                 },
                 () = tx.closed() => return,
             };
+            let peer = tcp.peer_addr().map(|addr| addr.to_string()).unwrap_or_default();
             let acceptor = tls.acceptor();
             let tx = tx.clone();
             tokio::spawn(async move {
-                let _ = tcp.set_nodelay(true);
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) => {
                         let _ = tx.send(Ok(stream)).await;

@@ -213,9 +213,9 @@ async fn a_message_over_the_size_limit_is_resource_exhausted_and_never_reaches_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
-    let harness = common::Harness::simulator_tuned(|odoo| {
-        odoo.max_concurrency = 2;
-        odoo.queue_timeout = Duration::from_millis(150);
+    let harness = common::Harness::simulator_tuned(|config| {
+        config.odoo.max_concurrency = 2;
+        config.odoo.queue_timeout = Duration::from_millis(150);
     })
     .await;
     harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
@@ -256,5 +256,64 @@ async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
     );
     let metrics = harness.metrics().await;
     assert!(metrics.contains("odoo_mesh_odoo_governor_rejected_total"), "{metrics}");
+    harness.stop().await;
+}
+
+/// Starts a warehouse listing that Odoo takes `millis` to answer, and returns once Odoo has it.
+async fn call_in_flight(
+    harness: &common::Harness,
+    millis: u64,
+) -> tokio::task::JoinHandle<Result<tonic::Response<pb::ListWarehousesResponse>, tonic::Status>> {
+    let mut client = harness.inventory().await;
+    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    let odoo = harness.simulator_handle();
+    let reads = odoo.call_count("stock.warehouse", "search_read");
+    odoo.faults().inject(FaultRule::times(Fault::Latency { millis }, 1).on("stock.warehouse", "search_read"));
+    let call = tokio::spawn(async move { client.list_warehouses(pb::ListWarehousesRequest {}).await });
+    for _ in 0..100 {
+        if odoo.call_count("stock.warehouse", "search_read") > reads {
+            return call;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("odoo never received the call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_reports_not_serving_refuses_new_connections_and_finishes_calls_in_flight() {
+    let mut harness = common::Harness::simulator().await;
+    eventually(&harness, ServingStatus::Serving).await;
+    let in_flight = call_in_flight(&harness, 1000).await;
+
+    let stopped = harness.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(admin_health(&harness, "").await, ServingStatus::NotServing);
+    assert_eq!(admin_health(&harness, INVENTORY).await, ServingStatus::NotServing);
+    let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
+    assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let refused = harness.channel_with(Some((&harness.pki.client.cert, &harness.pki.client.key)), &harness.pki.ca_pem);
+    assert!(refused.await.is_err(), "a draining server takes no new connections");
+
+    let answer = in_flight.await.expect("call task").expect("the call in flight completes");
+    assert!(!answer.into_inner().warehouses.is_empty());
+    tokio::time::timeout(Duration::from_secs(2), stopped)
+        .await
+        .expect("stops as soon as the last call is done")
+        .expect("shutdown task")
+        .expect("clean shutdown");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_ends_within_the_grace_period_even_when_a_call_does_not() {
+    let mut harness =
+        common::Harness::simulator_tuned(|config| config.shutdown_grace = Duration::from_millis(300)).await;
+    let _in_flight = call_in_flight(&harness, 5000).await;
+
+    let started = std::time::Instant::now();
+    harness.begin_shutdown().await.expect("shutdown task").expect("shutdown");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300), "waited for the call: {took:?}");
+    assert!(took < Duration::from_millis(2500), "bounded by the grace period: {took:?}");
     harness.stop().await;
 }

@@ -34,6 +34,9 @@ pub struct Harness {
     pub dir: PathBuf,
     /// Another harness whose simulator this one uses.
     keep_alive: Option<Box<Harness>>,
+    /// Where the server listens, known after it has been taken to be shut down.
+    grpc_addr: std::net::SocketAddr,
+    admin_addr: std::net::SocketAddr,
 }
 
 const SIM_DB: &str = "odoo-mesh-test";
@@ -107,13 +110,11 @@ impl Harness {
     }
 
     /// odoo-mesh in front of a fresh simulator, with Odoo client settings adjusted by `tune`.
-    pub async fn simulator_tuned(tune: impl FnOnce(&mut OdooConfig)) -> Self {
+    pub async fn simulator_tuned(tune: impl FnOnce(&mut Config)) -> Self {
         let base = Self::simulator().await;
         let Backend::Simulator(sim) = &base.backend else { unreachable!("a simulator harness") };
         let backend = Backend::SharedSimulator(sim.simulator().clone());
-        let mut odoo = base.odoo.clone();
-        tune(&mut odoo);
-        let mut harness = Self::start(backend, odoo).await;
+        let mut harness = Self::start_tuned(backend, base.odoo.clone(), None, Vec::new(), tune).await;
         harness.keep_alive = Some(Box::new(base));
         harness
     }
@@ -163,11 +164,21 @@ impl Harness {
         plaintext: Option<bool>,
         odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
     ) -> Self {
+        Self::start_tuned(backend, odoo, plaintext, odoo_credentials, |_| {}).await
+    }
+
+    async fn start_tuned(
+        backend: Backend,
+        odoo: OdooConfig,
+        plaintext: Option<bool>,
+        odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
+        tune: impl FnOnce(&mut Config),
+    ) -> Self {
         odoo_mesh::observability::init_logging(LogFormat::Text);
         let dir = temp_dir();
         let pki = DemoPki::generate().expect("certificates");
         let files = pki.write_to(&dir).expect("certificates written");
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             admin_listen: "127.0.0.1:0".parse().expect("addr"),
             transport: match plaintext {
@@ -178,24 +189,42 @@ impl Harness {
                     client_ca: files.ca.clone(),
                 }),
             },
-            odoo: odoo.clone(),
+            odoo,
             health_interval: Duration::from_millis(100),
             log_format: LogFormat::Text,
             policy: Some(files.policy.clone()),
             reload_interval: Duration::from_millis(100),
+            shutdown_grace: Duration::from_secs(5),
             audit_log: Some(dir.join("audit.jsonl")),
             odoo_credentials,
         };
+        tune(&mut config);
         let server = server::start(&config).await.expect("odoo-mesh starts");
-        Self { server: Some(server), backend, pki, files, odoo, dir, keep_alive: None }
+        let (grpc_addr, admin_addr) = (server.grpc_addr, server.admin_addr);
+        Self {
+            server: Some(server),
+            backend,
+            pki,
+            files,
+            odoo: config.odoo,
+            dir,
+            keep_alive: None,
+            grpc_addr,
+            admin_addr,
+        }
     }
 
     pub fn grpc_port(&self) -> u16 {
-        self.server.as_ref().expect("running").grpc_addr.port()
+        self.grpc_addr.port()
     }
 
     pub fn admin_port(&self) -> u16 {
-        self.server.as_ref().expect("running").admin_addr.port()
+        self.admin_addr.port()
+    }
+
+    /// Starts shutting the server down, as SIGTERM does; the handle resolves when it has stopped.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(self.server.take().expect("running").shutdown())
     }
 
     /// The Prometheus exposition the admin port serves right now.
