@@ -10,8 +10,8 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Args;
 use odoo_adapter::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig,
-    Protocol, Secret,
+    BreakerConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
+    OdooConfig, Protocol, Secret,
 };
 use serde::Deserialize;
 
@@ -99,6 +99,12 @@ pub struct ServeArgs {
     /// Longest wait for a free Odoo slot before a call gets RESOURCE_EXHAUSTED [default: 2s].
     #[arg(long, env = "ODOO_QUEUE_TIMEOUT", value_parser = humantime::parse_duration)]
     pub odoo_queue_timeout: Option<Duration>,
+    /// Consecutive failures finding Odoo down after which calls fail fast [default: 5].
+    #[arg(long, env = "ODOO_BREAKER_FAILURES")]
+    pub odoo_breaker_failures: Option<u32>,
+    /// How long calls fail fast before Odoo is tried again [default: 5s].
+    #[arg(long, env = "ODOO_BREAKER_COOLDOWN", value_parser = humantime::parse_duration)]
+    pub odoo_breaker_cooldown: Option<Duration>,
     /// How often Odoo is probed for health [default: 5s].
     #[arg(long, env = "ODOO_MESH_HEALTH_INTERVAL", value_parser = humantime::parse_duration)]
     pub health_interval: Option<Duration>,
@@ -137,6 +143,9 @@ pub struct FileConfig {
     pub odoo_max_concurrency: Option<usize>,
     #[serde(default, with = "humantime_serde_opt")]
     pub odoo_queue_timeout: Option<Duration>,
+    pub odoo_breaker_failures: Option<u32>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub odoo_breaker_cooldown: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     pub health_interval: Option<Duration>,
     pub log_format: Option<LogFormat>,
@@ -268,6 +277,16 @@ impl Config {
                     .or(file.odoo_max_concurrency)
                     .unwrap_or(DEFAULT_MAX_CONCURRENCY),
                 queue_timeout: args.odoo_queue_timeout.or(file.odoo_queue_timeout).unwrap_or(DEFAULT_QUEUE_TIMEOUT),
+                breaker: BreakerConfig {
+                    failures: args
+                        .odoo_breaker_failures
+                        .or(file.odoo_breaker_failures)
+                        .unwrap_or(BreakerConfig::default().failures),
+                    cooldown: args
+                        .odoo_breaker_cooldown
+                        .or(file.odoo_breaker_cooldown)
+                        .unwrap_or(BreakerConfig::default().cooldown),
+                },
             },
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),

@@ -75,6 +75,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
             queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+            breaker: odoo_adapter::BreakerConfig::default(),
         },
         health_interval: Duration::from_secs(2),
         log_format: LogFormat::Text,

@@ -187,6 +187,12 @@ fn odoo_status(error: OdooError) -> Status {
         OdooError::DatabaseUnavailable { .. } => {
             unavailable("ODOO_DATABASE_UNAVAILABLE", "odoo's database is unavailable".into())
         }
+        OdooError::CircuitOpen { retry_after } => {
+            let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+            details.set_error_info("ODOO_CIRCUIT_OPEN", ERROR_DOMAIN, []);
+            let message = format!("odoo was found down; calls fail fast for {retry_after:?}");
+            Status::with_error_details(Code::Unavailable, message, details)
+        }
         OdooError::Overloaded { waited } => {
             let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
             details.set_error_info("ODOO_AT_CAPACITY", ERROR_DOMAIN, []);

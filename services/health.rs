@@ -38,8 +38,9 @@ pub(crate) async fn probe(odoo: Arc<OdooClient>, reporter: HealthReporter, healt
     let mut first = true;
     loop {
         ticker.tick().await;
+        // While the breaker is open callers get UNAVAILABLE: health says so too.
         let up = match odoo.version().await {
-            Ok(_) => true,
+            Ok(_) => !odoo.circuit_open(),
             Err(error) => {
                 tracing::warn!(%error, "odoo health probe failed");
                 false

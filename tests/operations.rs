@@ -317,3 +317,40 @@ async fn a_drain_ends_within_the_grace_period_even_when_a_call_does_not() {
     assert!(took < Duration::from_millis(2500), "bounded by the grace period: {took:?}");
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_fails_fast_while_odoo_is_down_and_recovers_after_the_cooldown() {
+    let harness = common::Harness::simulator_tuned(|config| {
+        config.odoo.breaker = odoo_adapter::BreakerConfig { failures: 3, cooldown: Duration::from_secs(1) };
+    })
+    .await;
+    let mut client = harness.inventory().await;
+    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    eventually(&harness, ServingStatus::Serving).await;
+    // A proxy answers 503 three times: Odoo looks down.
+    harness
+        .simulator_handle()
+        .faults()
+        .inject(FaultRule::times(Fault::HttpStatus { status: 503 }, 3).on("stock.warehouse", "search_read"));
+    for _ in 0..3 {
+        let status = client.list_warehouses(pb::ListWarehousesRequest {}).await.expect_err("odoo is down");
+        assert_eq!(status.code(), Code::Unavailable, "{}", status.message());
+    }
+
+    // Odoo would answer now, but the breaker is open: calls fail fast without trying it.
+    let status = client.list_warehouses(pb::ListWarehousesRequest {}).await.expect_err("failing fast");
+    assert_eq!(status.code(), Code::Unavailable, "{}", status.message());
+    let details = status.get_error_details();
+    assert_eq!(details.error_info().expect("error info").reason, "ODOO_CIRCUIT_OPEN");
+    assert!(details.retry_info().is_some(), "tells when to retry");
+    eventually(&harness, ServingStatus::NotServing).await;
+
+    // After the cooldown, health recovers and the next call goes through and closes the breaker.
+    eventually(&harness, ServingStatus::Serving).await;
+    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("odoo answers again");
+    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("the breaker is closed");
+    let metrics = harness.metrics().await;
+    assert!(metrics.contains("odoo_mesh_odoo_breaker_opened_total"), "{metrics}");
+    assert!(metrics.contains("odoo_mesh_odoo_breaker_rejected_total"), "{metrics}");
+    harness.stop().await;
+}

@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     OdooConfig, OdooError, Protocol, Secret,
+    breaker::Breaker,
     governor::{Governor, Priority},
     transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
 };
@@ -47,6 +48,7 @@ pub struct OdooClient {
     /// The current secret, shared with the transports so a rotated key applies to the next call.
     secret: Arc<ArcSwap<Secret>>,
     governor: Governor,
+    breaker: Breaker,
 }
 
 impl OdooClient {
@@ -62,7 +64,8 @@ impl OdooClient {
         let secret = Arc::new(ArcSwap::from_pointee(config.secret.clone()));
         let jsonrpc = JsonRpc::new(http.clone(), &config, &secret);
         let governor = Governor::new(config.max_concurrency, config.queue_timeout);
-        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret, governor })
+        let breaker = Breaker::new(config.breaker);
+        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret, governor, breaker })
     }
 
     pub fn config(&self) -> &OdooConfig {
@@ -115,14 +118,21 @@ impl OdooClient {
         Ok(self.transport().await?.name())
     }
 
+    /// Whether calls are failing fast because Odoo was found down.
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
+    }
+
     /// Runs one call, recording its outcome and duration.
     pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
+        self.breaker.admit()?;
         let _slot = self.governor.admit(Priority::of(&call)).await?;
         let started = Instant::now();
         let result = match self.transport().await {
             Ok(transport) => transport.call(&call).await,
             Err(error) => Err(error),
         };
+        self.breaker.record(&result);
         let outcome = match &result {
             Ok(_) => "ok",
             Err(OdooError::Transport { .. }) => "transport_error",

@@ -51,6 +51,8 @@ pub struct OdooConfig {
     pub max_concurrency: usize,
     /// Longest wait for a free slot before a call is refused.
     pub queue_timeout: Duration,
+    /// When to stop calling an Odoo that is down, and for how long.
+    pub breaker: crate::BreakerConfig,
 }
 
 /// Default time to open a connection to Odoo.

@@ -56,6 +56,9 @@ pub enum OdooError {
     /// No slot toward Odoo freed up within the queue timeout: Odoo is at capacity.
     #[error("odoo is at capacity: no slot within {waited:?}")]
     Overloaded { waited: std::time::Duration },
+    /// Recent calls found Odoo down; calls fail fast until `retry_after` has passed.
+    #[error("odoo is down: failing fast for {retry_after:?}")]
+    CircuitOpen { retry_after: std::time::Duration },
     /// Odoo answered something that is not a JSON-RPC or JSON-2 answer.
     #[error("unexpected answer from odoo: {message}")]
     Protocol { message: String },
@@ -100,6 +103,11 @@ impl OdooError {
             _ if message.contains("could not serialize access") => Self::ConcurrencyFailure { message },
             _ => Self::Unknown { name: name.to_owned(), message },
         }
+    }
+
+    /// Whether this failure says Odoo itself is down, rather than refusing this one call.
+    pub fn means_odoo_is_down(&self) -> bool {
+        matches!(self, Self::Transport { .. } | Self::DatabaseUnavailable { .. }) && self.is_transient()
     }
 
     /// Whether the same call may succeed if simply tried again later.

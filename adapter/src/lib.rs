@@ -2,6 +2,7 @@
 //! JSON-RPC (Odoo 16-18) or JSON-2 (Odoo 19+) behind one client, decodes Odoo's errors into one
 //! typed error, and reads Odoo's records into plain Rust models.
 
+mod breaker;
 mod client;
 mod config;
 mod error;
@@ -13,6 +14,7 @@ mod orders;
 mod secret;
 mod transport;
 
+pub use breaker::BreakerConfig;
 pub use client::{OdooClient, SearchOptions};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};

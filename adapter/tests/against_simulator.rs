@@ -31,6 +31,7 @@ fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClien
         request_timeout: std::time::Duration::from_secs(5),
         max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
         queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+        breaker: odoo_adapter::BreakerConfig::default(),
     })
     .expect("client builds")
 }
@@ -175,6 +176,7 @@ fn client_debug_output_hides_the_secret() {
         request_timeout: std::time::Duration::from_secs(1),
         max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
         queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+        breaker: odoo_adapter::BreakerConfig::default(),
     })
     .expect("client builds");
     assert!(!format!("{odoo:?}").contains("canary-5e7c2b"));

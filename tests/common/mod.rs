@@ -60,6 +60,7 @@ pub fn real_odoo() -> Option<OdooConfig> {
         request_timeout: Duration::from_secs(30),
         max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
         queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+        breaker: odoo_adapter::BreakerConfig::default(),
     })
 }
 
@@ -100,6 +101,7 @@ impl Harness {
             request_timeout: Duration::from_secs(5),
             max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
             queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+            breaker: odoo_adapter::BreakerConfig::default(),
         };
         Self::start(Backend::Simulator(sim), odoo).await
     }
