@@ -256,6 +256,7 @@ async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
     );
     let metrics = harness.metrics().await;
     assert!(metrics.contains("odoo_mesh_odoo_governor_rejected_total"), "{metrics}");
+    assert!(metrics.contains(r#"odoo_mesh_odoo_governor_waiting{priority="read"} 0"#), "the queue empties: {metrics}");
     harness.stop().await;
 }
 

@@ -95,17 +95,36 @@ impl Governor {
             let all = self.all.acquire().await.map_err(overloaded)?;
             Ok(Slot { _bulk: bulk, _reads: reads, _all: all })
         };
+        let label = priority.label();
+        let waiting = Waiting::new(label);
         let result = match tokio::time::timeout(self.queue_timeout, acquire).await {
             Ok(slot) => slot,
             Err(_) => Err(OdooError::Overloaded { waited: started.elapsed() }),
         };
-        let label = priority.label();
+        drop(waiting);
         metrics::histogram!("odoo_mesh_odoo_governor_wait_seconds", "priority" => label)
             .record(started.elapsed().as_secs_f64());
         if result.is_err() {
             metrics::counter!("odoo_mesh_odoo_governor_rejected_total", "priority" => label).increment(1);
         }
         result
+    }
+}
+
+/// Counts a call in the queue-depth gauge while it waits; a guard, so a call cancelled while
+/// waiting (its caller's deadline passed) leaves the queue too.
+struct Waiting(&'static str);
+
+impl Waiting {
+    fn new(priority: &'static str) -> Self {
+        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => priority).increment(1.0);
+        Self(priority)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => self.0).decrement(1.0);
     }
 }
 
