@@ -55,7 +55,9 @@ async fn health_is_serving_only_while_odoo_answers() {
 
 #[tokio::test]
 async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
-    let harness = common::Harness::simulator().await;
+    // Each case is a lasting failure (reads are retried through a single one); the breaker would
+    // open after a few of them, and that has its own test.
+    let harness = common::Harness::simulator_tuned(|config| config.odoo.breaker.failures = u32::MAX).await;
     let mut client = harness.inventory().await;
     let faults = harness.simulator_handle().faults();
     let request = || pb::GetStockLevelsRequest { skus: vec!["E-COM11".into()], ..Default::default() };
@@ -82,8 +84,9 @@ async fn odoo_failures_become_typed_statuses_without_odoo_internals() {
         (Fault::OdooError { name: "builtins.KeyError".into(), message: "'x'".into() }, Code::Internal),
     ];
     for (fault, code) in cases {
-        faults.inject(FaultRule::times(fault.clone(), 1).on("product.product", "search_read"));
+        faults.inject(FaultRule::always(fault.clone()).on("product.product", "search_read"));
         let status = client.get_stock_levels(request()).await.expect_err("fault surfaces");
+        faults.clear();
         assert_eq!(status.code(), code, "{fault:?}: {}", status.message());
         assert!(
             !status.message().contains("Traceback") && !status.message().contains("/opt/odoo"),

@@ -521,14 +521,32 @@ async fn a_retry_after_a_lost_response_returns_the_same_order() {
     let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
     let request_id = unique("lost");
     let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
-    harness.simulator_handle().faults().inject(FaultRule::times(Fault::LoseResponse, 1).on("sale.order", "load"));
+    let faults = harness.simulator_handle().faults();
+    faults.inject(FaultRule::always(Fault::LoseResponse).on("sale.order", "load"));
     let mut orders = harness.orders().await;
-    let lost = orders.create_sales_order(request.clone()).await.expect_err("the answer was lost");
+    let lost = orders.create_sales_order(request.clone()).await.expect_err("every answer was lost");
+    faults.clear();
     assert_eq!(lost.code(), Code::Unavailable, "{}", lost.message());
-    assert_eq!(count_orders(&harness, &request_id).await, 1, "but Odoo committed the order");
+    assert_eq!(count_orders(&harness, &request_id).await, 1, "but Odoo committed the order, once");
     let retry = orders.create_sales_order(request).await.expect("retry").into_inner();
     assert!(retry.replayed);
     assert_eq!(count_orders(&harness, &request_id).await, 1, "the retry created nothing");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_lost_response_is_recovered_without_the_caller_noticing() {
+    let harness = common::Harness::simulator().await;
+    let customer = a_customer(&harness).await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let request_id = unique("blip");
+    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    let loads = harness.simulator_handle().call_count("sale.order", "load");
+    harness.simulator_handle().faults().inject(FaultRule::times(Fault::LoseResponse, 1).on("sale.order", "load"));
+    let created = harness.orders().await.create_sales_order(request).await.expect("created").into_inner();
+    assert!(created.sales_order.is_some() && !created.replayed, "created for this call");
+    assert_eq!(harness.simulator_handle().call_count("sale.order", "load"), loads + 2, "the load was repeated");
+    assert_eq!(count_orders(&harness, &request_id).await, 1, "and found the order the first one made");
     harness.stop().await;
 }
 

@@ -12,6 +12,7 @@ use crate::{
     OdooConfig, OdooError, Protocol, Secret,
     breaker::Breaker,
     governor::{Governor, Priority},
+    retry::Retries,
     transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
 };
 
@@ -49,6 +50,7 @@ pub struct OdooClient {
     secret: Arc<ArcSwap<Secret>>,
     governor: Governor,
     breaker: Breaker,
+    retries: Retries,
 }
 
 impl OdooClient {
@@ -65,7 +67,16 @@ impl OdooClient {
         let jsonrpc = JsonRpc::new(http.clone(), &config, &secret);
         let governor = Governor::new(config.max_concurrency, config.queue_timeout);
         let breaker = Breaker::new(config.breaker);
-        Ok(Self { config, http, jsonrpc, transport: OnceCell::new(), secret, governor, breaker })
+        Ok(Self {
+            config,
+            http,
+            jsonrpc,
+            transport: OnceCell::new(),
+            secret,
+            governor,
+            breaker,
+            retries: Retries::new(),
+        })
     }
 
     pub fn config(&self) -> &OdooConfig {
@@ -123,13 +134,28 @@ impl OdooClient {
         self.breaker.is_open()
     }
 
-    /// Runs one call, recording its outcome and duration.
+    /// Runs one call, retrying it when that is safe and useful (see `retry`).
     pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
         self.breaker.admit()?;
         let _slot = self.governor.admit(Priority::of(&call)).await?;
+        self.retries.deposit();
+        let mut attempt = 1;
+        loop {
+            let result = self.attempt(&call).await;
+            let Err(error) = &result else { return result };
+            let Some(backoff) = self.retries.backoff(&call, error, attempt) else { return result };
+            tracing::debug!(model = %call.model, method = %call.method, %error, ?backoff, attempt, "retrying odoo call");
+            tokio::time::sleep(backoff).await;
+            self.breaker.admit()?;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt at a call, recording its outcome and duration.
+    async fn attempt(&self, call: &OdooCall) -> Result<Value, OdooError> {
         let started = Instant::now();
         let result = match self.transport().await {
-            Ok(transport) => transport.call(&call).await,
+            Ok(transport) => transport.call(call).await,
             Err(error) => Err(error),
         };
         self.breaker.record(&result);

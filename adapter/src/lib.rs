@@ -11,6 +11,7 @@ mod governor;
 mod inventory;
 pub mod models;
 mod orders;
+mod retry;
 mod secret;
 mod transport;
 

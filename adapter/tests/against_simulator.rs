@@ -20,7 +20,11 @@ async fn simulator(version: OdooVersion) -> RunningSimulator {
 }
 
 fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClient {
-    OdooClient::new(OdooConfig {
+    OdooClient::new(config(sim, protocol, secret)).expect("client builds")
+}
+
+fn config(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooConfig {
+    OdooConfig {
         url: sim.url(),
         database: "dist".into(),
         login: "admin".into(),
@@ -32,8 +36,7 @@ fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClien
         max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
         queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
         breaker: odoo_adapter::BreakerConfig::default(),
-    })
-    .expect("client builds")
+    }
 }
 
 #[tokio::test]
@@ -123,19 +126,23 @@ async fn injected_faults_surface_as_transport_and_concurrency_errors() {
     let count = || OdooCall::new("res.partner", "search_count").param("domain", json!([]));
     let faults = sim.simulator().faults();
 
-    faults.inject(FaultRule::times(Fault::HttpStatus { status: 502 }, 1).on("res.partner", "search_count"));
+    // Reads are retried: these faults last until cleared.
+    faults.inject(FaultRule::always(Fault::HttpStatus { status: 502 }).on("res.partner", "search_count"));
     let error = odoo.call(count()).await.expect_err("502");
+    faults.clear();
     assert_eq!(
         error,
         OdooError::Transport { failure: TransportFailure::HttpStatus(502), message: "odoo answered http 502".into() }
     );
     assert!(error.is_transient());
 
-    faults.inject(FaultRule::times(Fault::SerializationFailure, 1).on("res.partner", "search_count"));
+    faults.inject(FaultRule::always(Fault::SerializationFailure).on("res.partner", "search_count"));
     assert!(matches!(odoo.call(count()).await, Err(OdooError::ConcurrencyFailure { .. })));
+    faults.clear();
 
-    faults.inject(FaultRule::times(Fault::DropConnection, 1).on("res.partner", "search_count"));
+    faults.inject(FaultRule::always(Fault::DropConnection).on("res.partner", "search_count"));
     let dropped = odoo.call(count()).await.expect_err("dropped");
+    faults.clear();
     assert!(matches!(dropped, OdooError::Transport { .. }) && dropped.is_transient(), "{dropped:?}");
 
     faults.inject(
@@ -145,6 +152,47 @@ async fn injected_faults_surface_as_transport_and_concurrency_errors() {
     assert_eq!(odoo.call(count()).await, Err(OdooError::UserError { message: "Nope.".into() }));
 
     assert!(odoo.call(count()).await.is_ok(), "faults are used up");
+}
+
+#[tokio::test]
+async fn a_read_is_retried_through_a_blip_and_a_plain_write_never() {
+    let sim = simulator(OdooVersion::V18).await;
+    let odoo = client(&sim, Protocol::JsonRpc, KEY);
+    odoo.protocol().await.expect("detected before faults");
+    let faults = sim.simulator().faults();
+
+    faults.inject(FaultRule::times(Fault::DropConnection, 1).on("res.partner", "search_count"));
+    let count = OdooCall::new("res.partner", "search_count").param("domain", json!([]));
+    odoo.call(count).await.expect("the read is tried again");
+    assert_eq!(sim.simulator().call_count("res.partner", "search_count"), 2);
+
+    faults.inject(FaultRule::times(Fault::DropConnection, 1).on("res.partner", "create"));
+    let create = OdooCall::new("res.partner", "create").param("vals_list", json!([{"name": "Once Ltd"}]));
+    let written = odoo.call(create).await;
+    assert!(matches!(written, Err(OdooError::Transport { .. })), "{written:?}");
+    assert_eq!(sim.simulator().call_count("res.partner", "create"), 1, "a write runs at most once");
+}
+
+#[tokio::test]
+async fn the_retry_budget_bounds_attempts_while_odoo_keeps_failing() {
+    let sim = simulator(OdooVersion::V18).await;
+    // The breaker would stop the calls first; this test is about the budget alone.
+    let breaker = odoo_adapter::BreakerConfig { failures: u32::MAX, ..Default::default() };
+    let odoo = OdooClient::new(OdooConfig { breaker, ..config(&sim, Protocol::JsonRpc, KEY) }).expect("client");
+    odoo.protocol().await.expect("detected before faults");
+    sim.simulator()
+        .faults()
+        .inject(FaultRule::always(Fault::HttpStatus { status: 503 }).on("res.partner", "search_count"));
+    let calls = 100;
+    for _ in 0..calls {
+        let count = OdooCall::new("res.partner", "search_count").param("domain", json!([]));
+        odoo.call(count).await.expect_err("odoo is down");
+    }
+    let attempts = sim.simulator().call_count("res.partner", "search_count");
+    // Unbounded, three attempts a call would make 300. The budget allows one retry a second
+    // (ten in reserve) plus one for every five calls.
+    assert!(attempts > calls, "some calls were retried: {attempts}");
+    assert!(attempts <= calls + 10 + calls / 5 + 2, "{attempts} attempts for {calls} calls");
 }
 
 #[tokio::test]
