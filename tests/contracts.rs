@@ -133,3 +133,30 @@ fn buf_lint_passes() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Metric names (`odoo_mesh_...`) in `text`, histogram series folded into their metric.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    text.match_indices("odoo_mesh_")
+        .map(|(at, _)| {
+            let name: String =
+                text[at..].chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+            ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix).filter(|base| base.ends_with("_seconds")))
+                .map_or(name.clone(), str::to_owned)
+        })
+        .collect()
+}
+
+#[test]
+fn the_dashboard_charts_every_documented_metric_and_nothing_else() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dashboard = std::fs::read_to_string(root.join("deploy/grafana/odoo-mesh-dashboard.json")).expect("dashboard");
+    serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("readme");
+    let documented: std::collections::BTreeSet<String> =
+        readme.lines().filter(|line| line.starts_with("| `odoo_mesh_")).flat_map(metric_names).collect();
+    let charted = metric_names(&dashboard);
+    assert!(documented.len() >= 20, "the README's metric table: {documented:?}");
+    assert_eq!(charted, documented, "charted (left) and documented (right) metrics differ");
+}
