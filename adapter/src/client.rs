@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::{
     OdooConfig, OdooError, Protocol, Secret,
     breaker::Breaker,
+    coalesce::{self, Coalescer},
     governor::{Governor, Priority},
     retry::Retries,
     transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
@@ -51,6 +52,7 @@ pub struct OdooClient {
     governor: Governor,
     breaker: Breaker,
     retries: Retries,
+    coalescer: Coalescer,
 }
 
 impl OdooClient {
@@ -76,6 +78,7 @@ impl OdooClient {
             governor,
             breaker,
             retries: Retries::new(),
+            coalescer: Coalescer::default(),
         })
     }
 
@@ -134,16 +137,24 @@ impl OdooClient {
         self.breaker.is_open()
     }
 
-    /// Runs one call, retrying it when that is safe and useful (see `retry`).
+    /// Runs one call: reads share an identical read already in flight (see `coalesce`); the rest
+    /// go through the breaker and the governor, and are retried when that is safe (see `retry`).
     pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
+        if Priority::of(&call) == Priority::Critical {
+            return self.governed(&call).await;
+        }
+        self.coalescer.run(coalesce::key(&call), self.governed(&call)).await
+    }
+
+    async fn governed(&self, call: &OdooCall) -> Result<Value, OdooError> {
         self.breaker.admit()?;
-        let _slot = self.governor.admit(Priority::of(&call)).await?;
+        let _slot = self.governor.admit(Priority::of(call)).await?;
         self.retries.deposit();
         let mut attempt = 1;
         loop {
-            let result = self.attempt(&call).await;
+            let result = self.attempt(call).await;
             let Err(error) = &result else { return result };
-            let Some(backoff) = self.retries.backoff(&call, error, attempt) else { return result };
+            let Some(backoff) = self.retries.backoff(call, error, attempt) else { return result };
             tracing::debug!(model = %call.model, method = %call.method, %error, ?backoff, attempt, "retrying odoo call");
             tokio::time::sleep(backoff).await;
             self.breaker.admit()?;

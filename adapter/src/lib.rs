@@ -4,6 +4,7 @@
 
 mod breaker;
 mod client;
+mod coalesce;
 mod config;
 mod error;
 mod fields;

@@ -229,3 +229,48 @@ fn client_debug_output_hides_the_secret() {
     .expect("client builds");
     assert!(!format!("{odoo:?}").contains("canary-5e7c2b"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_reads_in_flight_together_share_one_odoo_call() {
+    let sim = simulator(OdooVersion::V18).await;
+    let odoo = client(&sim, Protocol::JsonRpc, KEY);
+    odoo.protocol().await.expect("detected");
+    let count = |name: &str| OdooCall::new("res.partner", "search_count").param("domain", json!([["name", "=", name]]));
+    // The first call is slow, so the others arrive while it is in flight.
+    sim.simulator()
+        .faults()
+        .inject(FaultRule::times(Fault::Latency { millis: 300 }, 1).on("res.partner", "search_count"));
+    let same = futures::future::join_all((0..20).map(|_| odoo.call(count("Azure Interior"))));
+    let other = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        odoo.call(count("Deco Addict")).await
+    };
+    let (answers, other) = tokio::join!(same, other);
+    let first = answers[0].clone().expect("answered");
+    assert!(answers.iter().all(|a| a.as_ref() == Ok(&first)), "everyone got the same answer");
+    other.expect("a different read runs on its own");
+    assert_eq!(sim.simulator().call_count("res.partner", "search_count"), 2, "one call for twenty, one for the other");
+
+    // Once answered, the next identical read goes to Odoo again: nothing is cached.
+    odoo.call(count("Azure Interior")).await.expect("answered");
+    assert_eq!(sim.simulator().call_count("res.partner", "search_count"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_first_reader_leaves_the_others_to_call_odoo_themselves() {
+    let sim = simulator(OdooVersion::V18).await;
+    let odoo = client(&sim, Protocol::JsonRpc, KEY);
+    odoo.protocol().await.expect("detected");
+    let count = || OdooCall::new("res.partner", "search_count").param("domain", json!([]));
+    sim.simulator()
+        .faults()
+        .inject(FaultRule::times(Fault::Latency { millis: 500 }, 1).on("res.partner", "search_count"));
+    let impatient = tokio::time::timeout(std::time::Duration::from_millis(100), odoo.call(count()));
+    let patient = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        odoo.call(count()).await
+    };
+    let (impatient, patient) = tokio::join!(impatient, patient);
+    assert!(impatient.is_err(), "the first reader gave up");
+    patient.expect("the second reader got its answer anyway");
+}

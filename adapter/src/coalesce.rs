@@ -1,0 +1,74 @@
+//! Identical reads in flight at the same moment share one Odoo call: fifty storefront requests for
+//! the same SKUs cost Odoo one `search_read`. The first caller runs the call; callers arriving while
+//! it runs wait for its answer. The key leaves before the answer is shared, so a read that starts
+//! after an answer exists goes to Odoo again: coalescing never serves stale data. If the first
+//! caller is cancelled (its deadline passed), the others run the call themselves.
+
+use std::{collections::HashMap, future::Future, sync::Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::{OdooCall, OdooError};
+
+type Answer = Option<Result<Value, OdooError>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct Coalescer {
+    in_flight: Mutex<HashMap<String, watch::Receiver<Answer>>>,
+}
+
+/// What makes two calls the same: everything sent to Odoo (the client is per Odoo user).
+pub(crate) fn key(call: &OdooCall) -> String {
+    json!([call.model, call.method, call.ids, call.params, call.context]).to_string()
+}
+
+impl Coalescer {
+    pub(crate) async fn run(
+        &self,
+        key: String,
+        call: impl Future<Output = Result<Value, OdooError>>,
+    ) -> Result<Value, OdooError> {
+        let joined = {
+            let mut in_flight = self.in_flight.lock().expect("coalescer lock");
+            match in_flight.get(&key) {
+                Some(answer) => Err(answer.clone()),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    in_flight.insert(key.clone(), rx);
+                    Ok(tx)
+                }
+            }
+        };
+        match joined {
+            Ok(tx) => {
+                let leave = Leave { coalescer: self, key };
+                let result = call.await;
+                drop(leave);
+                let _ = tx.send(Some(result.clone()));
+                result
+            }
+            Err(mut answer) => {
+                metrics::counter!("odoo_mesh_odoo_coalesced_calls_total").increment(1);
+                let shared = answer.wait_for(Option::is_some).await.ok().and_then(|answer| answer.clone());
+                match shared {
+                    Some(result) => result,
+                    // The first caller was cancelled before Odoo answered.
+                    None => call.await,
+                }
+            }
+        }
+    }
+}
+
+/// Removes the key when the first caller finishes or is cancelled.
+struct Leave<'a> {
+    coalescer: &'a Coalescer,
+    key: String,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.coalescer.in_flight.lock().expect("coalescer lock").remove(&self.key);
+    }
+}
