@@ -222,35 +222,23 @@ async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
     })
     .await;
     harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
-    // Each stock read keeps an Odoo worker busy for 100 ms.
+    // Each product read keeps an Odoo worker busy for 100 ms.
     harness
         .simulator_handle()
         .faults()
         .inject(FaultRule::always(Fault::Latency { millis: 100 }).on("product.product", "search_read"));
     let channel = harness.channel().await;
-    // Twenty callers asking for different SKU pairs: identical reads would share one Odoo call.
-    let skus = [
-        "E-COM07",
-        "E-COM08",
-        "E-COM10",
-        "E-COM11",
-        "E-COM12",
-        "E-COM13",
-        "FURN_0096",
-        "FURN_0789",
-        "FURN_5555",
-        "FURN_8855",
-    ];
+    // Twenty callers listing products by different prefixes: identical reads would share one Odoo
+    // call, and stock reads would be batched into one.
     let calls = (0..20).map(|i| {
         let mut client = pb::inventory_service_client::InventoryServiceClient::new(channel.clone());
-        let pair = vec![skus[i % 10].to_owned(), skus[(i + 1 + i / 10) % 10].to_owned()];
         async move {
             let started = std::time::Instant::now();
             let result = client
-                .get_stock_levels(pb::GetStockLevelsRequest {
-                    skus: pair,
-                    warehouses: vec!["warehouses/1".into()],
-                    max_staleness: None,
+                .list_products(pb::ListProductsRequest {
+                    page_size: 10,
+                    sku_prefix: format!("E-COM{i}"),
+                    ..Default::default()
                 })
                 .await;
             (result.map(|_| ()), started.elapsed())

@@ -10,6 +10,7 @@ use tokio::sync::{OnceCell, RwLock};
 
 use crate::{
     OdooClient, OdooError, SearchOptions,
+    batch::StockBatcher,
     fields::{self, Record},
     models::{
         Amount, Location, Product, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, StockFigures, Warehouse,
@@ -48,11 +49,17 @@ pub struct Inventory {
     odoo: Arc<OdooClient>,
     currency: OnceCell<String>,
     uom_rounding: RwLock<HashMap<i64, Decimal>>,
+    batcher: StockBatcher,
 }
 
 impl Inventory {
     pub fn new(odoo: Arc<OdooClient>) -> Self {
-        Self { odoo, currency: OnceCell::new(), uom_rounding: RwLock::new(HashMap::new()) }
+        Self {
+            odoo,
+            currency: OnceCell::new(),
+            uom_rounding: RwLock::new(HashMap::new()),
+            batcher: StockBatcher::default(),
+        }
     }
 
     pub async fn warehouses(&self) -> Result<Vec<Warehouse>, OdooError> {
@@ -220,19 +227,16 @@ impl Inventory {
     ) -> Result<Vec<(String, SkuStock)>, OdooError> {
         let options = SearchOptions::ordered("id");
         let reads = warehouses.iter().map(|wh| {
-            let context = Map::from_iter([("warehouse_id".to_owned(), json!(wh.id))]);
-            self.odoo.search_read(
-                "product.product",
-                json!([["default_code", "in", skus]]),
-                STOCK_FIELDS,
-                &options,
-                context,
-            )
+            self.batcher.read(wh.id, skus, |batch| {
+                let context = Map::from_iter([("warehouse_id".to_owned(), json!(wh.id))]);
+                let domain = json!([["default_code", "in", batch]]);
+                self.odoo.search_read("product.product", domain, STOCK_FIELDS, &options, context)
+            })
         });
         let per_warehouse = try_join_all(reads).await?;
         let mut by_sku: HashMap<String, Vec<i64>> = HashMap::new();
         if let Some(first) = per_warehouse.first() {
-            for row in first {
+            for row in first.iter() {
                 if let Some(code) = fields::text(row, "default_code") {
                     by_sku.entry(code).or_default().push(fields::id(row)?);
                 }
@@ -254,7 +258,7 @@ impl Inventory {
         &self,
         id: i64,
         warehouses: &[Warehouse],
-        per_warehouse: &[Vec<Record>],
+        per_warehouse: &[Arc<Vec<Record>>],
     ) -> Result<SkuStock, OdooError> {
         let mut product = None;
         let mut levels = Vec::with_capacity(warehouses.len());

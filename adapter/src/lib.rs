@@ -2,6 +2,7 @@
 //! JSON-RPC (Odoo 16-18) or JSON-2 (Odoo 19+) behind one client, decodes Odoo's errors into one
 //! typed error, and reads Odoo's records into plain Rust models.
 
+mod batch;
 mod breaker;
 mod client;
 mod coalesce;

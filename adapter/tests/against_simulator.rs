@@ -82,6 +82,37 @@ async fn stock_for_many_skus_costs_one_call_per_warehouse() {
     assert_eq!(after - before, warehouses.len() as u64);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_stock_reads_merge_into_one_call_per_warehouse_and_answer_each_caller_alone() {
+    let sim = simulator(OdooVersion::V18).await;
+    let inventory = Inventory::new(Arc::new(client(&sim, Protocol::JsonRpc, KEY)));
+    let warehouses = inventory.warehouses().await.expect("warehouses");
+    let requests: Vec<Vec<String>> = [
+        ["E-COM11", "E-COM12"],
+        ["E-COM12", "FURN_0096"],
+        ["FURN_5555", "NOPE-404"],
+        ["E-COM07", "E-COM11"],
+        ["FURN_8855", "E-COM13"],
+    ]
+    .iter()
+    .map(|pair| pair.iter().map(|sku| (*sku).to_owned()).collect())
+    .collect();
+    let mut alone = Vec::new();
+    for skus in &requests {
+        alone.push(inventory.stock_levels(skus, &warehouses).await.expect("stock levels"));
+    }
+
+    let before = sim.simulator().call_count("product.product", "search_read");
+    let together =
+        futures::future::join_all(requests.iter().map(|skus| inventory.stock_levels(skus, &warehouses))).await;
+    let reads = sim.simulator().call_count("product.product", "search_read") - before;
+
+    assert_eq!(reads, warehouses.len() as u64, "one read per warehouse for all five callers");
+    for (answer, expected) in together.into_iter().zip(alone) {
+        assert_eq!(answer.expect("stock levels"), expected, "each caller gets exactly its own SKUs");
+    }
+}
+
 #[tokio::test]
 async fn wrong_credentials_are_access_denied_on_both_formats() {
     let v18 = simulator(OdooVersion::V18).await;
