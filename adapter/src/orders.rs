@@ -77,6 +77,25 @@ fn fingerprint(payload: &impl serde::Serialize) -> String {
     hex(&Sha256::digest(serde_json::to_vec(payload).unwrap_or_default()), 16)
 }
 
+/// The `load` rows of an order: the header fills the first row only, and each line adds its
+/// external id (`{order_xid}_{fp}_l{i}`, so a line is never created twice) before its cells.
+fn order_rows(
+    header: &[String],
+    order_xid: &str,
+    fp: &str,
+    lines: impl Iterator<Item = Vec<String>>,
+) -> Vec<Vec<String>> {
+    lines
+        .enumerate()
+        .map(|(i, cells)| {
+            let mut row = if i == 0 { header.to_vec() } else { vec![String::new(); header.len()] };
+            row.push(format!("{XID_MODULE}.{order_xid}_{fp}_l{i}"));
+            row.extend(cells);
+            row
+        })
+        .collect()
+}
+
 fn decimal_arg(d: Decimal) -> String {
     d.normalize().to_string()
 }
@@ -428,6 +447,29 @@ impl Orders {
         Err(OdooError::ConcurrencyFailure { message: "partner creation kept colliding".into() }.into())
     }
 
+    /// Loads an order under `order_xid` and claims its creation. `load` returns the order whether
+    /// this call created it or a duplicate committed it first; only the call that claims creation
+    /// may finish or undo it. `Ok(None)`: another call did (the capture loop replays its order).
+    /// A refusal removes the partners this capture created.
+    async fn load_order(
+        &self,
+        model: &str,
+        order_xid: &str,
+        columns: &[&str],
+        rows: Vec<Vec<String>>,
+        created_partners: &[i64],
+    ) -> Result<Option<i64>, OrderError> {
+        let id = match self.load_once(model, columns, rows).await? {
+            Ok(Some(id)) => id,
+            Ok(None) => return Ok(None),
+            Err(messages) => {
+                self.compensate(None, created_partners).await;
+                return Err(OrderError::Refused(messages.join("; ")));
+            }
+        };
+        Ok(self.claim_creation(order_xid, model, id).await?.then_some(id))
+    }
+
     /// Records that this call created the record under `xid`. A unique index makes exactly one
     /// concurrent caller succeed; `false` means another call created it.
     async fn claim_creation(&self, xid: &str, model: &str, id: i64) -> Result<bool, OdooError> {
@@ -587,7 +629,6 @@ impl Orders {
         // discount column is only sent when lines carry one, so Odoo prices the others itself.
         let priced = draft.lines.iter().any(|l| l.unit_price.is_some());
         let discounted = draft.lines.iter().any(|l| l.discount.is_some());
-        let width = columns.len();
         columns.extend(["order_line/id", "order_line/product_id/.id", "order_line/product_uom_qty"]);
         if priced {
             columns.push("order_line/price_unit");
@@ -595,42 +636,20 @@ impl Orders {
         if discounted {
             columns.push("order_line/discount");
         }
-        let rows: Vec<Vec<String>> = draft
-            .lines
-            .iter()
-            .zip(&products)
-            .enumerate()
-            .map(|(i, (line, product))| {
-                let mut row = if i == 0 { header.clone() } else { vec![String::new(); width] };
-                row.extend([
-                    format!("{XID_MODULE}.{order_xid}_{fp}_l{i}"),
-                    product.id.to_string(),
-                    decimal_arg(line.quantity),
-                ]);
-                if priced {
-                    row.push(line.unit_price.map(decimal_arg).unwrap_or_default());
-                }
-                if discounted {
-                    row.push(decimal_arg(line.discount.unwrap_or_default()));
-                }
-                row
-            })
-            .collect();
-        let id = match self.load_once("sale.order", &columns, rows).await {
-            Ok(Ok(Some(id))) => id,
-            Ok(Ok(None)) => return Ok(None),
-            Ok(Err(messages)) => {
-                self.compensate(None, &created_partners).await;
-                return Err(OrderError::Refused(messages.join("; ")));
+        let lines = draft.lines.iter().zip(&products).map(|(line, product)| {
+            let mut cells = vec![product.id.to_string(), decimal_arg(line.quantity)];
+            if priced {
+                cells.push(line.unit_price.map(decimal_arg).unwrap_or_default());
             }
-            Err(error) => return Err(error.into()),
-        };
-        // `load` returns the order whether this call created it or a duplicate committed it first;
-        // only the call that claims creation may finish or undo it, the others replay.
-        if !self.claim_creation(order_xid, "sale.order", id).await? {
-            // The caller's loop finds the order under its external id and replays it.
+            if discounted {
+                cells.push(decimal_arg(line.discount.unwrap_or_default()));
+            }
+            cells
+        });
+        let rows = order_rows(&header, order_xid, fp, lines);
+        let Some(id) = self.load_order("sale.order", order_xid, &columns, rows, &created_partners).await? else {
             return Ok(None);
-        }
+        };
         if draft.confirm
             && let Err(error) = self.call(OdooCall::new("sale.order", "action_confirm").ids(vec![id])).await
         {
@@ -943,7 +962,6 @@ impl Orders {
         }
         let priced = draft.lines.iter().any(|l| l.unit_price.is_some());
         let dated = draft.lines.iter().any(|l| l.expected.is_some());
-        let width = columns.len();
         columns.extend(["order_line/id", "order_line/product_id/.id", "order_line/product_qty"]);
         if priced {
             columns.push("order_line/price_unit");
@@ -951,35 +969,20 @@ impl Orders {
         if dated {
             columns.push("order_line/date_planned");
         }
-        let rows: Vec<Vec<String>> = draft
-            .lines
-            .iter()
-            .zip(products.iter().flatten())
-            .enumerate()
-            .map(|(i, (line, product))| {
-                let mut row = if i == 0 { header.clone() } else { vec![String::new(); width] };
-                row.extend([
-                    format!("{XID_MODULE}.{order_xid}_{fp}_l{i}"),
-                    product.id.to_string(),
-                    decimal_arg(line.quantity),
-                ]);
-                if priced {
-                    row.push(line.unit_price.map(decimal_arg).unwrap_or_default());
-                }
-                if dated {
-                    row.push(line.expected.map(fields::odoo_datetime).unwrap_or_default());
-                }
-                row
-            })
-            .collect();
-        let id = match self.load_once("purchase.order", &columns, rows).await? {
-            Ok(Some(id)) => id,
-            Ok(None) => return Ok(None),
-            Err(messages) => return Err(OrderError::Refused(messages.join("; "))),
-        };
-        if !self.claim_creation(order_xid, "purchase.order", id).await? {
+        let lines = draft.lines.iter().zip(products.iter().flatten()).map(|(line, product)| {
+            let mut cells = vec![product.id.to_string(), decimal_arg(line.quantity)];
+            if priced {
+                cells.push(line.unit_price.map(decimal_arg).unwrap_or_default());
+            }
+            if dated {
+                cells.push(line.expected.map(fields::odoo_datetime).unwrap_or_default());
+            }
+            cells
+        });
+        let rows = order_rows(&header, order_xid, fp, lines);
+        let Some(id) = self.load_order("purchase.order", order_xid, &columns, rows, &[]).await? else {
             return Ok(None);
-        }
+        };
         if draft.confirm {
             self.call(OdooCall::new("purchase.order", "button_confirm").ids(vec![id])).await.map_err(refusal)?;
         }
