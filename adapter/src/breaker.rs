@@ -36,12 +36,11 @@ impl Default for BreakerConfig {
 pub(crate) struct Breaker {
     machine: StateMachine<ConsecutiveFailures<Constant>, Observer>,
     observer: Observer,
-    cooldown: Duration,
 }
 
 impl fmt::Debug for Breaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Breaker").field("open", &self.is_open()).field("cooldown", &self.cooldown).finish()
+        f.debug_struct("Breaker").field("open", &self.is_open()).field("cooldown", &self.observer.cooldown).finish()
     }
 }
 
@@ -56,7 +55,7 @@ impl Breaker {
             .instrument(observer.clone())
             .build();
         metrics::gauge!("odoo_mesh_odoo_breaker_open").set(0.0);
-        Self { machine, observer, cooldown: config.cooldown }
+        Self { machine, observer }
     }
 
     /// Lets a call through, or refuses it at once while the breaker is open.
@@ -65,7 +64,7 @@ impl Breaker {
             Ok(())
         } else {
             metrics::counter!("odoo_mesh_odoo_breaker_rejected_total").increment(1);
-            Err(OdooError::CircuitOpen { retry_after: self.cooldown })
+            Err(OdooError::CircuitOpen { retry_after: self.observer.cooldown })
         }
     }
 
