@@ -22,6 +22,9 @@ pub enum Fault {
     SerializationFailure,
     /// The call commits, then the connection drops before the answer is sent.
     LoseResponse,
+    /// A long transaction: the call's rows carry `write_date` of when it began (as PostgreSQL's
+    /// transaction time does), but become visible only this much later, when it commits.
+    LateCommit { millis: u64 },
 }
 
 /// A fault and the calls it applies to.

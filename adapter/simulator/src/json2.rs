@@ -132,13 +132,14 @@ pub(crate) async fn handle(
         Ok(p) => p,
         Err(error) => return Ok(render(error)),
     };
-    let lose_response = match sim.admit(model, method).await {
+    let (lose_response, stamped_at) = match sim.admit(model, method).await {
         Admission::Stop(Execution::Drop) => return Err(Dropped),
         Admission::Stop(Execution::HttpStatus(status)) => return Ok(wire::proxy_page(status)),
         Admission::Stop(Execution::Failed(error)) => return Ok(render(error)),
-        Admission::Proceed { lose_response } => lose_response,
+        Admission::Proceed { lose_response, stamped_at } => (lose_response, stamped_at),
     };
-    let result = sim.execute(Call { uid, model, method, ids, params, context, readonly: sig.readonly }).await;
+    let result =
+        sim.execute(Call { uid, model, method, ids, params, context, readonly: sig.readonly, stamped_at }).await;
     if lose_response {
         return Err(Dropped);
     }

@@ -177,15 +177,22 @@ async fn execute_kw(sim: &Simulator, function: &str, mut args: Vec<Value>) -> Re
         Admission::Stop(Execution::Drop) => Err(Dropped),
         Admission::Stop(Execution::HttpStatus(status)) => Ok(Reply::Page(status)),
         Admission::Stop(Execution::Failed(error)) => Ok(Reply::Answer(Err(render(error, version)))),
-        Admission::Proceed { lose_response } => {
-            let result =
-                prepare_and_run(sim, version, &db, uid, &secret, &model, &method, &mut positional, kwargs).await;
+        Admission::Proceed { lose_response, stamped_at } => {
+            let target = Target { model: &model, method: &method, stamped_at };
+            let result = prepare_and_run(sim, version, &db, uid, &secret, target, &mut positional, kwargs).await;
             if lose_response {
                 return Err(Dropped);
             }
             Ok(Reply::Answer(result))
         }
     }
+}
+
+/// The method a call runs, and when its transaction began if earlier than now.
+struct Target<'a> {
+    model: &'a str,
+    method: &'a str,
+    stamped_at: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -195,11 +202,11 @@ async fn prepare_and_run(
     db: &str,
     uid: i64,
     secret: &str,
-    model: &str,
-    method: &str,
+    target: Target<'_>,
     positional: &mut Vec<Value>,
     kwargs: Value,
 ) -> Result<Outcome, Raised> {
+    let Target { model, method, stamped_at } = target;
     if !sim.database_matches(db) {
         return Err(no_database(db));
     }
@@ -249,7 +256,9 @@ async fn prepare_and_run(
         Ok((ids, params, sig.readonly))
     })();
     let (ids, params, readonly) = prepared.map_err(|e| render(e, version))?;
-    sim.execute(Call { uid, model, method, ids, params, context, readonly }).await.map_err(|e| render(e, version))
+    sim.execute(Call { uid, model, method, ids, params, context, readonly, stamped_at })
+        .await
+        .map_err(|e| render(e, version))
 }
 
 /// A call's record ids, bound parameters, and whether it only reads.

@@ -100,7 +100,7 @@ pub(crate) enum Execution {
 
 /// Whether a call may run, after fault injection had its say.
 pub(crate) enum Admission {
-    Proceed { lose_response: bool },
+    Proceed { lose_response: bool, stamped_at: Option<String> },
     Stop(Execution),
 }
 
@@ -113,6 +113,8 @@ pub(crate) struct Call<'a> {
     pub(crate) params: Map<String, Value>,
     pub(crate) context: Map<String, Value>,
     pub(crate) readonly: bool,
+    /// The transaction's time, when it began before the call ran (`Fault::LateCommit`).
+    pub(crate) stamped_at: Option<String>,
 }
 
 impl Simulator {
@@ -260,13 +262,20 @@ impl Simulator {
     pub(crate) async fn admit(&self, model: &str, method: &str) -> Admission {
         *self.inner.calls.lock().entry(format!("{model}.{method}")).or_default() += 1;
         let plan = self.inner.faults.plan(model, method);
+        if let Some(Fault::LateCommit { millis }) = plan.failure {
+            let began = orm::now();
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            return Admission::Proceed { lose_response: false, stamped_at: Some(began) };
+        }
         if !plan.delay.is_zero() {
             tokio::time::sleep(plan.delay).await;
         }
         let stop = |e| Admission::Stop(e);
         match plan.failure {
-            None | Some(Fault::Latency { .. }) => Admission::Proceed { lose_response: false },
-            Some(Fault::LoseResponse) => Admission::Proceed { lose_response: true },
+            None | Some(Fault::Latency { .. } | Fault::LateCommit { .. }) => {
+                Admission::Proceed { lose_response: false, stamped_at: None }
+            }
+            Some(Fault::LoseResponse) => Admission::Proceed { lose_response: true, stamped_at: None },
             Some(Fault::DropConnection) => stop(Execution::Drop),
             Some(Fault::HttpStatus { status }) => stop(Execution::HttpStatus(status)),
             Some(Fault::OdooError { name, message }) => {
@@ -316,7 +325,9 @@ impl Simulator {
         let mut db = self.inner.db.lock();
         let snapshot = (!call.readonly).then(|| db.clone());
         let env = Env { uid: call.uid, context: call.context };
+        db.clock = call.stamped_at;
         let result = methods::execute(&mut db, &env, call.model, call.method, &call.ids, &call.params);
+        db.clock = None;
         if result.is_err()
             && let Some(snapshot) = snapshot
         {

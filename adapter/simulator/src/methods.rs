@@ -56,6 +56,7 @@ pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
         (_, "load") => sig(true, &["fields", "data"], 2, false, false),
         ("sale.order", "action_confirm" | "action_cancel" | "action_draft") => sig(false, &[], 0, false, false),
         ("purchase.order", "button_confirm" | "button_cancel") => sig(false, &[], 0, false, false),
+        ("stock.picking", "button_validate") => sig(false, &[], 0, false, false),
         ("sale.order" | "purchase.order" | "stock.picking" | "res.partner", "message_post") => sig(
             false,
             &["body", "subject", "message_type", "subtype_xmlid", "partner_ids", "body_is_html"],
@@ -230,7 +231,8 @@ pub(crate) fn execute(
         }
         "read_group" => read_group(db, &model, params, env).map(Outcome::Value),
         "load" => crate::load::load(db, env, &model, params).map(Outcome::Value),
-        "action_confirm" | "action_cancel" | "action_draft" | "button_confirm" | "button_cancel" | "message_post" => {
+        "action_confirm" | "action_cancel" | "action_draft" | "button_confirm" | "button_cancel"
+        | "button_validate" | "message_post" => {
             let missing: Vec<i64> = ids.iter().copied().filter(|i| !db.exists(model_name, *i)).collect();
             if !missing.is_empty() {
                 return Err(SimError::missing(model_name, &missing, env.uid));
@@ -242,6 +244,7 @@ pub(crate) fn execute(
                 "action_draft" => crate::sales::action_draft(db, ids),
                 "button_confirm" => crate::sales::button_confirm(db, ids),
                 "button_cancel" => crate::sales::button_cancel(db, ids),
+                "button_validate" => crate::sales::button_validate(db, env, ids),
                 _ => crate::sales::message_post(db, env, model.name, ids, params),
             };
             result.map(Outcome::Value)

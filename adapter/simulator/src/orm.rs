@@ -52,6 +52,8 @@ pub(crate) struct Database {
     pub(crate) schema: Arc<BTreeMap<&'static str, ModelDef>>,
     pub(crate) tables: BTreeMap<&'static str, Table>,
     pub(crate) version: OdooVersion,
+    /// The running transaction's time when it began earlier than now (`Fault::LateCommit`).
+    pub(crate) clock: Option<String>,
 }
 
 /// Who calls and with which context.
@@ -89,7 +91,7 @@ impl Database {
     pub(crate) fn new(version: OdooVersion) -> Self {
         let schema = crate::schema::models();
         let tables = schema.keys().map(|k| (*k, Table { next_id: 1, rows: BTreeMap::new() })).collect();
-        Self { schema: Arc::new(schema), tables, version }
+        Self { schema: Arc::new(schema), tables, version, clock: None }
     }
 
     pub(crate) fn model(&self, name: &str) -> SimResult<&ModelDef> {
@@ -115,7 +117,7 @@ impl Database {
 
     /// Inserts a record exactly as given (seed data), keeping ids stable.
     pub(crate) fn insert_raw(&mut self, model: &'static str, id: i64, mut row: Row) {
-        let stamp = now();
+        let stamp = self.clock.clone().unwrap_or_else(now);
         row.entry("create_date").or_insert_with(|| json!(stamp));
         row.entry("write_date").or_insert_with(|| json!(stamp));
         if self.schema.get(model).is_some_and(ModelDef::has_active) {
@@ -145,7 +147,7 @@ impl Database {
 
     /// Sets a stored value and bumps `write_date`, as an ORM write by a business rule does.
     pub(crate) fn set(&mut self, model: &str, id: i64, field: &str, value: Value) {
-        let stamp = now();
+        let stamp = self.clock.clone().unwrap_or_else(now);
         if let Some(row) = self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id)) {
             row.insert(field.to_owned(), value);
             row.insert("write_date".to_owned(), json!(stamp));
@@ -664,7 +666,7 @@ impl Database {
             table.next_id = id + 1;
             id
         };
-        let stamp = now();
+        let stamp = self.clock.clone().unwrap_or_else(now);
         let mut row = Row::new();
         row.insert("create_date".into(), json!(stamp));
         row.insert("write_date".into(), json!(stamp));
@@ -699,7 +701,7 @@ impl Database {
         }
         crate::business::before_write(self, model.name, ids, vals, env)?;
         crate::sales::before_write(self, model.name, ids, vals)?;
-        let stamp = now();
+        let stamp = self.clock.clone().unwrap_or_else(now);
         for id in ids {
             let x2many = self.assign(model, *id, vals, env)?;
             self.apply_x2many(model, *id, x2many, env)?;

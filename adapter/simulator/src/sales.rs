@@ -690,3 +690,172 @@ fn refresh_picking_state(db: &mut Database, picking: i64) {
     };
     db.set("stock.picking", picking, "state", json!(state));
 }
+
+// ---- validation ---------------------------------------------------------------------------------
+
+/// `stock.picking.button_validate`: moves what was picked. With nothing picked, every reserved
+/// quantity counts as picked (as Odoo 18 does); with nothing reserved either, a UserError. A
+/// partial pick returns the backorder wizard's action and validates nothing, unless the context
+/// says `skip_backorder` (the rest goes to a backorder, or is dropped for the pickings listed in
+/// `picking_ids_not_to_backorder`).
+pub(crate) fn button_validate(db: &mut Database, env: &Env, ids: &[i64]) -> SimResult<Value> {
+    let skip_backorder = env.context.get("skip_backorder").and_then(Value::as_bool).unwrap_or(false);
+    let no_backorder = ids_in(env.context.get("picking_ids_not_to_backorder"));
+    let open_moves = |db: &Database, picking: i64| -> Vec<i64> {
+        db.ids_where("stock.move", "picking_id", picking)
+            .into_iter()
+            .filter(|m| !matches!(db.get_str("stock.move", *m, "state").as_str(), "done" | "cancel"))
+            .collect()
+    };
+    let mut partial = Vec::new();
+    for picking in ids {
+        let moves = open_moves(db, *picking);
+        if moves.iter().all(|m| db.get_f64("stock.move", *m, "quantity") <= 0.0) {
+            return Err(SimError::user(
+                "You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities.",
+            ));
+        }
+        if !moves.iter().any(|m| db.get("stock.move", *m, "picked").as_bool().unwrap_or(false)) {
+            for mv in &moves {
+                if db.get_f64("stock.move", *mv, "quantity") > 0.0 {
+                    db.set("stock.move", *mv, "picked", json!(true));
+                }
+            }
+        }
+        if moves.iter().any(|m| picked_quantity(db, *m) < db.get_f64("stock.move", *m, "product_uom_qty")) {
+            partial.push(*picking);
+        }
+    }
+    if !partial.is_empty() && !skip_backorder {
+        return Ok(json!({
+            "name": "Create Backorder?",
+            "type": "ir.actions.act_window",
+            "view_mode": "form",
+            "res_model": "stock.backorder.confirmation",
+            "views": [[898, "form"]],
+            "view_id": 898,
+            "target": "new",
+            "context": {
+                "button_validate_picking_ids": ids,
+                "default_show_transfers": false,
+                "default_pick_ids": ids.iter().map(|id| json!([4, id])).collect::<Vec<_>>(),
+            },
+        }));
+    }
+    for picking in ids {
+        for mv in open_moves(db, *picking) {
+            let done = picked_quantity(db, mv);
+            let rest = db.get_f64("stock.move", mv, "product_uom_qty") - done;
+            if done <= 0.0 {
+                unreserve(db, mv);
+                db.set("stock.move", mv, "state", json!("cancel"));
+                continue;
+            }
+            move_stock(db, mv, done);
+            db.set("stock.move", mv, "product_uom_qty", json!(done));
+            db.set("stock.move", mv, "quantity", json!(done));
+            db.set("stock.move", mv, "state", json!("done"));
+            if rest > 0.0 && !no_backorder.contains(picking) {
+                backorder_move(db, *picking, mv, rest);
+            }
+        }
+        db.set("stock.picking", *picking, "date_done", json!(now()));
+        refresh_picking_state(db, *picking);
+    }
+    Ok(json!(true))
+}
+
+fn ids_in(value: Option<&Value>) -> Vec<i64> {
+    match value {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_i64).collect(),
+        Some(Value::Number(n)) => n.as_i64().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What was picked on a move: its quantity once it is marked picked.
+fn picked_quantity(db: &Database, mv: i64) -> f64 {
+    if db.get("stock.move", mv, "picked").as_bool().unwrap_or(false) {
+        db.get_f64("stock.move", mv, "quantity")
+    } else {
+        0.0
+    }
+}
+
+/// Takes `qty` out of the reserved source quants and puts it into the destination's quant, when
+/// either side is an internal location; quants that empty are deleted, as Odoo does.
+fn move_stock(db: &mut Database, mv: i64, qty: f64) {
+    let product = db.get_i64("stock.move", mv, "product_id").unwrap_or_default();
+    let mut left = qty;
+    for move_line in db.ids_where("stock.move.line", "move_id", mv) {
+        let taken = db.get_f64("stock.move.line", move_line, "quantity").min(left);
+        let location = db.get_i64("stock.move.line", move_line, "location_id").unwrap_or_default();
+        if db.get_str("stock.location", location, "usage") == "internal" {
+            adjust_quant(db, product, location, -taken, -db.get_f64("stock.move.line", move_line, "quantity"));
+        }
+        left -= taken;
+        if let Some(table) = db.tables.get_mut("stock.move.line") {
+            table.rows.remove(&move_line);
+        }
+    }
+    let destination = db.get_i64("stock.move", mv, "location_dest_id").unwrap_or_default();
+    if db.get_str("stock.location", destination, "usage") == "internal" {
+        adjust_quant(db, product, destination, qty, 0.0);
+    }
+}
+
+fn adjust_quant(db: &mut Database, product: i64, location: i64, quantity: f64, reserved: f64) {
+    let existing = db
+        .ids_where("stock.quant", "product_id", product)
+        .into_iter()
+        .find(|q| db.get_i64("stock.quant", *q, "location_id") == Some(location));
+    let quant = existing.unwrap_or_else(|| {
+        db.insert(
+            "stock.quant",
+            row(&[
+                ("product_id", json!(product)),
+                ("location_id", json!(location)),
+                ("quantity", json!(0.0)),
+                ("reserved_quantity", json!(0.0)),
+                ("company_id", json!(1)),
+            ]),
+        )
+    });
+    let new_quantity = db.get_f64("stock.quant", quant, "quantity") + quantity;
+    let new_reserved = (db.get_f64("stock.quant", quant, "reserved_quantity") + reserved).max(0.0);
+    if new_quantity.abs() < 1e-9 && new_reserved.abs() < 1e-9 {
+        if let Some(table) = db.tables.get_mut("stock.quant") {
+            table.rows.remove(&quant);
+        }
+        return;
+    }
+    db.set("stock.quant", quant, "quantity", json!(new_quantity));
+    db.set("stock.quant", quant, "reserved_quantity", json!(new_reserved));
+}
+
+/// Puts the rest of a partly done move on the picking's backorder, created on first need.
+fn backorder_move(db: &mut Database, picking: i64, mv: i64, rest: f64) {
+    let existing = db.ids_where("stock.picking", "backorder_id", picking).into_iter().next();
+    let backorder = existing.unwrap_or_else(|| {
+        let mut copy = db.row("stock.picking", picking).cloned().unwrap_or_default();
+        let name = format!("{}-BO", db.get_str("stock.picking", picking, "name"));
+        copy.insert("name".into(), json!(name));
+        copy.insert("backorder_id".into(), json!(picking));
+        copy.insert("state".into(), json!("confirmed"));
+        copy.insert("date_done".into(), json!(false));
+        copy.remove("create_date");
+        copy.remove("write_date");
+        db.insert("stock.picking", copy)
+    });
+    let mut copy = db.row("stock.move", mv).cloned().unwrap_or_default();
+    copy.insert("product_uom_qty".into(), json!(rest));
+    copy.insert("quantity".into(), json!(0.0));
+    copy.insert("picked".into(), json!(false));
+    copy.insert("state".into(), json!("confirmed"));
+    copy.insert("picking_id".into(), json!(backorder));
+    copy.remove("create_date");
+    copy.remove("write_date");
+    let new_move = db.insert("stock.move", copy);
+    reserve(db, new_move);
+    refresh_picking_state(db, backorder);
+}
