@@ -23,12 +23,21 @@ pub struct SearchOptions {
     pub limit: Option<usize>,
     pub offset: Option<usize>,
     pub order: Option<String>,
+    /// For a background task rather than a waiting caller (see `OdooCall::background`).
+    pub background: bool,
 }
 
 impl SearchOptions {
     /// Results in this order, for example `"id"` or `"write_date asc, id asc"`.
     pub fn ordered(order: &str) -> Self {
         Self { order: Some(order.to_owned()), ..Self::default() }
+    }
+
+    /// Marks the read as a background task's.
+    #[must_use]
+    pub fn in_background(mut self) -> Self {
+        self.background = true;
+        self
     }
 
     /// At most `limit` results.
@@ -206,6 +215,7 @@ impl OdooClient {
             call = call.param("order", json!(order));
         }
         call.context = context;
+        call.background = options.background;
         records(self.call(call).await?)
     }
 

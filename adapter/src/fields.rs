@@ -59,10 +59,13 @@ pub(crate) fn datetime(record: &Record, field: &str) -> Result<Option<OffsetDate
     let Some(text) = text(record, field) else {
         return Ok(None);
     };
+    parse_odoo_datetime(&text).map(Some).ok_or_else(|| mismatch(field, "a datetime"))
+}
+
+/// Parses Odoo's naive UTC "YYYY-MM-DD HH:MM:SS" (any fraction of a second is dropped).
+pub(crate) fn parse_odoo_datetime(text: &str) -> Option<OffsetDateTime> {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let parsed = PrimitiveDateTime::parse(text.get(..19).unwrap_or(&text), &format)
-        .map_err(|_| mismatch(field, "a datetime"))?;
-    Ok(Some(parsed.assume_utc()))
+    PrimitiveDateTime::parse(text.get(..19).unwrap_or(text), &format).ok().map(PrimitiveDateTime::assume_utc)
 }
 
 /// Formats a timestamp the way Odoo compares datetimes in domains.

@@ -27,9 +27,10 @@ pub enum Priority {
 }
 
 impl Priority {
-    /// Writes and actions are critical; reads of more than 100 records are bulk.
+    /// Writes and actions are critical; reads of more than 100 records, and background reads, are bulk.
     pub fn of(call: &OdooCall) -> Self {
         match call.method.as_str() {
+            _ if call.background => Self::Bulk,
             "search_read" | "read" | "search" | "search_count" | "name_search" | "fields_get" | "read_group" => {
                 if call.params.get("limit").and_then(serde_json::Value::as_u64).is_some_and(|l| l > 100) {
                     Self::Bulk

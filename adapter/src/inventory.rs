@@ -13,7 +13,8 @@ use crate::{
     batch::StockBatcher,
     fields::{self, Record},
     models::{
-        Amount, Location, Product, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, StockFigures, Warehouse,
+        Amount, Location, Product, ProductLevel, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, StockFigures,
+        Warehouse,
     },
 };
 
@@ -266,23 +267,8 @@ impl Inventory {
             let Some(row) = rows.iter().find(|r| fields::id(r).ok() == Some(id)) else {
                 continue;
             };
-            let uom = fields::many2one(row, "uom_id")?
-                .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?;
-            let rounding = self.rounding(uom.id).await?;
-            let q = |f: &str| fields::decimal(row, f);
-            let (on_hand, free) = (q("qty_available")?, q("free_qty")?);
-            let round = |d: Decimal| fields::round_to_precision(d, rounding);
-            levels.push((
-                wh.as_ref(),
-                StockFigures {
-                    on_hand: round(on_hand),
-                    reserved: round(on_hand - free),
-                    available: round(free),
-                    incoming: round(q("incoming_qty")?),
-                    outgoing: round(q("outgoing_qty")?),
-                    forecast: round(q("virtual_available")?),
-                },
-            ));
+            let (uom, figures) = self.figures(row).await?;
+            levels.push((wh.as_ref(), figures));
             product.get_or_insert((Ref { id, name: fields::text(row, "display_name").unwrap_or_default() }, uom));
         }
         Ok(match product {
@@ -290,7 +276,81 @@ impl Inventory {
             None => SkuStock::NotFound,
         })
     }
+
+    /// A product row read with a warehouse context, as figures rounded to its unit of measure.
+    async fn figures(&self, row: &Record) -> Result<(Ref, StockFigures), OdooError> {
+        let uom = fields::many2one(row, "uom_id")?
+            .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?;
+        let rounding = self.rounding(uom.id).await?;
+        let q = |f: &str| fields::decimal(row, f);
+        let (on_hand, free) = (q("qty_available")?, q("free_qty")?);
+        let round = |d: Decimal| fields::round_to_precision(d, rounding);
+        let figures = StockFigures {
+            on_hand: round(on_hand),
+            reserved: round(on_hand - free),
+            available: round(free),
+            incoming: round(q("incoming_qty")?),
+            outgoing: round(q("outgoing_qty")?),
+            forecast: round(q("virtual_available")?),
+        };
+        Ok((uom, figures))
+    }
+
+    /// Stock of storable products in each warehouse: those with these ids, or every one when
+    /// `ids` is `None` (read in pages, so a large catalogue never becomes one huge answer).
+    pub async fn product_levels(
+        &self,
+        ids: Option<&[i64]>,
+        warehouses: &[Warehouse],
+    ) -> Result<Vec<ProductLevel>, OdooError> {
+        let mut levels = Vec::new();
+        for wh in warehouses {
+            let context = Map::from_iter([("warehouse_id".to_owned(), json!(wh.id))]);
+            let mut rows = Vec::new();
+            match ids {
+                Some(ids) => {
+                    for chunk in ids.chunks(LEVELS_PAGE) {
+                        let domain = json!([["id", "in", chunk], ["is_storable", "=", true]]);
+                        let options = SearchOptions::ordered("id").in_background();
+                        rows.extend(
+                            self.odoo
+                                .search_read("product.product", domain, STOCK_FIELDS, &options, context.clone())
+                                .await?,
+                        );
+                    }
+                }
+                None => loop {
+                    let after = rows.last().map(fields::id).transpose()?.unwrap_or(0);
+                    let domain = json!([["id", ">", after], ["is_storable", "=", true]]);
+                    let options = SearchOptions::ordered("id").limit(LEVELS_PAGE).in_background();
+                    let page = self
+                        .odoo
+                        .search_read("product.product", domain, STOCK_FIELDS, &options, context.clone())
+                        .await?;
+                    let last_page = page.len() < LEVELS_PAGE;
+                    rows.extend(page);
+                    if last_page {
+                        break;
+                    }
+                },
+            }
+            for row in &rows {
+                let (uom, figures) = self.figures(row).await?;
+                levels.push(ProductLevel {
+                    product: Ref { id: fields::id(row)?, name: fields::text(row, "display_name").unwrap_or_default() },
+                    sku: fields::text(row, "default_code"),
+                    uom,
+                    warehouse: wh.as_ref(),
+                    figures,
+                });
+            }
+        }
+        Ok(levels)
+    }
 }
+
+/// Products per stock read when the whole catalogue is read: well under Odoo's comfortable answer size.
+const LEVELS_PAGE: usize = 1000;
 
 /// Escapes LIKE wildcards so a SKU prefix matches literally.
 fn escape_like(text: &str) -> String {

@@ -4,6 +4,7 @@
 
 mod batch;
 mod breaker;
+mod changes;
 mod client;
 mod coalesce;
 mod config;
@@ -18,6 +19,7 @@ mod secret;
 mod transport;
 
 pub use breaker::BreakerConfig;
+pub use changes::{ChangedProducts, Polled, StockChanges};
 pub use client::{OdooClient, SearchOptions};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};

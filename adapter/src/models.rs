@@ -75,6 +75,16 @@ pub struct StockFigures {
     pub forecast: Decimal,
 }
 
+/// Stock figures of one storable product in one warehouse, as the watched view keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductLevel {
+    pub product: Ref,
+    pub sku: Option<String>,
+    pub uom: Ref,
+    pub warehouse: Ref,
+    pub figures: StockFigures,
+}
+
 /// The stock of one SKU across the warehouses asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkuStock {

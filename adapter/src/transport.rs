@@ -25,11 +25,20 @@ pub struct OdooCall {
     pub params: Map<String, Value>,
     /// Odoo's context (`warehouse_id`, `lang`, `active_test`...).
     pub context: Map<String, Value>,
+    /// Made by a background task (change capture), not for a waiting caller: bulk priority.
+    pub background: bool,
 }
 
 impl OdooCall {
     pub fn new(model: &str, method: &str) -> Self {
-        Self { model: model.to_owned(), method: method.to_owned(), ids: None, params: Map::new(), context: Map::new() }
+        Self {
+            model: model.to_owned(),
+            method: method.to_owned(),
+            ids: None,
+            params: Map::new(),
+            context: Map::new(),
+            background: false,
+        }
     }
 
     pub fn ids(mut self, ids: Vec<i64>) -> Self {
