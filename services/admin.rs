@@ -1,17 +1,65 @@
 //! The plaintext admin listener: gRPC health with reflection (the kubelet's gRPC probe cannot present
 //! a client certificate, and operators can `grpcurl -plaintext` it), Prometheus `/metrics`, and
-//! `/live` and `/ready` for HTTP probes.
+//! `/live` and `/ready` for HTTP probes, and the endpoint Odoo's "Send Webhook Notification"
+//! automations call to say that stock changed.
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
 use metrics_exporter_prometheus::PrometheusHandle;
+use odoo_adapter::Secret;
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
-use crate::health::OdooHealth;
+use crate::{health::OdooHealth, watch::StockView};
 
 #[derive(Clone)]
 struct AdminState {
     prometheus: PrometheusHandle,
     health: OdooHealth,
+    webhook: Option<Arc<Webhook>>,
+}
+
+/// Odoo's webhook: a shared secret (Odoo cannot sign, so it travels in the URL's query, or as a
+/// bearer token from other senders) and the views it wakes.
+struct Webhook {
+    secret: Secret,
+    stock: Arc<StockView>,
+}
+
+#[derive(serde::Deserialize)]
+struct WebhookQuery {
+    token: Option<String>,
+}
+
+/// Accepts a webhook call at once (Odoo waits for it inside its transaction, for one second at
+/// most) and asks for a poll. The body is never read as data: Odoo sends it before it commits,
+/// even for transactions that then roll back, so only a fresh read from Odoo is trusted.
+async fn accept_webhook(
+    State(state): State<AdminState>,
+    Query(query): Query<WebhookQuery>,
+    headers: HeaderMap,
+) -> StatusCode {
+    let Some(webhook) = &state.webhook else {
+        return StatusCode::NOT_FOUND;
+    };
+    let bearer =
+        headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let presented = query.token.as_deref().or(bearer).unwrap_or_default();
+    let expected = webhook.secret.expose();
+    if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        metrics::counter!("odoo_mesh_watch_webhooks_total", "outcome" => "rejected").increment(1);
+        tracing::warn!("odoo webhook call with a wrong or missing secret refused");
+        return StatusCode::UNAUTHORIZED;
+    }
+    metrics::counter!("odoo_mesh_watch_webhooks_total", "outcome" => "accepted").increment(1);
+    webhook.stock.poke();
+    StatusCode::OK
 }
 
 /// The admin router, with the gRPC health service mounted beside the HTTP endpoints.
@@ -25,6 +73,7 @@ pub(crate) fn router(
     >,
     prometheus: PrometheusHandle,
     health: OdooHealth,
+    webhook: Option<(Secret, Arc<StockView>)>,
 ) -> Router {
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection_v1)
@@ -33,6 +82,7 @@ pub(crate) fn router(
     let http = Router::new()
         .route("/metrics", get(|State(s): State<AdminState>| async move { s.prometheus.render() }))
         .route("/live", get(|| async { "ok" }))
+        .route("/odoo/webhook", post(accept_webhook))
         .route(
             "/ready",
             get(|State(s): State<AdminState>| async move {
@@ -43,7 +93,11 @@ pub(crate) fn router(
                 }
             }),
         )
-        .with_state(AdminState { prometheus, health });
+        .with_state(AdminState {
+            prometheus,
+            health,
+            webhook: webhook.map(|(secret, stock)| Arc::new(Webhook { secret, stock })),
+        });
     grpc.merge(http)
 }
 

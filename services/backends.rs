@@ -48,6 +48,11 @@ impl Backends {
             .map_or(&self.default, |(_, backend)| backend)
     }
 
+    /// The backend of odoo-mesh's own Odoo user.
+    pub fn default_backend(&self) -> &Backend {
+        &self.default
+    }
+
     pub fn default_client(&self) -> Arc<OdooClient> {
         self.default.client.clone()
     }

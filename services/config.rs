@@ -15,6 +15,8 @@ use odoo_adapter::{
 };
 use serde::Deserialize;
 
+use crate::watch::{CaptureSettings, Retention, StreamSettings};
+
 /// Where gRPC is served by default.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
 /// Where health and metrics are served by default.
@@ -27,6 +29,26 @@ pub const DEFAULT_ODOO_LOGIN: &str = "admin";
 pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a shutdown lets in-flight calls finish: under Kubernetes' default 30 s termination grace.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// How often the watched views poll Odoo for changes (a webhook makes it sooner).
+pub const DEFAULT_WATCH_POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How far behind its newest stamp every poll looks again: at least Odoo's `limit_time_real`
+/// (120 s by default), the longest a transaction can stay open before it commits.
+pub const DEFAULT_WATCH_OVERLAP: Duration = Duration::from_secs(180);
+/// How often the watched views are compared with all of Odoo.
+pub const DEFAULT_WATCH_RECONCILE_INTERVAL: Duration = Duration::from_secs(600);
+/// How old a resume token may be.
+pub const DEFAULT_WATCH_RETENTION: Duration = Duration::from_secs(3600);
+/// The most changes a view's log keeps, whatever the retention.
+pub const DEFAULT_WATCH_LOG_CAPACITY: usize = 100_000;
+/// How often an idle watch stream gets a heartbeat.
+pub const DEFAULT_WATCH_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How many revisions a stream may fall behind before it is ended as too slow.
+pub const DEFAULT_WATCH_MAX_LAG: u64 = 10_000;
+/// Events buffered per watch stream.
+pub const WATCH_BUFFER: usize = 64;
+/// After an Odoo webhook, the wait before polling: Odoo calls from inside its transaction.
+pub const WEBHOOK_POLL_DELAY: Duration = Duration::from_millis(100);
 
 /// Flags of `odoo-mesh serve`. Every flag can also come from the environment variable shown, or from
 /// the same key (without the `--`, dashes as underscores) in the `--config` file.
@@ -108,6 +130,30 @@ pub struct ServeArgs {
     /// How often Odoo is probed for health [default: 5s].
     #[arg(long, env = "ODOO_MESH_HEALTH_INTERVAL", value_parser = humantime::parse_duration)]
     pub health_interval: Option<Duration>,
+    /// How often watched views poll Odoo for changes [default: 2s]
+    #[arg(long, env = "ODOO_MESH_WATCH_POLL_INTERVAL", value_parser = humantime::parse_duration)]
+    pub watch_poll_interval: Option<Duration>,
+    /// How far behind the newest change every poll looks again; at least Odoo's limit_time_real [default: 3m]
+    #[arg(long, env = "ODOO_MESH_WATCH_OVERLAP", value_parser = humantime::parse_duration)]
+    pub watch_overlap: Option<Duration>,
+    /// How often watched views are reconciled with all of Odoo [default: 10m]
+    #[arg(long, env = "ODOO_MESH_WATCH_RECONCILE_INTERVAL", value_parser = humantime::parse_duration)]
+    pub watch_reconcile_interval: Option<Duration>,
+    /// How old a resume token may be before the client must list again [default: 1h]
+    #[arg(long, env = "ODOO_MESH_WATCH_RETENTION", value_parser = humantime::parse_duration)]
+    pub watch_retention: Option<Duration>,
+    /// The most changes kept per watched view [default: 100000]
+    #[arg(long, env = "ODOO_MESH_WATCH_LOG_CAPACITY")]
+    pub watch_log_capacity: Option<usize>,
+    /// Heartbeat interval of idle watch streams [default: 15s]
+    #[arg(long, env = "ODOO_MESH_WATCH_HEARTBEAT", value_parser = humantime::parse_duration)]
+    pub watch_heartbeat: Option<Duration>,
+    /// Revisions a watch stream may fall behind before it is ended as too slow [default: 10000]
+    #[arg(long, env = "ODOO_MESH_WATCH_MAX_LAG")]
+    pub watch_max_lag: Option<u64>,
+    /// File holding the shared secret Odoo's webhook must present (or ODOO_MESH_WEBHOOK_SECRET); no webhook without it
+    #[arg(long, env = "ODOO_MESH_WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
     /// Log format: text or json [default: json].
     #[arg(long, env = "ODOO_MESH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -148,6 +194,19 @@ pub struct FileConfig {
     pub odoo_breaker_cooldown: Option<Duration>,
     #[serde(default, with = "humantime_serde_opt")]
     pub health_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub watch_poll_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub watch_overlap: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub watch_reconcile_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub watch_retention: Option<Duration>,
+    pub watch_log_capacity: Option<usize>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub watch_heartbeat: Option<Duration>,
+    pub watch_max_lag: Option<u64>,
+    pub webhook_secret_file: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     /// Identities acting in Odoo as their own Odoo user (file only).
     #[serde(default)]
@@ -210,6 +269,40 @@ pub struct Config {
     pub odoo_credentials: Vec<(Vec<String>, OdooConfig)>,
     pub reload_interval: Duration,
     pub shutdown_grace: Duration,
+    pub watch: WatchConfig,
+}
+
+/// How watched views follow Odoo and how their streams behave.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub capture: CaptureSettings,
+    pub retention: Retention,
+    pub stream: StreamSettings,
+    /// The secret Odoo's webhook presents; the webhook endpoint is off without one.
+    pub webhook_secret: Option<Secret>,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            capture: CaptureSettings {
+                poll_interval: DEFAULT_WATCH_POLL_INTERVAL,
+                reconcile_interval: DEFAULT_WATCH_RECONCILE_INTERVAL,
+                webhook_delay: WEBHOOK_POLL_DELAY,
+            },
+            retention: Retention {
+                window: DEFAULT_WATCH_RETENTION,
+                capacity: DEFAULT_WATCH_LOG_CAPACITY,
+                overlap: DEFAULT_WATCH_OVERLAP,
+            },
+            stream: StreamSettings {
+                heartbeat: DEFAULT_WATCH_HEARTBEAT,
+                max_lag: DEFAULT_WATCH_MAX_LAG,
+                buffer: WATCH_BUFFER,
+            },
+            webhook_secret: None,
+        }
+    }
 }
 
 impl Config {
@@ -295,7 +388,30 @@ impl Config {
             odoo_credentials: Vec::new(),
             reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
             shutdown_grace: args.shutdown_grace.or(file.shutdown_grace).unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+            watch: WatchConfig::default(),
         };
+        let watch = &mut config.watch;
+        watch.capture.poll_interval =
+            args.watch_poll_interval.or(file.watch_poll_interval).unwrap_or(DEFAULT_WATCH_POLL_INTERVAL);
+        watch.capture.reconcile_interval =
+            args.watch_reconcile_interval.or(file.watch_reconcile_interval).unwrap_or(DEFAULT_WATCH_RECONCILE_INTERVAL);
+        watch.retention = Retention {
+            window: args.watch_retention.or(file.watch_retention).unwrap_or(DEFAULT_WATCH_RETENTION),
+            capacity: args.watch_log_capacity.or(file.watch_log_capacity).unwrap_or(DEFAULT_WATCH_LOG_CAPACITY),
+            overlap: args.watch_overlap.or(file.watch_overlap).unwrap_or(DEFAULT_WATCH_OVERLAP),
+        };
+        watch.stream.heartbeat = args.watch_heartbeat.or(file.watch_heartbeat).unwrap_or(DEFAULT_WATCH_HEARTBEAT);
+        watch.stream.max_lag = args.watch_max_lag.or(file.watch_max_lag).unwrap_or(DEFAULT_WATCH_MAX_LAG);
+        watch.webhook_secret = match args.webhook_secret_file.or(file.webhook_secret_file) {
+            Some(path) => Some(
+                Secret::from_file(&path)
+                    .with_context(|| format!("reading the webhook secret from {}", path.display()))?,
+            ),
+            None => std::env::var("ODOO_MESH_WEBHOOK_SECRET").ok().filter(|v| !v.is_empty()).map(Secret::new),
+        };
+        if watch.retention.window <= watch.stream.heartbeat {
+            bail!("--watch-retention must be longer than --watch-heartbeat, or idle clients' tokens expire");
+        }
         for credentials in file.odoo_credentials {
             // Only from files: falling back to ODOO_API_KEY would silently act as the main user.
             if credentials.api_key_file.is_none() && credentials.password_file.is_none() {

@@ -9,7 +9,7 @@ use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig,
 use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
 
 use crate::{
-    config::{Config, LogFormat, Transport},
+    config::{Config, LogFormat, Transport, WatchConfig},
     observability, pki, server,
     tls::TlsFiles,
 };
@@ -78,6 +78,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             breaker: odoo_adapter::BreakerConfig::default(),
         },
         health_interval: Duration::from_secs(2),
+        // A demo should feel live: poll the simulator every half second.
+        watch: {
+            let mut watch = WatchConfig::default();
+            watch.capture.poll_interval = Duration::from_millis(500);
+            watch
+        },
         log_format: LogFormat::Text,
         policy: Some(files.policy.clone()),
         reload_interval: crate::config::DEFAULT_RELOAD_INTERVAL,
@@ -114,6 +120,14 @@ confirm, list and cancel it:
   grpcurl {tls} -d '{{"name": "salesOrders/1"}}' {target} odoomesh.order.v1.OrderService/ConfirmSalesOrder
   grpcurl {tls} -d '{{"customer_reference": "PO-DEMO-1"}}' {target} odoomesh.order.v1.OrderService/ListSalesOrders
   grpcurl {tls} -d '{{"name": "salesOrders/1", "reason": "demo over"}}' {target} odoomesh.order.v1.OrderService/CancelSalesOrder
+
+Watch stock as it moves. Start the watch (it runs until Ctrl-C), then, in another terminal, take
+and confirm an order (its reservation streams in), and ship it in Odoo — here the simulator, over
+Odoo's own JSON-RPC; use the shipment id the order names (2 if you ran the commands above in order):
+
+  grpcurl {tls} -d '{{"skus": ["E-COM11"], "send_initial": true}}' {target} odoomesh.inventory.v1.InventoryService/WatchStockLevels
+  grpcurl {tls} -d '{{"request_id": "demo-order-2", "customer": {{"reference": "C01006"}}, "confirm": true, "lines": [{{"sku": "E-COM11", "quantity": {{"value": "3"}}}}]}}' {target} odoomesh.order.v1.OrderService/CreateSalesOrder
+  curl -s {odoo_url}/jsonrpc -H 'Content-Type: application/json' -d '{{"jsonrpc": "2.0", "method": "call", "params": {{"service": "object", "method": "execute_kw", "args": ["{DEMO_DATABASE}", 2, "{DEMO_API_KEY}", "stock.picking", "button_validate", [[2]], {{}}]}}}}'
 
 Operations:
 

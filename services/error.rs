@@ -49,6 +49,15 @@ pub enum ApiError {
     /// The capability exists in the contract but not yet in this release.
     #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
     Unimplemented { method: &'static str, capability: &'static str },
+    /// A watch cannot start before its view has been read from Odoo once.
+    #[error("the {stream} watch is still loading its view from odoo; retry shortly")]
+    WatchNotReady { stream: &'static str },
+    /// The resume token is older than the history kept; the client must list again.
+    #[error("the resume token is older than the {} kept; start again with send_initial", humantime::format_duration(*.retention))]
+    ResumeTokenExpired { retention: Duration },
+    /// The server ended a watch stream; the client resumes with the token.
+    #[error("{message}")]
+    StreamEnded { code: Code, reason: &'static str, message: String, resume_token: String },
     #[error(transparent)]
     Odoo(#[from] OdooError),
 }
@@ -135,6 +144,17 @@ impl From<ApiError> for Status {
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::Unimplemented { .. } => with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE"),
+            ApiError::WatchNotReady { .. } => {
+                let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
+                details.set_error_info("WATCH_VIEW_LOADING", ERROR_DOMAIN, []);
+                Status::with_error_details(Code::Unavailable, message, details)
+            }
+            ApiError::ResumeTokenExpired { .. } => with_info(Code::FailedPrecondition, message, "RESUME_TOKEN_EXPIRED"),
+            ApiError::StreamEnded { code, reason, resume_token, .. } => {
+                let mut details = ErrorDetails::with_retry_info(Some(Duration::ZERO));
+                details.set_error_info(reason, ERROR_DOMAIN, [("resume_token".to_owned(), resume_token)]);
+                Status::with_error_details(code, message, details)
+            }
             ApiError::Odoo(odoo) => odoo_status(odoo),
         }
     }

@@ -27,6 +27,7 @@ pub mod shipment;
 pub mod telemetry;
 pub mod tls;
 mod unavailable;
+pub mod watch;
 
 /// Code generated from `proto/` by `build.rs`.
 #[allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]

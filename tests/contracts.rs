@@ -160,3 +160,28 @@ fn the_dashboard_charts_every_documented_metric_and_nothing_else() {
     assert!(documented.len() >= 20, "the README's metric table: {documented:?}");
     assert_eq!(charted, documented, "charted (left) and documented (right) metrics differ");
 }
+
+#[test]
+fn every_metric_the_code_emits_is_documented() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("readme");
+    let documented: std::collections::BTreeSet<String> =
+        readme.lines().filter(|line| line.starts_with("| `odoo_mesh_")).flat_map(metric_names).collect();
+    let mut emitted = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.join("services"), root.join("adapter/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("source dir").map(|e| e.expect("entry").path()) {
+            if entry.is_dir() {
+                dirs.push(entry);
+            } else if entry.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&entry).expect("source");
+                for (at, _) in source.match_indices("!(\"odoo_mesh_") {
+                    emitted.extend(metric_names(&source[at..].chars().take(80).collect::<String>()));
+                }
+            }
+        }
+    }
+    assert!(emitted.len() >= 20, "metric names found in the code: {emitted:?}");
+    let undocumented: Vec<_> = emitted.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "emitted but missing from the README's metric table: {undocumented:?}");
+}

@@ -284,15 +284,7 @@ async fn a_bad_stock_request_names_every_bad_field(harness: &common::Harness) {
         .await
         .expect_err("invalid");
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .expect("BadRequest")
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
-    assert_eq!(fields, ["skus[1]", "warehouses[0]", "max_staleness"]);
+    assert_eq!(common::bad_fields(&status), ["skus[1]", "warehouses[0]", "max_staleness"]);
     let too_many = client
         .get_stock_levels(pb::GetStockLevelsRequest {
             skus: (0..1001).map(|i| format!("S{i}")).collect(),
@@ -323,12 +315,8 @@ async fn later_capabilities_answer_unimplemented_and_say_which(harness: &common:
         .await
         .expect_err("not yet");
     assert!(status.message().contains("payments"));
-    let status = harness
-        .inventory()
-        .await
-        .watch_stock_levels(pb::WatchStockLevelsRequest::default())
-        .await
-        .expect_err("not yet");
+    let status =
+        harness.inventory().await.adjust_inventory(pb::AdjustInventoryRequest::default()).await.expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("streaming stock updates"));
+    assert!(status.message().contains("inventory adjustments"));
 }

@@ -195,6 +195,7 @@ async fn the_callers_deadline_bounds_the_odoo_call_and_ends_as_deadline_exceeded
 async fn a_message_over_the_size_limit_is_resource_exhausted_and_never_reaches_odoo() {
     let harness = common::Harness::simulator().await;
     let mut client = harness.inventory().await;
+    harness.stock_view_loaded().await;
     let odoo_calls_before = harness.simulator_handle().call_count("product.product", "search_read");
     // 5,000 SKUs of 1 KiB: about 5 MiB, over the 4 MiB limit.
     let skus = (0..5_000).map(|i| format!("{i:0>1024}")).collect();
@@ -221,7 +222,7 @@ async fn under_ten_times_the_load_odoo_never_sees_more_than_its_limit() {
         config.odoo.queue_timeout = Duration::from_millis(150);
     })
     .await;
-    harness.inventory().await.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    harness.stock_view_loaded().await;
     // Each product read keeps an Odoo worker busy for 100 ms.
     harness
         .simulator_handle()
@@ -331,7 +332,7 @@ async fn the_breaker_fails_fast_while_odoo_is_down_and_recovers_after_the_cooldo
     })
     .await;
     let mut client = harness.inventory().await;
-    client.list_warehouses(pb::ListWarehousesRequest {}).await.expect("warm");
+    harness.stock_view_loaded().await;
     eventually(&harness, ServingStatus::Serving).await;
     // A proxy answers 503 three times: Odoo looks down.
     harness

@@ -3,14 +3,10 @@
 
 mod common;
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
-};
+use common::{a_customer, available, partner, qty, stocked_skus, unique};
 
 use odoo_mesh::proto::{
-    common::v1::{Address, Money, Quantity},
-    inventory::v1 as inv,
+    common::v1::{Address, Money},
     order::v1::{self as pb, partner_selector::Selector},
 };
 use odoo_simulator::{Fault, FaultRule};
@@ -18,35 +14,6 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tonic::Code;
 use tonic_types::StatusExt;
-
-/// A request id (and order reference) no earlier run has used, even against a long-lived Odoo.
-fn unique(prefix: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("{prefix}-{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
-}
-
-fn qty(value: &str) -> Option<Quantity> {
-    Some(Quantity { value: value.into(), unit_of_measure: String::new() })
-}
-
-fn partner(id: i64) -> Option<pb::PartnerSelector> {
-    Some(pb::PartnerSelector { selector: Some(Selector::Partner(format!("partners/{id}"))) })
-}
-
-/// A company partner to sell to, found in Odoo itself.
-async fn a_customer(harness: &common::Harness) -> i64 {
-    let rows = harness
-        .direct()
-        .execute(
-            "res.partner",
-            "search_read",
-            json!([[["is_company", "=", true], ["customer_rank", ">", 0]]]),
-            json!({"fields": ["id"], "limit": 1, "order": "id"}),
-        )
-        .await;
-    rows[0]["id"].as_i64().expect("a customer exists")
-}
 
 /// A partner to buy from.
 async fn a_supplier(harness: &common::Harness) -> i64 {
@@ -63,62 +30,6 @@ async fn a_supplier(harness: &common::Harness) -> i64 {
         Some(id) => id,
         None => a_customer(harness).await,
     }
-}
-
-/// Storable products with at least `min` available in the first warehouse: (sku, available).
-async fn stocked_skus(harness: &common::Harness, min: i64, n: usize) -> (String, Vec<(String, Decimal)>) {
-    let mut inventory = harness.inventory().await;
-    let warehouse = inventory
-        .list_warehouses(inv::ListWarehousesRequest {})
-        .await
-        .expect("warehouses")
-        .into_inner()
-        .warehouses
-        .remove(0);
-    let products = inventory
-        .list_products(inv::ListProductsRequest { page_size: 500, ..Default::default() })
-        .await
-        .expect("products")
-        .into_inner()
-        .products;
-    let skus: Vec<String> =
-        products.into_iter().filter(|p| p.is_storable && p.sale_ok && !p.sku.is_empty()).map(|p| p.sku).collect();
-    let levels = inventory
-        .get_stock_levels(inv::GetStockLevelsRequest {
-            skus,
-            warehouses: vec![warehouse.name.clone()],
-            max_staleness: None,
-        })
-        .await
-        .expect("levels")
-        .into_inner();
-    let picked: Vec<(String, Decimal)> = levels
-        .items
-        .into_iter()
-        .filter(|i| i.status() == inv::SkuStatus::Found)
-        .filter_map(|i| {
-            let available: Decimal = i.levels.first()?.available_to_promise.as_ref()?.value.parse().ok()?;
-            (available >= Decimal::from(min)).then_some((i.sku, available))
-        })
-        .take(n)
-        .collect();
-    assert_eq!(picked.len(), n, "the database has {n} products with {min} available");
-    (warehouse.name, picked)
-}
-
-async fn available(harness: &common::Harness, warehouse: &str, sku: &str) -> Decimal {
-    let levels = harness
-        .inventory()
-        .await
-        .get_stock_levels(inv::GetStockLevelsRequest {
-            skus: vec![sku.into()],
-            warehouses: vec![warehouse.into()],
-            max_staleness: None,
-        })
-        .await
-        .expect("levels")
-        .into_inner();
-    levels.items[0].levels[0].available_to_promise.as_ref().expect("set").value.parse().expect("decimal")
 }
 
 fn order_request(
@@ -466,18 +377,7 @@ async fn a_purchase_order_is_confirmed_and_acknowledged_by_the_supplier(harness:
 }
 
 async fn incoming(harness: &common::Harness, warehouse: &str, sku: &str) -> Decimal {
-    let levels = harness
-        .inventory()
-        .await
-        .get_stock_levels(inv::GetStockLevelsRequest {
-            skus: vec![sku.into()],
-            warehouses: vec![warehouse.into()],
-            max_staleness: None,
-        })
-        .await
-        .expect("levels")
-        .into_inner();
-    levels.items[0].levels[0].incoming.as_ref().expect("set").value.parse().expect("decimal")
+    common::level(harness, warehouse, sku).await.incoming.as_ref().expect("set").value.parse().expect("decimal")
 }
 
 // ---- faults: these need the simulator ---------------------------------------------------------

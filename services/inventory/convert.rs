@@ -1,9 +1,14 @@
 //! InventoryService's protobuf edge: requests become validated domain queries (every bad field
 //! reported at once), domain results become responses.
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    time::{Duration, SystemTime},
+};
 
-use odoo_adapter::models::{Location, Product, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse};
+use odoo_adapter::models::{
+    Location, Product, ProductLevel, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse,
+};
 use time::OffsetDateTime;
 
 use crate::{
@@ -14,6 +19,7 @@ use crate::{
     },
     error::FieldViolation,
     proto::inventory::v1 as pb,
+    watch::{Event, Opening},
 };
 
 /// The most SKUs one GetStockLevels call may ask for.
@@ -26,6 +32,8 @@ pub struct StockQuery {
     pub skus: Vec<String>,
     /// Warehouse ids; empty for all.
     pub warehouses: Vec<i64>,
+    /// How old an answer from the watched view may be; zero reads Odoo.
+    pub max_staleness: Duration,
 }
 
 impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
@@ -59,12 +67,19 @@ impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
                 Err(v) => violations.push(v),
             }
         }
-        if let Some(staleness) = &request.max_staleness
-            && (staleness.seconds < 0 || staleness.nanos < 0)
-        {
-            violations.push(FieldViolation::new("max_staleness", "must not be negative"));
+        let max_staleness = match request.max_staleness.map(Duration::try_from) {
+            None => Duration::ZERO,
+            Some(Ok(staleness)) => staleness,
+            Some(Err(_)) => {
+                violations.push(FieldViolation::new("max_staleness", "must not be negative"));
+                Duration::ZERO
+            }
+        };
+        if violations.is_empty() {
+            Ok(Self { skus, warehouses, max_staleness })
+        } else {
+            Err(ApiError::InvalidArgument(violations))
         }
-        if violations.is_empty() { Ok(Self { skus, warehouses }) } else { Err(ApiError::InvalidArgument(violations)) }
     }
 }
 
@@ -179,7 +194,11 @@ fn level(warehouse: &odoo_adapter::models::Ref, figures: &StockFigures, uom: &st
     }
 }
 
-pub(super) fn stock_levels(items: &[(String, SkuStock)], read_at: OffsetDateTime) -> pb::GetStockLevelsResponse {
+pub(super) fn stock_levels(
+    items: &[(String, SkuStock)],
+    source: pb::StockSource,
+    read_at: OffsetDateTime,
+) -> pb::GetStockLevelsResponse {
     let items = items
         .iter()
         .map(|(sku, stock)| match stock {
@@ -197,7 +216,113 @@ pub(super) fn stock_levels(items: &[(String, SkuStock)], read_at: OffsetDateTime
             }
         })
         .collect();
-    pb::GetStockLevelsResponse { items, source: pb::StockSource::Odoo.into(), read_time: Some(timestamp(read_at)) }
+    pb::GetStockLevelsResponse { items, source: source.into(), read_time: Some(timestamp(read_at)) }
+}
+
+/// The most SKUs one watch may filter on.
+pub const MAX_SKUS_PER_WATCH: usize = 10_000;
+
+/// A validated WatchStockLevels request.
+#[derive(Debug, Clone)]
+pub struct StockWatchQuery {
+    /// Only these SKUs; empty for all.
+    pub skus: HashSet<String>,
+    /// Only these warehouse ids; empty for all.
+    pub warehouses: Vec<i64>,
+    pub opening: Opening,
+}
+
+impl TryFrom<pb::WatchStockLevelsRequest> for StockWatchQuery {
+    type Error = ApiError;
+
+    fn try_from(request: pb::WatchStockLevelsRequest) -> Result<Self, Self::Error> {
+        let mut violations = Vec::new();
+        if request.skus.len() > MAX_SKUS_PER_WATCH {
+            violations.push(FieldViolation::new(
+                "skus",
+                format!("at most {MAX_SKUS_PER_WATCH} SKUs per watch, got {}", request.skus.len()),
+            ));
+        }
+        for (i, sku) in request.skus.iter().enumerate() {
+            if sku.trim().is_empty() {
+                violations.push(FieldViolation::new(format!("skus[{i}]"), "must not be empty"));
+            }
+        }
+        let mut warehouses = Vec::new();
+        for (i, name) in request.warehouses.iter().enumerate() {
+            match parse_resource_name(&format!("warehouses[{i}]"), name, "warehouses") {
+                Ok(id) => warehouses.push(id),
+                Err(v) => violations.push(v),
+            }
+        }
+        let opening = match (request.resume_token.is_empty(), request.send_initial) {
+            (true, false) => Opening::Now,
+            (true, true) => Opening::Snapshot,
+            (false, false) => Opening::Resume(request.resume_token),
+            (false, true) => {
+                violations.push(FieldViolation::new(
+                    "send_initial",
+                    "a resumed watch continues where it stopped; send either resume_token or send_initial",
+                ));
+                Opening::Now
+            }
+        };
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations));
+        }
+        Ok(Self { skus: request.skus.into_iter().collect(), warehouses, opening })
+    }
+}
+
+impl StockWatchQuery {
+    /// Whether a level belongs to this watch.
+    pub fn keeps(&self, level: &ProductLevel) -> bool {
+        (self.warehouses.is_empty() || self.warehouses.contains(&level.warehouse.id))
+            && (self.skus.is_empty() || level.sku.as_ref().is_some_and(|sku| self.skus.contains(sku)))
+    }
+}
+
+/// One watch event as its protobuf message.
+pub(super) fn watch_event(event: Event<'_, ProductLevel>) -> pb::WatchStockLevelsResponse {
+    let levels = |item: &ProductLevel, kind: pb::WatchEventType| pb::WatchStockLevelsResponse {
+        r#type: kind.into(),
+        product: Some(record_ref("products", &item.product)),
+        sku: item.sku.clone().unwrap_or_default(),
+        level: Some(level(&item.warehouse, &item.figures, &item.uom.name)),
+        ..Default::default()
+    };
+    let stamp = |at: SystemTime| Some(timestamp(OffsetDateTime::from(at)));
+    match event {
+        Event::Snapshot(item) => levels(item, pb::WatchEventType::Snapshot),
+        Event::SnapshotEnd(position) => pb::WatchStockLevelsResponse {
+            r#type: pb::WatchEventType::SnapshotEnd.into(),
+            revision: revision(position.revision),
+            resume_token: position.encode(),
+            ..Default::default()
+        },
+        Event::Changed(change) => pb::WatchStockLevelsResponse {
+            changed_fields: change.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
+            change_time: stamp(change.change_time),
+            revision: revision(change.revision),
+            resume_token: change.token.encode(),
+            ..levels(&change.item, pb::WatchEventType::Changed)
+        },
+        Event::Replayed { item, revision: at, token } => pb::WatchStockLevelsResponse {
+            revision: revision(at),
+            resume_token: token.encode(),
+            ..levels(item, pb::WatchEventType::Changed)
+        },
+        Event::Heartbeat(position) => pb::WatchStockLevelsResponse {
+            r#type: pb::WatchEventType::Heartbeat.into(),
+            revision: revision(position.revision),
+            resume_token: position.encode(),
+            ..Default::default()
+        },
+    }
+}
+
+fn revision(revision: u64) -> i64 {
+    i64::try_from(revision).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use odoo_adapter::{
     Inventory,
-    models::{ProductLookup, Ref, SkuStock, Warehouse},
+    models::{ProductLevel, ProductLookup, Ref, SkuStock, Warehouse},
 };
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
@@ -17,13 +17,16 @@ use crate::{
     backends::Backends,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
     unavailable::Stream,
+    watch::{StockView, Watch},
 };
 
-pub use convert::{MAX_SKUS_PER_CALL, ProductRef, StockQuery};
+pub use convert::{MAX_SKUS_PER_CALL, MAX_SKUS_PER_WATCH, ProductRef, StockQuery, StockWatchQuery};
 
 /// The gRPC face of inventory.
 pub struct InventoryApi {
     backends: Arc<Backends>,
+    stock: Arc<StockView>,
+    watch: Watch<ProductLevel>,
 }
 
 /// The inventory of the Odoo user acting for the caller of `request`.
@@ -32,8 +35,8 @@ fn inventory_for<'a, T>(backends: &'a Backends, request: &Request<T>) -> &'a Inv
 }
 
 impl InventoryApi {
-    pub fn new(backends: Arc<Backends>) -> Self {
-        Self { backends }
+    pub fn new(backends: Arc<Backends>, stock: Arc<StockView>, watch: Watch<ProductLevel>) -> Self {
+        Self { backends, stock, watch }
     }
 }
 
@@ -135,10 +138,20 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetStockLevelsRequest>,
     ) -> Result<Response<pb::GetStockLevelsResponse>, Status> {
-        let inventory = inventory_for(&self.backends, &request);
         let query = StockQuery::try_from(request.get_ref().clone())?;
+        // The view is read with odoo-mesh's own Odoo user; callers mapped to their own user read Odoo.
+        let mapped = !std::ptr::eq(self.backends.for_caller(&authz::caller(&request)), self.backends.default_backend());
+        if !query.max_staleness.is_zero()
+            && !mapped
+            && let Some((items, fresh_at)) =
+                self.stock.stock_levels(&query.skus, &query.warehouses, query.max_staleness)
+        {
+            let source = pb::StockSource::WatchedView;
+            return Ok(Response::new(convert::stock_levels(&items, source, OffsetDateTime::from(fresh_at))));
+        }
+        let inventory = inventory_for(&self.backends, &request);
         let (items, read_at) = stock_levels(inventory, query).await?;
-        Ok(Response::new(convert::stock_levels(&items, read_at)))
+        Ok(Response::new(convert::stock_levels(&items, pb::StockSource::Odoo, read_at)))
     }
 
     async fn adjust_inventory(
@@ -153,9 +166,16 @@ impl InventoryService for InventoryApi {
 
     async fn watch_stock_levels(
         &self,
-        _: Request<pb::WatchStockLevelsRequest>,
+        request: Request<pb::WatchStockLevelsRequest>,
     ) -> Result<Response<Self::WatchStockLevelsStream>, Status> {
-        Err(ApiError::Unimplemented { method: "WatchStockLevels", capability: "streaming stock updates" }.into())
+        let query = StockWatchQuery::try_from(request.into_inner())?;
+        self.watch.ready().await?;
+        if let Some(unknown) = query.warehouses.iter().find(|id| !self.stock.has_warehouse(**id)) {
+            return Err(ApiError::NotFound { kind: "warehouse", name: format!("warehouses/{unknown}") }.into());
+        }
+        let opening = query.opening.clone();
+        let stream = self.watch.open(opening, move |level| query.keeps(level), convert::watch_event).await?;
+        Ok(Response::new(Box::pin(stream)))
     }
 }
 

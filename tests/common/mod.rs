@@ -7,7 +7,7 @@ use std::{path::PathBuf, time::Duration};
 
 use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, OdooConfig, Protocol, Secret};
 use odoo_mesh::{
-    config::{Config, LogFormat, Transport},
+    config::{Config, LogFormat, Transport, WatchConfig},
     pki::{DemoPki, PkiFiles},
     proto::inventory::v1::inventory_service_client::InventoryServiceClient,
     server::{self, RunningServer},
@@ -75,6 +75,32 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
+/// A fresh simulator serving on a free port, and how odoo-mesh reaches it.
+async fn fresh_simulator(version: odoo_simulator::OdooVersion) -> (RunningSimulator, OdooConfig) {
+    let sim = Simulator::new(SimConfig {
+        version,
+        database: SIM_DB.into(),
+        admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: SIM_KEY.into() },
+    })
+    .start("127.0.0.1:0".parse().expect("addr"))
+    .await
+    .expect("simulator starts");
+    let odoo = OdooConfig {
+        url: sim.url(),
+        database: SIM_DB.into(),
+        login: "admin".into(),
+        secret: Secret::new(SIM_KEY),
+        secret_file: None,
+        protocol: Protocol::Auto,
+        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        request_timeout: Duration::from_secs(5),
+        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
+        queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
+        breaker: odoo_adapter::BreakerConfig::default(),
+    };
+    (sim, odoo)
+}
+
 impl Harness {
     /// odoo-mesh in front of a fresh simulator.
     pub async fn simulator() -> Self {
@@ -82,27 +108,7 @@ impl Harness {
     }
 
     pub async fn simulator_with(version: odoo_simulator::OdooVersion) -> Self {
-        let sim = Simulator::new(SimConfig {
-            version,
-            database: SIM_DB.into(),
-            admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: SIM_KEY.into() },
-        })
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("simulator starts");
-        let odoo = OdooConfig {
-            url: sim.url(),
-            database: SIM_DB.into(),
-            login: "admin".into(),
-            secret: Secret::new(SIM_KEY),
-            secret_file: None,
-            protocol: Protocol::Auto,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            request_timeout: Duration::from_secs(5),
-            max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
-            queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
-            breaker: odoo_adapter::BreakerConfig::default(),
-        };
+        let (sim, odoo) = fresh_simulator(version).await;
         Self::start(Backend::Simulator(sim), odoo).await
     }
 
@@ -111,14 +117,25 @@ impl Harness {
         Self::start(Backend::RealOdoo, odoo).await
     }
 
+    /// odoo-mesh in front of the real Odoo of the environment, with settings adjusted by `tune`.
+    pub async fn real_tuned(odoo: OdooConfig, tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_tuned(Backend::RealOdoo, odoo, None, Vec::new(), tune).await
+    }
+
+    /// Another odoo-mesh process in front of the same Odoo, with settings adjusted by `tune`.
+    pub async fn another_replica_tuned(&self, tune: impl FnOnce(&mut Config)) -> Harness {
+        let backend = match &self.backend {
+            Backend::Simulator(sim) => Backend::SharedSimulator(sim.simulator().clone()),
+            Backend::SharedSimulator(sim) => Backend::SharedSimulator(sim.clone()),
+            Backend::RealOdoo => Backend::RealOdoo,
+        };
+        Self::start_tuned(backend, self.odoo.clone(), None, Vec::new(), tune).await
+    }
+
     /// odoo-mesh in front of a fresh simulator, with Odoo client settings adjusted by `tune`.
     pub async fn simulator_tuned(tune: impl FnOnce(&mut Config)) -> Self {
-        let base = Self::simulator().await;
-        let Backend::Simulator(sim) = &base.backend else { unreachable!("a simulator harness") };
-        let backend = Backend::SharedSimulator(sim.simulator().clone());
-        let mut harness = Self::start_tuned(backend, base.odoo.clone(), None, Vec::new(), tune).await;
-        harness.keep_alive = Some(Box::new(base));
-        harness
+        let (sim, odoo) = fresh_simulator(odoo_simulator::OdooVersion::V19).await;
+        Self::start_tuned(Backend::Simulator(sim), odoo, None, Vec::new(), tune).await
     }
 
     /// odoo-mesh serving plaintext gRPC, as behind a mesh sidecar; `trust_sidecar` makes it take
@@ -199,6 +216,7 @@ impl Harness {
             shutdown_grace: Duration::from_secs(5),
             audit_log: Some(dir.join("audit.jsonl")),
             odoo_credentials,
+            watch: WatchConfig::default(),
         };
         tune(&mut config);
         let server = server::start(&config).await.expect("odoo-mesh starts");
@@ -229,6 +247,38 @@ impl Harness {
         tokio::spawn(self.server.take().expect("running").shutdown())
     }
 
+    /// Waits until the watched stock view has been loaded, so its background reads of Odoo are
+    /// over before a test that counts or limits Odoo calls begins.
+    pub async fn stock_view_loaded(&self) {
+        use odoo_mesh::proto::inventory::v1 as pb;
+        let mut inventory = self.inventory().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let sku = inventory
+            .list_products(pb::ListProductsRequest { page_size: 1, ..Default::default() })
+            .await
+            .expect("products")
+            .into_inner()
+            .products
+            .remove(0)
+            .sku;
+        loop {
+            let answer = inventory
+                .get_stock_levels(pb::GetStockLevelsRequest {
+                    skus: vec![sku.clone()],
+                    warehouses: Vec::new(),
+                    max_staleness: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+                })
+                .await
+                .expect("levels")
+                .into_inner();
+            if answer.source() == pb::StockSource::WatchedView {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the stock view never loaded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The Prometheus exposition the admin port serves right now.
     pub async fn metrics(&self) -> String {
         let url = format!("http://127.0.0.1:{}/metrics", self.admin_port());
@@ -245,12 +295,7 @@ impl Harness {
 
     /// A second odoo-mesh process (a replica, or this one restarted) in front of the same Odoo.
     pub async fn another_replica(&self) -> Harness {
-        let backend = match &self.backend {
-            Backend::Simulator(sim) => Backend::SharedSimulator(sim.simulator().clone()),
-            Backend::SharedSimulator(sim) => Backend::SharedSimulator(sim.clone()),
-            Backend::RealOdoo => Backend::RealOdoo,
-        };
-        Self::start(backend, self.odoo.clone()).await
+        self.another_replica_tuned(|_| {}).await
     }
 
     pub async fn orders(&self) -> odoo_mesh::proto::order::v1::order_service_client::OrderServiceClient<Channel> {
@@ -349,13 +394,49 @@ impl DirectOdoo {
 
 /// Declares a scenario test twice: against the simulator, and against the real Odoo of the
 /// environment (skipped with a message when none is configured).
+/// A request id (and order reference) no earlier run has used, even against a long-lived Odoo.
+pub fn unique(prefix: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{prefix}-{nanos:x}-{}", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+pub fn qty(value: &str) -> Option<odoo_mesh::proto::common::v1::Quantity> {
+    Some(odoo_mesh::proto::common::v1::Quantity { value: value.into(), unit_of_measure: String::new() })
+}
+
+pub fn partner(id: i64) -> Option<odoo_mesh::proto::order::v1::PartnerSelector> {
+    Some(odoo_mesh::proto::order::v1::PartnerSelector {
+        selector: Some(odoo_mesh::proto::order::v1::partner_selector::Selector::Partner(format!("partners/{id}"))),
+    })
+}
+
+/// A company partner to sell to, found in Odoo itself.
+pub async fn a_customer(harness: &Harness) -> i64 {
+    let rows = harness
+        .direct()
+        .execute(
+            "res.partner",
+            "search_read",
+            json!([[["is_company", "=", true], ["customer_rank", ">", 0]]]),
+            json!({"fields": ["id"], "limit": 1, "order": "id"}),
+        )
+        .await;
+    rows[0]["id"].as_i64().expect("a customer exists")
+}
+
 #[macro_export]
 macro_rules! scenario {
     ($name:ident) => {
+        scenario!($name, |_| {});
+    };
+    // With the server's settings adjusted by `$tune`, on both backends.
+    ($name:ident, $tune:expr) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_simulator() {
-                let harness = $crate::common::Harness::simulator().await;
+                let harness = $crate::common::Harness::simulator_tuned($tune).await;
                 super::$name(&harness).await;
                 harness.stop().await;
             }
@@ -366,10 +447,83 @@ macro_rules! scenario {
                     eprintln!("{}: {}", stringify!($name), $crate::common::REAL_ODOO_SKIPPED);
                     return;
                 };
-                let harness = $crate::common::Harness::real(odoo).await;
+                let harness = $crate::common::Harness::real_tuned(odoo, $tune).await;
                 super::$name(&harness).await;
                 harness.stop().await;
             }
         }
     };
+}
+
+/// The fields a `google.rpc.BadRequest` names, in order.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map_or_else(Vec::new, |b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+}
+
+/// The stock level of one SKU in one warehouse, read from Odoo through odoo-mesh.
+pub async fn level(harness: &Harness, warehouse: &str, sku: &str) -> odoo_mesh::proto::inventory::v1::StockLevel {
+    use odoo_mesh::proto::inventory::v1 as pb;
+    let mut levels = harness
+        .inventory()
+        .await
+        .get_stock_levels(pb::GetStockLevelsRequest {
+            skus: vec![sku.into()],
+            warehouses: vec![warehouse.into()],
+            max_staleness: None,
+        })
+        .await
+        .expect("levels")
+        .into_inner();
+    levels.items.remove(0).levels.remove(0)
+}
+
+/// Available-to-promise of one SKU in one warehouse.
+pub async fn available(harness: &Harness, warehouse: &str, sku: &str) -> rust_decimal::Decimal {
+    level(harness, warehouse, sku).await.available_to_promise.as_ref().expect("set").value.parse().expect("decimal")
+}
+
+/// Storable products with at least `min` available in the first warehouse: (sku, available).
+pub async fn stocked_skus(harness: &Harness, min: i64, n: usize) -> (String, Vec<(String, rust_decimal::Decimal)>) {
+    let mut inventory = harness.inventory().await;
+    let warehouse = inventory
+        .list_warehouses(odoo_mesh::proto::inventory::v1::ListWarehousesRequest {})
+        .await
+        .expect("warehouses")
+        .into_inner()
+        .warehouses
+        .remove(0);
+    let products = inventory
+        .list_products(odoo_mesh::proto::inventory::v1::ListProductsRequest { page_size: 500, ..Default::default() })
+        .await
+        .expect("products")
+        .into_inner()
+        .products;
+    let skus: Vec<String> =
+        products.into_iter().filter(|p| p.is_storable && p.sale_ok && !p.sku.is_empty()).map(|p| p.sku).collect();
+    let levels = inventory
+        .get_stock_levels(odoo_mesh::proto::inventory::v1::GetStockLevelsRequest {
+            skus,
+            warehouses: vec![warehouse.name.clone()],
+            max_staleness: None,
+        })
+        .await
+        .expect("levels")
+        .into_inner();
+    let picked: Vec<(String, rust_decimal::Decimal)> = levels
+        .items
+        .into_iter()
+        .filter(|i| i.status() == odoo_mesh::proto::inventory::v1::SkuStatus::Found)
+        .filter_map(|i| {
+            let available: rust_decimal::Decimal =
+                i.levels.first()?.available_to_promise.as_ref()?.value.parse().ok()?;
+            (available >= rust_decimal::Decimal::from(min)).then_some((i.sku, available))
+        })
+        .take(n)
+        .collect();
+    assert_eq!(picked.len(), n, "the database has {n} products with {min} available");
+    (warehouse.name, picked)
 }

@@ -1,0 +1,250 @@
+//! The watched stock view: loaded once from Odoo, kept current by one capture task that polls
+//! `stock.quant`/`stock.move` changes (sooner when Odoo's webhook says something happened), reads
+//! the levels of the products touched, and publishes what really changed. A periodic
+//! reconciliation re-reads everything and publishes any difference the polls missed — counted,
+//! because in a correct system there is none.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use odoo_adapter::{
+    Inventory, OdooClient, OdooError, StockChanges,
+    models::{ProductLevel, SkuStock, Warehouse},
+};
+use parking_lot::RwLock;
+use tokio::sync::Notify;
+
+use super::hub::{Hub, Watched};
+
+/// The stock figure fields, by their protobuf names.
+const FIGURES: [&str; 6] = ["on_hand", "reserved", "available_to_promise", "incoming", "outgoing", "forecast"];
+
+impl Watched for ProductLevel {
+    type Key = (i64, i64);
+
+    fn key(&self) -> Self::Key {
+        (self.product.id, self.warehouse.id)
+    }
+
+    fn changed_fields(&self, before: Option<&Self>) -> Vec<&'static str> {
+        let Some(before) = before else {
+            return FIGURES.to_vec();
+        };
+        let (a, b) = (&self.figures, &before.figures);
+        let pairs = [
+            (a.on_hand, b.on_hand),
+            (a.reserved, b.reserved),
+            (a.available, b.available),
+            (a.incoming, b.incoming),
+            (a.outgoing, b.outgoing),
+            (a.forecast, b.forecast),
+        ];
+        FIGURES.iter().zip(pairs).filter(|(_, (now, then))| now != then).map(|(name, _)| *name).collect()
+    }
+}
+
+/// How the capture task runs.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureSettings {
+    pub poll_interval: Duration,
+    pub reconcile_interval: Duration,
+    /// After a webhook, how long to let Odoo commit before polling (it calls inside its transaction).
+    pub webhook_delay: Duration,
+}
+
+/// The stock view and what feeds it.
+pub struct StockView {
+    pub hub: Arc<Hub<ProductLevel>>,
+    /// SKU → product ids in the view (Odoo does not keep SKUs unique).
+    skus: RwLock<HashMap<String, Vec<i64>>>,
+    warehouses: RwLock<Vec<Warehouse>>,
+    wake: Notify,
+}
+
+impl StockView {
+    pub fn new(hub: Arc<Hub<ProductLevel>>) -> Self {
+        Self { hub, skus: RwLock::new(HashMap::new()), warehouses: RwLock::new(Vec::new()), wake: Notify::new() }
+    }
+
+    /// Whether the view knows this warehouse.
+    pub fn has_warehouse(&self, id: i64) -> bool {
+        self.warehouses.read().iter().any(|w| w.id == id)
+    }
+
+    /// Asks for a poll now (Odoo's webhook fired). The payload is never trusted: the poll re-reads.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Levels of these SKUs from the view, when it is at most `max_staleness` old and knows every
+    /// SKU and warehouse asked for; `None` sends the caller to Odoo.
+    pub fn stock_levels(
+        &self,
+        skus: &[String],
+        warehouses: &[i64],
+        max_staleness: Duration,
+    ) -> Option<(Vec<(String, SkuStock)>, SystemTime)> {
+        let fresh_at = self.hub.fresh_at()?;
+        if SystemTime::now().duration_since(fresh_at).unwrap_or_default() > max_staleness {
+            return None;
+        }
+        let index = self.skus.read();
+        let mut answers = Vec::with_capacity(skus.len());
+        for sku in skus {
+            let stock = match index.get(sku).map(Vec::as_slice) {
+                None | Some([]) => return None,
+                Some([product]) => {
+                    let mut levels: Vec<ProductLevel> = self.hub.items(&|l: &ProductLevel| l.product.id == *product);
+                    levels.sort_by_key(|l| l.warehouse.id);
+                    let chosen: Vec<&ProductLevel> = if warehouses.is_empty() {
+                        levels.iter().collect()
+                    } else {
+                        warehouses
+                            .iter()
+                            .map(|wh| levels.iter().find(|l| l.warehouse.id == *wh))
+                            .collect::<Option<_>>()?
+                    };
+                    let first = chosen.first()?;
+                    SkuStock::Found {
+                        product: first.product.clone(),
+                        uom: first.uom.clone(),
+                        levels: chosen.iter().map(|l| (l.warehouse.clone(), l.figures.clone())).collect(),
+                    }
+                }
+                Some(ids) => SkuStock::Ambiguous { product_ids: ids.to_vec() },
+            };
+            answers.push((sku.clone(), stock));
+        }
+        Some((answers, fresh_at))
+    }
+
+    fn index(&self, levels: &[ProductLevel]) {
+        let mut index = self.skus.write();
+        for level in levels {
+            if let Some(sku) = &level.sku {
+                let ids = index.entry(sku.clone()).or_default();
+                if !ids.contains(&level.product.id) {
+                    ids.push(level.product.id);
+                }
+            }
+        }
+    }
+
+    /// The capture task: loads the view, then polls until the process stops.
+    pub async fn capture(self: Arc<Self>, inventory: &Inventory, odoo: Arc<OdooClient>, settings: CaptureSettings) {
+        let (mut changes, mut warehouses) = loop {
+            let started = SystemTime::now();
+            match self.load(inventory).await {
+                Ok(warehouses) => {
+                    self.hub.advance(started);
+                    let overlap = self.hub.retention().overlap;
+                    break (StockChanges::new(odoo.clone(), overlap, started.into()), warehouses);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "loading the stock view failed; retrying");
+                    metrics::counter!("odoo_mesh_watch_polls_total", "stream" => "stock", "outcome" => "error")
+                        .increment(1);
+                    tokio::time::sleep(settings.poll_interval).await;
+                }
+            }
+        };
+        let mut next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(settings.poll_interval) => {}
+                () = self.wake.notified() => tokio::time::sleep(settings.webhook_delay).await,
+            }
+            let started = SystemTime::now();
+            let reconcile = tokio::time::Instant::now() >= next_reconcile;
+            let outcome = self.poll(inventory, &mut changes, &warehouses, started).await;
+            let outcome = match (outcome, reconcile) {
+                (Ok(()), true) => {
+                    next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
+                    self.reconcile(inventory, started).await.map(|refreshed| warehouses = refreshed)
+                }
+                (outcome, _) => outcome,
+            };
+            let label = if outcome.is_ok() { "ok" } else { "error" };
+            metrics::counter!("odoo_mesh_watch_polls_total", "stream" => "stock", "outcome" => label).increment(1);
+            match outcome {
+                Ok(()) => {
+                    let at = started.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                    metrics::gauge!("odoo_mesh_watch_view_updated_timestamp_seconds", "stream" => "stock")
+                        .set(at.as_secs_f64());
+                }
+                Err(error) => tracing::warn!(%error, "stock change poll failed; the view is not advancing"),
+            }
+        }
+    }
+
+    async fn load(&self, inventory: &Inventory) -> Result<Vec<Warehouse>, OdooError> {
+        let started = SystemTime::now();
+        let warehouses = inventory.warehouses().await?;
+        let levels = inventory.product_levels(None, &warehouses).await?;
+        self.index(&levels);
+        self.warehouses.write().clone_from(&warehouses);
+        tracing::info!(keys = levels.len(), "stock view loaded");
+        self.hub.load(levels, started);
+        Ok(warehouses)
+    }
+
+    async fn poll(
+        &self,
+        inventory: &Inventory,
+        changes: &mut StockChanges,
+        warehouses: &[Warehouse],
+        started: SystemTime,
+    ) -> Result<(), OdooError> {
+        let polled = changes.poll().await?;
+        if polled.products.is_empty() {
+            changes.confirm(polled);
+            self.hub.advance(started);
+            return Ok(());
+        }
+        let ids: Vec<i64> = polled.products.keys().copied().collect();
+        let levels = inventory.product_levels(Some(&ids), warehouses).await?;
+        self.index(&levels);
+        let stamped = stamp(levels, &polled.products, started);
+        let published = self.hub.apply(stamped, started);
+        tracing::debug!(products = ids.len(), published = published.len(), "stock changes applied");
+        changes.confirm(polled);
+        Ok(())
+    }
+
+    /// Re-reads every level; whatever differs from the view is published and counted.
+    async fn reconcile(&self, inventory: &Inventory, started: SystemTime) -> Result<Vec<Warehouse>, OdooError> {
+        let warehouses = inventory.warehouses().await?;
+        let levels = inventory.product_levels(None, &warehouses).await?;
+        self.index(&levels);
+        self.warehouses.write().clone_from(&warehouses);
+        let missed = levels
+            .iter()
+            .filter(|l| self.hub.get(&l.key()).is_some_and(|known| !l.changed_fields(Some(&known)).is_empty()))
+            .count();
+        self.hub.apply(levels.into_iter().map(|l| (l, started)).collect(), started);
+        if missed > 0 {
+            tracing::warn!(missed, "reconciliation found stock changes the polls had not seen");
+        }
+        metrics::counter!("odoo_mesh_watch_reconcile_differences_total", "stream" => "stock")
+            .increment(u64::try_from(missed).unwrap_or(u64::MAX));
+        Ok(warehouses)
+    }
+}
+
+/// Pairs each level with when Odoo changed its product (the newest `write_date` that touched it).
+fn stamp(
+    levels: Vec<ProductLevel>,
+    changed: &BTreeMap<i64, time::OffsetDateTime>,
+    fallback: SystemTime,
+) -> Vec<(ProductLevel, SystemTime)> {
+    levels
+        .into_iter()
+        .map(|level| {
+            let at = changed.get(&level.product.id).map_or(fallback, |at| SystemTime::from(*at));
+            (level, at)
+        })
+        .collect()
+}

@@ -1,0 +1,569 @@
+//! WatchStockLevels end to end: a stock change in Odoo reaches the stream, resumes never skip a
+//! change, slow and idle streams behave, and GetStockLevels can answer from the watched view.
+//! Scenarios run against the simulator and, when configured, a real Odoo; fault tests (late
+//! commits, restarts, slow consumers) need the simulator.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique};
+use odoo_mesh::{
+    config::Config,
+    proto::{
+        inventory::v1::{self as pb, WatchEventType, inventory_service_client::InventoryServiceClient},
+        order::v1 as order,
+    },
+};
+use odoo_simulator::{Fault, FaultRule};
+use rust_decimal::Decimal;
+use serde_json::{Map, json};
+use tonic::{Code, Streaming, transport::Channel};
+use tonic_types::StatusExt;
+
+/// Quick polls and heartbeats, so tests see changes within a second.
+fn fast(config: &mut Config) {
+    config.watch.capture.poll_interval = Duration::from_millis(200);
+    config.watch.retention.overlap = Duration::from_secs(5);
+    config.watch.stream.heartbeat = Duration::from_millis(400);
+}
+
+/// How long a test waits for an event that must come.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+fn decimal(q: Option<&odoo_mesh::proto::common::v1::Quantity>) -> Decimal {
+    q.expect("quantity set").value.parse().expect("quantity is a decimal")
+}
+
+/// The `skip`-th stocked SKU (at least `min` available) in the first warehouse: (warehouse, sku).
+async fn a_stocked_sku(harness: &Harness, min: i64, skip: usize) -> (String, String) {
+    let (warehouse, mut stocked) = stocked_skus(harness, min, skip + 1).await;
+    (warehouse, stocked.remove(skip).0)
+}
+
+/// Reserves `quantity` of `sku` by confirming a sales order: a stock change on any Odoo.
+async fn reserve(harness: &Harness, warehouse: &str, sku: &str, quantity: &str) {
+    let request = order::CreateSalesOrderRequest {
+        request_id: unique("watch"),
+        customer: partner(a_customer(harness).await),
+        warehouse: warehouse.into(),
+        lines: vec![order::SalesOrderLineInput { sku: sku.into(), quantity: qty(quantity), ..Default::default() }],
+        confirm: true,
+        ..Default::default()
+    };
+    harness.orders().await.create_sales_order(request).await.expect("order confirmed");
+}
+
+async fn watch(
+    client: &mut InventoryServiceClient<Channel>,
+    request: pb::WatchStockLevelsRequest,
+) -> Streaming<pb::WatchStockLevelsResponse> {
+    client.watch_stock_levels(request).await.expect("watch opens").into_inner()
+}
+
+fn for_sku(sku: &str, warehouse: &str) -> pb::WatchStockLevelsRequest {
+    pb::WatchStockLevelsRequest { skus: vec![sku.into()], warehouses: vec![warehouse.into()], ..Default::default() }
+}
+
+async fn next(stream: &mut Streaming<pb::WatchStockLevelsResponse>) -> pb::WatchStockLevelsResponse {
+    tokio::time::timeout(PATIENCE, stream.message())
+        .await
+        .expect("an event in time")
+        .expect("the stream is healthy")
+        .expect("the stream goes on")
+}
+
+/// Reads on until the server ends the stream, and returns the status it ended with.
+async fn ending(stream: &mut Streaming<pb::WatchStockLevelsResponse>) -> tonic::Status {
+    loop {
+        match tokio::time::timeout(PATIENCE, stream.message()).await.expect("the stream ends") {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the stream ended without a status"),
+            Err(status) => return status,
+        }
+    }
+}
+
+/// Reads until an event of this type, returning the events before it too.
+async fn until(
+    stream: &mut Streaming<pb::WatchStockLevelsResponse>,
+    kind: WatchEventType,
+) -> (Vec<pb::WatchStockLevelsResponse>, pb::WatchStockLevelsResponse) {
+    let mut before = Vec::new();
+    loop {
+        let event = next(stream).await;
+        if event.r#type() == kind {
+            return (before, event);
+        }
+        before.push(event);
+    }
+}
+
+/// Reads until a change of `sku` whose available-to-promise is `available`.
+async fn until_available(
+    stream: &mut Streaming<pb::WatchStockLevelsResponse>,
+    sku: &str,
+    available: Decimal,
+) -> pb::WatchStockLevelsResponse {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "no change of {sku} to {available} available");
+        let event = next(stream).await;
+        if event.r#type() == WatchEventType::Changed
+            && event.sku == sku
+            && decimal(event.level.as_ref().and_then(|l| l.available_to_promise.as_ref())) == available
+        {
+            return event;
+        }
+    }
+}
+
+scenario!(a_reservation_streams_in_after_the_snapshot, crate::fast);
+async fn a_reservation_streams_in_after_the_snapshot(harness: &Harness) {
+    let (warehouse, sku) = a_stocked_sku(harness, 3, 0).await;
+    let mut inventory = harness.inventory().await;
+    let mut stream =
+        watch(&mut inventory, pb::WatchStockLevelsRequest { send_initial: true, ..for_sku(&sku, &warehouse) }).await;
+    let (snapshot, end) = until(&mut stream, WatchEventType::SnapshotEnd).await;
+    assert_eq!(snapshot.len(), 1, "one product in one warehouse");
+    let level = snapshot[0].level.clone().expect("levels");
+    let before = decimal(level.available_to_promise.as_ref());
+    assert_eq!(before, available(harness, &warehouse, &sku).await, "the snapshot is what Odoo says");
+    assert!(!end.resume_token.is_empty(), "SNAPSHOT_END carries a resume token");
+
+    reserve(harness, &warehouse, &sku, "2").await;
+    let change = until_available(&mut stream, &sku, before - Decimal::TWO).await;
+    assert!(change.revision > end.revision, "revisions increase");
+    assert!(change.changed_fields.contains(&"reserved".to_owned()), "{:?}", change.changed_fields);
+    assert!(change.changed_fields.contains(&"available_to_promise".to_owned()));
+    assert!(!change.changed_fields.contains(&"on_hand".to_owned()), "nothing left the shelves");
+    let level = change.level.expect("levels");
+    assert_eq!(
+        decimal(level.reserved.as_ref()),
+        decimal(snapshot[0].level.as_ref().and_then(|l| l.reserved.as_ref())) + Decimal::TWO
+    );
+    assert!(change.change_time.is_some(), "when Odoo changed it");
+    assert_eq!(change.product, snapshot[0].product);
+}
+
+scenario!(resuming_with_the_last_token_misses_nothing, crate::fast);
+async fn resuming_with_the_last_token_misses_nothing(harness: &Harness) {
+    let (warehouse, first) = a_stocked_sku(harness, 3, 0).await;
+    let (_, second) = a_stocked_sku(harness, 3, 1).await;
+    let mut inventory = harness.inventory().await;
+    let request = pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() };
+    let mut stream = watch(&mut inventory, request.clone()).await;
+    let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
+    drop(stream);
+
+    let (a, b) = (available(harness, &warehouse, &first).await, available(harness, &warehouse, &second).await);
+    reserve(harness, &warehouse, &first, "1").await;
+    reserve(harness, &warehouse, &second, "1").await;
+    // Both happened while nobody watched; resuming brings both.
+    let mut resumed =
+        watch(&mut inventory, pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token, ..request }).await;
+    let mut missing = vec![(first.clone(), a - Decimal::ONE), (second.clone(), b - Decimal::ONE)];
+    let deadline = Instant::now() + PATIENCE;
+    while !missing.is_empty() {
+        assert!(Instant::now() < deadline, "never delivered: {missing:?}");
+        let event = next(&mut resumed).await;
+        if event.r#type() != WatchEventType::Changed {
+            continue;
+        }
+        let available = decimal(event.level.as_ref().and_then(|l| l.available_to_promise.as_ref()));
+        missing.retain(|(sku, expected)| !(event.sku == *sku && available == *expected));
+    }
+}
+
+scenario!(idle_streams_get_heartbeats_with_usable_tokens, crate::fast);
+async fn idle_streams_get_heartbeats_with_usable_tokens(harness: &Harness) {
+    let (warehouse, sku) = a_stocked_sku(harness, 1, 0).await;
+    let mut inventory = harness.inventory().await;
+    let mut stream = watch(&mut inventory, for_sku(&sku, &warehouse)).await;
+    let started = Instant::now();
+    let mut beats = Vec::new();
+    while beats.len() < 3 {
+        let event = next(&mut stream).await;
+        if event.r#type() == WatchEventType::Heartbeat {
+            beats.push((started.elapsed(), event));
+        }
+    }
+    for pair in beats.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(gap >= Duration::from_millis(300) && gap <= Duration::from_secs(2), "heartbeats every 400 ms: {gap:?}");
+        assert!(pair[1].1.revision >= pair[0].1.revision);
+    }
+    let token = beats.pop().expect("a heartbeat").1.resume_token;
+    let mut resumed =
+        watch(&mut inventory, pb::WatchStockLevelsRequest { resume_token: token, ..for_sku(&sku, &warehouse) }).await;
+    until(&mut resumed, WatchEventType::Heartbeat).await;
+}
+
+scenario!(filters_select_skus_and_warehouses, crate::fast);
+async fn filters_select_skus_and_warehouses(harness: &Harness) {
+    let (warehouse, first) = a_stocked_sku(harness, 1, 0).await;
+    let (_, second) = a_stocked_sku(harness, 1, 1).await;
+    let mut inventory = harness.inventory().await;
+    let request = pb::WatchStockLevelsRequest {
+        skus: vec![first.clone(), second.clone(), "NO-SUCH-SKU".into()],
+        warehouses: vec![warehouse.clone()],
+        send_initial: true,
+        ..Default::default()
+    };
+    let mut stream = watch(&mut inventory, request).await;
+    let (snapshot, _) = until(&mut stream, WatchEventType::SnapshotEnd).await;
+    let mut seen: Vec<(String, String)> = snapshot
+        .iter()
+        .map(|e| (e.sku.clone(), e.level.as_ref().and_then(|l| l.warehouse.as_ref()).expect("warehouse").name.clone()))
+        .collect();
+    seen.sort();
+    let mut expected = vec![(first, warehouse.clone()), (second, warehouse)];
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    let unknown = inventory
+        .watch_stock_levels(pb::WatchStockLevelsRequest {
+            warehouses: vec!["warehouses/999999".into()],
+            ..Default::default()
+        })
+        .await
+        .expect_err("no such warehouse");
+    assert_eq!(unknown.code(), Code::NotFound);
+    let invalid = inventory
+        .watch_stock_levels(pb::WatchStockLevelsRequest {
+            skus: vec![String::new()],
+            warehouses: vec!["depot-1".into()],
+            resume_token: "not-a-token".into(),
+            send_initial: true,
+        })
+        .await
+        .expect_err("invalid");
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&invalid), ["skus[0]", "warehouses[0]", "send_initial"]);
+}
+
+scenario!(stock_levels_can_come_from_the_watched_view, crate::fast);
+async fn stock_levels_can_come_from_the_watched_view(harness: &Harness) {
+    let (warehouse, sku) = a_stocked_sku(harness, 1, 0).await;
+    let mut inventory = harness.inventory().await;
+    let request = |staleness: Option<prost_types::Duration>| pb::GetStockLevelsRequest {
+        skus: vec![sku.clone(), "NO-SUCH-SKU".into()],
+        warehouses: vec![warehouse.clone()],
+        max_staleness: staleness,
+    };
+    let from_odoo = inventory.get_stock_levels(request(None)).await.expect("read").into_inner();
+    assert_eq!(from_odoo.source(), pb::StockSource::Odoo);
+    // An unknown SKU is not in the view: Odoo answers, and says so.
+    let fallback = inventory
+        .get_stock_levels(request(Some(prost_types::Duration { seconds: 30, nanos: 0 })))
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(fallback.source(), pb::StockSource::Odoo);
+
+    let viewed = inventory
+        .get_stock_levels(pb::GetStockLevelsRequest {
+            skus: vec![sku.clone()],
+            warehouses: vec![warehouse.clone()],
+            max_staleness: Some(prost_types::Duration { seconds: 30, nanos: 0 }),
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(viewed.source(), pb::StockSource::WatchedView);
+    assert_eq!(viewed.items[0], from_odoo.items[0], "the view agrees with Odoo");
+    let read_time = viewed.read_time.expect("read time");
+    let age = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        .saturating_sub(u64::try_from(read_time.seconds).expect("positive"));
+    assert!(age <= 30, "the answer is at most as old as allowed ({age} s)");
+}
+
+/// Direct simulator writes: stock changes of `limit` quants at once, without going through orders.
+fn bump_quants(harness: &Harness, round: u32, limit: usize) {
+    let sim = harness.simulator_handle();
+    let quants = sim
+        .search_read("stock.quant", &json!([["location_id.usage", "=", "internal"]]), &["id", "quantity"], Map::new())
+        .expect("quants");
+    for quant in quants.into_iter().take(limit) {
+        let id = quant["id"].as_i64().expect("id");
+        let quantity = quant["quantity"].as_f64().unwrap_or_default() + f64::from(round);
+        let values = Map::from_iter([("quantity".to_owned(), json!(quantity))]);
+        sim.write("stock.quant", &[id], &values).expect("written");
+    }
+}
+
+/// A channel whose HTTP/2 receive window is tiny: a client that stops reading stalls the server's
+/// sends after a few events instead of after 64 KiB.
+async fn stalling_channel(harness: &Harness) -> Channel {
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(&harness.pki.ca_pem))
+        .identity(tonic::transport::Identity::from_pem(&harness.pki.client.cert, &harness.pki.client.key))
+        .domain_name("localhost");
+    Channel::from_shared(format!("https://127.0.0.1:{}", harness.grpc_port()))
+        .expect("uri")
+        .tls_config(tls)
+        .expect("tls")
+        .initial_stream_window_size(Some(1024))
+        .connect()
+        .await
+        .expect("connects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_committing_transaction_is_still_delivered() {
+    let harness = Harness::simulator_tuned(fast).await;
+    let (warehouse, late_sku) = a_stocked_sku(&harness, 3, 0).await;
+    let (_, early_sku) = a_stocked_sku(&harness, 3, 1).await;
+    let late_before = available(&harness, &warehouse, &late_sku).await;
+    let early_before = available(&harness, &warehouse, &early_sku).await;
+    let mut inventory = harness.inventory().await;
+    let mut stream = watch(
+        &mut inventory,
+        pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() },
+    )
+    .await;
+    until(&mut stream, WatchEventType::Heartbeat).await;
+
+    // This confirmation's transaction begins now but commits 2.5 s later, stamped with now.
+    harness
+        .simulator_handle()
+        .faults()
+        .inject(FaultRule::times(Fault::LateCommit { millis: 2500 }, 1).on("sale.order", "action_confirm"));
+    let late = {
+        let harness_orders = harness.orders().await;
+        let customer = a_customer(&harness).await;
+        let request = order::CreateSalesOrderRequest {
+            request_id: unique("late"),
+            customer: partner(customer),
+            warehouse: warehouse.clone(),
+            lines: vec![order::SalesOrderLineInput { sku: late_sku.clone(), quantity: qty("1"), ..Default::default() }],
+            confirm: true,
+            ..Default::default()
+        };
+        let mut orders = harness_orders;
+        tokio::spawn(async move { orders.create_sales_order(request).await.expect("late order confirmed") })
+    };
+    // Meanwhile a later change is seen, moving the poller's watermark past the late one's stamp.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    reserve(&harness, &warehouse, &early_sku, "1").await;
+    until_available(&mut stream, &early_sku, early_before - Decimal::ONE).await;
+    late.await.expect("joined");
+    until_available(&mut stream, &late_sku, late_before - Decimal::ONE).await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_or_another_replica_resumes_without_gaps() {
+    let first = Harness::simulator_tuned(fast).await;
+    // A replica that has been running all along, and one started after the client's position.
+    let running_replica = first.another_replica_tuned(fast).await;
+    let (warehouse, sku) = a_stocked_sku(&first, 3, 0).await;
+    let request = pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() };
+    let mut stream = watch(&mut first.inventory().await, request.clone()).await;
+    // Wait out the overlap, so the running replica's log reaches back before the client's position.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
+    drop(stream);
+    let before = available(&first, &warehouse, &sku).await;
+    reserve(&first, &warehouse, &sku, "1").await;
+    let restarted = first.another_replica_tuned(fast).await;
+    let resume = pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token.clone(), ..request };
+
+    for (label, replica) in [("running replica", &running_replica), ("restarted server", &restarted)] {
+        let mut resumed = watch(&mut replica.inventory().await, resume.clone()).await;
+        let event = until_available(&mut resumed, &sku, before - Decimal::ONE).await;
+        assert!(!event.resume_token.is_empty(), "{label}: resumable");
+    }
+    let metrics = restarted.metrics().await;
+    assert!(
+        metrics.lines().any(|l| l.starts_with("odoo_mesh_watch_resyncs_total") && l.contains("reason=\"replayed\"")),
+        "a restarted server replays its view to a client it cannot place:\n{metrics}"
+    );
+    restarted.stop().await;
+    running_replica.stop().await;
+    first.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_or_foreign_token_is_refused_clearly() {
+    let harness = Harness::simulator_tuned(|config| {
+        fast(config);
+        config.watch.retention.window = Duration::from_secs(1);
+        config.watch.stream.heartbeat = Duration::from_millis(200);
+    })
+    .await;
+    let mut inventory = harness.inventory().await;
+    let mut stream = watch(&mut inventory, pb::WatchStockLevelsRequest::default()).await;
+    let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let expired = inventory
+        .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token, ..Default::default() })
+        .await
+        .expect_err("too old");
+    assert_eq!(expired.code(), Code::FailedPrecondition);
+    assert_eq!(expired.get_error_details().error_info().expect("ErrorInfo").reason, "RESUME_TOKEN_EXPIRED");
+
+    let forged = inventory
+        .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: "AAAA".into(), ..Default::default() })
+        .await
+        .expect_err("not a token");
+    assert_eq!(forged.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&forged), ["resume_token"]);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phantom_webhooks_cause_no_event_and_real_ones_bring_changes_early() {
+    let harness = Harness::simulator_tuned(|config| {
+        fast(config);
+        // Polls alone would take far longer than the test waits.
+        config.watch.capture.poll_interval = Duration::from_secs(30);
+        config.watch.webhook_secret = Some(odoo_adapter::Secret::new("hook-secret"));
+    })
+    .await;
+    let (warehouse, sku) = a_stocked_sku(&harness, 3, 0).await;
+    let before = available(&harness, &warehouse, &sku).await;
+    let mut inventory = harness.inventory().await;
+    let mut stream = watch(&mut inventory, for_sku(&sku, &warehouse)).await;
+    until(&mut stream, WatchEventType::Heartbeat).await;
+    let http = reqwest::Client::new();
+    let hook = |token: &str| format!("http://127.0.0.1:{}/odoo/webhook?token={token}", harness.admin_port());
+    // What Odoo sends from inside a transaction that then rolls back (recording 141).
+    let phantom = json!({"_action": "Send Webhook Notification(#471)", "_id": 39, "_model": "stock.quant", "id": 39,
+        "location_id": 8, "product_id": 20, "quantity": 50.0, "reserved_quantity": 2.0});
+    let refused = http.post(hook("wrong")).json(&phantom).send().await.expect("answers");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let accepted = http.post(hook("hook-secret")).json(&phantom).send().await.expect("answers");
+    assert_eq!(accepted.status(), reqwest::StatusCode::OK);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let event = next(&mut stream).await;
+        assert_eq!(event.r#type(), WatchEventType::Heartbeat, "a phantom webhook changes nothing: {event:?}");
+    }
+
+    reserve(&harness, &warehouse, &sku, "1").await;
+    let sent = Instant::now();
+    http.post(hook("hook-secret")).json(&json!({"_model": "stock.quant"})).send().await.expect("answers");
+    until_available(&mut stream, &sku, before - Decimal::ONE).await;
+    assert!(sent.elapsed() < Duration::from_secs(5), "the webhook brought the change long before the next poll");
+    let metrics = harness.metrics().await;
+    assert!(metrics.contains("odoo_mesh_watch_webhooks_total{outcome=\"accepted\"} 2"), "{metrics}");
+    assert!(metrics.contains("odoo_mesh_watch_webhooks_total{outcome=\"rejected\"} 1"), "{metrics}");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_keep_up() {
+    let harness = Harness::simulator_tuned(|config| {
+        fast(config);
+        config.watch.stream.max_lag = 50;
+    })
+    .await;
+    let mut slow = watch(
+        &mut InventoryServiceClient::new(stalling_channel(&harness).await),
+        pb::WatchStockLevelsRequest::default(),
+    )
+    .await;
+    let channel = harness.channel().await;
+    let mut readers = Vec::new();
+    for _ in 0..100 {
+        let mut stream =
+            watch(&mut InventoryServiceClient::new(channel.clone()), pb::WatchStockLevelsRequest::default()).await;
+        readers.push(tokio::spawn(async move {
+            let (mut last_revision, mut last_change) = (0, Instant::now());
+            // Heartbeats keep coming: a reader is done once changes have stopped for 3 s.
+            while last_change.elapsed() < Duration::from_secs(3) {
+                match tokio::time::timeout(PATIENCE, stream.message()).await {
+                    Ok(Ok(Some(event))) if event.r#type() == WatchEventType::Changed => {
+                        (last_revision, last_change) = (event.revision, Instant::now());
+                    }
+                    Ok(Ok(Some(_))) => {}
+                    other => panic!("a fast reader's stream ended: {other:?}"),
+                }
+            }
+            last_revision
+        }));
+    }
+    for round in 1..=12 {
+        bump_quants(&harness, round, 15);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let last: Vec<i64> = futures::future::join_all(readers).await.into_iter().map(|r| r.expect("reader")).collect();
+    let newest = last.iter().copied().max().unwrap_or_default();
+    assert!(newest >= 150, "the rounds made changes: {newest}");
+    assert!(last.iter().all(|r| *r == newest), "every fast reader got the newest change: {last:?}");
+
+    let status = ending(&mut slow).await;
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    let info = status.get_error_details().error_info().expect("ErrorInfo").clone();
+    assert_eq!(info.reason, "CONSUMER_TOO_SLOW");
+    let token = info.metadata.get("resume_token").expect("a resume token").clone();
+    let mut resumed = watch(
+        &mut harness.inventory().await,
+        pb::WatchStockLevelsRequest { resume_token: token, ..Default::default() },
+    )
+    .await;
+    until(&mut resumed, WatchEventType::Heartbeat).await;
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_ends_streams_with_a_token_another_server_accepts() {
+    let mut harness = Harness::simulator_tuned(fast).await;
+    let other = harness.another_replica_tuned(fast).await;
+    let mut stream = watch(&mut harness.inventory().await, pb::WatchStockLevelsRequest::default()).await;
+    until(&mut stream, WatchEventType::Heartbeat).await;
+    let started = Instant::now();
+    let shutdown = harness.begin_shutdown();
+    let status = ending(&mut stream).await;
+    assert_eq!(status.code(), Code::Unavailable);
+    let info = status.get_error_details().error_info().expect("ErrorInfo").clone();
+    assert_eq!(info.reason, "SERVER_DRAINING");
+    shutdown.await.expect("joined").expect("clean shutdown");
+    assert!(started.elapsed() < Duration::from_secs(4), "streams do not hold the drain: {:?}", started.elapsed());
+    let token = info.metadata.get("resume_token").expect("a resume token").clone();
+    let mut resumed =
+        watch(&mut other.inventory().await, pb::WatchStockLevelsRequest { resume_token: token, ..Default::default() })
+            .await;
+    until(&mut resumed, WatchEventType::Heartbeat).await;
+    other.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_publishes_and_counts_what_polls_missed() {
+    let harness = Harness::simulator_tuned(|config| {
+        fast(config);
+        // A transaction longer than the overlap escapes the polls; reconciliation catches it.
+        config.watch.retention.overlap = Duration::from_secs(1);
+        config.watch.capture.reconcile_interval = Duration::from_secs(4);
+    })
+    .await;
+    let (warehouse, sku) = a_stocked_sku(&harness, 3, 5).await;
+    let before = available(&harness, &warehouse, &sku).await;
+    let mut stream = watch(&mut harness.inventory().await, for_sku(&sku, &warehouse)).await;
+    harness
+        .simulator_handle()
+        .faults()
+        .inject(FaultRule::times(Fault::LateCommit { millis: 3000 }, 1).on("sale.order", "action_confirm"));
+    let late = {
+        let (harness_ref, warehouse, sku) = (&harness, warehouse.clone(), sku.clone());
+        async move { reserve(harness_ref, &warehouse, &sku, "1").await }
+    };
+    // Two seconds into that transaction, another change moves the watermark past it.
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(2200)).await;
+        bump_quants(&harness, 1, 1);
+    };
+    tokio::join!(late, other);
+    until_available(&mut stream, &sku, before - Decimal::ONE).await;
+    let metrics = harness.metrics().await;
+    assert!(
+        metrics.contains("odoo_mesh_watch_reconcile_differences_total{stream=\"stock\"} 1"),
+        "the miss is counted:\n{metrics}"
+    );
+    harness.stop().await;
+}
