@@ -146,6 +146,7 @@ pub(crate) async fn handle(
     Ok(match result {
         Ok(Outcome::Value(v)) => wire::json_response(StatusCode::OK, &v),
         Ok(Outcome::Created { ids, .. }) => wire::json_response(StatusCode::OK, &json!(ids)),
+        Ok(Outcome::Nothing) => wire::json_response(StatusCode::OK, &Value::Null),
         Err(error) => render(error),
     })
 }

@@ -45,6 +45,7 @@ pub(crate) async fn handle(
             Ok(Outcome::Created { ids, single }) => {
                 envelope.insert("result".into(), if single { json!(ids.first()) } else { json!(ids) });
             }
+            Ok(Outcome::Nothing) => {}
             Err(raised) => {
                 envelope.insert(
                     "error".into(),

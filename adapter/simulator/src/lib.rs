@@ -14,6 +14,7 @@ mod business;
 mod domain;
 mod error;
 mod faults;
+mod inventory;
 mod json2;
 mod jsonrpc;
 mod load;

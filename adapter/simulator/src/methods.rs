@@ -57,6 +57,7 @@ pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
         ("sale.order", "action_confirm" | "action_cancel" | "action_draft") => sig(false, &[], 0, false, false),
         ("purchase.order", "button_confirm" | "button_cancel") => sig(false, &[], 0, false, false),
         ("stock.picking", "button_validate") => sig(false, &[], 0, false, false),
+        ("stock.quant", "action_apply_inventory") => sig(false, &[], 0, false, false),
         ("sale.order" | "purchase.order" | "stock.picking" | "res.partner", "message_post") => sig(
             false,
             &["body", "subject", "message_type", "subtype_xmlid", "partner_ids", "body_is_html"],
@@ -73,7 +74,12 @@ pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Outcome {
     Value(Value),
-    Created { ids: Vec<i64>, single: bool },
+    Created {
+        ids: Vec<i64>,
+        single: bool,
+    },
+    /// The method returned `None`: JSON-RPC then has no `result` key at all.
+    Nothing,
 }
 
 /// Binds positional and keyword arguments to parameter names, like Python's `Signature.bind`.
@@ -190,7 +196,11 @@ pub(crate) fn execute(
             };
             let mut created = Vec::new();
             for vals in &list {
-                created.push(db.create(&model, vals, env)?);
+                created.push(if model_name == "stock.quant" && crate::inventory::is_count(env, vals) {
+                    crate::inventory::create_count(db, env, vals)?
+                } else {
+                    db.create(&model, vals, env)?
+                });
             }
             Ok(Outcome::Created { ids: created, single })
         }
@@ -248,6 +258,10 @@ pub(crate) fn execute(
                 _ => crate::sales::message_post(db, env, model.name, ids, params),
             };
             result.map(Outcome::Value)
+        }
+        "action_apply_inventory" => {
+            db.check_access(&model, crate::orm::Access::Write, env)?;
+            crate::inventory::action_apply_inventory(db, env, ids).map(|()| Outcome::Nothing)
         }
         "context_get" => {
             let row = db.row("res.users", env.uid);

@@ -82,6 +82,11 @@ pub(crate) enum Access {
     Unlink,
 }
 
+/// A row from field-value pairs, for records business rules create.
+pub(crate) fn row(pairs: &[(&str, Value)]) -> Row {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
 pub(crate) fn now() -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     error::{SimError, SimResult},
-    orm::{Database, Env, Row, now},
+    orm::{Database, Env, now, row},
 };
 
 /// Moves in these states still wait to be done.
@@ -14,10 +14,6 @@ const OPEN_MOVE_STATES: [&str; 5] = ["draft", "waiting", "confirmed", "partially
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
-}
-
-fn row(pairs: &[(&str, Value)]) -> Row {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
 fn ids(value: &Value) -> Vec<i64> {
@@ -262,6 +258,9 @@ pub(crate) fn before_write(db: &Database, model: &str, ids: &[i64], vals: &Map<S
 }
 
 pub(crate) fn after_write(db: &mut Database, model: &str, ids: &[i64], vals: &Map<String, Value>) {
+    if model == "stock.quant" {
+        crate::inventory::after_write(db, ids, vals);
+    }
     let touches_demand = ["product_uom_qty", "product_qty", "date_planned"].iter().any(|f| vals.contains_key(*f));
     if matches!(model, "sale.order.line" | "purchase.order.line") && touches_demand {
         for id in ids {
@@ -805,22 +804,7 @@ fn move_stock(db: &mut Database, mv: i64, qty: f64) {
 }
 
 fn adjust_quant(db: &mut Database, product: i64, location: i64, quantity: f64, reserved: f64) {
-    let existing = db
-        .ids_where("stock.quant", "product_id", product)
-        .into_iter()
-        .find(|q| db.get_i64("stock.quant", *q, "location_id") == Some(location));
-    let quant = existing.unwrap_or_else(|| {
-        db.insert(
-            "stock.quant",
-            row(&[
-                ("product_id", json!(product)),
-                ("location_id", json!(location)),
-                ("quantity", json!(0.0)),
-                ("reserved_quantity", json!(0.0)),
-                ("company_id", json!(1)),
-            ]),
-        )
-    });
+    let quant = crate::inventory::quant_at(db, product, location);
     let new_quantity = db.get_f64("stock.quant", quant, "quantity") + quantity;
     let new_reserved = (db.get_f64("stock.quant", quant, "reserved_quantity") + reserved).max(0.0);
     if new_quantity.abs() < 1e-9 && new_reserved.abs() < 1e-9 {

@@ -50,7 +50,17 @@ struct SeedProduct {
     outgoing: f64,
 }
 
+/// When the seed data was (notionally) written: before any recording's change-poll watermark, so
+/// a poll "changed since" sees only what happened after the server started.
+const SEED_TIME: &str = "2026-01-05 08:00:00";
+
 pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
+    db.clock = Some(SEED_TIME.to_owned());
+    seed_records(db, admin);
+    db.clock = None;
+}
+
+fn seed_records(db: &mut Database, admin: &SeedUser) {
     db.insert_raw(
         "res.currency",
         1,
