@@ -16,7 +16,10 @@ use odoo_adapter::Secret;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
-use crate::{health::OdooHealth, watch::StockView};
+use crate::{
+    health::OdooHealth,
+    watch::{OrderView, StockView},
+};
 
 #[derive(Clone)]
 struct AdminState {
@@ -30,6 +33,7 @@ struct AdminState {
 struct Webhook {
     secret: Secret,
     stock: Arc<StockView>,
+    orders: Arc<OrderView>,
 }
 
 #[derive(serde::Deserialize)]
@@ -59,6 +63,7 @@ async fn accept_webhook(
     }
     metrics::counter!("odoo_mesh_watch_webhooks_total", "outcome" => "accepted").increment(1);
     webhook.stock.poke();
+    webhook.orders.poke();
     StatusCode::OK
 }
 
@@ -73,7 +78,7 @@ pub(crate) fn router(
     >,
     prometheus: PrometheusHandle,
     health: OdooHealth,
-    webhook: Option<(Secret, Arc<StockView>)>,
+    webhook: Option<(Secret, Arc<StockView>, Arc<OrderView>)>,
 ) -> Router {
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection_v1)
@@ -96,7 +101,7 @@ pub(crate) fn router(
         .with_state(AdminState {
             prometheus,
             health,
-            webhook: webhook.map(|(secret, stock)| Arc::new(Webhook { secret, stock })),
+            webhook: webhook.map(|(secret, stock, orders)| Arc::new(Webhook { secret, stock, orders })),
         });
     grpc.merge(http)
 }

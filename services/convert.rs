@@ -6,12 +6,25 @@ use odoo_adapter::models::{Amount, Ref};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use crate::{error::FieldViolation, proto::common::v1 as common};
+use crate::{error::FieldViolation, proto::common::v1 as common, watch::Opening};
 
 /// Largest `page_size` a List call accepts.
 pub(crate) const MAX_PAGE_SIZE: i32 = 1000;
 /// `page_size` when the caller leaves it at zero.
 pub(crate) const DEFAULT_PAGE_SIZE: i32 = 100;
+
+/// Where a watch starts: `resume_token` and `send_initial` exclude each other.
+pub(crate) fn watch_opening(resume_token: String, send_initial: bool) -> Result<Opening, FieldViolation> {
+    match (resume_token.is_empty(), send_initial) {
+        (true, false) => Ok(Opening::Now),
+        (true, true) => Ok(Opening::Snapshot),
+        (false, false) => Ok(Opening::Resume(resume_token)),
+        (false, true) => Err(FieldViolation::new(
+            "send_initial",
+            "a resumed watch continues where it stopped; send either resume_token or send_initial",
+        )),
+    }
+}
 
 pub(crate) fn resource_name(collection: &str, id: i64) -> String {
     format!("{collection}/{id}")

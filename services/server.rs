@@ -31,7 +31,7 @@ use crate::{
     shipment::ShipmentApi,
     telemetry::TelemetryLayer,
     tls::ReloadingTls,
-    watch::{Hub, StockView, Watch},
+    watch::{Hub, OrderView, StockView, Watch},
 };
 
 /// How long the admin listener and background tasks get to stop once gRPC has drained.
@@ -154,6 +154,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         settings: config.watch.stream,
         draining: grpc_stop_rx.clone(),
     };
+    let order_view = Arc::new(OrderView::new(Arc::new(Hub::new(config.watch.retention))));
+    let order_watch = Watch {
+        name: "sales_orders",
+        hub: order_view.hub.clone(),
+        settings: config.watch.stream,
+        draining: grpc_stop_rx.clone(),
+    };
     let grpc =
         http2_hygiene(tonic::transport::Server::builder())
             // Outermost: every call, denied ones included, gets a request id, a span and metrics.
@@ -173,6 +180,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
                 backends.clone(),
                 audit,
+                order_watch,
             )))
             .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
             .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
@@ -186,10 +194,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let grpc_stop = stopped(grpc_stop_rx.clone());
     let (stop_rest, rest_stop_rx) = watch::channel(false);
     let mut background = vec![tokio::spawn(policy.watch(config.reload_interval))];
-    // One change capture per process, whatever the number of watch streams.
+    // One change capture per watched kind and process, whatever the number of watch streams.
     background.push(tokio::spawn({
         let (view, backends, settings) = (stock_view.clone(), backends.clone(), config.watch.capture);
         async move { view.capture(&backends.default_backend().inventory, backends.default_client(), settings).await }
+    }));
+    background.push(tokio::spawn({
+        let (view, backends, settings) = (order_view.clone(), backends.clone(), config.watch.capture);
+        async move { view.capture(&backends.default_backend().orders, backends.default_client(), settings).await }
     }));
     let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
     let grpc = match tls {
@@ -211,7 +223,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         reflection(&admin_descriptors).build_v1alpha()?,
         prometheus,
         odoo_health.clone(),
-        config.watch.webhook_secret.clone().map(|secret| (secret, stock_view.clone())),
+        config.watch.webhook_secret.clone().map(|secret| (secret, stock_view.clone(), order_view.clone())),
     );
     let mut rest = JoinSet::new();
     let admin_stop = stopped(rest_stop_rx.clone());

@@ -148,8 +148,8 @@ async fn a_reservation_streams_in_after_the_snapshot(harness: &Harness) {
 
 scenario!(resuming_with_the_last_token_misses_nothing, crate::fast);
 async fn resuming_with_the_last_token_misses_nothing(harness: &Harness) {
-    let (warehouse, first) = a_stocked_sku(harness, 3, 0).await;
-    let (_, second) = a_stocked_sku(harness, 3, 1).await;
+    let (warehouse, first) = a_stocked_sku(harness, 3, 1).await;
+    let (_, second) = a_stocked_sku(harness, 3, 2).await;
     let mut inventory = harness.inventory().await;
     let request = pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() };
     let mut stream = watch(&mut inventory, request.clone()).await;
@@ -177,7 +177,7 @@ async fn resuming_with_the_last_token_misses_nothing(harness: &Harness) {
 
 scenario!(idle_streams_get_heartbeats_with_usable_tokens, crate::fast);
 async fn idle_streams_get_heartbeats_with_usable_tokens(harness: &Harness) {
-    let (warehouse, sku) = a_stocked_sku(harness, 1, 0).await;
+    let (warehouse, sku) = a_stocked_sku(harness, 1, 4).await;
     let mut inventory = harness.inventory().await;
     let mut stream = watch(&mut inventory, for_sku(&sku, &warehouse)).await;
     let started = Instant::now();
@@ -201,8 +201,8 @@ async fn idle_streams_get_heartbeats_with_usable_tokens(harness: &Harness) {
 
 scenario!(filters_select_skus_and_warehouses, crate::fast);
 async fn filters_select_skus_and_warehouses(harness: &Harness) {
-    let (warehouse, first) = a_stocked_sku(harness, 1, 0).await;
-    let (_, second) = a_stocked_sku(harness, 1, 1).await;
+    let (warehouse, first) = a_stocked_sku(harness, 1, 5).await;
+    let (_, second) = a_stocked_sku(harness, 1, 6).await;
     let mut inventory = harness.inventory().await;
     let request = pb::WatchStockLevelsRequest {
         skus: vec![first.clone(), second.clone(), "NO-SUCH-SKU".into()],
@@ -244,7 +244,7 @@ async fn filters_select_skus_and_warehouses(harness: &Harness) {
 
 scenario!(stock_levels_can_come_from_the_watched_view, crate::fast);
 async fn stock_levels_can_come_from_the_watched_view(harness: &Harness) {
-    let (warehouse, sku) = a_stocked_sku(harness, 1, 0).await;
+    let (warehouse, sku) = a_stocked_sku(harness, 1, 7).await;
     let mut inventory = harness.inventory().await;
     let request = |staleness: Option<prost_types::Duration>| pb::GetStockLevelsRequest {
         skus: vec![sku.clone(), "NO-SUCH-SKU".into()],
@@ -279,6 +279,86 @@ async fn stock_levels_can_come_from_the_watched_view(harness: &Harness) {
         .as_secs()
         .saturating_sub(u64::try_from(read_time.seconds).expect("positive"));
     assert!(age <= 30, "the answer is at most as old as allowed ({age} s)");
+}
+
+/// Reads sales order events until one for order `name` satisfies `done`.
+async fn until_order(
+    stream: &mut Streaming<order::WatchSalesOrdersResponse>,
+    name: &str,
+    done: impl Fn(&order::SalesOrder) -> bool,
+) -> order::WatchSalesOrdersResponse {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "no such event for {name}");
+        let event = tokio::time::timeout(PATIENCE, stream.message())
+            .await
+            .expect("an event in time")
+            .expect("the stream is healthy")
+            .expect("the stream goes on");
+        if event.sales_order.as_ref().is_some_and(|o| o.name == name && done(o)) {
+            return event;
+        }
+    }
+}
+
+/// Validates a delivery directly in Odoo. A company's first validation answers with the SMS
+/// opt-in wizard instead (recordings 16 and 17 of Odoo 19); declining it validates.
+async fn validate_in_odoo(harness: &Harness, picking: i64) {
+    let odoo = harness.direct();
+    let answer = odoo.execute("stock.picking", "button_validate", json!([[picking]]), json!({})).await;
+    if answer["res_model"] == "confirm.stock.sms" {
+        let wizard = answer["res_id"].as_i64().expect("wizard id");
+        let context = answer["context"].clone();
+        odoo.execute("confirm.stock.sms", "dont_send_sms", json!([[wizard]]), json!({"context": context})).await;
+    } else {
+        assert_eq!(answer, json!(true), "validated");
+    }
+}
+
+scenario!(an_order_streams_its_confirmation_delivery_and_cancellation, crate::fast);
+async fn an_order_streams_its_confirmation_delivery_and_cancellation(harness: &Harness) {
+    let (warehouse, sku) = a_stocked_sku(harness, 3, 3).await;
+    let mut orders = harness.orders().await;
+    let mut stream =
+        orders.watch_sales_orders(order::WatchSalesOrdersRequest::default()).await.expect("opens").into_inner();
+    let customer = a_customer(harness).await;
+    let request = |id: &str| order::CreateSalesOrderRequest {
+        request_id: unique(id),
+        customer: partner(customer),
+        warehouse: warehouse.clone(),
+        lines: vec![order::SalesOrderLineInput { sku: sku.clone(), quantity: qty("1"), ..Default::default() }],
+        confirm: true,
+        ..Default::default()
+    };
+    let created = orders.create_sales_order(request("ship")).await.expect("created").into_inner();
+    let shipped = created.sales_order.expect("order");
+    let confirmed = until_order(&mut stream, &shipped.name, |o| o.state() == order::SalesOrderState::Confirmed).await;
+
+    // The delivery leaves the warehouse in Odoo (as the warehouse app would validate it).
+    let picking: i64 = shipped.shipments[0].trim_start_matches("shipments/").parse().expect("shipment id");
+    validate_in_odoo(harness, picking).await;
+    let delivered =
+        until_order(&mut stream, &shipped.name, |o| o.delivery_status() == order::DeliveryStatus::Full).await;
+    assert!(delivered.revision > confirmed.revision, "revisions increase");
+
+    let created = orders.create_sales_order(request("drop")).await.expect("created").into_inner();
+    let dropped = created.sales_order.expect("order");
+    orders
+        .cancel_sales_order(order::CancelSalesOrderRequest { name: dropped.name.clone(), reason: "test".into() })
+        .await
+        .expect("cancelled");
+    until_order(&mut stream, &dropped.name, |o| o.state() == order::SalesOrderState::Cancelled).await;
+
+    // Resuming with the token of the delivery event brings what came after it: the cancellation.
+    let mut resumed = orders
+        .watch_sales_orders(order::WatchSalesOrdersRequest {
+            resume_token: delivered.resume_token,
+            send_initial: false,
+        })
+        .await
+        .expect("resumes")
+        .into_inner();
+    until_order(&mut resumed, &dropped.name, |o| o.state() == order::SalesOrderState::Cancelled).await;
 }
 
 /// Direct simulator writes: stock changes of `limit` quants at once, without going through orders.

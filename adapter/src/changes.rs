@@ -1,5 +1,6 @@
-//! Change capture: which products' stock may have changed since the last look, from the
-//! `write_date` of `stock.quant` and `stock.move` rows.
+//! Change capture: which records may have changed since the last look, from the `write_date` of
+//! the rows that move them — `stock.quant` and `stock.move` for a product's stock, `sale.order` and
+//! its `stock.picking`s for an order.
 //!
 //! Odoo stamps `write_date` with the transaction's *start* time, returns it truncated to whole
 //! seconds, and a long transaction can commit rows stamped well before rows already seen. So every
@@ -22,25 +23,60 @@ use crate::{
     fields::{self, Record},
 };
 
-const QUANT_FIELDS: &[&str] = &["id", "product_id", "quantity", "reserved_quantity", "write_date"];
-const MOVE_FIELDS: &[&str] = &["id", "product_id", "state", "product_uom_qty", "quantity", "write_date"];
+/// A kind of row whose changes touch a watched record.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub model: &'static str,
+    /// A domain term narrowing the rows, if any.
+    pub only: Option<(&'static str, &'static str, &'static str)>,
+    /// The many2one naming the touched record (`id` for the record itself).
+    pub touches: &'static str,
+    /// The values whose change matters (besides the stamp).
+    pub values: &'static [&'static str],
+}
 
-/// The products touched since the previous poll, each with the newest stamp that touched it.
-pub type ChangedProducts = BTreeMap<i64, OffsetDateTime>;
+/// A product's stock moves with its internal quants and its moves.
+pub const STOCK_SOURCES: &[Source] = &[
+    // Quants of internal locations only: the counterpart quants in virtual locations
+    // (inventory adjustment, customers) say nothing about a warehouse's stock.
+    Source {
+        model: "stock.quant",
+        only: Some(("location_id.usage", "=", "internal")),
+        touches: "product_id",
+        values: &["quantity", "reserved_quantity"],
+    },
+    Source {
+        model: "stock.move",
+        only: None,
+        touches: "product_id",
+        values: &["state", "product_uom_qty", "quantity"],
+    },
+];
+
+/// A sales order moves with itself and with its deliveries (whose progress Odoo may not stamp on
+/// the order).
+pub const SALES_ORDER_SOURCES: &[Source] = &[
+    Source { model: "sale.order", only: None, touches: "id", values: &["state"] },
+    Source { model: "stock.picking", only: Some(("sale_id", "!=", "")), touches: "sale_id", values: &["state"] },
+];
+
+/// The records touched since the previous poll, each with the newest stamp that touched it.
+pub type Changed = BTreeMap<i64, OffsetDateTime>;
 
 /// What one poll found, to be confirmed once applied.
 #[derive(Debug)]
 pub struct Polled {
-    pub products: ChangedProducts,
+    pub records: Changed,
     seen: Vec<((&'static str, i64), String)>,
     watermark: String,
 }
 
-/// Polls Odoo for stock rows changed since the last poll. One per process, whatever the number of
-/// subscribers.
+/// Polls Odoo for rows changed since the last poll. One per watched kind and process, whatever the
+/// number of subscribers.
 #[derive(Debug)]
-pub struct StockChanges {
+pub struct ChangeFeed {
     odoo: Arc<OdooClient>,
+    sources: &'static [Source],
     overlap: Duration,
     /// Newest `write_date` seen, as Odoo formats it (lexical order is time order).
     watermark: String,
@@ -48,40 +84,34 @@ pub struct StockChanges {
     seen: HashMap<(&'static str, i64), String>,
 }
 
-impl StockChanges {
+impl ChangeFeed {
     /// Starts watching from `since`: rows stamped earlier are assumed to be reflected already.
-    pub fn new(odoo: Arc<OdooClient>, overlap: Duration, since: OffsetDateTime) -> Self {
-        Self { odoo, overlap, watermark: fields::odoo_datetime(since), seen: HashMap::new() }
+    pub fn new(odoo: Arc<OdooClient>, sources: &'static [Source], overlap: Duration, since: OffsetDateTime) -> Self {
+        Self { odoo, sources, overlap, watermark: fields::odoo_datetime(since), seen: HashMap::new() }
     }
 
-    /// One poll: the products whose quants or moves changed since the last confirmed poll. Nothing
-    /// is remembered until `confirm`, so a poll whose follow-up read fails is simply done again.
+    /// One poll: the records whose rows changed since the last confirmed poll. Nothing is
+    /// remembered until `confirm`, so a poll whose follow-up read fails is simply done again.
     pub async fn poll(&self) -> Result<Polled, OdooError> {
         let since = self.window_start();
-        // Quants of internal locations only: the counterpart quants in virtual locations
-        // (inventory adjustment, customers) say nothing about a warehouse's stock.
-        let quants =
-            self.rows_since("stock.quant", json!(["location_id.usage", "=", "internal"]), QUANT_FIELDS, &since);
-        let moves = self.rows_since("stock.move", Value::Null, MOVE_FIELDS, &since);
-        let (quants, moves) = futures::try_join!(quants, moves)?;
-        let mut polled =
-            Polled { products: ChangedProducts::new(), seen: Vec::new(), watermark: self.watermark.clone() };
-        for (model, rows, values) in [
-            ("stock.quant", &quants, &["quantity", "reserved_quantity"][..]),
-            ("stock.move", &moves, &["state", "product_uom_qty", "quantity"][..]),
-        ] {
-            for row in rows.iter() {
+        let reads = self.sources.iter().map(|source| self.rows_since(source, &since));
+        let all = futures::future::try_join_all(reads).await?;
+        let mut polled = Polled { records: Changed::new(), seen: Vec::new(), watermark: self.watermark.clone() };
+        for (source, rows) in self.sources.iter().zip(&all) {
+            for row in rows {
                 let stamp = fields::text(row, "write_date").unwrap_or_default();
-                let fingerprint = fingerprint(row, &stamp, values);
-                let key = (model, fields::id(row)?);
+                let fingerprint = fingerprint(row, &stamp, source.values);
+                let key = (source.model, fields::id(row)?);
                 if self.seen.get(&key) == Some(&fingerprint) {
                     continue;
                 }
                 polled.seen.push((key, fingerprint));
-                if let (Some(product), Some(at)) =
-                    (fields::many2one(row, "product_id")?, fields::datetime(row, "write_date")?)
-                {
-                    let newest = polled.products.entry(product.id).or_insert(at);
+                let touched = match source.touches {
+                    "id" => Some(key.1),
+                    field => fields::many2one(row, field)?.map(|r| r.id),
+                };
+                if let (Some(record), Some(at)) = (touched, fields::datetime(row, "write_date")?) {
+                    let newest = polled.records.entry(record).or_insert(at);
                     *newest = (*newest).max(at);
                 }
                 if stamp > polled.watermark {
@@ -106,19 +136,20 @@ impl StockChanges {
         fields::odoo_datetime(watermark - self.overlap)
     }
 
-    async fn rows_since(
-        &self,
-        model: &str,
-        extra: Value,
-        fields: &[&str],
-        since: &str,
-    ) -> Result<Vec<Record>, OdooError> {
+    async fn rows_since(&self, source: &Source, since: &str) -> Result<Vec<Record>, OdooError> {
         let mut domain = vec![json!(["write_date", ">=", since])];
-        if !extra.is_null() {
-            domain.push(extra);
+        if let Some((field, operator, value)) = source.only {
+            // An empty value stands for Odoo's `False` ("is set" with `!=`).
+            let value = if value.is_empty() { json!(false) } else { json!(value) };
+            domain.push(json!([field, operator, value]));
         }
+        let mut fields = vec!["id", "write_date"];
+        if source.touches != "id" {
+            fields.push(source.touches);
+        }
+        fields.extend(source.values);
         let options = SearchOptions::ordered("write_date asc, id asc").in_background();
-        self.odoo.search_read(model, Value::Array(domain), fields, &options, Map::new()).await
+        self.odoo.search_read(source.model, Value::Array(domain), &fields, &options, Map::new()).await
     }
 }
 

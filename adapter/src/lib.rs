@@ -19,7 +19,7 @@ mod secret;
 mod transport;
 
 pub use breaker::BreakerConfig;
-pub use changes::{ChangedProducts, Polled, StockChanges};
+pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, STOCK_SOURCES, Source};
 pub use client::{OdooClient, SearchOptions};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};

@@ -713,6 +713,15 @@ impl Orders {
         Ok(orders.remove(0))
     }
 
+    /// The sales orders with these ids that exist (read in one call, lines in another).
+    pub async fn sales_orders_by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, OrderError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.odoo.read("sale.order", ids.to_vec(), SALES_ORDER_FIELDS).await?;
+        self.sales_orders_from(&rows).await
+    }
+
     async fn sales_orders_from(&self, rows: &[Record]) -> Result<Vec<SalesOrder>, OrderError> {
         let line_ids: Vec<i64> = rows.iter().flat_map(|r| id_list(r, "order_line")).collect();
         let lines = if line_ids.is_empty() {

@@ -15,7 +15,7 @@ use crate::{
     ApiError,
     convert::{
         PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref, resource_name,
-        timestamp,
+        timestamp, watch_opening,
     },
     error::FieldViolation,
     proto::inventory::v1 as pb,
@@ -255,18 +255,10 @@ impl TryFrom<pb::WatchStockLevelsRequest> for StockWatchQuery {
                 Err(v) => violations.push(v),
             }
         }
-        let opening = match (request.resume_token.is_empty(), request.send_initial) {
-            (true, false) => Opening::Now,
-            (true, true) => Opening::Snapshot,
-            (false, false) => Opening::Resume(request.resume_token),
-            (false, true) => {
-                violations.push(FieldViolation::new(
-                    "send_initial",
-                    "a resumed watch continues where it stopped; send either resume_token or send_initial",
-                ));
-                Opening::Now
-            }
-        };
+        let opening = watch_opening(request.resume_token, request.send_initial).unwrap_or_else(|violation| {
+            violations.push(violation);
+            Opening::Now
+        });
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }

@@ -16,6 +16,7 @@ use crate::{
     },
     error::FieldViolation,
     proto::{common::v1 as common, order::v1 as pb},
+    watch::Event,
 };
 
 /// The longest `request_id` accepted; a UUID is 36 characters.
@@ -386,6 +387,35 @@ pub(super) fn next_token(more: bool, last_id: Option<i64>, filters: &str) -> Str
 
 fn amount(a: &Amount) -> Option<common::Money> {
     Some(money(a))
+}
+
+/// One sales order watch event as its protobuf message. The initial state ends with a heartbeat,
+/// the resumable point after it.
+pub(super) fn watch_event(event: Event<'_, SalesOrder>) -> pb::WatchSalesOrdersResponse {
+    let revision = |r: u64| i64::try_from(r).unwrap_or(i64::MAX);
+    match event {
+        Event::Snapshot(order) => {
+            pb::WatchSalesOrdersResponse { sales_order: Some(sales_order(order)), ..Default::default() }
+        }
+        Event::SnapshotEnd(position) | Event::Heartbeat(position) => pb::WatchSalesOrdersResponse {
+            revision: revision(position.revision),
+            resume_token: position.encode(),
+            heartbeat: true,
+            ..Default::default()
+        },
+        Event::Changed(change) => pb::WatchSalesOrdersResponse {
+            sales_order: Some(sales_order(&change.item)),
+            revision: revision(change.revision),
+            resume_token: change.token.encode(),
+            heartbeat: false,
+        },
+        Event::Replayed { item, revision: at, token } => pb::WatchSalesOrdersResponse {
+            sales_order: Some(sales_order(item)),
+            revision: revision(at),
+            resume_token: token.encode(),
+            heartbeat: false,
+        },
+    }
 }
 
 pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {

@@ -5,7 +5,7 @@ mod convert;
 
 use std::{future::Future, sync::Arc};
 
-use odoo_adapter::Orders;
+use odoo_adapter::{Orders, models::SalesOrder};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -13,8 +13,10 @@ use crate::{
     audit::AuditLog,
     authz::{self, Caller},
     backends::Backends,
+    convert::watch_opening,
     proto::order::v1::{self as pb, order_service_server::OrderService},
     unavailable::Stream,
+    watch::Watch,
 };
 
 /// Business counters: orders created, and duplicates that were answered without creating one.
@@ -30,11 +32,12 @@ fn count_capture(kind: &'static str, replayed: bool) {
 pub struct OrderApi {
     backends: Arc<Backends>,
     audit: Arc<AuditLog>,
+    watch: Watch<SalesOrder>,
 }
 
 impl OrderApi {
-    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>) -> Self {
-        Self { backends, audit }
+    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>, watch: Watch<SalesOrder>) -> Self {
+        Self { backends, audit, watch }
     }
 
     /// The orders of the Odoo user acting for this caller.
@@ -147,9 +150,12 @@ impl OrderService for OrderApi {
 
     async fn watch_sales_orders(
         &self,
-        _: Request<pb::WatchSalesOrdersRequest>,
+        request: Request<pb::WatchSalesOrdersRequest>,
     ) -> Result<Response<Self::WatchSalesOrdersStream>, Status> {
-        Err(ApiError::Unimplemented { method: "WatchSalesOrders", capability: "order change feeds" }.into())
+        let request = request.into_inner();
+        let opening = watch_opening(request.resume_token, request.send_initial).map_err(ApiError::from)?;
+        let stream = self.watch.open(opening, |_| true, convert::watch_event).await?;
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn create_purchase_order(

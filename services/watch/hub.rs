@@ -84,7 +84,8 @@ pub struct Batch<T> {
 }
 
 struct State<T: Watched> {
-    current: HashMap<T::Key, T>,
+    /// Every key's item, with when it last changed (or was loaded).
+    current: HashMap<T::Key, (T, SystemTime)>,
     log: VecDeque<Arc<Change<T>>>,
     latest: u64,
     /// Revision of the last entry dropped from the log.
@@ -132,7 +133,7 @@ impl<T: Watched> Hub<T> {
     /// Replaces the view with Odoo's state as read from `at` on; the log starts from there.
     pub fn load(&self, items: Vec<T>, at: SystemTime) {
         let mut state = self.state.write();
-        state.current = items.into_iter().map(|item| (item.key(), item)).collect();
+        state.current = items.into_iter().map(|item| (item.key(), (item, at))).collect();
         state.position = at;
         state.covers_since = at;
         state.loaded = true;
@@ -154,7 +155,7 @@ impl<T: Watched> Hub<T> {
         let mut published = Vec::new();
         for (item, change_time) in items {
             let key = item.key();
-            let changed_fields = item.changed_fields(state.current.get(&key));
+            let changed_fields = item.changed_fields(state.current.get(&key).map(|(known, _)| known));
             if changed_fields.is_empty() {
                 continue;
             }
@@ -167,7 +168,7 @@ impl<T: Watched> Hub<T> {
                 detected_at,
                 token: ResumeToken { epoch: self.epoch, revision: state.latest, position: before },
             });
-            state.current.insert(key, item);
+            state.current.insert(key, (item, detected_at));
             state.log.push_back(change.clone());
             published.push(change);
         }
@@ -215,18 +216,24 @@ impl<T: Watched> Hub<T> {
     /// The current items the filter keeps, and the position they reflect, read together.
     pub fn snapshot(&self, keep: &dyn Fn(&T) -> bool) -> (Vec<T>, ResumeToken) {
         let state = self.state.read();
-        let items = state.current.values().filter(|item| keep(item)).cloned().collect();
+        let items = state.current.values().map(|(item, _)| item).filter(|item| keep(item)).cloned().collect();
         (items, ResumeToken { epoch: self.epoch, revision: state.latest, position: state.position })
     }
 
     /// Items of the view matching `keep`, without a position (for reads, not streams).
     pub fn items(&self, keep: &dyn Fn(&T) -> bool) -> Vec<T> {
-        self.state.read().current.values().filter(|item| keep(item)).cloned().collect()
+        self.state.read().current.values().map(|(item, _)| item).filter(|item| keep(item)).cloned().collect()
     }
 
     /// The view's item under `key`.
     pub fn get(&self, key: &T::Key) -> Option<T> {
-        self.state.read().current.get(key).cloned()
+        self.state.read().current.get(key).map(|(item, _)| item.clone())
+    }
+
+    /// Drops keys that have not changed since `cutoff` from the view (for kinds whose view holds
+    /// recent records only, such as orders); a later change brings a key back.
+    pub fn forget_unchanged_since(&self, cutoff: SystemTime) {
+        self.state.write().current.retain(|_, (_, changed)| *changed >= cutoff);
     }
 
     /// Wakes when a change is published.

@@ -11,7 +11,7 @@ use std::{
 };
 
 use odoo_adapter::{
-    Inventory, OdooClient, OdooError, StockChanges,
+    ChangeFeed, Inventory, OdooClient, OdooError, STOCK_SOURCES,
     models::{ProductLevel, SkuStock, Warehouse},
 };
 use parking_lot::RwLock;
@@ -141,7 +141,7 @@ impl StockView {
                 Ok(warehouses) => {
                     self.hub.advance(started);
                     let overlap = self.hub.retention().overlap;
-                    break (StockChanges::new(odoo.clone(), overlap, started.into()), warehouses);
+                    break (ChangeFeed::new(odoo.clone(), STOCK_SOURCES, overlap, started.into()), warehouses);
                 }
                 Err(error) => {
                     tracing::warn!(%error, "loading the stock view failed; retrying");
@@ -194,20 +194,20 @@ impl StockView {
     async fn poll(
         &self,
         inventory: &Inventory,
-        changes: &mut StockChanges,
+        changes: &mut ChangeFeed,
         warehouses: &[Warehouse],
         started: SystemTime,
     ) -> Result<(), OdooError> {
         let polled = changes.poll().await?;
-        if polled.products.is_empty() {
+        if polled.records.is_empty() {
             changes.confirm(polled);
             self.hub.advance(started);
             return Ok(());
         }
-        let ids: Vec<i64> = polled.products.keys().copied().collect();
+        let ids: Vec<i64> = polled.records.keys().copied().collect();
         let levels = inventory.product_levels(Some(&ids), warehouses).await?;
         self.index(&levels);
-        let stamped = stamp(levels, &polled.products, started);
+        let stamped = stamp(levels, &polled.records, started);
         let published = self.hub.apply(stamped, started);
         tracing::debug!(products = ids.len(), published = published.len(), "stock changes applied");
         changes.confirm(polled);
