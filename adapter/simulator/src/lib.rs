@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod automation;
 mod business;
 mod domain;
 mod error;
@@ -84,9 +85,14 @@ struct Inner {
     calls: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Sends webhook notifications.
+    http: reqwest::Client,
     /// External ids being created by a `load` that has not committed yet.
     pending_loads: Mutex<std::collections::HashSet<String>>,
 }
+
+/// How long Odoo waits for a webhook's receiver.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How long a `load` creating a new record keeps its transaction open: long enough for concurrent
 /// imports of the same external id to collide, as they do on a real Odoo.
@@ -131,6 +137,7 @@ impl Simulator {
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
                 pending_loads: Mutex::new(std::collections::HashSet::new()),
+                http: reqwest::Client::new(),
             }),
         }
     }
@@ -291,7 +298,7 @@ impl Simulator {
     /// reported in `messages` as Odoo does.
     pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Outcome, SimError> {
         if call.method != "load" {
-            return self.run(call);
+            return self.run_and_notify(call).await;
         }
         let fresh = {
             let db = self.inner.db.lock();
@@ -312,7 +319,7 @@ impl Simulator {
         if !fresh.is_empty() {
             tokio::time::sleep(LOAD_TRANSACTION_TIME).await;
         }
-        let result = self.run(call);
+        let result = self.run_and_notify(call).await;
         let mut pending = self.inner.pending_loads.lock();
         for xid in &fresh {
             pending.remove(xid);
@@ -320,21 +327,37 @@ impl Simulator {
         result
     }
 
+    /// Runs one call, then sends the webhook notifications its writes triggered (also when it
+    /// failed: Odoo sends them from inside the transaction), one at a time, before answering.
+    async fn run_and_notify(&self, call: Call<'_>) -> Result<Outcome, SimError> {
+        let (result, webhooks) = self.run(call);
+        for hook in webhooks {
+            let sent = self.inner.http.post(&hook.url).json(&hook.body).timeout(WEBHOOK_TIMEOUT).send().await;
+            if let Err(error) = sent {
+                tracing::debug!(url = %hook.url, %error, "webhook notification failed; odoo does not retry");
+            }
+        }
+        result
+    }
+
     /// Runs one call as one transaction: a failure rolls back everything the call changed.
-    pub(crate) fn run(&self, call: Call<'_>) -> Result<Outcome, SimError> {
+    fn run(&self, call: Call<'_>) -> (Result<Outcome, SimError>, Vec<automation::Webhook>) {
         let _guard = InFlight::enter(&self.inner);
         let mut db = self.inner.db.lock();
         let snapshot = (!call.readonly).then(|| db.clone());
         let env = Env { uid: call.uid, context: call.context };
         db.clock = call.stamped_at;
+        db.touched.clear();
         let result = methods::execute(&mut db, &env, call.model, call.method, &call.ids, &call.params);
+        let webhooks = automation::due(&db);
         db.clock = None;
+        db.touched.clear();
         if result.is_err()
             && let Some(snapshot) = snapshot
         {
             *db = snapshot;
         }
-        result
+        (result, webhooks)
     }
 
     /// Serves both wire formats on a listener until `shutdown` turns true.

@@ -54,6 +54,8 @@ pub(crate) struct Database {
     pub(crate) version: OdooVersion,
     /// The running transaction's time when it began earlier than now (`Fault::LateCommit`).
     pub(crate) clock: Option<String>,
+    /// Fields the running call wrote, per record: what automation rules trigger on.
+    pub(crate) touched: Vec<(&'static str, i64, String)>,
 }
 
 /// Who calls and with which context.
@@ -96,7 +98,7 @@ impl Database {
     pub(crate) fn new(version: OdooVersion) -> Self {
         let schema = crate::schema::models();
         let tables = schema.keys().map(|k| (*k, Table { next_id: 1, rows: BTreeMap::new() })).collect();
-        Self { schema: Arc::new(schema), tables, version, clock: None }
+        Self { schema: Arc::new(schema), tables, version, clock: None, touched: Vec::new() }
     }
 
     pub(crate) fn model(&self, name: &str) -> SimResult<&ModelDef> {
@@ -153,9 +155,12 @@ impl Database {
     /// Sets a stored value and bumps `write_date`, as an ORM write by a business rule does.
     pub(crate) fn set(&mut self, model: &str, id: i64, field: &str, value: Value) {
         let stamp = self.clock.clone().unwrap_or_else(now);
-        if let Some(row) = self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id)) {
+        if let Some((name, table)) = self.tables.iter_mut().find(|(name, _)| **name == model)
+            && let Some(row) = table.rows.get_mut(&id)
+        {
             row.insert(field.to_owned(), value);
             row.insert("write_date".to_owned(), json!(stamp));
+            self.touched.push((name, id, field.to_owned()));
         }
     }
 
@@ -330,6 +335,9 @@ impl Database {
         }
         if let Some(v) = crate::sales::computed(self, model, id, field) {
             return v;
+        }
+        if (model, field) == ("ir.actions.server", "webhook_sample_payload") {
+            return crate::automation::sample_payload(self, id).unwrap_or(json!(false));
         }
         match (model, field) {
             (_, "display_name") => return json!(self.display_name(model, id, env)),
@@ -689,6 +697,7 @@ impl Database {
         crate::sales::after_create(self, model.name, id);
         self.apply_x2many(model, id, x2many, env)?;
         crate::business::after_create(self, model.name, id, env)?;
+        self.touched.extend(vals.keys().map(|field| (model.name, id, field.to_string())));
         Ok(id)
     }
 
@@ -713,6 +722,7 @@ impl Database {
             if let Some(row) = self.table_mut(model.name)?.rows.get_mut(id) {
                 row.insert("write_date".into(), json!(stamp));
             }
+            self.touched.extend(vals.keys().map(|field| (model.name, *id, field.clone())));
         }
         crate::sales::after_write(self, model.name, ids, vals);
         Ok(())

@@ -238,6 +238,20 @@ const PURCHASE_INVOICE_STATUS: &[(&str, &str)] =
 const TAX_USE: &[(&str, &str)] = &[("sale", "Sales"), ("purchase", "Purchases"), ("none", "None")];
 
 /// Every model the simulator serves, by name.
+/// What a server action does (Odoo 18's `ir.actions.server.state`).
+const SERVER_ACTION_STATES: &[(&str, &str)] = &[
+    ("object_write", "Update Record"),
+    ("next_activity", "Create Activity"),
+    ("mail_post", "Send Email"),
+    ("sms", "Send SMS"),
+    ("followers", "Add Followers"),
+    ("remove_followers", "Remove Followers"),
+    ("object_create", "Create Record"),
+    ("code", "Execute Code"),
+    ("webhook", "Send Webhook Notification"),
+    ("multi", "Execute Existing Actions"),
+];
+
 pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
     let list = vec![
         ModelBuilder::new("res.company", "Companies", "sequence, name")
@@ -561,6 +575,54 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .required("module")
             .required("name")
             .required("model"),
+        ModelBuilder::new("ir.model", "Models", "model")
+            .stored("model", Char, "Model")
+            .stored("name", Char, "Model Description")
+            .required("model"),
+        ModelBuilder::new("ir.model.fields", "Fields", "name")
+            .stored("name", Char, "Field Name")
+            .stored("model", Char, "Model Name")
+            .stored("model_id", Many2one("ir.model"), "Model")
+            .stored("field_description", Char, "Field Label")
+            .required("name"),
+        ModelBuilder::new("ir.actions.server", "Server Actions", "sequence, name")
+            .stored("name", Char, "Action Name")
+            .stored("model_id", Many2one("ir.model"), "Model")
+            .stored("state", Selection(SERVER_ACTION_STATES), "Type")
+            .stored(
+                "usage",
+                Selection(&[("ir_actions_server", "Server Action"), ("base_automation", "Automation Rule")]),
+                "Usage",
+            )
+            .stored("webhook_url", Char, "Webhook URL")
+            .stored("webhook_field_ids", Many2many("ir.model.fields"), "Webhook Fields")
+            .computed("webhook_sample_payload", Text, "Sample Payload")
+            .stored("base_automation_id", Many2one("base.automation"), "Automation Rule")
+            .stored("sequence", Integer, "Sequence")
+            .default("state", json!("object_write"))
+            .default("usage", json!("ir_actions_server"))
+            .required("name"),
+        ModelBuilder::new("base.automation", "Automation Rule", "sequence, id")
+            .stored("name", Char, "Automation Rule Name")
+            .stored("model_id", Many2one("ir.model"), "Model")
+            .stored(
+                "trigger",
+                Selection(&[
+                    ("on_create_or_write", "On create and edit"),
+                    ("on_create", "On create"),
+                    ("on_write", "On save"),
+                    ("on_unlink", "On deletion"),
+                ]),
+                "Trigger",
+            )
+            .stored("trigger_field_ids", Many2many("ir.model.fields"), "Trigger Fields")
+            .stored("filter_domain", Char, "Apply on")
+            .stored("action_server_ids", One2many("ir.actions.server", "base_automation_id"), "Actions")
+            .stored("sequence", Integer, "Sequence")
+            .stored("active", Boolean, "Active")
+            .required("name")
+            .required("model_id")
+            .required("trigger"),
         ModelBuilder::new("mail.message", "Message", "id desc")
             .stored("model", Char, "Related Document Model")
             .stored("res_id", Integer, "Related Document ID")

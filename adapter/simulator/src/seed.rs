@@ -57,6 +57,7 @@ const SEED_TIME: &str = "2026-01-05 08:00:00";
 pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
     db.clock = Some(SEED_TIME.to_owned());
     seed_records(db, admin);
+    crate::automation::seed_models(db);
     db.clock = None;
 }
 
