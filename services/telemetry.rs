@@ -1,6 +1,10 @@
 //! Per-call telemetry as a tower layer: every gRPC call gets a request id (the caller's
 //! `x-request-id`, or a new one, returned in the response), a tracing span carrying it and the
 //! caller's W3C `traceparent`, and Prometheus metrics by service, method and gRPC code.
+//!
+//! A call is counted when its response body ends, not when its headers leave: a stream's status
+//! comes in the trailers after its last message (a watch ended as too slow is not "OK"), and a
+//! stream the client abandons counts as `Cancelled`.
 
 use std::{
     future::Future,
@@ -10,7 +14,9 @@ use std::{
     time::Instant,
 };
 
+use bytes::Bytes;
 use http::HeaderValue;
+use http_body::{Body, Frame};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
@@ -45,14 +51,74 @@ pub struct Telemetry<S> {
     inner: S,
 }
 
-/// The gRPC code of a response: in the headers of a trailers-only (error) response, else OK
-/// (a failure after the first message shows in trailers, which unary calls do not use).
-fn grpc_code(headers: &http::HeaderMap) -> tonic::Code {
+/// The gRPC code in headers or trailers, if they carry one.
+fn grpc_code(headers: &http::HeaderMap) -> Option<tonic::Code> {
     headers
         .get("grpc-status")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i32>().ok())
-        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
+        .map(tonic::Code::from_i32)
+}
+
+/// Records a call once, when its response body is done or dropped.
+struct Finish {
+    labels: [(&'static str, String); 2],
+    started: Instant,
+    /// From a trailers-only response's headers, or from the trailers; none yet while streaming.
+    code: Option<tonic::Code>,
+    span: tracing::Span,
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        // A body dropped before its trailers: the client went away.
+        let code = self.code.unwrap_or(tonic::Code::Cancelled);
+        let [(_, service), (_, method)] = &self.labels;
+        metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &self.labels).decrement(1.0);
+        let with_code = [("service", service.clone()), ("method", method.clone()), ("code", format!("{code:?}"))];
+        let elapsed = self.started.elapsed();
+        metrics::counter!("odoo_mesh_grpc_requests_total", &with_code).increment(1);
+        metrics::histogram!("odoo_mesh_grpc_request_duration_seconds", &with_code).record(elapsed.as_secs_f64());
+        let _entered = self.span.enter();
+        tracing::debug!(code = ?code, elapsed_ms = elapsed.as_millis() as u64, "grpc call finished");
+    }
+}
+
+/// A response body that reads the status from the trailers as they pass.
+struct Observed {
+    inner: tonic::body::Body,
+    finish: Option<Finish>,
+}
+
+impl Body for Observed {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(trailers), Some(finish)) = (frame.trailers_ref(), self.finish.as_mut()) {
+                    finish.code = grpc_code(trailers).or(Some(tonic::Code::Ok));
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(mut finish) = self.finish.take() {
+                    finish.code.get_or_insert(tonic::Code::Ok);
+                }
+            }
+            Poll::Ready(Some(Err(_))) | Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 impl<S, B> Service<http::Request<B>> for Telemetry<S>
@@ -88,28 +154,26 @@ where
         let labels = [("service", service), ("method", method)];
         metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &labels).increment(1.0);
         let started = Instant::now();
+        let call_span = span.clone();
         Box::pin(
             async move {
                 let result = inner.call(request).await;
-                metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &labels).decrement(1.0);
-                let code = match &result {
-                    Ok(response) => grpc_code(response.headers()),
-                    Err(_) => tonic::Code::Internal,
-                };
-                let elapsed = started.elapsed();
-                let [(_, service), (_, method)] = &labels;
-                let with_code =
-                    [("service", service.clone()), ("method", method.clone()), ("code", format!("{code:?}"))];
-                metrics::counter!("odoo_mesh_grpc_requests_total", &with_code).increment(1);
-                metrics::histogram!("odoo_mesh_grpc_request_duration_seconds", &with_code)
-                    .record(elapsed.as_secs_f64());
-                tracing::debug!(code = ?code, elapsed_ms = elapsed.as_millis() as u64, "grpc call finished");
-                result.map(|mut response| {
-                    if let Ok(value) = HeaderValue::from_str(&request_id) {
-                        response.headers_mut().insert(REQUEST_ID, value);
+                let mut finish = Finish { labels, started, code: None, span: call_span };
+                match result {
+                    Ok(response) => {
+                        finish.code = grpc_code(response.headers());
+                        let (mut parts, body) = response.into_parts();
+                        if let Ok(value) = HeaderValue::from_str(&request_id) {
+                            parts.headers.insert(REQUEST_ID, value);
+                        }
+                        let body = tonic::body::Body::new(Observed { inner: body, finish: Some(finish) });
+                        Ok(http::Response::from_parts(parts, body))
                     }
-                    response
-                })
+                    Err(error) => {
+                        finish.code = Some(tonic::Code::Internal);
+                        Err(error)
+                    }
+                }
             }
             .instrument(span),
         )

@@ -655,6 +655,14 @@ async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_k
     )
     .await;
     until(&mut resumed, WatchEventType::Heartbeat).await;
+    // The stream's status came in its trailers; the call is counted with it, not as OK.
+    let metrics = harness.metrics().await;
+    assert!(
+        metrics.lines().any(|l| l.starts_with("odoo_mesh_grpc_requests_total")
+            && l.contains("method=\"WatchStockLevels\"")
+            && l.contains("code=\"ResourceExhausted\"")),
+        "{metrics}"
+    );
     harness.stop().await;
 }
 
