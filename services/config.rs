@@ -157,6 +157,9 @@ pub struct ServeArgs {
     /// Log format: text or json [default: json].
     #[arg(long, env = "ODOO_MESH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// OpenTelemetry collector to export spans to over OTLP/HTTP, e.g. http://otel-collector:4318 [default: no export]
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The same settings in a TOML file.
@@ -208,6 +211,7 @@ pub struct FileConfig {
     pub watch_max_lag: Option<u64>,
     pub webhook_secret_file: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
+    pub otlp_endpoint: Option<String>,
     /// Identities acting in Odoo as their own Odoo user (file only).
     #[serde(default)]
     pub odoo_credentials: Vec<OdooCredentials>,
@@ -270,6 +274,8 @@ pub struct Config {
     pub reload_interval: Duration,
     pub shutdown_grace: Duration,
     pub watch: WatchConfig,
+    /// Where spans are exported (OTLP/HTTP); none when unset.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How watched views follow Odoo and how their streams behave.
@@ -389,6 +395,7 @@ impl Config {
             reload_interval: args.reload_interval.or(file.reload_interval).unwrap_or(DEFAULT_RELOAD_INTERVAL),
             shutdown_grace: args.shutdown_grace.or(file.shutdown_grace).unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             watch: WatchConfig::default(),
+            otlp_endpoint: args.otlp_endpoint.or(file.otlp_endpoint).filter(|e| !e.is_empty()),
         };
         let watch = &mut config.watch;
         watch.capture.poll_interval =

@@ -91,6 +91,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(2),
         audit_log: None,
         odoo_credentials: Vec::new(),
+        otlp_endpoint: None,
     };
     let mut running = server::start(&config).await?;
     let tls = format!(

@@ -66,7 +66,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::resolve(args)?;
-    observability::init_logging(config.log_format);
+    // Flushes the spans not yet exported when serving ends.
+    let _traces = observability::init(config.log_format, config.otlp_endpoint.as_deref())?;
     let mut running = server::start(&config).await?;
     tokio::select! {
         () = terminated() => running.shutdown().await,

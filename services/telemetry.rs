@@ -23,6 +23,19 @@ use tracing::Instrument;
 const REQUEST_ID: &str = "x-request-id";
 const TRACEPARENT: &str = "traceparent";
 
+/// Request headers as OpenTelemetry's propagators read them.
+struct Headers<'a>(&'a http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
 /// A request id unique within this process and unlikely to collide across replicas.
 fn new_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -149,6 +162,9 @@ where
             request.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         request.extensions_mut().insert(RequestId(request_id.clone()));
         let span = tracing::info_span!("grpc", %request_id, %service, %method, traceparent = %traceparent);
+        // With span export on, the span joins the caller's trace.
+        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
+        let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let labels = [("service", service), ("method", method)];

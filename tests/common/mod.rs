@@ -217,6 +217,7 @@ impl Harness {
             audit_log: Some(dir.join("audit.jsonl")),
             odoo_credentials,
             watch: WatchConfig::default(),
+            otlp_endpoint: None,
         };
         tune(&mut config);
         let server = server::start(&config).await.expect("odoo-mesh starts");
