@@ -16,10 +16,7 @@ use odoo_adapter::Secret;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
-use crate::{
-    health::OdooHealth,
-    watch::{OrderView, StockView},
-};
+use crate::{health::OdooHealth, watch::Poke};
 
 #[derive(Clone)]
 struct AdminState {
@@ -32,8 +29,7 @@ struct AdminState {
 /// bearer token from other senders) and the views it wakes.
 struct Webhook {
     secret: Secret,
-    stock: Arc<StockView>,
-    orders: Arc<OrderView>,
+    views: Vec<Arc<dyn Poke>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -62,8 +58,9 @@ async fn accept_webhook(
         return StatusCode::UNAUTHORIZED;
     }
     metrics::counter!("odoo_mesh_watch_webhooks_total", "outcome" => "accepted").increment(1);
-    webhook.stock.poke();
-    webhook.orders.poke();
+    for view in &webhook.views {
+        view.poke();
+    }
     StatusCode::OK
 }
 
@@ -78,7 +75,7 @@ pub(crate) fn router(
     >,
     prometheus: PrometheusHandle,
     health: OdooHealth,
-    webhook: Option<(Secret, Arc<StockView>, Arc<OrderView>)>,
+    webhook: Option<(Secret, Vec<Arc<dyn Poke>>)>,
 ) -> Router {
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection_v1)
@@ -101,7 +98,7 @@ pub(crate) fn router(
         .with_state(AdminState {
             prometheus,
             health,
-            webhook: webhook.map(|(secret, stock, orders)| Arc::new(Webhook { secret, stock, orders })),
+            webhook: webhook.map(|(secret, views)| Arc::new(Webhook { secret, views })),
         });
     grpc.merge(http)
 }

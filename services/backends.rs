@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use odoo_adapter::{Inventory, OdooClient, OdooConfig, OdooError, Orders};
+use odoo_adapter::{Inventory, OdooClient, OdooConfig, OdooError, Orders, Shipments};
 
 use crate::{authz::Caller, policy};
 
@@ -13,12 +13,18 @@ pub struct Backend {
     pub client: Arc<OdooClient>,
     pub inventory: Inventory,
     pub orders: Orders,
+    pub shipments: Shipments,
 }
 
 impl Backend {
     fn new(config: OdooConfig) -> Result<Self, OdooError> {
         let client = Arc::new(OdooClient::new(config)?);
-        Ok(Self { inventory: Inventory::new(client.clone()), orders: Orders::new(client.clone()), client })
+        Ok(Self {
+            inventory: Inventory::new(client.clone()),
+            orders: Orders::new(client.clone()),
+            shipments: Shipments::new(client.clone()),
+            client,
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use odoo_adapter::{Orders, Shipments};
 use tokio::{
     net::{TcpListener, TcpStream},
     sync::watch,
@@ -31,7 +32,7 @@ use crate::{
     shipment::ShipmentApi,
     telemetry::TelemetryLayer,
     tls::ReloadingTls,
-    watch::{Hub, OrderView, StockView, Watch},
+    watch::{Hub, Poke, RecordView, StockView, Watch, Watched},
 };
 
 /// How long the admin listener and background tasks get to stop once gRPC has drained.
@@ -147,20 +148,11 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     }
     let (stop_grpc, grpc_stop_rx) = watch::channel(false);
     let stock_view = Arc::new(StockView::new(Arc::new(Hub::new(config.watch.retention))));
-    // Watch streams end, resumable, as soon as the drain starts: they would otherwise hold it open.
-    let stock_watch = Watch {
-        name: "stock",
-        hub: stock_view.hub.clone(),
-        settings: config.watch.stream,
-        draining: grpc_stop_rx.clone(),
-    };
-    let order_view = Arc::new(OrderView::new(Arc::new(Hub::new(config.watch.retention))));
-    let order_watch = Watch {
-        name: "sales_orders",
-        hub: order_view.hub.clone(),
-        settings: config.watch.stream,
-        draining: grpc_stop_rx.clone(),
-    };
+    let order_view = Arc::new(RecordView::<Orders>::new(Arc::new(Hub::new(config.watch.retention))));
+    let shipment_view = Arc::new(RecordView::<Shipments>::new(Arc::new(Hub::new(config.watch.retention))));
+    let stock_watch = streams_of("stock", &stock_view.hub, config, &grpc_stop_rx);
+    let order_watch = streams_of("sales_orders", &order_view.hub, config, &grpc_stop_rx);
+    let shipment_watch = streams_of("shipments", &shipment_view.hub, config, &grpc_stop_rx);
     let grpc =
         http2_hygiene(tonic::transport::Server::builder())
             // Outermost: every call, denied ones included, gets a request id, a span and metrics.
@@ -182,7 +174,9 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
                 audit,
                 order_watch,
             )))
-            .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi))
+            .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi::new(
+                shipment_watch,
+            )))
             .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 
     let grpc_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
@@ -202,6 +196,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     background.push(tokio::spawn({
         let (view, backends, settings) = (order_view.clone(), backends.clone(), config.watch.capture);
         async move { view.capture(&backends.default_backend().orders, backends.default_client(), settings).await }
+    }));
+    background.push(tokio::spawn({
+        let (view, backends, settings) = (shipment_view.clone(), backends.clone(), config.watch.capture);
+        async move { view.capture(&backends.default_backend().shipments, backends.default_client(), settings).await }
     }));
     let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
     let grpc = match tls {
@@ -223,7 +221,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         reflection(&admin_descriptors).build_v1alpha()?,
         prometheus,
         odoo_health.clone(),
-        config.watch.webhook_secret.clone().map(|secret| (secret, stock_view.clone(), order_view.clone())),
+        config.watch.webhook_secret.clone().map(|secret| {
+            let views: Vec<Arc<dyn Poke>> = vec![stock_view.clone(), order_view.clone(), shipment_view.clone()];
+            (secret, views)
+        }),
     );
     let mut rest = JoinSet::new();
     let admin_stop = stopped(rest_stop_rx.clone());
@@ -254,6 +255,17 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         stop_rest,
         rest,
     })
+}
+
+/// The streams of a watched view. They end, resumable, as soon as the drain starts: they would
+/// otherwise hold it open.
+fn streams_of<T: Watched>(
+    name: &'static str,
+    hub: &Arc<Hub<T>>,
+    config: &Config,
+    draining: &watch::Receiver<bool>,
+) -> Watch<T> {
+    Watch { name, hub: hub.clone(), settings: config.watch.stream, draining: draining.clone() }
 }
 
 /// Accepted connections until `stop`; then the listener is closed, so a draining server refuses

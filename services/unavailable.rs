@@ -5,12 +5,14 @@
 /// The stream type of a server-streaming RPC.
 pub(crate) type Stream<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, tonic::Status>> + Send>>;
 
-/// Implements a service whose RPCs are all not available yet.
+/// Implements a service whose RPCs are not available yet, except those written out in the
+/// trailing block.
 macro_rules! unavailable_service {
     (
         impl $trait:ident for $ty:ident;
         $(stream $assoc:ident = $assoc_ty:ty;)*
         $(rpc $fn_name:ident($req:ty) -> $resp:ty => $method:literal, $capability:literal;)*
+        $({ $($available:tt)* })?
     ) => {
         #[tonic::async_trait]
         impl $trait for $ty {
@@ -20,6 +22,7 @@ macro_rules! unavailable_service {
                     Err($crate::ApiError::Unimplemented { method: $method, capability: $capability }.into())
                 }
             )*
+            $($($available)*)?
         }
     };
 }

@@ -300,7 +300,7 @@ async fn later_capabilities_answer_unimplemented_and_say_which(harness: &common:
     use odoo_mesh::proto::{finance::v1 as finance, shipment::v1 as shipment};
     let channel = harness.channel().await;
     let status = shipment::shipment_service_client::ShipmentServiceClient::new(channel.clone())
-        .watch_shipments(shipment::WatchShipmentsRequest::default())
+        .list_shipments(shipment::ListShipmentsRequest::default())
         .await
         .expect_err("not yet");
     assert_eq!(status.code(), Code::Unimplemented);

@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique};
+use odoo_mesh::proto::shipment::v1::{self as ship, shipment_service_client::ShipmentServiceClient};
 use odoo_mesh::{
     config::Config,
     proto::{
@@ -359,6 +360,51 @@ async fn an_order_streams_its_confirmation_delivery_and_cancellation(harness: &H
         .expect("resumes")
         .into_inner();
     until_order(&mut resumed, &dropped.name, |o| o.state() == order::SalesOrderState::Cancelled).await;
+}
+
+/// Reads shipment events (all of them deliveries) until one satisfies `done`.
+async fn until_shipment(
+    stream: &mut Streaming<ship::WatchShipmentsResponse>,
+    done: impl Fn(&ship::Shipment) -> bool,
+) -> ship::Shipment {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "no such shipment event");
+        let event = tokio::time::timeout(PATIENCE, stream.message())
+            .await
+            .expect("an event in time")
+            .expect("the stream is healthy")
+            .expect("the stream goes on");
+        if let Some(shipment) = event.shipment {
+            assert_eq!(shipment.kind(), ship::ShipmentKind::Delivery, "only deliveries were asked for");
+            if done(&shipment) {
+                return shipment;
+            }
+        }
+    }
+}
+
+scenario!(a_delivery_streams_reservation_tracking_and_departure, crate::fast);
+async fn a_delivery_streams_reservation_tracking_and_departure(harness: &Harness) {
+    let (warehouse, sku) = a_stocked_sku(harness, 3, 9).await;
+    let mut shipments = ShipmentServiceClient::new(harness.channel().await);
+    let request = ship::WatchShipmentsRequest { kind: ship::ShipmentKind::Delivery.into(), ..Default::default() };
+    let mut stream = shipments.watch_shipments(request).await.expect("opens").into_inner();
+    reserve(harness, &warehouse, &sku, "1").await;
+    let ready = until_shipment(&mut stream, |s| {
+        s.state() == ship::ShipmentState::Ready && s.lines.iter().any(|l| l.sku == sku)
+    })
+    .await;
+    assert!(ready.order.starts_with("salesOrders/"), "{ready:?}");
+
+    let tracking = unique("1Z");
+    let odoo = harness.direct();
+    odoo.execute("stock.picking", "write", json!([[ready.id], {"carrier_tracking_ref": tracking}]), json!({})).await;
+    until_shipment(&mut stream, |s| s.id == ready.id && s.tracking_reference == tracking).await;
+
+    validate_in_odoo(harness, ready.id).await;
+    let done = until_shipment(&mut stream, |s| s.id == ready.id && s.state() == ship::ShipmentState::Done).await;
+    assert!(done.done_time.is_some(), "when it left");
 }
 
 /// Direct simulator writes: stock changes of `limit` quants at once, without going through orders.

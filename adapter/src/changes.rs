@@ -60,6 +60,18 @@ pub const SALES_ORDER_SOURCES: &[Source] = &[
     Source { model: "stock.picking", only: Some(("sale_id", "!=", "")), touches: "sale_id", values: &["state"] },
 ];
 
+/// A shipment moves with itself (state, carrier, tracking reference) and with its moves (what is
+/// reserved and picked).
+pub const SHIPMENT_SOURCES: &[Source] = &[
+    Source { model: "stock.picking", only: None, touches: "id", values: &["state", "carrier_tracking_ref"] },
+    Source {
+        model: "stock.move",
+        only: Some(("picking_id", "!=", "")),
+        touches: "picking_id",
+        values: &["state", "product_uom_qty", "quantity", "picked"],
+    },
+];
+
 /// The records touched since the previous poll, each with the newest stamp that touched it.
 pub type Changed = BTreeMap<i64, OffsetDateTime>;
 

@@ -28,6 +28,15 @@ pub(crate) fn boolean(record: &Record, field: &str) -> bool {
     record.get(field).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// An x2many: a list of ids.
+pub(crate) fn id_list(record: &Record, field: &str) -> Vec<i64> {
+    record
+        .get(field)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
 /// A many2one: `[id, display_name]` or `false`.
 pub(crate) fn many2one(record: &Record, field: &str) -> Result<Option<Ref>, OdooError> {
     match record.get(field) {

@@ -16,10 +16,11 @@ pub mod models;
 mod orders;
 mod retry;
 mod secret;
+mod shipments;
 mod transport;
 
 pub use breaker::BreakerConfig;
-pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, STOCK_SOURCES, Source};
+pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, STOCK_SOURCES, Source};
 pub use client::{OdooClient, SearchOptions};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};
@@ -28,4 +29,5 @@ pub use governor::{DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, Priority};
 pub use inventory::Inventory;
 pub use orders::{OrderError, Orders, Violation, XID_MODULE, idempotency_key};
 pub use secret::Secret;
+pub use shipments::Shipments;
 pub use transport::{OdooCall, ServerVersion};

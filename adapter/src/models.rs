@@ -335,3 +335,48 @@ pub struct LineAcknowledgement {
     pub quantity: Option<Decimal>,
     pub expected: Option<OffsetDateTime>,
 }
+
+// ---- shipments ---------------------------------------------------------------------------------
+
+/// Which way goods move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShipmentKind {
+    Delivery,
+    Receipt,
+    /// Goods coming back (a transfer that returns another).
+    Return,
+    /// Between locations of the company: not a shipment to anyone.
+    Internal,
+}
+
+/// One move of a shipment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentLine {
+    pub id: i64,
+    pub product: Ref,
+    pub sku: Option<String>,
+    pub demand: Decimal,
+    /// Reserved, or picked once `picked`.
+    pub quantity: Decimal,
+    pub unit_of_measure: String,
+    pub picked: bool,
+}
+
+/// A transfer (`stock.picking`) as Odoo holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipment {
+    pub id: i64,
+    pub reference: String,
+    pub kind: ShipmentKind,
+    /// Odoo's state: draft, waiting, confirmed, assigned, done or cancel.
+    pub state: String,
+    pub partner: Option<Ref>,
+    pub sales_order: Option<i64>,
+    pub purchase_order: Option<i64>,
+    pub lines: Vec<ShipmentLine>,
+    pub carrier: Option<Ref>,
+    pub tracking_reference: Option<String>,
+    pub backorder_of: Option<i64>,
+    pub scheduled: Option<OffsetDateTime>,
+    pub done_at: Option<OffsetDateTime>,
+}

@@ -723,7 +723,7 @@ impl Orders {
     }
 
     async fn sales_orders_from(&self, rows: &[Record]) -> Result<Vec<SalesOrder>, OrderError> {
-        let line_ids: Vec<i64> = rows.iter().flat_map(|r| id_list(r, "order_line")).collect();
+        let line_ids: Vec<i64> = rows.iter().flat_map(|r| fields::id_list(r, "order_line")).collect();
         let lines = if line_ids.is_empty() {
             Vec::new()
         } else {
@@ -736,7 +736,7 @@ impl Orders {
                 let amount = |f: &str| -> Result<Amount, OdooError> {
                     Ok(Amount { value: fields::decimal(r, f)?.round_dp(6).normalize(), currency: currency.clone() })
                 };
-                let own: Vec<i64> = id_list(r, "order_line");
+                let own: Vec<i64> = fields::id_list(r, "order_line");
                 let lines = lines
                     .iter()
                     .filter(|l| fields::id(l).is_ok_and(|id| own.contains(&id)))
@@ -781,8 +781,8 @@ impl Orders {
                     warehouse: fields::many2one(r, "warehouse_id")?,
                     pricelist: fields::many2one(r, "pricelist_id")?,
                     commitment: fields::datetime(r, "commitment_date")?,
-                    pickings: id_list(r, "picking_ids"),
-                    invoices: id_list(r, "invoice_ids"),
+                    pickings: fields::id_list(r, "picking_ids"),
+                    invoices: fields::id_list(r, "invoice_ids"),
                     note: fields::text(r, "note"),
                     created_at: fields::datetime(r, "create_date")?,
                     updated_at: fields::datetime(r, "write_date")?,
@@ -1005,7 +1005,7 @@ impl Orders {
     }
 
     async fn purchase_orders_from(&self, rows: &[Record]) -> Result<Vec<PurchaseOrder>, OrderError> {
-        let line_ids: Vec<i64> = rows.iter().flat_map(|r| id_list(r, "order_line")).collect();
+        let line_ids: Vec<i64> = rows.iter().flat_map(|r| fields::id_list(r, "order_line")).collect();
         let lines = if line_ids.is_empty() {
             Vec::new()
         } else {
@@ -1027,7 +1027,7 @@ impl Orders {
         rows.iter()
             .map(|r| {
                 let currency = fields::many2one(r, "currency_id")?.map_or_else(|| "USD".to_owned(), |c| c.name);
-                let own = id_list(r, "order_line");
+                let own = fields::id_list(r, "order_line");
                 let lines = lines
                     .iter()
                     .filter(|l| fields::id(l).is_ok_and(|id| own.contains(&id)))
@@ -1064,7 +1064,7 @@ impl Orders {
                     amount_untaxed: amount("amount_untaxed")?,
                     amount_total: amount("amount_total")?,
                     warehouse: fields::many2one(r, "picking_type_id")?.and_then(|t| warehouses.get(&t.id).cloned()),
-                    receipts: id_list(r, "picking_ids"),
+                    receipts: fields::id_list(r, "picking_ids"),
                     acknowledged: fields::boolean(r, "mail_reminder_confirmed"),
                     created_at: fields::datetime(r, "create_date")?,
                     updated_at: fields::datetime(r, "write_date")?,
@@ -1192,14 +1192,6 @@ fn refusal(error: OdooError) -> OrderError {
         OdooError::UserError { message } | OdooError::ValidationError { message } => OrderError::Refused(message),
         other => OrderError::Odoo(other),
     }
-}
-
-fn id_list(record: &Record, field: &str) -> Vec<i64> {
-    record
-        .get(field)
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default()
 }
 
 const SALES_ORDER_FIELDS: &[&str] = &[

@@ -542,6 +542,7 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("sale_id", Many2one("sale.order"), "Sales Order")
             .stored("purchase_id", Many2one("purchase.order"), "Purchase Orders")
             .stored("backorder_id", Many2one("stock.picking"), "Back Order of")
+            .stored("return_id", Many2one("stock.picking"), "Return of")
             .stored("carrier_id", Many2one("delivery.carrier"), "Carrier")
             .stored("carrier_tracking_ref", Char, "Tracking Reference")
             .stored("company_id", Many2one("res.company"), "Company"),
