@@ -341,7 +341,148 @@ impl Inventory {
                     sku: fields::text(row, "default_code"),
                     uom,
                     warehouse: wh.as_ref(),
+                    location: None,
                     figures,
+                });
+            }
+        }
+        Ok(levels)
+    }
+}
+
+impl Inventory {
+    /// Stock of storable products in each internal location, counting the locations below it as
+    /// Odoo's `location` context does: those with these ids, or every one when `ids` is `None`.
+    /// Computed from quants and pending moves in a few reads, however many locations there are.
+    pub async fn location_levels(&self, ids: Option<&[i64]>) -> Result<Vec<ProductLevel>, OdooError> {
+        let background = || SearchOptions::ordered("id").in_background();
+        let locations = self
+            .odoo
+            .search_read(
+                "stock.location",
+                json!([["usage", "=", "internal"]]),
+                &["id", "complete_name", "location_id", "warehouse_id"],
+                &background(),
+                Map::new(),
+            )
+            .await?;
+        let mut by_product = vec![json!(["is_storable", "=", true])];
+        let mut of_products = Vec::new();
+        if let Some(ids) = ids {
+            by_product.push(json!(["id", "in", ids]));
+            of_products.push(json!(["product_id", "in", ids]));
+        }
+        let products = self
+            .odoo
+            .search_read(
+                "product.product",
+                Value::Array(by_product),
+                &["id", "default_code", "display_name", "uom_id"],
+                &background(),
+                Map::new(),
+            )
+            .await?;
+        let mut quant_domain = of_products.clone();
+        quant_domain.push(json!(["location_id.usage", "=", "internal"]));
+        let quants = self
+            .odoo
+            .search_read(
+                "stock.quant",
+                Value::Array(quant_domain),
+                &["product_id", "location_id", "quantity", "reserved_quantity"],
+                &background(),
+                Map::new(),
+            )
+            .await?;
+        let mut move_domain = of_products;
+        move_domain.push(json!(["state", "in", ["waiting", "confirmed", "partially_available", "assigned"]]));
+        let moves = self
+            .odoo
+            .search_read(
+                "stock.move",
+                Value::Array(move_domain),
+                &["product_id", "location_id", "location_dest_id", "product_uom_qty"],
+                &background(),
+                Map::new(),
+            )
+            .await?;
+
+        // Each internal location with the internal locations above it (itself included).
+        let parent: HashMap<i64, Option<i64>> = locations
+            .iter()
+            .map(|l| Ok((fields::id(l)?, fields::many2one(l, "location_id")?.map(|p| p.id))))
+            .collect::<Result<_, OdooError>>()?;
+        let within = |location: Option<i64>| -> Vec<i64> {
+            let mut chain = Vec::new();
+            let mut at = location;
+            while let Some(id) = at.filter(|id| parent.contains_key(id)) {
+                chain.push(id);
+                at = parent.get(&id).copied().flatten();
+            }
+            chain
+        };
+        #[derive(Default)]
+        struct Sums {
+            on_hand: Decimal,
+            reserved: Decimal,
+            incoming: Decimal,
+            outgoing: Decimal,
+        }
+        let mut sums: HashMap<i64, HashMap<i64, Sums>> = HashMap::new();
+        for quant in &quants {
+            let Some(product) = fields::many2one(quant, "product_id")? else { continue };
+            let location = fields::many2one(quant, "location_id")?.map(|l| l.id);
+            for at in within(location) {
+                let entry = sums.entry(product.id).or_default().entry(at).or_default();
+                entry.on_hand += fields::decimal(quant, "quantity")?;
+                entry.reserved += fields::decimal(quant, "reserved_quantity")?;
+            }
+        }
+        for mv in &moves {
+            let Some(product) = fields::many2one(mv, "product_id")? else { continue };
+            let from = within(fields::many2one(mv, "location_id")?.map(|l| l.id));
+            let to = within(fields::many2one(mv, "location_dest_id")?.map(|l| l.id));
+            let qty = fields::decimal(mv, "product_uom_qty")?;
+            for at in to.iter().filter(|l| !from.contains(l)) {
+                sums.entry(product.id).or_default().entry(*at).or_default().incoming += qty;
+            }
+            for at in from.iter().filter(|l| !to.contains(l)) {
+                sums.entry(product.id).or_default().entry(*at).or_default().outgoing += qty;
+            }
+        }
+
+        let location_refs: HashMap<i64, (Ref, Ref)> = locations
+            .iter()
+            .map(|l| {
+                let id = fields::id(l)?;
+                let name = fields::text(l, "complete_name").unwrap_or_default();
+                let warehouse = fields::many2one(l, "warehouse_id")?.unwrap_or(Ref { id: 0, name: String::new() });
+                Ok((id, (Ref { id, name }, warehouse)))
+            })
+            .collect::<Result<_, OdooError>>()?;
+        let mut levels = Vec::new();
+        for row in &products {
+            let id = fields::id(row)?;
+            let uom = fields::many2one(row, "uom_id")?
+                .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?;
+            let rounding = self.rounding(uom.id).await?;
+            let round = |d: Decimal| fields::round_to_precision(d, rounding);
+            for (at, s) in sums.get(&id).into_iter().flatten() {
+                let Some((location, warehouse)) = location_refs.get(at) else { continue };
+                levels.push(ProductLevel {
+                    product: Ref { id, name: fields::text(row, "display_name").unwrap_or_default() },
+                    sku: fields::text(row, "default_code"),
+                    uom: uom.clone(),
+                    warehouse: warehouse.clone(),
+                    location: Some(location.clone()),
+                    figures: StockFigures {
+                        on_hand: round(s.on_hand),
+                        reserved: round(s.reserved),
+                        available: round(s.on_hand - s.reserved),
+                        incoming: round(s.incoming),
+                        outgoing: round(s.outgoing),
+                        forecast: round(s.on_hand + s.incoming - s.outgoing),
+                    },
                 });
             }
         }

@@ -65,7 +65,7 @@ pub struct Product {
 }
 
 /// Stock figures of one product in one warehouse, rounded to the product's unit of measure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StockFigures {
     pub on_hand: Decimal,
     pub reserved: Decimal,
@@ -75,13 +75,15 @@ pub struct StockFigures {
     pub forecast: Decimal,
 }
 
-/// Stock figures of one storable product in one warehouse, as the watched view keeps them.
+/// Stock figures of one storable product in one warehouse — or, when `location` is set, in one
+/// internal location of it and the locations below — as the watched view keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductLevel {
     pub product: Ref,
     pub sku: Option<String>,
     pub uom: Ref,
     pub warehouse: Ref,
+    pub location: Option<Ref>,
     pub figures: StockFigures,
 }
 

@@ -229,6 +229,8 @@ pub struct StockWatchQuery {
     pub skus: HashSet<String>,
     /// Only these warehouse ids; empty for all.
     pub warehouses: Vec<i64>,
+    /// By these internal locations instead of by warehouse; empty for warehouses.
+    pub locations: Vec<i64>,
     pub opening: Opening,
 }
 
@@ -255,6 +257,16 @@ impl TryFrom<pb::WatchStockLevelsRequest> for StockWatchQuery {
                 Err(v) => violations.push(v),
             }
         }
+        let mut locations = Vec::new();
+        for (i, name) in request.locations.iter().enumerate() {
+            match parse_resource_name(&format!("locations[{i}]"), name, "locations") {
+                Ok(id) => locations.push(id),
+                Err(v) => violations.push(v),
+            }
+        }
+        if !request.locations.is_empty() && !request.warehouses.is_empty() {
+            violations.push(FieldViolation::new("locations", "watch by warehouses or by locations, not both"));
+        }
         let opening = watch_opening(request.resume_token, request.send_initial).unwrap_or_else(|violation| {
             violations.push(violation);
             Opening::Now
@@ -262,15 +274,21 @@ impl TryFrom<pb::WatchStockLevelsRequest> for StockWatchQuery {
         if !violations.is_empty() {
             return Err(ApiError::InvalidArgument(violations));
         }
-        Ok(Self { skus: request.skus.into_iter().collect(), warehouses, opening })
+        Ok(Self { skus: request.skus.into_iter().collect(), warehouses, locations, opening })
     }
 }
 
 impl StockWatchQuery {
     /// Whether a level belongs to this watch.
     pub fn keeps(&self, level: &ProductLevel) -> bool {
-        (self.warehouses.is_empty() || self.warehouses.contains(&level.warehouse.id))
-            && (self.skus.is_empty() || level.sku.as_ref().is_some_and(|sku| self.skus.contains(sku)))
+        let place = match &level.location {
+            None => {
+                self.locations.is_empty()
+                    && (self.warehouses.is_empty() || self.warehouses.contains(&level.warehouse.id))
+            }
+            Some(location) => self.locations.contains(&location.id),
+        };
+        place && (self.skus.is_empty() || level.sku.as_ref().is_some_and(|sku| self.skus.contains(sku)))
     }
 }
 
@@ -281,6 +299,7 @@ pub(super) fn watch_event(event: Event<'_, ProductLevel>) -> pb::WatchStockLevel
         product: Some(record_ref("products", &item.product)),
         sku: item.sku.clone().unwrap_or_default(),
         level: Some(level(&item.warehouse, &item.figures, &item.uom.name)),
+        location: item.location.as_ref().map(|l| record_ref("locations", l)),
         ..Default::default()
     };
     let stamp = |at: SystemTime| Some(timestamp(OffsetDateTime::from(at)));

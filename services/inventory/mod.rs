@@ -173,6 +173,9 @@ impl InventoryService for InventoryApi {
         if let Some(unknown) = query.warehouses.iter().find(|id| !self.stock.has_warehouse(**id)) {
             return Err(ApiError::NotFound { kind: "warehouse", name: format!("warehouses/{unknown}") }.into());
         }
+        if let Some(unknown) = query.locations.iter().find(|id| !self.stock.has_location(**id)) {
+            return Err(ApiError::NotFound { kind: "internal location", name: format!("locations/{unknown}") }.into());
+        }
         let opening = query.opening.clone();
         let stream = self.watch.open(opening, move |level| query.keeps(level), convert::watch_event).await?;
         Ok(Response::new(Box::pin(stream)))

@@ -5,14 +5,14 @@
 //! because in a correct system there is none.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
     time::{Duration, SystemTime},
 };
 
 use odoo_adapter::{
     ChangeFeed, Inventory, OdooClient, OdooError, STOCK_SOURCES,
-    models::{ProductLevel, SkuStock, Warehouse},
+    models::{ProductLevel, SkuStock, StockFigures, Warehouse},
 };
 use parking_lot::RwLock;
 use tokio::sync::Notify;
@@ -23,10 +23,11 @@ use super::hub::{Hub, Watched};
 const FIGURES: [&str; 6] = ["on_hand", "reserved", "available_to_promise", "incoming", "outgoing", "forecast"];
 
 impl Watched for ProductLevel {
-    type Key = (i64, i64);
+    /// Product, warehouse, and location (0 for the warehouse as a whole).
+    type Key = (i64, i64, i64);
 
     fn key(&self) -> Self::Key {
-        (self.product.id, self.warehouse.id)
+        (self.product.id, self.warehouse.id, self.location.as_ref().map_or(0, |l| l.id))
     }
 
     fn changed_fields(&self, before: Option<&Self>) -> Vec<&'static str> {
@@ -61,17 +62,30 @@ pub struct StockView {
     /// SKU → product ids in the view (Odoo does not keep SKUs unique).
     skus: RwLock<HashMap<String, Vec<i64>>>,
     warehouses: RwLock<Vec<Warehouse>>,
+    /// The internal locations a watch may ask for.
+    locations: RwLock<HashSet<i64>>,
     wake: Notify,
 }
 
 impl StockView {
     pub fn new(hub: Arc<Hub<ProductLevel>>) -> Self {
-        Self { hub, skus: RwLock::new(HashMap::new()), warehouses: RwLock::new(Vec::new()), wake: Notify::new() }
+        Self {
+            hub,
+            skus: RwLock::new(HashMap::new()),
+            warehouses: RwLock::new(Vec::new()),
+            locations: RwLock::new(HashSet::new()),
+            wake: Notify::new(),
+        }
     }
 
     /// Whether the view knows this warehouse.
     pub fn has_warehouse(&self, id: i64) -> bool {
         self.warehouses.read().iter().any(|w| w.id == id)
+    }
+
+    /// Whether the view knows this internal location.
+    pub fn has_location(&self, id: i64) -> bool {
+        self.locations.read().contains(&id)
     }
 
     /// Asks for a poll now (Odoo's webhook fired). The payload is never trusted: the poll re-reads.
@@ -97,7 +111,8 @@ impl StockView {
             let stock = match index.get(sku).map(Vec::as_slice) {
                 None | Some([]) => return None,
                 Some([product]) => {
-                    let mut levels: Vec<ProductLevel> = self.hub.items(&|l: &ProductLevel| l.product.id == *product);
+                    let mut levels: Vec<ProductLevel> =
+                        self.hub.items(&|l: &ProductLevel| l.product.id == *product && l.location.is_none());
                     levels.sort_by_key(|l| l.warehouse.id);
                     let chosen: Vec<&ProductLevel> = if warehouses.is_empty() {
                         levels.iter().collect()
@@ -182,13 +197,41 @@ impl StockView {
 
     async fn load(&self, inventory: &Inventory) -> Result<Vec<Warehouse>, OdooError> {
         let started = SystemTime::now();
-        let warehouses = inventory.warehouses().await?;
-        let levels = inventory.product_levels(None, &warehouses).await?;
-        self.index(&levels);
-        self.warehouses.write().clone_from(&warehouses);
+        let warehouses = self.places(inventory).await?;
+        let levels = self.levels(inventory, None, &warehouses).await?;
         tracing::info!(keys = levels.len(), "stock view loaded");
         self.hub.load(levels, started);
         Ok(warehouses)
+    }
+
+    /// The warehouses and internal locations there are now.
+    async fn places(&self, inventory: &Inventory) -> Result<Vec<Warehouse>, OdooError> {
+        let warehouses = inventory.warehouses().await?;
+        let locations = inventory.locations(None).await?;
+        self.warehouses.write().clone_from(&warehouses);
+        *self.locations.write() = locations.iter().map(|l| l.id).collect();
+        Ok(warehouses)
+    }
+
+    /// The levels of these products (every storable one when `None`) per warehouse and per
+    /// internal location. A location the product has left altogether (its quant deleted, no move
+    /// pending) is reported with zero levels, since Odoo no longer lists it.
+    async fn levels(
+        &self,
+        inventory: &Inventory,
+        ids: Option<&[i64]>,
+        warehouses: &[Warehouse],
+    ) -> Result<Vec<ProductLevel>, OdooError> {
+        let (mut levels, by_location) =
+            futures::try_join!(inventory.product_levels(ids, warehouses), inventory.location_levels(ids))?;
+        self.index(&levels);
+        let present: HashSet<_> = by_location.iter().map(Watched::key).collect();
+        let in_scope = |l: &ProductLevel| ids.is_none_or(|ids| ids.contains(&l.product.id));
+        let vanished =
+            self.hub.items(&|l: &ProductLevel| l.location.is_some() && in_scope(l) && !present.contains(&l.key()));
+        levels.extend(by_location);
+        levels.extend(vanished.into_iter().map(|l| ProductLevel { figures: StockFigures::default(), ..l }));
+        Ok(levels)
     }
 
     async fn poll(
@@ -205,8 +248,7 @@ impl StockView {
             return Ok(());
         }
         let ids: Vec<i64> = polled.records.keys().copied().collect();
-        let levels = inventory.product_levels(Some(&ids), warehouses).await?;
-        self.index(&levels);
+        let levels = self.levels(inventory, Some(&ids), warehouses).await?;
         let stamped = stamp(levels, &polled.records, started);
         let published = self.hub.apply(stamped, started);
         tracing::debug!(products = ids.len(), published = published.len(), "stock changes applied");
@@ -216,10 +258,8 @@ impl StockView {
 
     /// Re-reads every level; whatever differs from the view is published and counted.
     async fn reconcile(&self, inventory: &Inventory, started: SystemTime) -> Result<Vec<Warehouse>, OdooError> {
-        let warehouses = inventory.warehouses().await?;
-        let levels = inventory.product_levels(None, &warehouses).await?;
-        self.index(&levels);
-        self.warehouses.write().clone_from(&warehouses);
+        let warehouses = self.places(inventory).await?;
+        let levels = self.levels(inventory, None, &warehouses).await?;
         let missed = levels
             .iter()
             .filter(|l| self.hub.get(&l.key()).is_some_and(|known| !l.changed_fields(Some(&known)).is_empty()))
