@@ -351,67 +351,44 @@ impl Inventory {
 }
 
 impl Inventory {
-    /// Stock of storable products in each internal location, counting the locations below it as
-    /// Odoo's `location` context does: those with these ids, or every one when `ids` is `None`.
-    /// Computed from quants and pending moves in a few reads, however many locations there are.
-    pub async fn location_levels(&self, ids: Option<&[i64]>) -> Result<Vec<ProductLevel>, OdooError> {
-        let background = || SearchOptions::ordered("id").in_background();
-        let locations = self
-            .odoo
-            .search_read(
-                "stock.location",
-                json!([["usage", "=", "internal"]]),
-                &["id", "complete_name", "location_id", "warehouse_id"],
-                &background(),
-                Map::new(),
-            )
-            .await?;
-        let mut by_product = vec![json!(["is_storable", "=", true])];
-        let mut of_products = Vec::new();
-        if let Some(ids) = ids {
-            by_product.push(json!(["id", "in", ids]));
-            of_products.push(json!(["product_id", "in", ids]));
+    /// Stock in each of `locations` (internal ones), counting the locations below it as Odoo's
+    /// `location` context does, for the products of `products` (their warehouse levels, which
+    /// name them, their SKU and unit). Computed from quants and pending moves: two reads, however
+    /// many locations there are.
+    pub async fn location_levels(
+        &self,
+        products: &[ProductLevel],
+        locations: &[Location],
+    ) -> Result<Vec<ProductLevel>, OdooError> {
+        let mut ids: Vec<i64> = products.iter().map(|p| p.product.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let products = self
-            .odoo
-            .search_read(
-                "product.product",
-                Value::Array(by_product),
-                &["id", "default_code", "display_name", "uom_id"],
-                &background(),
-                Map::new(),
-            )
-            .await?;
-        let mut quant_domain = of_products.clone();
-        quant_domain.push(json!(["location_id.usage", "=", "internal"]));
-        let quants = self
-            .odoo
-            .search_read(
-                "stock.quant",
-                Value::Array(quant_domain),
-                &["product_id", "location_id", "quantity", "reserved_quantity"],
-                &background(),
-                Map::new(),
-            )
-            .await?;
-        let mut move_domain = of_products;
-        move_domain.push(json!(["state", "in", ["waiting", "confirmed", "partially_available", "assigned"]]));
-        let moves = self
-            .odoo
-            .search_read(
-                "stock.move",
-                Value::Array(move_domain),
-                &["product_id", "location_id", "location_dest_id", "product_uom_qty"],
-                &background(),
-                Map::new(),
-            )
-            .await?;
+        let background = SearchOptions::ordered("id").in_background();
+        let quants = self.odoo.search_read(
+            "stock.quant",
+            json!([["product_id", "in", ids], ["location_id.usage", "=", "internal"]]),
+            &["product_id", "location_id", "quantity", "reserved_quantity"],
+            &background,
+            Map::new(),
+        );
+        let moves = self.odoo.search_read(
+            "stock.move",
+            json!([
+                ["product_id", "in", ids],
+                ["state", "in", ["waiting", "confirmed", "partially_available", "assigned"]]
+            ]),
+            &["product_id", "location_id", "location_dest_id", "product_uom_qty"],
+            &background,
+            Map::new(),
+        );
+        let (quants, moves) = futures::try_join!(quants, moves)?;
 
         // Each internal location with the internal locations above it (itself included).
-        let parent: HashMap<i64, Option<i64>> = locations
-            .iter()
-            .map(|l| Ok((fields::id(l)?, fields::many2one(l, "location_id")?.map(|p| p.id))))
-            .collect::<Result<_, OdooError>>()?;
+        let parent: HashMap<i64, Option<i64>> =
+            locations.iter().map(|l| (l.id, l.parent.as_ref().map(|p| p.id))).collect();
         let within = |location: Option<i64>| -> Vec<i64> {
             let mut chain = Vec::new();
             let mut at = location;
@@ -451,30 +428,17 @@ impl Inventory {
             }
         }
 
-        let location_refs: HashMap<i64, (Ref, Ref)> = locations
-            .iter()
-            .map(|l| {
-                let id = fields::id(l)?;
-                let name = fields::text(l, "complete_name").unwrap_or_default();
-                let warehouse = fields::many2one(l, "warehouse_id")?.unwrap_or(Ref { id: 0, name: String::new() });
-                Ok((id, (Ref { id, name }, warehouse)))
-            })
-            .collect::<Result<_, OdooError>>()?;
+        let places: HashMap<i64, &Location> = locations.iter().map(|l| (l.id, l)).collect();
         let mut levels = Vec::new();
-        for row in &products {
-            let id = fields::id(row)?;
-            let uom = fields::many2one(row, "uom_id")?
-                .ok_or_else(|| OdooError::Protocol { message: "product without unit of measure".into() })?;
-            let rounding = self.rounding(uom.id).await?;
+        let mut done = std::collections::HashSet::new();
+        for known in products.iter().filter(|p| done.insert(p.product.id)) {
+            let rounding = self.rounding(known.uom.id).await?;
             let round = |d: Decimal| fields::round_to_precision(d, rounding);
-            for (at, s) in sums.get(&id).into_iter().flatten() {
-                let Some((location, warehouse)) = location_refs.get(at) else { continue };
+            for (at, s) in sums.get(&known.product.id).into_iter().flatten() {
+                let Some(location) = places.get(at) else { continue };
                 levels.push(ProductLevel {
-                    product: Ref { id, name: fields::text(row, "display_name").unwrap_or_default() },
-                    sku: fields::text(row, "default_code"),
-                    uom: uom.clone(),
-                    warehouse: warehouse.clone(),
-                    location: Some(location.clone()),
+                    warehouse: location.warehouse.clone().unwrap_or(Ref { id: 0, name: String::new() }),
+                    location: Some(Ref { id: location.id, name: location.complete_name.clone() }),
                     figures: StockFigures {
                         on_hand: round(s.on_hand),
                         reserved: round(s.reserved),
@@ -483,6 +447,7 @@ impl Inventory {
                         outgoing: round(s.outgoing),
                         forecast: round(s.on_hand + s.incoming - s.outgoing),
                     },
+                    ..known.clone()
                 });
             }
         }

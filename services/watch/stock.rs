@@ -12,7 +12,7 @@ use std::{
 
 use odoo_adapter::{
     ChangeFeed, Inventory, OdooClient, OdooError, STOCK_SOURCES,
-    models::{ProductLevel, SkuStock, StockFigures, Warehouse},
+    models::{Location, ProductLevel, SkuStock, StockFigures, Warehouse},
 };
 use parking_lot::RwLock;
 use tokio::sync::Notify;
@@ -62,8 +62,8 @@ pub struct StockView {
     /// SKU → product ids in the view (Odoo does not keep SKUs unique).
     skus: RwLock<HashMap<String, Vec<i64>>>,
     warehouses: RwLock<Vec<Warehouse>>,
-    /// The internal locations a watch may ask for.
-    locations: RwLock<HashSet<i64>>,
+    /// The internal locations, which a watch may ask for.
+    locations: RwLock<Vec<Location>>,
     wake: Notify,
 }
 
@@ -73,7 +73,7 @@ impl StockView {
             hub,
             skus: RwLock::new(HashMap::new()),
             warehouses: RwLock::new(Vec::new()),
-            locations: RwLock::new(HashSet::new()),
+            locations: RwLock::new(Vec::new()),
             wake: Notify::new(),
         }
     }
@@ -85,7 +85,7 @@ impl StockView {
 
     /// Whether the view knows this internal location.
     pub fn has_location(&self, id: i64) -> bool {
-        self.locations.read().contains(&id)
+        self.locations.read().iter().any(|l| l.id == id)
     }
 
     /// Asks for a poll now (Odoo's webhook fired). The payload is never trusted: the poll re-reads.
@@ -209,7 +209,7 @@ impl StockView {
         let warehouses = inventory.warehouses().await?;
         let locations = inventory.locations(None).await?;
         self.warehouses.write().clone_from(&warehouses);
-        *self.locations.write() = locations.iter().map(|l| l.id).collect();
+        *self.locations.write() = locations;
         Ok(warehouses)
     }
 
@@ -222,9 +222,10 @@ impl StockView {
         ids: Option<&[i64]>,
         warehouses: &[Warehouse],
     ) -> Result<Vec<ProductLevel>, OdooError> {
-        let (mut levels, by_location) =
-            futures::try_join!(inventory.product_levels(ids, warehouses), inventory.location_levels(ids))?;
+        let mut levels = inventory.product_levels(ids, warehouses).await?;
         self.index(&levels);
+        let locations = self.locations.read().clone();
+        let by_location = inventory.location_levels(&levels, &locations).await?;
         let present: HashSet<_> = by_location.iter().map(Watched::key).collect();
         let in_scope = |l: &ProductLevel| ids.is_none_or(|ids| ids.contains(&l.product.id));
         let vanished =
