@@ -6,7 +6,11 @@ use odoo_adapter::models::{Amount, Ref};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use crate::{error::FieldViolation, proto::common::v1 as common, watch::Opening};
+use crate::{
+    error::FieldViolation,
+    proto::common::v1 as common,
+    watch::{Event, Opening},
+};
 
 /// Largest `page_size` a List call accepts.
 pub(crate) const MAX_PAGE_SIZE: i32 = 1000;
@@ -23,6 +27,29 @@ pub(crate) fn watch_opening(resume_token: String, send_initial: bool) -> Result<
             "send_initial",
             "a resumed watch continues where it stopped; send either resume_token or send_initial",
         )),
+    }
+}
+
+/// A watch event as the message of a stream that carries one record per event, with a revision, a
+/// resume token and a heartbeat flag (WatchSalesOrders, WatchShipments). The initial state ends
+/// with a heartbeat, the resumable point after it; initial records carry no token.
+pub(crate) fn record_event<T, P, M>(
+    event: Event<'_, T>,
+    record: impl Fn(&T) -> P,
+    message: impl Fn(Option<P>, i64, String, bool) -> M,
+) -> M {
+    let revision = |r: u64| i64::try_from(r).unwrap_or(i64::MAX);
+    match event {
+        Event::Snapshot(item) => message(Some(record(item)), 0, String::new(), false),
+        Event::SnapshotEnd(position) | Event::Heartbeat(position) => {
+            message(None, revision(position.revision), position.encode(), true)
+        }
+        Event::Changed(change) => {
+            message(Some(record(&change.item)), revision(change.revision), change.token.encode(), false)
+        }
+        Event::Replayed { item, revision: at, token } => {
+            message(Some(record(item)), revision(at), token.encode(), false)
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use crate::{
     ApiError,
     convert::{
-        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref, resource_name,
-        timestamp,
+        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_event, record_ref,
+        resource_name, timestamp,
     },
     error::FieldViolation,
     proto::{common::v1 as common, order::v1 as pb},
@@ -389,33 +389,14 @@ fn amount(a: &Amount) -> Option<common::Money> {
     Some(money(a))
 }
 
-/// One sales order watch event as its protobuf message. The initial state ends with a heartbeat,
-/// the resumable point after it.
+/// One sales order watch event as its protobuf message.
 pub(super) fn watch_event(event: Event<'_, SalesOrder>) -> pb::WatchSalesOrdersResponse {
-    let revision = |r: u64| i64::try_from(r).unwrap_or(i64::MAX);
-    match event {
-        Event::Snapshot(order) => {
-            pb::WatchSalesOrdersResponse { sales_order: Some(sales_order(order)), ..Default::default() }
-        }
-        Event::SnapshotEnd(position) | Event::Heartbeat(position) => pb::WatchSalesOrdersResponse {
-            revision: revision(position.revision),
-            resume_token: position.encode(),
-            heartbeat: true,
-            ..Default::default()
-        },
-        Event::Changed(change) => pb::WatchSalesOrdersResponse {
-            sales_order: Some(sales_order(&change.item)),
-            revision: revision(change.revision),
-            resume_token: change.token.encode(),
-            heartbeat: false,
-        },
-        Event::Replayed { item, revision: at, token } => pb::WatchSalesOrdersResponse {
-            sales_order: Some(sales_order(item)),
-            revision: revision(at),
-            resume_token: token.encode(),
-            heartbeat: false,
-        },
-    }
+    record_event(event, sales_order, |sales_order, revision, resume_token, heartbeat| pb::WatchSalesOrdersResponse {
+        sales_order,
+        revision,
+        resume_token,
+        heartbeat,
+    })
 }
 
 pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {

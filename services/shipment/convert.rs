@@ -3,7 +3,7 @@
 use odoo_adapter::models::{Shipment, ShipmentKind};
 
 use crate::{
-    convert::{quantity, record_ref, resource_name, timestamp},
+    convert::{quantity, record_event, record_ref, resource_name, timestamp},
     proto::shipment::v1 as pb,
     watch::Event,
 };
@@ -72,28 +72,12 @@ pub(super) fn shipment(s: &Shipment) -> pb::Shipment {
     }
 }
 
-/// One shipment watch event as its protobuf message; the initial state ends with a heartbeat.
+/// One shipment watch event as its protobuf message.
 pub(super) fn watch_event(event: Event<'_, Shipment>) -> pb::WatchShipmentsResponse {
-    let revision = |r: u64| i64::try_from(r).unwrap_or(i64::MAX);
-    match event {
-        Event::Snapshot(item) => pb::WatchShipmentsResponse { shipment: Some(shipment(item)), ..Default::default() },
-        Event::SnapshotEnd(position) | Event::Heartbeat(position) => pb::WatchShipmentsResponse {
-            revision: revision(position.revision),
-            resume_token: position.encode(),
-            heartbeat: true,
-            ..Default::default()
-        },
-        Event::Changed(change) => pb::WatchShipmentsResponse {
-            shipment: Some(shipment(&change.item)),
-            revision: revision(change.revision),
-            resume_token: change.token.encode(),
-            heartbeat: false,
-        },
-        Event::Replayed { item, revision: at, token } => pb::WatchShipmentsResponse {
-            shipment: Some(shipment(item)),
-            revision: revision(at),
-            resume_token: token.encode(),
-            heartbeat: false,
-        },
-    }
+    record_event(event, shipment, |shipment, revision, resume_token, heartbeat| pb::WatchShipmentsResponse {
+        shipment,
+        revision,
+        resume_token,
+        heartbeat,
+    })
 }

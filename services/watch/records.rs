@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::{
     hub::{Hub, Watched},
-    stock::CaptureSettings,
+    stock::{CaptureSettings, next_poll, record_poll},
 };
 
 /// Orders read per page when the view is loaded.
@@ -161,23 +161,13 @@ impl<R: Reader> RecordView<R> {
             }
         };
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(settings.poll_interval) => {}
-                () = self.wake.notified() => tokio::time::sleep(settings.webhook_delay).await,
-            }
+            next_poll(&self.wake, &settings).await;
             let started = SystemTime::now();
             let outcome = self.poll(reader, &mut feed, started).await;
-            let label = if outcome.is_ok() { "ok" } else { "error" };
-            metrics::counter!("odoo_mesh_watch_polls_total", "stream" => R::NAME, "outcome" => label).increment(1);
-            match outcome {
-                Ok(()) => {
-                    let at = started.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                    metrics::gauge!("odoo_mesh_watch_view_updated_timestamp_seconds", "stream" => R::NAME)
-                        .set(at.as_secs_f64());
-                    self.hub.forget_unchanged_since(started.checked_sub(retention.window).unwrap_or(started));
-                }
-                Err(error) => tracing::warn!(stream = R::NAME, %error, "change poll failed; the view is not advancing"),
+            if outcome.is_ok() {
+                self.hub.forget_unchanged_since(started.checked_sub(retention.window).unwrap_or(started));
             }
+            record_poll(R::NAME, outcome.as_ref().map_err(Clone::clone), started);
         }
     }
 

@@ -168,10 +168,7 @@ impl StockView {
         };
         let mut next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(settings.poll_interval) => {}
-                () = self.wake.notified() => tokio::time::sleep(settings.webhook_delay).await,
-            }
+            next_poll(&self.wake, &settings).await;
             let started = SystemTime::now();
             let reconcile = tokio::time::Instant::now() >= next_reconcile;
             let outcome = self.poll(inventory, &mut changes, &warehouses, started).await;
@@ -182,16 +179,7 @@ impl StockView {
                 }
                 (outcome, _) => outcome,
             };
-            let label = if outcome.is_ok() { "ok" } else { "error" };
-            metrics::counter!("odoo_mesh_watch_polls_total", "stream" => "stock", "outcome" => label).increment(1);
-            match outcome {
-                Ok(()) => {
-                    let at = started.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                    metrics::gauge!("odoo_mesh_watch_view_updated_timestamp_seconds", "stream" => "stock")
-                        .set(at.as_secs_f64());
-                }
-                Err(error) => tracing::warn!(%error, "stock change poll failed; the view is not advancing"),
-            }
+            record_poll("stock", outcome.as_ref().map_err(ToString::to_string), started);
         }
     }
 
@@ -272,6 +260,28 @@ impl StockView {
         metrics::counter!("odoo_mesh_watch_reconcile_differences_total", "stream" => "stock")
             .increment(u64::try_from(missed).unwrap_or(u64::MAX));
         Ok(warehouses)
+    }
+}
+
+/// Waits for the next poll: the interval, or a webhook's poke and then a moment for Odoo, which
+/// calls from inside its transaction, to commit.
+pub(super) async fn next_poll(wake: &Notify, settings: &CaptureSettings) {
+    tokio::select! {
+        () = tokio::time::sleep(settings.poll_interval) => {}
+        () = wake.notified() => tokio::time::sleep(settings.webhook_delay).await,
+    }
+}
+
+/// Counts a poll that started at `started`; a successful one dates the view.
+pub(super) fn record_poll(stream: &'static str, outcome: Result<&(), String>, started: SystemTime) {
+    let label = if outcome.is_ok() { "ok" } else { "error" };
+    metrics::counter!("odoo_mesh_watch_polls_total", "stream" => stream, "outcome" => label).increment(1);
+    match outcome {
+        Ok(()) => {
+            let at = started.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            metrics::gauge!("odoo_mesh_watch_view_updated_timestamp_seconds", "stream" => stream).set(at.as_secs_f64());
+        }
+        Err(error) => tracing::warn!(stream, %error, "change poll failed; the view is not advancing"),
     }
 }
 
