@@ -3,13 +3,12 @@
 //! and finish in about the time of one read. Prints its figures; run with
 //! `cargo bench --bench odoo_load`.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Instant};
 
-use odoo_adapter::{BreakerConfig, Inventory, OdooClient, OdooConfig, Protocol, Secret};
-use odoo_simulator::{Fault, FaultRule, OdooVersion, SeedUser, SimConfig, Simulator};
+mod common;
+
+use odoo_adapter::{Inventory, OdooClient};
+use odoo_simulator::{Fault, FaultRule};
 
 const REQUESTS: usize = 100;
 const SKUS: [&str; 10] = [
@@ -27,27 +26,12 @@ const SKUS: [&str; 10] = [
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let admin = SeedUser { login: "admin".into(), password: "admin".into(), api_key: "bench-key".into() };
-    let config = SimConfig { version: OdooVersion::V18, database: "bench".into(), admin };
-    let sim = Simulator::new(config).start("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
+    let sim = common::simulator().await;
     // A product read with stock figures takes Odoo about 20 ms.
     sim.simulator()
         .faults()
         .inject(FaultRule::always(Fault::Latency { millis: 20 }).on("product.product", "search_read"));
-    let odoo = OdooClient::new(OdooConfig {
-        url: sim.url(),
-        database: "bench".into(),
-        login: "admin".into(),
-        secret: Secret::new("bench-key"),
-        secret_file: None,
-        protocol: Protocol::JsonRpc,
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(30),
-        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
-        queue_timeout: Duration::from_secs(30),
-        breaker: BreakerConfig::default(),
-    })
-    .expect("client");
+    let odoo = OdooClient::new(common::odoo(&sim)).expect("client");
     let inventory = Inventory::new(Arc::new(odoo));
     let warehouses = inventory.warehouses().await.expect("warehouses");
     // Every caller asks for a different pair of SKUs, as storefront pages do.

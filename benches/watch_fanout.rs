@@ -6,13 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use odoo_adapter::{BreakerConfig, OdooConfig, Protocol, Secret};
+mod common;
+
+use odoo_adapter::Secret;
 use odoo_mesh::{
     config::{Config, LogFormat, Transport, WatchConfig},
     proto::inventory::v1::{WatchEventType, WatchStockLevelsRequest, inventory_service_client::InventoryServiceClient},
     server,
 };
-use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
+use odoo_simulator::Simulator;
 use serde_json::{Map, json};
 use tonic::transport::{Channel, Endpoint};
 
@@ -21,11 +23,7 @@ const STREAMS_PER_CONNECTION: usize = 200;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let admin = SeedUser { login: "admin".into(), password: "admin".into(), api_key: "bench-key".into() };
-    let sim = Simulator::new(SimConfig { version: OdooVersion::V18, database: "bench".into(), admin })
-        .start("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("simulator");
+    let sim = common::simulator().await;
     let dir = std::env::temp_dir().join(format!("odoo-mesh-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let policy = dir.join("policy.toml");
@@ -43,19 +41,7 @@ async fn main() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         admin_listen: "127.0.0.1:0".parse().expect("addr"),
         transport: Transport::Plaintext { trust_forwarded_client_cert: false },
-        odoo: OdooConfig {
-            url: sim.url(),
-            database: "bench".into(),
-            login: "admin".into(),
-            secret: Secret::new("bench-key"),
-            secret_file: None,
-            protocol: Protocol::JsonRpc,
-            connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(30),
-            max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
-            queue_timeout: Duration::from_secs(30),
-            breaker: BreakerConfig::default(),
-        },
+        odoo: common::odoo(&sim),
         health_interval: Duration::from_secs(5),
         log_format: LogFormat::Text,
         policy: Some(policy),
