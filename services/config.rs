@@ -47,8 +47,11 @@ pub const DEFAULT_WATCH_HEARTBEAT: Duration = Duration::from_secs(15);
 pub const DEFAULT_WATCH_MAX_LAG: u64 = 10_000;
 /// Events buffered per watch stream.
 pub const WATCH_BUFFER: usize = 64;
-/// After an Odoo webhook, the wait before polling: Odoo calls from inside its transaction.
-pub const WEBHOOK_POLL_DELAY: Duration = Duration::from_millis(100);
+/// After an Odoo webhook, the wait before polling: Odoo calls from inside its transaction, which
+/// usually commits within milliseconds.
+pub const WEBHOOK_POLL_DELAY: Duration = Duration::from_millis(50);
+/// After an Odoo webhook, a second poll this much later, for a transaction slower to commit.
+pub const WEBHOOK_FOLLOW_UP: Duration = Duration::from_secs(1);
 
 /// Flags of `odoo-mesh serve`. Every flag can also come from the environment variable shown, or from
 /// the same key (without the `--`, dashes as underscores) in the `--config` file.
@@ -295,6 +298,7 @@ impl Default for WatchConfig {
                 poll_interval: DEFAULT_WATCH_POLL_INTERVAL,
                 reconcile_interval: DEFAULT_WATCH_RECONCILE_INTERVAL,
                 webhook_delay: WEBHOOK_POLL_DELAY,
+                webhook_follow_up: WEBHOOK_FOLLOW_UP,
             },
             retention: Retention {
                 window: DEFAULT_WATCH_RETENTION,

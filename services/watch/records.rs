@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::{
     hub::{Hub, Watched},
-    stock::{CaptureSettings, next_poll, record_poll},
+    stock::{CaptureSettings, PollClock, record_poll},
 };
 
 /// Orders read per page when the view is loaded.
@@ -160,8 +160,9 @@ impl<R: Reader> RecordView<R> {
                 }
             }
         };
+        let mut clock = PollClock::new(&self.wake, settings);
         loop {
-            next_poll(&self.wake, &settings).await;
+            clock.tick().await;
             let started = SystemTime::now();
             let outcome = self.poll(reader, &mut feed, started).await;
             if outcome.is_ok() {

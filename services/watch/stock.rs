@@ -54,6 +54,8 @@ pub struct CaptureSettings {
     pub reconcile_interval: Duration,
     /// After a webhook, how long to let Odoo commit before polling (it calls inside its transaction).
     pub webhook_delay: Duration,
+    /// After a webhook, when to poll once more, for a transaction slower to commit.
+    pub webhook_follow_up: Duration,
 }
 
 /// The stock view and what feeds it.
@@ -167,8 +169,9 @@ impl StockView {
             }
         };
         let mut next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
+        let mut clock = PollClock::new(&self.wake, settings);
         loop {
-            next_poll(&self.wake, &settings).await;
+            clock.tick().await;
             let started = SystemTime::now();
             let reconcile = tokio::time::Instant::now() >= next_reconcile;
             let outcome = self.poll(inventory, &mut changes, &warehouses, started).await;
@@ -263,12 +266,37 @@ impl StockView {
     }
 }
 
-/// Waits for the next poll: the interval, or a webhook's poke and then a moment for Odoo, which
-/// calls from inside its transaction, to commit.
-pub(super) async fn next_poll(wake: &Notify, settings: &CaptureSettings) {
-    tokio::select! {
-        () = tokio::time::sleep(settings.poll_interval) => {}
-        () = wake.notified() => tokio::time::sleep(settings.webhook_delay).await,
+/// When a capture polls: every poll interval; and after a webhook's poke, soon (once Odoo, which
+/// calls from inside its transaction, has had a moment to commit) and once more a little later,
+/// for a transaction slower to commit.
+pub(super) struct PollClock<'a> {
+    wake: &'a Notify,
+    settings: CaptureSettings,
+    follow_up: Option<tokio::time::Instant>,
+}
+
+impl<'a> PollClock<'a> {
+    pub(super) fn new(wake: &'a Notify, settings: CaptureSettings) -> Self {
+        Self { wake, settings, follow_up: None }
+    }
+
+    /// Waits until the next poll is due.
+    pub(super) async fn tick(&mut self) {
+        let due = self.follow_up;
+        let follow_up = async move {
+            match due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(self.settings.poll_interval) => {}
+            () = follow_up => self.follow_up = None,
+            () = self.wake.notified() => {
+                tokio::time::sleep(self.settings.webhook_delay).await;
+                self.follow_up = Some(tokio::time::Instant::now() + self.settings.webhook_follow_up);
+            }
+        }
     }
 }
 
