@@ -150,7 +150,10 @@ impl OdooClient {
     /// go through the breaker and the governor, and are retried when that is safe (see `retry`).
     pub async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
         if Priority::of(&call) == Priority::Critical {
-            return self.governed(&call).await;
+            let result = self.governed(&call).await;
+            // Also after a failure: a lost answer may hide a committed write.
+            self.coalescer.wrote();
+            return result;
         }
         self.coalescer.run(coalesce::key(&call), self.governed(&call)).await
     }
