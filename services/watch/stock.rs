@@ -152,13 +152,12 @@ impl StockView {
 
     /// The capture task: loads the view, then polls until the process stops.
     pub async fn capture(self: Arc<Self>, inventory: &Inventory, odoo: Arc<OdooClient>, settings: CaptureSettings) {
-        let (mut changes, mut warehouses) = loop {
+        let mut changes = loop {
             let started = SystemTime::now();
-            match self.load(inventory).await {
-                Ok(warehouses) => {
-                    self.hub.advance(started);
+            match self.load(inventory, started).await {
+                Ok(()) => {
                     let overlap = self.hub.retention().overlap;
-                    break (ChangeFeed::new(odoo.clone(), STOCK_SOURCES, overlap, started.into()), warehouses);
+                    break ChangeFeed::new(odoo.clone(), STOCK_SOURCES, overlap, started.into());
                 }
                 Err(error) => {
                     tracing::warn!(%error, "loading the stock view failed; retrying");
@@ -174,11 +173,11 @@ impl StockView {
             clock.tick().await;
             let started = SystemTime::now();
             let reconcile = tokio::time::Instant::now() >= next_reconcile;
-            let outcome = self.poll(inventory, &mut changes, &warehouses, started).await;
+            let outcome = self.poll(inventory, &mut changes, started).await;
             let outcome = match (outcome, reconcile) {
                 (Ok(()), true) => {
                     next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
-                    self.reconcile(inventory, started).await.map(|refreshed| warehouses = refreshed)
+                    self.reconcile(inventory, started).await
                 }
                 (outcome, _) => outcome,
             };
@@ -186,34 +185,30 @@ impl StockView {
         }
     }
 
-    async fn load(&self, inventory: &Inventory) -> Result<Vec<Warehouse>, OdooError> {
-        let started = SystemTime::now();
-        let warehouses = self.places(inventory).await?;
-        let levels = self.levels(inventory, None, &warehouses).await?;
+    /// Loads the view as Odoo is from `started` on.
+    async fn load(&self, inventory: &Inventory, started: SystemTime) -> Result<(), OdooError> {
+        self.refresh_places(inventory).await?;
+        let levels = self.levels(inventory, None).await?;
         tracing::info!(keys = levels.len(), "stock view loaded");
         self.hub.load(levels, started);
-        Ok(warehouses)
+        Ok(())
     }
 
-    /// The warehouses and internal locations there are now.
-    async fn places(&self, inventory: &Inventory) -> Result<Vec<Warehouse>, OdooError> {
+    /// Re-reads the warehouses and internal locations there are now.
+    async fn refresh_places(&self, inventory: &Inventory) -> Result<(), OdooError> {
         let warehouses = inventory.warehouses().await?;
         let locations = inventory.locations(None).await?;
-        self.warehouses.write().clone_from(&warehouses);
+        *self.warehouses.write() = warehouses;
         *self.locations.write() = locations;
-        Ok(warehouses)
+        Ok(())
     }
 
     /// The levels of these products (every storable one when `None`) per warehouse and per
     /// internal location. A location the product has left altogether (its quant deleted, no move
     /// pending) is reported with zero levels, since Odoo no longer lists it.
-    async fn levels(
-        &self,
-        inventory: &Inventory,
-        ids: Option<&[i64]>,
-        warehouses: &[Warehouse],
-    ) -> Result<Vec<ProductLevel>, OdooError> {
-        let mut levels = inventory.product_levels(ids, warehouses).await?;
+    async fn levels(&self, inventory: &Inventory, ids: Option<&[i64]>) -> Result<Vec<ProductLevel>, OdooError> {
+        let warehouses = self.warehouses.read().clone();
+        let mut levels = inventory.product_levels(ids, &warehouses).await?;
         self.index(&levels);
         let locations = self.locations.read().clone();
         let by_location = inventory.location_levels(&levels, &locations).await?;
@@ -230,7 +225,6 @@ impl StockView {
         &self,
         inventory: &Inventory,
         changes: &mut ChangeFeed,
-        warehouses: &[Warehouse],
         started: SystemTime,
     ) -> Result<(), OdooError> {
         let polled = changes.poll().await?;
@@ -240,7 +234,7 @@ impl StockView {
             return Ok(());
         }
         let ids: Vec<i64> = polled.records.keys().copied().collect();
-        let levels = self.levels(inventory, Some(&ids), warehouses).await?;
+        let levels = self.levels(inventory, Some(&ids)).await?;
         let stamped = stamp(levels, &polled.records, started);
         let published = self.hub.apply(stamped, started);
         tracing::debug!(products = ids.len(), published = published.len(), "stock changes applied");
@@ -249,9 +243,9 @@ impl StockView {
     }
 
     /// Re-reads every level; whatever differs from the view is published and counted.
-    async fn reconcile(&self, inventory: &Inventory, started: SystemTime) -> Result<Vec<Warehouse>, OdooError> {
-        let warehouses = self.places(inventory).await?;
-        let levels = self.levels(inventory, None, &warehouses).await?;
+    async fn reconcile(&self, inventory: &Inventory, started: SystemTime) -> Result<(), OdooError> {
+        self.refresh_places(inventory).await?;
+        let levels = self.levels(inventory, None).await?;
         let missed = levels
             .iter()
             .filter(|l| self.hub.get(&l.key()).is_some_and(|known| !l.changed_fields(Some(&known)).is_empty()))
@@ -262,7 +256,7 @@ impl StockView {
         }
         metrics::counter!("odoo_mesh_watch_reconcile_differences_total", "stream" => "stock")
             .increment(u64::try_from(missed).unwrap_or(u64::MAX));
-        Ok(warehouses)
+        Ok(())
     }
 }
 
