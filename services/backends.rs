@@ -54,6 +54,11 @@ impl Backends {
             .map_or(&self.default, |(_, backend)| backend)
     }
 
+    /// Whether this caller acts as an Odoo user of its own rather than odoo-mesh's.
+    pub fn has_own_user(&self, caller: &Caller) -> bool {
+        !std::ptr::eq(self.for_caller(caller), &self.default)
+    }
+
     /// The backend of odoo-mesh's own Odoo user.
     pub fn default_backend(&self) -> &Backend {
         &self.default

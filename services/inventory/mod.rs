@@ -140,9 +140,8 @@ impl InventoryService for InventoryApi {
     ) -> Result<Response<pb::GetStockLevelsResponse>, Status> {
         let query = StockQuery::try_from(request.get_ref().clone())?;
         // The view is read with odoo-mesh's own Odoo user; callers mapped to their own user read Odoo.
-        let mapped = !std::ptr::eq(self.backends.for_caller(&authz::caller(&request)), self.backends.default_backend());
         if !query.max_staleness.is_zero()
-            && !mapped
+            && !self.backends.has_own_user(&authz::caller(&request))
             && let Some((items, fresh_at)) =
                 self.stock.stock_levels(&query.skus, &query.warehouses, query.max_staleness)
         {
