@@ -53,8 +53,9 @@ pub const STOCK_SOURCES: &[Source] = &[
     },
 ];
 
-/// A sales order moves with itself and with its deliveries (whose progress Odoo may not stamp on
-/// the order).
+/// A sales order moves with itself and with its deliveries. Odoo stamps the order when its stored
+/// statuses are recomputed (`_write_multi` sets `write_date` for computed fields too), but a line's
+/// delivered quantity is the line's: a second partial delivery changes no field of the order.
 pub const SALES_ORDER_SOURCES: &[Source] = &[
     Source { model: "sale.order", only: None, touches: "id", values: &["state"] },
     Source { model: "stock.picking", only: Some(("sale_id", "!=", "")), touches: "sale_id", values: &["state"] },

@@ -164,6 +164,14 @@ impl Database {
         }
     }
 
+    /// Stamps `write_date`, as the ORM does when it stores a recomputed field.
+    pub(crate) fn touch(&mut self, model: &str, id: i64) {
+        let stamp = self.clock.clone().unwrap_or_else(now);
+        if let Some(row) = self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id)) {
+            row.insert("write_date".to_owned(), json!(stamp));
+        }
+    }
+
     /// Inserts a record created by a business rule (no access check, no hooks); returns its id.
     pub(crate) fn insert(&mut self, model: &'static str, row: Row) -> i64 {
         let id = self.table(model).next_id.max(1);

@@ -742,6 +742,8 @@ pub(crate) fn button_validate(db: &mut Database, env: &Env, ids: &[i64]) -> SimR
         }));
     }
     for picking in ids {
+        let order = db.get_i64("stock.picking", *picking, "sale_id");
+        let status_before = order.and_then(|o| computed(db, "sale.order", o, "delivery_status"));
         for mv in open_moves(db, *picking) {
             let done = picked_quantity(db, mv);
             let rest = db.get_f64("stock.move", mv, "product_uom_qty") - done;
@@ -760,6 +762,12 @@ pub(crate) fn button_validate(db: &mut Database, env: &Env, ids: &[i64]) -> SimR
         }
         db.set("stock.picking", *picking, "date_done", json!(now()));
         refresh_picking_state(db, *picking);
+        // Odoo stores the order's delivery status; recomputing it stamps the order's write_date.
+        if let Some(order) = order
+            && computed(db, "sale.order", order, "delivery_status") != status_before
+        {
+            db.touch("sale.order", order);
+        }
     }
     Ok(json!(true))
 }
