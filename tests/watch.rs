@@ -66,12 +66,24 @@ fn for_sku(sku: &str, warehouse: &str) -> pb::WatchStockLevelsRequest {
     pb::WatchStockLevelsRequest { skus: vec![sku.into()], warehouses: vec![warehouse.into()], ..Default::default() }
 }
 
-async fn next(stream: &mut Streaming<pb::WatchStockLevelsResponse>) -> pb::WatchStockLevelsResponse {
+async fn next<M>(stream: &mut Streaming<M>) -> M {
     tokio::time::timeout(PATIENCE, stream.message())
         .await
         .expect("an event in time")
         .expect("the stream is healthy")
         .expect("the stream goes on")
+}
+
+/// Reads until an event is `wanted`; fails naming `what` if none comes in time.
+async fn first<M>(stream: &mut Streaming<M>, what: &str, wanted: impl Fn(&M) -> bool) -> M {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "no {what}");
+        let event = next(stream).await;
+        if wanted(&event) {
+            return event;
+        }
+    }
 }
 
 /// Reads on until the server ends the stream, and returns the status it ended with.
@@ -106,17 +118,12 @@ async fn until_available(
     sku: &str,
     available: Decimal,
 ) -> pb::WatchStockLevelsResponse {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        assert!(Instant::now() < deadline, "no change of {sku} to {available} available");
-        let event = next(stream).await;
-        if event.r#type() == WatchEventType::Changed
+    first(stream, &format!("change of {sku} to {available} available"), |event| {
+        event.r#type() == WatchEventType::Changed
             && event.sku == sku
             && decimal(event.level.as_ref().and_then(|l| l.available_to_promise.as_ref())) == available
-        {
-            return event;
-        }
-    }
+    })
+    .await
 }
 
 scenario!(a_reservation_streams_in_after_the_snapshot, crate::fast);
@@ -333,18 +340,10 @@ async fn until_order(
     name: &str,
     done: impl Fn(&order::SalesOrder) -> bool,
 ) -> order::WatchSalesOrdersResponse {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        assert!(Instant::now() < deadline, "no such event for {name}");
-        let event = tokio::time::timeout(PATIENCE, stream.message())
-            .await
-            .expect("an event in time")
-            .expect("the stream is healthy")
-            .expect("the stream goes on");
-        if event.sales_order.as_ref().is_some_and(|o| o.name == name && done(o)) {
-            return event;
-        }
-    }
+    first(stream, &format!("such event for {name}"), |event| {
+        event.sales_order.as_ref().is_some_and(|o| o.name == name && done(o))
+    })
+    .await
 }
 
 /// Validates a delivery directly in Odoo. A company's first validation answers with the SMS
@@ -412,21 +411,14 @@ async fn until_shipment(
     stream: &mut Streaming<ship::WatchShipmentsResponse>,
     done: impl Fn(&ship::Shipment) -> bool,
 ) -> ship::Shipment {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        assert!(Instant::now() < deadline, "no such shipment event");
-        let event = tokio::time::timeout(PATIENCE, stream.message())
-            .await
-            .expect("an event in time")
-            .expect("the stream is healthy")
-            .expect("the stream goes on");
-        if let Some(shipment) = event.shipment {
+    let event = first(stream, "such shipment event", |event| {
+        event.shipment.as_ref().is_some_and(|shipment| {
             assert_eq!(shipment.kind(), ship::ShipmentKind::Delivery, "only deliveries were asked for");
-            if done(&shipment) {
-                return shipment;
-            }
-        }
-    }
+            done(shipment)
+        })
+    })
+    .await;
+    event.shipment.expect("a shipment")
 }
 
 scenario!(a_delivery_streams_reservation_tracking_and_departure, crate::fast);
