@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Instant};
 
 mod common;
 
-use odoo_adapter::{Inventory, OdooClient};
+use odoo_adapter::{Inventory, Odoo, OdooClient};
 use odoo_simulator::{Fault, FaultRule};
 
 const REQUESTS: usize = 100;
@@ -32,7 +32,7 @@ async fn main() {
         .faults()
         .inject(FaultRule::always(Fault::Latency { millis: 20 }).on("product.product", "search_read"));
     let odoo = OdooClient::new(common::odoo(&sim)).expect("client");
-    let inventory = Inventory::new(Arc::new(odoo));
+    let inventory = Inventory::new(Arc::new(Odoo::new(Arc::new(odoo))));
     let warehouses = inventory.warehouses().await.expect("warehouses");
     // Every caller asks for a different pair of SKUs, as storefront pages do.
     let requests: Vec<Vec<String>> =

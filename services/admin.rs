@@ -88,11 +88,8 @@ pub(crate) fn router(
         .route(
             "/ready",
             get(|State(s): State<AdminState>| async move {
-                if s.health.is_up() {
-                    (StatusCode::OK, "ready")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "odoo unavailable")
-                }
+                let status = if s.health.is_up() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                (status, s.health.explain())
             }),
         )
         .with_state(AdminState {

@@ -4,27 +4,33 @@
 
 use std::{sync::Arc, time::Duration};
 
-use odoo_adapter::{Inventory, OdooClient, OdooConfig, OdooError, Orders, Shipments};
+use odoo_adapter::{Inventory, Odoo, OdooClient, OdooConfig, OdooError, Purchases, Sales, Shipments};
 
 use crate::{authz::Caller, policy};
 
-/// The Odoo client of one Odoo user, with the domain services over it.
+/// The Odoo connection of one Odoo user, with the business flows over it.
 pub struct Backend {
-    pub client: Arc<OdooClient>,
+    pub odoo: Arc<Odoo>,
     pub inventory: Inventory,
-    pub orders: Orders,
+    pub sales: Sales,
+    pub purchases: Purchases,
     pub shipments: Shipments,
 }
 
 impl Backend {
     fn new(config: OdooConfig) -> Result<Self, OdooError> {
-        let client = Arc::new(OdooClient::new(config)?);
+        let odoo = Arc::new(Odoo::new(Arc::new(OdooClient::new(config)?)));
         Ok(Self {
-            inventory: Inventory::new(client.clone()),
-            orders: Orders::new(client.clone()),
-            shipments: Shipments::new(client.clone()),
-            client,
+            inventory: Inventory::new(odoo.clone()),
+            sales: Sales::new(odoo.clone()),
+            purchases: Purchases::new(odoo.clone()),
+            shipments: Shipments::new(odoo.clone()),
+            odoo,
         })
+    }
+
+    pub fn client(&self) -> &Arc<OdooClient> {
+        self.odoo.client()
     }
 }
 
@@ -64,8 +70,9 @@ impl Backends {
         &self.default
     }
 
-    pub fn default_client(&self) -> Arc<OdooClient> {
-        self.default.client.clone()
+    /// odoo-mesh's own connection to Odoo.
+    pub fn default_odoo(&self) -> Arc<Odoo> {
+        self.default.odoo.clone()
     }
 
     /// Re-reads the secret files of every client now and then, so rotated keys apply without a restart.
@@ -75,9 +82,9 @@ impl Backends {
             ticker.tick().await;
             let this = self.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                this.default.client.refresh_secret();
+                this.default.client().refresh_secret();
                 for (_, backend) in &this.mapped {
-                    backend.client.refresh_secret();
+                    backend.client().refresh_secret();
                 }
             })
             .await;

@@ -328,7 +328,11 @@ impl Config {
             .or(file.admin_listen)
             .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.parse().expect("valid default"));
         let plaintext = args.plaintext.or(file.plaintext).unwrap_or(false);
-        let tls = (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key), args.client_ca.or(file.client_ca));
+        let tls = (
+            args.tls_cert.clone().or(file.tls_cert.clone()),
+            args.tls_key.clone().or(file.tls_key.clone()),
+            args.client_ca.clone().or(file.client_ca.clone()),
+        );
         let trust_forwarded_client_cert =
             args.trust_forwarded_client_cert.or(file.trust_forwarded_client_cert).unwrap_or(false);
         let transport = match (plaintext, tls) {
@@ -344,53 +348,12 @@ impl Config {
                 "mutual TLS needs --tls-cert, --tls-key and --client-ca (or --plaintext behind a mesh that does mTLS)"
             ),
         };
-        let protocol = match (args.odoo_protocol, file.odoo_protocol) {
-            (Some(p), _) => p,
-            (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
-            (None, None) => Protocol::Auto,
-        };
-        let url =
-            args.odoo_url.or(file.odoo_url.clone()).context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
-        let database = args.odoo_db.or(file.odoo_db).context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
-        let (secret, secret_file) = odoo_secret(
-            args.odoo_api_key_file.or(file.odoo_api_key_file),
-            args.odoo_password_file.or(file.odoo_password_file),
-        )?;
+        let odoo = odoo_config(&args, &file)?;
         let mut config = Self {
             listen,
             admin_listen,
             transport,
-            odoo: OdooConfig {
-                url,
-                database,
-                login: args.odoo_user.or(file.odoo_user).unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
-                secret,
-                secret_file,
-                protocol,
-                connect_timeout: args
-                    .odoo_connect_timeout
-                    .or(file.odoo_connect_timeout)
-                    .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-                request_timeout: args
-                    .odoo_request_timeout
-                    .or(file.odoo_request_timeout)
-                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
-                max_concurrency: args
-                    .odoo_max_concurrency
-                    .or(file.odoo_max_concurrency)
-                    .unwrap_or(DEFAULT_MAX_CONCURRENCY),
-                queue_timeout: args.odoo_queue_timeout.or(file.odoo_queue_timeout).unwrap_or(DEFAULT_QUEUE_TIMEOUT),
-                breaker: BreakerConfig {
-                    failures: args
-                        .odoo_breaker_failures
-                        .or(file.odoo_breaker_failures)
-                        .unwrap_or(BreakerConfig::default().failures),
-                    cooldown: args
-                        .odoo_breaker_cooldown
-                        .or(file.odoo_breaker_cooldown)
-                        .unwrap_or(BreakerConfig::default().cooldown),
-                },
-            },
+            odoo,
             health_interval: args.health_interval.or(file.health_interval).unwrap_or(DEFAULT_HEALTH_INTERVAL),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             policy: args.policy.or(file.policy),
@@ -435,6 +398,58 @@ impl Config {
         }
         Ok(config)
     }
+
+    /// Only the settings that reach Odoo, for `odoo-mesh check`: the same flags, environment and
+    /// file as `serve`, without what serving needs (TLS, policy).
+    pub fn resolve_odoo(args: &ServeArgs) -> anyhow::Result<OdooConfig> {
+        let file = match &args.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        odoo_config(args, &file)
+    }
+}
+
+/// How to reach Odoo: flags and environment over the file over the defaults.
+fn odoo_config(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<OdooConfig> {
+    let protocol = match (args.odoo_protocol, &file.odoo_protocol) {
+        (Some(p), _) => p,
+        (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
+        (None, None) => Protocol::Auto,
+    };
+    let url =
+        args.odoo_url.clone().or(file.odoo_url.clone()).context("the Odoo URL is required (--odoo-url or ODOO_URL)")?;
+    let database = args
+        .odoo_db
+        .clone()
+        .or(file.odoo_db.clone())
+        .context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
+    let (secret, secret_file) = odoo_secret(
+        args.odoo_api_key_file.clone().or(file.odoo_api_key_file.clone()),
+        args.odoo_password_file.clone().or(file.odoo_password_file.clone()),
+    )?;
+    Ok(OdooConfig {
+        url,
+        database,
+        login: args.odoo_user.clone().or(file.odoo_user.clone()).unwrap_or_else(|| DEFAULT_ODOO_LOGIN.into()),
+        secret,
+        secret_file,
+        protocol,
+        connect_timeout: args.odoo_connect_timeout.or(file.odoo_connect_timeout).unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        request_timeout: args.odoo_request_timeout.or(file.odoo_request_timeout).unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        max_concurrency: args.odoo_max_concurrency.or(file.odoo_max_concurrency).unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        queue_timeout: args.odoo_queue_timeout.or(file.odoo_queue_timeout).unwrap_or(DEFAULT_QUEUE_TIMEOUT),
+        breaker: BreakerConfig {
+            failures: args
+                .odoo_breaker_failures
+                .or(file.odoo_breaker_failures)
+                .unwrap_or(BreakerConfig::default().failures),
+            cooldown: args
+                .odoo_breaker_cooldown
+                .or(file.odoo_breaker_cooldown)
+                .unwrap_or(BreakerConfig::default().cooldown),
+        },
+    })
 }
 
 fn load_file(path: &Path) -> anyhow::Result<FileConfig> {

@@ -4,12 +4,15 @@
 
 use std::time::Duration;
 
-use odoo_adapter::{OdooError, TransportFailure};
+use odoo_adapter::{FlowError, OdooError, TransportFailure};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// The `ErrorInfo.domain` of every error odoo-mesh reports.
 pub(crate) const ERROR_DOMAIN: &str = "odoo-mesh";
+
+/// The reason of every business rule Odoo enforced, whichever step met it.
+const ODOO_REFUSED: &str = "ODOO_REFUSED";
 
 /// How long a client should wait before retrying when Odoo is unreachable.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
@@ -46,6 +49,9 @@ pub enum ApiError {
     /// The state refuses the request for these reasons, each about one subject (`lines[2]`).
     #[error("{message}")]
     Preconditions { reason: &'static str, message: String, violations: Vec<(String, String)> },
+    /// An earlier call with the same request id is still being carried out.
+    #[error("{message}")]
+    InProgress { message: String },
     /// The capability exists in the contract but not yet in this release.
     #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
     Unimplemented { method: &'static str, capability: &'static str },
@@ -62,14 +68,13 @@ pub enum ApiError {
     Odoo(#[from] OdooError),
 }
 
-impl From<odoo_adapter::OrderError> for ApiError {
-    fn from(error: odoo_adapter::OrderError) -> Self {
-        use odoo_adapter::OrderError;
+impl From<FlowError> for ApiError {
+    fn from(error: FlowError) -> Self {
         match error {
-            OrderError::Invalid(violations) => Self::InvalidArgument(
+            FlowError::Invalid(violations) => Self::InvalidArgument(
                 violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect(),
             ),
-            OrderError::Shortfall(shortfalls) => Self::Preconditions {
+            FlowError::Shortfall(shortfalls) => Self::Preconditions {
                 reason: "INSUFFICIENT_STOCK",
                 message: format!("{} line(s) exceed what is available to promise", shortfalls.len()),
                 violations: shortfalls
@@ -88,13 +93,14 @@ impl From<odoo_adapter::OrderError> for ApiError {
                     })
                     .collect(),
             },
-            OrderError::RequestIdReused(request_id) => Self::AlreadyExists {
+            FlowError::RequestIdReused(request_id) => Self::AlreadyExists {
                 reason: "REQUEST_ID_REUSED",
                 message: format!("request_id {request_id:?} was already used with a different payload"),
             },
-            OrderError::Refused(message) => Self::FailedPrecondition { reason: "ODOO_REFUSED", message },
-            OrderError::NotFound(name) => Self::NotFound { kind: "order", name },
-            OrderError::Odoo(odoo) => Self::Odoo(odoo),
+            in_progress @ FlowError::InProgress(_) => Self::InProgress { message: in_progress.to_string() },
+            FlowError::Refused(message) => Self::FailedPrecondition { reason: ODOO_REFUSED, message },
+            FlowError::NotFound(name) => Self::NotFound { kind: "order", name },
+            FlowError::Odoo(odoo) => Self::Odoo(odoo),
         }
     }
 }
@@ -143,6 +149,11 @@ impl From<ApiError> for Status {
                 }
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
+            ApiError::InProgress { .. } => {
+                let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
+                details.set_error_info("REQUEST_IN_PROGRESS", ERROR_DOMAIN, []);
+                Status::with_error_details(Code::Aborted, message, details)
+            }
             ApiError::Unimplemented { .. } => with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE"),
             ApiError::WatchNotReady { .. } => {
                 let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
@@ -186,8 +197,10 @@ fn odoo_status(error: OdooError) -> Status {
             unavailable("ODOO_CREDENTIALS_REJECTED", "odoo rejected odoo-mesh's credentials".into())
         }
         OdooError::AccessError { message } => with_info(Code::PermissionDenied, message, "ODOO_ACCESS_ERROR"),
-        OdooError::UserError { message } => with_info(Code::FailedPrecondition, message, "ODOO_USER_ERROR"),
-        OdooError::ValidationError { message } => with_info(Code::FailedPrecondition, message, "ODOO_VALIDATION_ERROR"),
+        OdooError::UserError { message } | OdooError::ValidationError { message } => {
+            with_info(Code::FailedPrecondition, message, ODOO_REFUSED)
+        }
+        OdooError::Unsupported { message } => with_info(Code::FailedPrecondition, message, "ODOO_CAPABILITY_MISSING"),
         OdooError::MissingRecord { message } => with_info(Code::NotFound, message, "ODOO_RECORD_MISSING"),
         OdooError::ConcurrencyFailure { .. } => {
             let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
@@ -219,11 +232,13 @@ fn odoo_status(error: OdooError) -> Status {
             let message = format!("odoo is at capacity (no slot within {waited:?}); retry later");
             Status::with_error_details(Code::ResourceExhausted, message, details)
         }
+        // The start-up check vouched for what each RPC needs: Odoo changed since (a module
+        // uninstalled, an upgrade). The server's state refuses the call, not the caller.
         e @ (OdooError::UnknownModel { .. } | OdooError::UnknownMethod { .. } | OdooError::UnknownField { .. }) => {
-            tracing::error!(error = %e, "odoo does not have what odoo-mesh needs: a module missing or a version mismatch");
+            tracing::error!(error = %e, "odoo lacks what odoo-mesh checked at start; run `odoo-mesh check`");
             with_info(
-                Code::Internal,
-                "odoo lacks a model, method or field odoo-mesh needs".into(),
+                Code::FailedPrecondition,
+                format!("odoo lacks what this call needs ({e}); `odoo-mesh check` tells what changed"),
                 "ODOO_SCHEMA_MISMATCH",
             )
         }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit;
 pub mod authz;
 pub mod backends;
+pub mod check;
 pub mod config;
 mod convert;
 pub mod deadline;

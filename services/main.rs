@@ -1,7 +1,7 @@
-//! The `odoo-mesh` command: `serve` in production, `demo` to try it, `sim` for a standalone Odoo
-//! simulator.
+//! The `odoo-mesh` command: `serve` in production, `check` to see what an Odoo offers, `demo` to
+//! try it, `sim` for a standalone Odoo simulator.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +27,10 @@ struct Cli {
 enum Command {
     /// Serve the gRPC APIs in front of an Odoo server.
     Serve(Box<ServeArgs>),
+    /// Check an Odoo server: its version, and whether each capability odoo-mesh offers can be used
+    /// on it (modules installed, fields present). Takes serve's settings and uses the Odoo ones.
+    /// Exits 1 when something is missing, 2 when Odoo cannot be asked.
+    Check(Box<ServeArgs>),
     /// Run the whole service on an embedded Odoo simulator, with throwaway certificates.
     Demo(DemoArgs),
     /// Run the Odoo simulator alone (JSON-RPC, and JSON-2 when presenting Odoo 19).
@@ -56,11 +60,12 @@ struct SimArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
-        Command::Serve(args) => serve(*args).await,
-        Command::Demo(args) => demo::run(args).await,
-        Command::Sim(args) => sim(args).await,
+        Command::Serve(args) => serve(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::Check(args) => Ok(odoo_mesh::check::run(Config::resolve_odoo(&args)?).await),
+        Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Sim(args) => sim(args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use odoo_adapter::{Orders, Shipments};
+use odoo_adapter::{Sales, Shipments};
 use tokio::{
     net::{TcpListener, TcpStream},
     sync::watch,
@@ -148,7 +148,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     }
     let (stop_grpc, grpc_stop_rx) = watch::channel(false);
     let stock_view = Arc::new(StockView::new(Arc::new(Hub::new(config.watch.retention))));
-    let order_view = Arc::new(RecordView::<Orders>::new(Arc::new(Hub::new(config.watch.retention))));
+    let order_view = Arc::new(RecordView::<Sales>::new(Arc::new(Hub::new(config.watch.retention))));
     let shipment_view = Arc::new(RecordView::<Shipments>::new(Arc::new(Hub::new(config.watch.retention))));
     let stock_watch = streams_of("stock", &stock_view.hub, config, &grpc_stop_rx);
     let order_watch = streams_of("sales_orders", &order_view.hub, config, &grpc_stop_rx);
@@ -191,15 +191,15 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     // One change capture per watched kind and process, whatever the number of watch streams.
     background.push(tokio::spawn({
         let (view, backends, settings) = (stock_view.clone(), backends.clone(), config.watch.capture);
-        async move { view.capture(&backends.default_backend().inventory, backends.default_client(), settings).await }
+        async move { view.capture(&backends.default_backend().inventory, backends.default_odoo(), settings).await }
     }));
     background.push(tokio::spawn({
         let (view, backends, settings) = (order_view.clone(), backends.clone(), config.watch.capture);
-        async move { view.capture(&backends.default_backend().orders, backends.default_client(), settings).await }
+        async move { view.capture(&backends.default_backend().sales, backends.default_odoo(), settings).await }
     }));
     background.push(tokio::spawn({
         let (view, backends, settings) = (shipment_view.clone(), backends.clone(), config.watch.capture);
-        async move { view.capture(&backends.default_backend().shipments, backends.default_client(), settings).await }
+        async move { view.capture(&backends.default_backend().shipments, backends.default_odoo(), settings).await }
     }));
     let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
     let grpc = match tls {
@@ -230,7 +230,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let admin_stop = stopped(rest_stop_rx.clone());
     rest.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
     let probe = tokio::spawn(health::probe(
-        backends.default_client(),
+        backends.default_odoo(),
         reporter.clone(),
         odoo_health.clone(),
         config.health_interval,

@@ -15,41 +15,43 @@ use std::{
     time::Duration,
 };
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::{
-    OdooClient, OdooError, SearchOptions,
-    fields::{self, Record},
+    OdooError, SearchOptions,
+    odoo::{self, Field, Model, Odoo, Row, Schema, sale_order, stock_move, stock_picking, stock_quant},
 };
 
 /// A kind of row whose changes touch a watched record.
 #[derive(Debug, Clone, Copy)]
 pub struct Source {
-    pub model: &'static str,
-    /// A domain term narrowing the rows, if any.
-    pub only: Option<(&'static str, &'static str, &'static str)>,
-    /// The many2one naming the touched record (`id` for the record itself).
-    pub touches: &'static str,
+    model: Model,
+    /// Narrows the rows, if they need it.
+    only: Option<fn(&Schema) -> Value>,
+    /// The many2one naming the touched record; `None` when the row is the record itself.
+    touches: Option<Field>,
+    /// The row's `write_date`.
+    stamp: Field,
     /// The values whose change matters (besides the stamp).
-    pub values: &'static [&'static str],
+    values: &'static [Field],
 }
 
 /// A product's stock moves with its internal quants and its moves.
 pub const STOCK_SOURCES: &[Source] = &[
-    // Quants of internal locations only: the counterpart quants in virtual locations
-    // (inventory adjustment, customers) say nothing about a warehouse's stock.
     Source {
-        model: "stock.quant",
-        only: Some(("location_id.usage", "=", "internal")),
-        touches: "product_id",
-        values: &["quantity", "reserved_quantity"],
+        model: stock_quant::QUANT,
+        only: Some(stock_quant::internal_only),
+        touches: Some(stock_quant::PRODUCT),
+        stamp: stock_quant::UPDATED,
+        values: &[stock_quant::QUANTITY, stock_quant::RESERVED],
     },
     Source {
-        model: "stock.move",
+        model: stock_move::MOVE,
         only: None,
-        touches: "product_id",
-        values: &["state", "product_uom_qty", "quantity"],
+        touches: Some(stock_move::PRODUCT),
+        stamp: stock_move::UPDATED,
+        values: &[stock_move::STATE, stock_move::DEMAND, stock_move::QUANTITY],
     },
 ];
 
@@ -57,19 +59,38 @@ pub const STOCK_SOURCES: &[Source] = &[
 /// statuses are recomputed (`_write_multi` sets `write_date` for computed fields too), but a line's
 /// delivered quantity is the line's: a second partial delivery changes no field of the order.
 pub const SALES_ORDER_SOURCES: &[Source] = &[
-    Source { model: "sale.order", only: None, touches: "id", values: &["state"] },
-    Source { model: "stock.picking", only: Some(("sale_id", "!=", "")), touches: "sale_id", values: &["state"] },
+    Source {
+        model: sale_order::ORDER,
+        only: None,
+        touches: None,
+        stamp: sale_order::UPDATED,
+        values: &[sale_order::STATE],
+    },
+    Source {
+        model: stock_picking::PICKING,
+        only: Some(|schema| schema.term(&stock_picking::SALES_ORDER, "!=", false)),
+        touches: Some(stock_picking::SALES_ORDER),
+        stamp: stock_picking::UPDATED,
+        values: &[stock_picking::STATE],
+    },
 ];
 
 /// A shipment moves with itself (state, carrier, tracking reference) and with its moves (what is
 /// reserved and picked).
 pub const SHIPMENT_SOURCES: &[Source] = &[
-    Source { model: "stock.picking", only: None, touches: "id", values: &["state", "carrier_tracking_ref"] },
     Source {
-        model: "stock.move",
-        only: Some(("picking_id", "!=", "")),
-        touches: "picking_id",
-        values: &["state", "product_uom_qty", "quantity", "picked"],
+        model: stock_picking::PICKING,
+        only: None,
+        touches: None,
+        stamp: stock_picking::UPDATED,
+        values: &[stock_picking::STATE, stock_picking::TRACKING],
+    },
+    Source {
+        model: stock_move::MOVE,
+        only: Some(|schema| schema.term(&stock_move::PICKING, "!=", false)),
+        touches: Some(stock_move::PICKING),
+        stamp: stock_move::UPDATED,
+        values: &[stock_move::STATE, stock_move::DEMAND, stock_move::QUANTITY, stock_move::PICKED],
     },
 ];
 
@@ -88,7 +109,7 @@ pub struct Polled {
 /// number of subscribers.
 #[derive(Debug)]
 pub struct ChangeFeed {
-    odoo: Arc<OdooClient>,
+    odoo: Arc<Odoo>,
     sources: &'static [Source],
     overlap: Duration,
     /// Newest `write_date` seen, as Odoo formats it (lexical order is time order).
@@ -99,31 +120,33 @@ pub struct ChangeFeed {
 
 impl ChangeFeed {
     /// Starts watching from `since`: rows stamped earlier are assumed to be reflected already.
-    pub fn new(odoo: Arc<OdooClient>, sources: &'static [Source], overlap: Duration, since: OffsetDateTime) -> Self {
-        Self { odoo, sources, overlap, watermark: fields::odoo_datetime(since), seen: HashMap::new() }
+    pub fn new(odoo: Arc<Odoo>, sources: &'static [Source], overlap: Duration, since: OffsetDateTime) -> Self {
+        Self { odoo, sources, overlap, watermark: odoo::odoo_datetime(since), seen: HashMap::new() }
     }
 
     /// One poll: the records whose rows changed since the last confirmed poll. Nothing is
     /// remembered until `confirm`, so a poll whose follow-up read fails is simply done again.
     pub async fn poll(&self) -> Result<Polled, OdooError> {
+        let schema = self.odoo.schema().await?;
         let since = self.window_start();
-        let reads = self.sources.iter().map(|source| self.rows_since(source, &since));
+        let reads = self.sources.iter().map(|source| self.rows_since(&schema, source, &since));
         let all = futures::future::try_join_all(reads).await?;
         let mut polled = Polled { records: Changed::new(), seen: Vec::new(), watermark: self.watermark.clone() };
         for (source, rows) in self.sources.iter().zip(&all) {
-            for row in rows {
-                let stamp = fields::text(row, "write_date").unwrap_or_default();
-                let fingerprint = fingerprint(row, &stamp, source.values);
-                let key = (source.model, fields::id(row)?);
+            for record in rows {
+                let row = Row::new(source.model, record)?;
+                let stamp = row.text(&source.stamp)?.unwrap_or_default().to_owned();
+                let fingerprint = fingerprint(&row, &stamp, source.values);
+                let key = (source.model.name, row.id());
                 if self.seen.get(&key) == Some(&fingerprint) {
                     continue;
                 }
                 polled.seen.push((key, fingerprint));
-                let touched = match source.touches {
-                    "id" => Some(key.1),
-                    field => fields::many2one(row, field)?.map(|r| r.id),
+                let touched = match &source.touches {
+                    None => Some(row.id()),
+                    Some(field) => row.many2one(field)?.map(|r| r.id),
                 };
-                if let (Some(record), Some(at)) = (touched, fields::datetime(row, "write_date")?) {
+                if let (Some(record), Some(at)) = (touched, row.datetime(&source.stamp)?) {
                     let newest = polled.records.entry(record).or_insert(at);
                     *newest = (*newest).max(at);
                 }
@@ -145,33 +168,29 @@ impl ChangeFeed {
 
     /// Start of the window re-read by every poll: the watermark minus the overlap.
     fn window_start(&self) -> String {
-        let watermark = fields::parse_odoo_datetime(&self.watermark).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        fields::odoo_datetime(watermark - self.overlap)
+        let watermark = odoo::parse_odoo_datetime(&self.watermark).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        odoo::odoo_datetime(watermark - self.overlap)
     }
 
-    async fn rows_since(&self, source: &Source, since: &str) -> Result<Vec<Record>, OdooError> {
-        let mut domain = vec![json!(["write_date", ">=", since])];
-        if let Some((field, operator, value)) = source.only {
-            // An empty value stands for Odoo's `False` ("is set" with `!=`).
-            let value = if value.is_empty() { json!(false) } else { json!(value) };
-            domain.push(json!([field, operator, value]));
+    async fn rows_since(&self, schema: &Schema, source: &Source, since: &str) -> Result<Vec<odoo::Record>, OdooError> {
+        let mut domain = vec![schema.term(&source.stamp, ">=", since)];
+        if let Some(only) = source.only {
+            domain.push(only(schema));
         }
-        let mut fields = vec!["id", "write_date"];
-        if source.touches != "id" {
-            fields.push(source.touches);
-        }
+        let mut fields = vec![source.stamp];
+        fields.extend(source.touches);
         fields.extend(source.values);
         let options = SearchOptions::ordered("write_date asc, id asc").in_background();
-        self.odoo.search_read(source.model, Value::Array(domain), &fields, &options, Map::new()).await
+        self.odoo.search(schema, source.model, Value::Array(domain), &fields, &options, Map::new()).await
     }
 }
 
 /// A row's stamp and stock-relevant values, starting with the stamp so the window can prune by it.
-fn fingerprint(row: &Record, stamp: &str, values: &[&str]) -> String {
+fn fingerprint(row: &Row<'_>, stamp: &str, values: &[Field]) -> String {
     let mut text = stamp.to_owned();
     for field in values {
         text.push('|');
-        text.push_str(&row.get(*field).map(Value::to_string).unwrap_or_default());
+        text.push_str(&row.raw(field).map(Value::to_string).unwrap_or_default());
     }
     text
 }
@@ -179,15 +198,18 @@ fn fingerprint(row: &Record, stamp: &str, values: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_same_stamp_with_other_values_is_a_change() {
-        let row = |qty: f64| {
-            serde_json::from_value::<Record>(json!({"quantity": qty, "reserved_quantity": 0.0})).expect("a record")
+        let record = |qty: f64| {
+            serde_json::from_value::<odoo::Record>(json!({"id": 1, "quantity": qty, "reserved_quantity": 0.0}))
+                .expect("a record")
         };
         let stamp = "2026-11-23 04:16:02";
-        let values = &["quantity", "reserved_quantity"];
-        assert_eq!(fingerprint(&row(5.0), stamp, values), fingerprint(&row(5.0), stamp, values));
-        assert_ne!(fingerprint(&row(5.0), stamp, values), fingerprint(&row(4.0), stamp, values));
+        let values = &[stock_quant::QUANTITY, stock_quant::RESERVED];
+        let print = |qty| fingerprint(&Row::new(stock_quant::QUANT, &record(qty)).expect("id"), stamp, values);
+        assert_eq!(print(5.0), print(5.0));
+        assert_ne!(print(5.0), print(4.0));
     }
 }

@@ -44,6 +44,10 @@ pub enum OdooError {
     /// Odoo does not know a field odoo-mesh used.
     #[error("odoo field mismatch: {message}")]
     UnknownField { message: String },
+    /// The connected Odoo lacks what this needs: a module is not installed, or the version is not
+    /// supported (see `Schema::availability`).
+    #[error("{message}")]
+    Unsupported { message: String },
     /// Odoo refused the call's arguments: a bug on our side.
     #[error("odoo refused the call: {name}: {message}")]
     InvalidCall { name: String, message: String },

@@ -1,33 +1,41 @@
-//! The Odoo adapter: everything odoo-mesh knows about Odoo and nothing about protobuf. It speaks
-//! JSON-RPC (Odoo 16-18) or JSON-2 (Odoo 19+) behind one client, decodes Odoo's errors into one
-//! typed error, and reads Odoo's records into plain Rust models.
+//! The Odoo adapter: everything odoo-mesh knows about Odoo and nothing about protobuf.
+//!
+//! - `call`: one client for JSON-RPC (Odoo 18) and JSON-2 (Odoo 19), guarded by a breaker, a
+//!   governor, retries and read coalescing, with one typed error (`error`).
+//! - `odoo`: the model layer — one module per Odoo model, the only place Odoo's field names,
+//!   methods and states are written, resolved per connected server.
+//! - `command`: the one mechanism behind every idempotent write.
+//! - `sales`, `purchase`, `inventory`, `shipments`: the business flows, in plain Rust types
+//!   (`models`); `changes`: the change feeds behind the watch streams.
 
-mod batch;
-mod breaker;
+mod call;
 mod changes;
-mod client;
-mod coalesce;
+mod command;
 mod config;
 mod error;
-mod fields;
-mod governor;
 mod inventory;
 pub mod models;
-mod orders;
-mod retry;
+mod odoo;
+mod purchase;
+mod resolve;
+mod sales;
 mod secret;
 mod shipments;
-mod transport;
 
-pub use breaker::BreakerConfig;
+pub use call::{
+    BreakerConfig, DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, OdooCall, OdooClient, Priority, SearchOptions,
+    ServerVersion,
+};
 pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, STOCK_SOURCES, Source};
-pub use client::{OdooClient, SearchOptions};
+pub use command::{FlowError, Violation, ledger::idempotency_key};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};
-pub use fields::{odoo_datetime, round_to_precision};
-pub use governor::{DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, Priority};
 pub use inventory::Inventory;
-pub use orders::{OrderError, Orders, Violation, XID_MODULE, idempotency_key};
+pub use odoo::{
+    Availability, Capability, DecodeError, Odoo, Report, SUPPORTED_VERSIONS, Schema, ir_model_data::XID_MODULE,
+    odoo_datetime, round_to_precision,
+};
+pub use purchase::Purchases;
+pub use sales::Sales;
 pub use secret::Secret;
 pub use shipments::Shipments;
-pub use transport::{OdooCall, ServerVersion};

@@ -180,6 +180,9 @@ pub struct SalesLineDraft {
     pub quantity: Decimal,
     pub unit_of_measure: Option<String>,
     pub unit_price: Option<Decimal>,
+    /// The currency the price is in, when the caller named one: it must be the order's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub discount: Option<Decimal>,
 }
 
@@ -226,12 +229,10 @@ pub struct SalesOrder {
     pub invoice_address: Option<Ref>,
     pub delivery_address: Option<Ref>,
     pub customer_reference: Option<String>,
-    /// Odoo's state: draft, sent, sale or cancel.
-    pub state: String,
-    /// Odoo's delivery status: pending, started, partial, full; `None` before any delivery exists.
-    pub delivery_status: Option<String>,
-    /// Odoo's invoice status: no, to invoice, invoiced, upselling.
-    pub invoice_status: String,
+    pub state: SalesOrderState,
+    /// `None` before any delivery exists.
+    pub delivery_status: Option<DeliveryStatus>,
+    pub invoice_status: InvoiceStatus,
     pub lines: Vec<SalesOrderLine>,
     pub amount_untaxed: Amount,
     pub amount_tax: Amount,
@@ -244,6 +245,42 @@ pub struct SalesOrder {
     pub note: Option<String>,
     pub created_at: Option<OffsetDateTime>,
     pub updated_at: Option<OffsetDateTime>,
+}
+
+/// Where a sales order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SalesOrderState {
+    Quotation,
+    QuotationSent,
+    Confirmed,
+    Cancelled,
+}
+
+/// How far a sales order's goods have left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Deliveries exist, nothing has left yet.
+    Pending,
+    /// Some goods picked or sent (Odoo 18: "started").
+    Started,
+    Partial,
+    Full,
+}
+
+/// How much of a sales order is invoiced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvoiceStatus {
+    Nothing,
+    ToInvoice,
+    Invoiced,
+    Upselling,
+}
+
+/// A state of either kind of order, as lists filter by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderState {
+    Sales(SalesOrderState),
+    Purchase(PurchaseOrderState),
 }
 
 /// A line asking for more than is available to promise.
@@ -269,8 +306,8 @@ pub struct Captured<T> {
 pub struct OrderQuery {
     pub after_id: i64,
     pub limit: usize,
-    /// Odoo states to keep; empty for all.
-    pub states: Vec<String>,
+    /// States to keep; empty for all.
+    pub states: Vec<OrderState>,
     pub partner: Option<i64>,
     pub customer_reference: Option<String>,
     pub created_since: Option<OffsetDateTime>,
@@ -282,7 +319,13 @@ pub struct OrderQuery {
 pub struct PurchaseLineDraft {
     pub sku: String,
     pub quantity: Decimal,
+    /// The unit the quantity is in, when not the product's purchase unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
     pub unit_price: Option<Decimal>,
+    /// The currency the price is in, when the caller named one: it must be the order's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub expected: Option<OffsetDateTime>,
 }
 
@@ -316,10 +359,9 @@ pub struct PurchaseOrder {
     pub number: String,
     pub supplier: Ref,
     pub supplier_reference: Option<String>,
-    /// Odoo's state: draft, sent, to approve, purchase, done, cancel.
-    pub state: String,
-    /// Odoo's receipt status: pending, partial, full; `None` before any receipt exists.
-    pub receipt_status: Option<String>,
+    pub state: PurchaseOrderState,
+    /// `None` before any receipt exists.
+    pub receipt_status: Option<ReceiptStatus>,
     pub lines: Vec<PurchaseOrderLine>,
     pub amount_untaxed: Amount,
     pub amount_total: Amount,
@@ -330,8 +372,30 @@ pub struct PurchaseOrder {
     pub updated_at: Option<OffsetDateTime>,
 }
 
+/// Where a purchase order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PurchaseOrderState {
+    /// A request for quotation.
+    Rfq,
+    RfqSent,
+    /// Waiting for a manager's approval (a request for quotation still).
+    ToApprove,
+    Confirmed,
+    /// Confirmed and locked against changes.
+    Locked,
+    Cancelled,
+}
+
+/// How much of a purchase order has arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReceiptStatus {
+    Pending,
+    Partial,
+    Full,
+}
+
 /// A supplier's answer for one purchase order line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LineAcknowledgement {
     pub line_id: i64,
     pub quantity: Option<Decimal>,
@@ -349,6 +413,20 @@ pub enum ShipmentKind {
     Return,
     /// Between locations of the company: not a shipment to anyone.
     Internal,
+}
+
+/// Where a shipment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShipmentState {
+    Draft,
+    /// Waiting for another operation.
+    Waiting,
+    /// Waiting for stock.
+    Confirmed,
+    /// Stock reserved: ready to pick.
+    Ready,
+    Done,
+    Cancelled,
 }
 
 /// One move of a shipment.
@@ -370,8 +448,7 @@ pub struct Shipment {
     pub id: i64,
     pub reference: String,
     pub kind: ShipmentKind,
-    /// Odoo's state: draft, waiting, confirmed, assigned, done or cancel.
-    pub state: String,
+    pub state: ShipmentState,
     pub partner: Option<Ref>,
     pub sales_order: Option<i64>,
     pub purchase_order: Option<i64>,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use odoo_adapter::{
-    Inventory, OdooCall, OdooClient, OdooConfig, OdooError, Protocol, Secret, TransportFailure, models::SkuStock,
+    Inventory, Odoo, OdooCall, OdooClient, OdooConfig, OdooError, Protocol, Secret, TransportFailure, models::SkuStock,
 };
 use odoo_simulator::{Fault, FaultRule, OdooVersion, RunningSimulator, SeedUser, SimConfig, Simulator};
 use serde_json::json;
@@ -21,6 +21,11 @@ async fn simulator(version: OdooVersion) -> RunningSimulator {
 
 fn client(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooClient {
     OdooClient::new(config(sim, protocol, secret)).expect("client builds")
+}
+
+/// The model layer over a client with the right key.
+fn odoo(sim: &RunningSimulator, protocol: Protocol) -> Arc<Odoo> {
+    Arc::new(Odoo::new(Arc::new(client(sim, protocol, KEY))))
 }
 
 fn config(sim: &RunningSimulator, protocol: Protocol, secret: &str) -> OdooConfig {
@@ -53,7 +58,7 @@ async fn both_wire_formats_read_the_same_stock() {
     let v19 = simulator(OdooVersion::V19).await;
     let mut answers = Vec::new();
     for (sim, protocol) in [(&v18, Protocol::JsonRpc), (&v19, Protocol::Json2), (&v19, Protocol::JsonRpc)] {
-        let inventory = Inventory::new(Arc::new(client(sim, protocol, KEY)));
+        let inventory = Inventory::new(odoo(sim, protocol));
         let warehouses = inventory.warehouses().await.expect("warehouses");
         let skus = vec!["E-COM11".to_owned(), "DST-STR-23".to_owned(), "NOPE-404".to_owned()];
         answers.push(inventory.stock_levels(&skus, &warehouses).await.expect("stock levels"));
@@ -73,7 +78,7 @@ async fn both_wire_formats_read_the_same_stock() {
 #[tokio::test]
 async fn stock_for_many_skus_costs_one_call_per_warehouse() {
     let sim = simulator(OdooVersion::V18).await;
-    let inventory = Inventory::new(Arc::new(client(&sim, Protocol::JsonRpc, KEY)));
+    let inventory = Inventory::new(odoo(&sim, Protocol::JsonRpc));
     let warehouses = inventory.warehouses().await.expect("warehouses");
     let skus: Vec<String> = (0..1000).map(|i| format!("SKU-{i}")).chain(["E-COM11".to_owned()]).collect();
     let before = sim.simulator().call_count("product.product", "search_read");
@@ -85,7 +90,7 @@ async fn stock_for_many_skus_costs_one_call_per_warehouse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_stock_reads_merge_into_one_call_per_warehouse_and_answer_each_caller_alone() {
     let sim = simulator(OdooVersion::V18).await;
-    let inventory = Inventory::new(Arc::new(client(&sim, Protocol::JsonRpc, KEY)));
+    let inventory = Inventory::new(odoo(&sim, Protocol::JsonRpc));
     let warehouses = inventory.warehouses().await.expect("warehouses");
     let requests: Vec<Vec<String>> = [
         ["E-COM11", "E-COM12"],

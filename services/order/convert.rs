@@ -2,8 +2,9 @@
 //! reported at once), orders become responses.
 
 use odoo_adapter::models::{
-    Address, Amount, Availability, LineAcknowledgement, NewPartner, OrderQuery, PartnerSelector, PurchaseLineDraft,
-    PurchaseOrder, PurchaseOrderDraft, SalesLineDraft, SalesOrder, SalesOrderDraft, Shortfall,
+    Address, Amount, Availability, DeliveryStatus, InvoiceStatus, LineAcknowledgement, NewPartner, OrderQuery,
+    OrderState, PartnerSelector, PurchaseLineDraft, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState,
+    ReceiptStatus, SalesLineDraft, SalesOrder, SalesOrderDraft, SalesOrderState, Shortfall,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -83,9 +84,13 @@ impl Checks {
         }
     }
 
-    /// A non-negative amount of money.
-    fn price(&mut self, field: &str, m: Option<&common::Money>) -> Option<Decimal> {
-        let m = m?;
+    /// A non-negative amount of money, and its currency when the caller named one.
+    fn price(&mut self, field: &str, m: Option<&common::Money>) -> (Option<Decimal>, Option<String>) {
+        let Some(m) = m else { return (None, None) };
+        (self.amount(field, m), optional(&m.currency_code).map(|c| c.to_ascii_uppercase()))
+    }
+
+    fn amount(&mut self, field: &str, m: &common::Money) -> Option<Decimal> {
         if !(-999_999_999..=999_999_999).contains(&m.nanos)
             || (m.units > 0 && m.nanos < 0)
             || (m.units < 0 && m.nanos > 0)
@@ -183,7 +188,7 @@ pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result
         .map(|(i, line)| {
             let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
             let (quantity, unit_of_measure) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
-            let unit_price = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
+            let (unit_price, currency) = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
             let discount = match line.discount_percent.trim() {
                 "" => None,
                 text => match text.parse::<Decimal>() {
@@ -194,7 +199,7 @@ pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result
                     }
                 },
             };
-            SalesLineDraft { sku, quantity, unit_of_measure, unit_price, discount }
+            SalesLineDraft { sku, quantity, unit_of_measure, unit_price, currency, discount }
         })
         .collect();
     all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
@@ -239,11 +244,14 @@ pub(super) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> 
         .enumerate()
         .map(|(i, line)| {
             let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
-            let (quantity, _) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
+            let (quantity, unit_of_measure) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
+            let (unit_price, currency) = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
             PurchaseLineDraft {
                 sku,
                 quantity,
-                unit_price: checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref()),
+                unit_of_measure,
+                unit_price,
+                currency,
                 expected: checks.time(&format!("lines[{i}].expected_time"), line.expected_time.as_ref()),
             }
         })
@@ -294,25 +302,28 @@ pub(super) fn purchase_order_name(name: &str) -> Result<i64, ApiError> {
     Ok(parse_resource_name("name", name, "purchaseOrders")?)
 }
 
-fn sales_state_to_odoo(state: i32) -> Result<&'static str, ()> {
-    match pb::SalesOrderState::try_from(state) {
-        Ok(pb::SalesOrderState::Quotation) => Ok("draft"),
-        Ok(pb::SalesOrderState::QuotationSent) => Ok("sent"),
-        Ok(pb::SalesOrderState::Confirmed) => Ok("sale"),
-        Ok(pb::SalesOrderState::Cancelled) => Ok("cancel"),
-        _ => Err(()),
-    }
+fn sales_state(state: i32) -> Option<OrderState> {
+    let state = match pb::SalesOrderState::try_from(state).ok()? {
+        pb::SalesOrderState::Quotation => SalesOrderState::Quotation,
+        pb::SalesOrderState::QuotationSent => SalesOrderState::QuotationSent,
+        pb::SalesOrderState::Confirmed => SalesOrderState::Confirmed,
+        pb::SalesOrderState::Cancelled => SalesOrderState::Cancelled,
+        pb::SalesOrderState::Unspecified => return None,
+    };
+    Some(OrderState::Sales(state))
 }
 
-fn purchase_state_to_odoo(state: i32) -> Result<&'static str, ()> {
-    match pb::PurchaseOrderState::try_from(state) {
-        Ok(pb::PurchaseOrderState::Rfq) => Ok("draft"),
-        Ok(pb::PurchaseOrderState::RfqSent) => Ok("sent"),
-        Ok(pb::PurchaseOrderState::Confirmed) => Ok("purchase"),
-        Ok(pb::PurchaseOrderState::Done) => Ok("done"),
-        Ok(pb::PurchaseOrderState::Cancelled) => Ok("cancel"),
-        _ => Err(()),
-    }
+fn purchase_state(state: i32) -> Option<Vec<OrderState>> {
+    let states = match pb::PurchaseOrderState::try_from(state).ok()? {
+        // A request for quotation waiting for approval is still one.
+        pb::PurchaseOrderState::Rfq => vec![PurchaseOrderState::Rfq, PurchaseOrderState::ToApprove],
+        pb::PurchaseOrderState::RfqSent => vec![PurchaseOrderState::RfqSent],
+        pb::PurchaseOrderState::Confirmed => vec![PurchaseOrderState::Confirmed],
+        pb::PurchaseOrderState::Done => vec![PurchaseOrderState::Locked],
+        pb::PurchaseOrderState::Cancelled => vec![PurchaseOrderState::Cancelled],
+        pb::PurchaseOrderState::Unspecified => return None,
+    };
+    Some(states.into_iter().map(OrderState::Purchase).collect())
 }
 
 fn page(checks: &mut Checks, page_size_value: i32, token: &str, filters: &str) -> (usize, i64) {
@@ -334,9 +345,9 @@ pub(super) fn sales_order_query(request: &pb::ListSalesOrdersRequest) -> Result<
     let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
     let mut states = Vec::new();
     for (i, state) in request.states.iter().enumerate() {
-        match sales_state_to_odoo(*state) {
-            Ok(s) => states.push(s.to_owned()),
-            Err(()) => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
+        match sales_state(*state) {
+            Some(s) => states.push(s),
+            None => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
         }
     }
     let query = OrderQuery {
@@ -362,9 +373,9 @@ pub(super) fn purchase_order_query(request: &pb::ListPurchaseOrdersRequest) -> R
     let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
     let mut states = Vec::new();
     for (i, state) in request.states.iter().enumerate() {
-        match purchase_state_to_odoo(*state) {
-            Ok(s) => states.push(s.to_owned()),
-            Err(()) => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
+        match purchase_state(*state) {
+            Some(s) => states.extend(s),
+            None => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
         }
     }
     let query = OrderQuery {
@@ -400,24 +411,23 @@ pub(super) fn watch_event(event: Event<'_, SalesOrder>) -> pb::WatchSalesOrdersR
 }
 
 pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
-    let state = match o.state.as_str() {
-        "draft" => pb::SalesOrderState::Quotation,
-        "sent" => pb::SalesOrderState::QuotationSent,
-        "sale" => pb::SalesOrderState::Confirmed,
-        "cancel" => pb::SalesOrderState::Cancelled,
-        _ => pb::SalesOrderState::Unspecified,
+    let state = match o.state {
+        SalesOrderState::Quotation => pb::SalesOrderState::Quotation,
+        SalesOrderState::QuotationSent => pb::SalesOrderState::QuotationSent,
+        SalesOrderState::Confirmed => pb::SalesOrderState::Confirmed,
+        SalesOrderState::Cancelled => pb::SalesOrderState::Cancelled,
     };
-    let delivery = match (o.state.as_str(), o.delivery_status.as_deref()) {
-        (_, Some("full")) => pb::DeliveryStatus::Full,
-        (_, Some("partial" | "started")) => pb::DeliveryStatus::Partial,
-        ("sale", _) if !o.pickings.is_empty() => pb::DeliveryStatus::Pending,
+    let delivery = match (o.state, o.delivery_status) {
+        (_, Some(DeliveryStatus::Full)) => pb::DeliveryStatus::Full,
+        (_, Some(DeliveryStatus::Partial | DeliveryStatus::Started)) => pb::DeliveryStatus::Partial,
+        (SalesOrderState::Confirmed, _) if !o.pickings.is_empty() => pb::DeliveryStatus::Pending,
         _ => pb::DeliveryStatus::Nothing,
     };
-    let invoice = match o.invoice_status.as_str() {
-        "to invoice" => pb::InvoiceStatus::ToInvoice,
-        "invoiced" => pb::InvoiceStatus::Invoiced,
-        "upselling" => pb::InvoiceStatus::Upselling,
-        _ => pb::InvoiceStatus::Nothing,
+    let invoice = match o.invoice_status {
+        InvoiceStatus::ToInvoice => pb::InvoiceStatus::ToInvoice,
+        InvoiceStatus::Invoiced => pb::InvoiceStatus::Invoiced,
+        InvoiceStatus::Upselling => pb::InvoiceStatus::Upselling,
+        InvoiceStatus::Nothing => pb::InvoiceStatus::Nothing,
     };
     pb::SalesOrder {
         name: resource_name("salesOrders", o.id),
@@ -469,18 +479,17 @@ pub(super) fn shortfall(s: &Shortfall) -> pb::Shortfall {
 }
 
 pub(super) fn purchase_order(o: &PurchaseOrder) -> pb::PurchaseOrder {
-    let state = match o.state.as_str() {
-        "draft" | "to approve" => pb::PurchaseOrderState::Rfq,
-        "sent" => pb::PurchaseOrderState::RfqSent,
-        "purchase" => pb::PurchaseOrderState::Confirmed,
-        "done" => pb::PurchaseOrderState::Done,
-        "cancel" => pb::PurchaseOrderState::Cancelled,
-        _ => pb::PurchaseOrderState::Unspecified,
+    let state = match o.state {
+        PurchaseOrderState::Rfq | PurchaseOrderState::ToApprove => pb::PurchaseOrderState::Rfq,
+        PurchaseOrderState::RfqSent => pb::PurchaseOrderState::RfqSent,
+        PurchaseOrderState::Confirmed => pb::PurchaseOrderState::Confirmed,
+        PurchaseOrderState::Locked => pb::PurchaseOrderState::Done,
+        PurchaseOrderState::Cancelled => pb::PurchaseOrderState::Cancelled,
     };
-    let receipt = match o.receipt_status.as_deref() {
-        Some("full") => pb::ReceiptStatus::Full,
-        Some("partial") => pb::ReceiptStatus::Partial,
-        Some(_) => pb::ReceiptStatus::Pending,
+    let receipt = match o.receipt_status {
+        Some(ReceiptStatus::Full) => pb::ReceiptStatus::Full,
+        Some(ReceiptStatus::Partial) => pb::ReceiptStatus::Partial,
+        Some(ReceiptStatus::Pending) => pb::ReceiptStatus::Pending,
         None => pb::ReceiptStatus::Unspecified,
     };
     pb::PurchaseOrder {
@@ -587,8 +596,17 @@ mod tests {
     #[test]
     fn money_must_be_consistent_and_non_negative() {
         let mut checks = Checks::default();
-        assert_eq!(checks.price("p", Some(&common::Money { currency_code: String::new(), units: 1, nanos: -5 })), None);
-        assert_eq!(checks.price("p", Some(&common::Money { currency_code: String::new(), units: -1, nanos: 0 })), None);
+        let money = |units, nanos| common::Money { currency_code: String::new(), units, nanos };
+        assert_eq!(checks.price("p", Some(&money(1, -5))), (None, None));
+        assert_eq!(checks.price("p", Some(&money(-1, 0))), (None, None));
         assert_eq!(checks.0.len(), 2);
+    }
+
+    #[test]
+    fn a_price_keeps_the_currency_the_caller_named() {
+        let mut checks = Checks::default();
+        let euros = common::Money { currency_code: "eur".into(), units: 12, nanos: 500_000_000 };
+        assert_eq!(checks.price("p", Some(&euros)), (Some(Decimal::new(125, 1)), Some("EUR".to_owned())));
+        assert!(checks.0.is_empty());
     }
 }

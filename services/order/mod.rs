@@ -5,7 +5,7 @@ mod convert;
 
 use std::{future::Future, sync::Arc};
 
-use odoo_adapter::{Orders, models::SalesOrder};
+use odoo_adapter::{Purchases, Sales, models::SalesOrder};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -40,9 +40,14 @@ impl OrderApi {
         Self { backends, audit, watch }
     }
 
-    /// The orders of the Odoo user acting for this caller.
-    fn orders(&self, caller: &Caller) -> &Orders {
-        &self.backends.for_caller(caller).orders
+    /// The sales orders of the Odoo user acting for this caller.
+    fn sales(&self, caller: &Caller) -> &Sales {
+        &self.backends.for_caller(caller).sales
+    }
+
+    /// The purchase orders of the Odoo user acting for this caller.
+    fn purchases(&self, caller: &Caller) -> &Purchases {
+        &self.backends.for_caller(caller).purchases
     }
 
     /// Runs a mutating call and writes its audit record, whatever the outcome. `work` yields the
@@ -73,8 +78,7 @@ impl OrderService for OrderApi {
         self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), "sale.order", async {
             let draft = convert::sales_order_draft(&request)?;
             // Keys are scoped to the caller: two services cannot collide on each other's ids.
-            let captured =
-                self.orders(&caller).create_sales_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            let captured = self.sales(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
             count_capture("sales", captured.replayed);
             let response = pb::CreateSalesOrderResponse {
                 sales_order: Some(convert::sales_order(&captured.record)),
@@ -91,7 +95,7 @@ impl OrderService for OrderApi {
         request: Request<pb::GetSalesOrderRequest>,
     ) -> Result<Response<pb::GetSalesOrderResponse>, Status> {
         let id = convert::sales_order_name(&request.get_ref().name)?;
-        let order = self.orders(&authz::caller(&request)).sales_order(id).await.map_err(ApiError::from)?;
+        let order = self.sales(&authz::caller(&request)).get(id).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::GetSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }))
     }
 
@@ -100,8 +104,7 @@ impl OrderService for OrderApi {
         request: Request<pb::ListSalesOrdersRequest>,
     ) -> Result<Response<pb::ListSalesOrdersResponse>, Status> {
         let (query, filters) = convert::sales_order_query(request.get_ref())?;
-        let (orders, more) =
-            self.orders(&authz::caller(&request)).sales_orders(&query).await.map_err(ApiError::from)?;
+        let (orders, more) = self.sales(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListSalesOrdersResponse {
             next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
             sales_orders: orders.iter().map(convert::sales_order).collect(),
@@ -115,7 +118,7 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "ConfirmSalesOrder", None, "sale.order", async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order = self.orders(&caller).confirm_sales_order(id).await.map_err(ApiError::from)?;
+            let order = self.sales(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
                 vec![id],
@@ -132,11 +135,8 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "CancelSalesOrder", None, "sale.order", async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order = self
-                .orders(&caller)
-                .cancel_sales_order(id, request.get_ref().reason.trim())
-                .await
-                .map_err(ApiError::from)?;
+            let order =
+                self.sales(&caller).cancel(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
                 vec![id],
@@ -166,8 +166,7 @@ impl OrderService for OrderApi {
         let request = request.into_inner();
         self.audited(&caller, "CreatePurchaseOrder", Some(&request.request_id), "purchase.order", async {
             let draft = convert::purchase_order_draft(&request)?;
-            let captured =
-                self.orders(&caller).create_purchase_order(&draft, caller.name()).await.map_err(ApiError::from)?;
+            let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
             count_capture("purchase", captured.replayed);
             let response = pb::CreatePurchaseOrderResponse {
                 purchase_order: Some(convert::purchase_order(&captured.record)),
@@ -183,7 +182,7 @@ impl OrderService for OrderApi {
         request: Request<pb::GetPurchaseOrderRequest>,
     ) -> Result<Response<pb::GetPurchaseOrderResponse>, Status> {
         let id = convert::purchase_order_name(&request.get_ref().name)?;
-        let order = self.orders(&authz::caller(&request)).purchase_order(id).await.map_err(ApiError::from)?;
+        let order = self.purchases(&authz::caller(&request)).get(id).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::GetPurchaseOrderResponse { purchase_order: Some(convert::purchase_order(&order)) }))
     }
 
@@ -192,8 +191,7 @@ impl OrderService for OrderApi {
         request: Request<pb::ListPurchaseOrdersRequest>,
     ) -> Result<Response<pb::ListPurchaseOrdersResponse>, Status> {
         let (query, filters) = convert::purchase_order_query(request.get_ref())?;
-        let (orders, more) =
-            self.orders(&authz::caller(&request)).purchase_orders(&query).await.map_err(ApiError::from)?;
+        let (orders, more) = self.purchases(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
             next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
             purchase_orders: orders.iter().map(convert::purchase_order).collect(),
@@ -207,7 +205,7 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         self.audited(&caller, "ConfirmPurchaseOrder", None, "purchase.order", async {
             let id = convert::purchase_order_name(&request.get_ref().name)?;
-            let order = self.orders(&caller).confirm_purchase_order(id).await.map_err(ApiError::from)?;
+            let order = self.purchases(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::ConfirmPurchaseOrderResponse {
                     purchase_order: Some(convert::purchase_order(&order)),
@@ -228,8 +226,8 @@ impl OrderService for OrderApi {
         self.audited(&caller, "AcknowledgePurchaseOrder", Some(&request.request_id), "purchase.order", async {
             let (id, request_id, lines) = convert::acknowledgement(&request)?;
             let captured = self
-                .orders(&caller)
-                .acknowledge_purchase_order(id, &request_id, caller.name(), &lines)
+                .purchases(&caller)
+                .acknowledge(id, &request_id, lines, caller.name())
                 .await
                 .map_err(ApiError::from)?;
             let response = pb::AcknowledgePurchaseOrderResponse {

@@ -1,6 +1,6 @@
 //! ShipmentService's protobuf edge.
 
-use odoo_adapter::models::{Shipment, ShipmentKind};
+use odoo_adapter::models::{Shipment, ShipmentKind, ShipmentState};
 
 use crate::{
     convert::{quantity, record_event, record_ref, resource_name, timestamp},
@@ -18,15 +18,14 @@ pub(super) fn kind_filter(kind: pb::ShipmentKind) -> Option<ShipmentKind> {
     }
 }
 
-fn state(odoo: &str) -> pb::ShipmentState {
-    match odoo {
-        "draft" => pb::ShipmentState::Draft,
-        "waiting" => pb::ShipmentState::Waiting,
-        "confirmed" => pb::ShipmentState::Confirmed,
-        "assigned" => pb::ShipmentState::Ready,
-        "done" => pb::ShipmentState::Done,
-        "cancel" => pb::ShipmentState::Cancelled,
-        _ => pb::ShipmentState::Unspecified,
+fn state(state: ShipmentState) -> pb::ShipmentState {
+    match state {
+        ShipmentState::Draft => pb::ShipmentState::Draft,
+        ShipmentState::Waiting => pb::ShipmentState::Waiting,
+        ShipmentState::Confirmed => pb::ShipmentState::Confirmed,
+        ShipmentState::Ready => pb::ShipmentState::Ready,
+        ShipmentState::Done => pb::ShipmentState::Done,
+        ShipmentState::Cancelled => pb::ShipmentState::Cancelled,
     }
 }
 
@@ -47,7 +46,7 @@ pub(super) fn shipment(s: &Shipment) -> pb::Shipment {
         id: s.id,
         reference: s.reference.clone(),
         kind: kind.into(),
-        state: state(&s.state).into(),
+        state: state(s.state).into(),
         partner: s.partner.as_ref().map(|p| record_ref("partners", p)),
         order,
         lines: s

@@ -6,7 +6,7 @@
 use std::{future::Future, sync::Arc, time::SystemTime};
 
 use odoo_adapter::{
-    ChangeFeed, OdooClient, OdooError, OrderError, Orders, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, Shipments, Source,
+    ChangeFeed, FlowError, Odoo, OdooError, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, Sales, Shipments, Source,
     models::{OrderQuery, SalesOrder, Shipment},
 };
 use time::OffsetDateTime;
@@ -34,17 +34,17 @@ pub trait Reader: Send + Sync + 'static {
     fn by_id(&self, ids: &[i64]) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
 }
 
-impl Reader for Orders {
+impl Reader for Sales {
     type Item = SalesOrder;
-    type Error = OrderError;
+    type Error = FlowError;
     const NAME: &'static str = "sales_orders";
     const SOURCES: &'static [Source] = SALES_ORDER_SOURCES;
 
-    async fn recent(&self, since: OffsetDateTime) -> Result<Vec<SalesOrder>, OrderError> {
+    async fn recent(&self, since: OffsetDateTime) -> Result<Vec<SalesOrder>, FlowError> {
         let mut query = OrderQuery { limit: LOAD_PAGE, updated_since: Some(since), ..OrderQuery::default() };
         let mut recent = Vec::new();
         loop {
-            let (page, more) = self.sales_orders(&query).await?;
+            let (page, more) = self.list(&query).await?;
             query.after_id = page.last().map_or(query.after_id, |o| o.id);
             recent.extend(page);
             if !more {
@@ -53,8 +53,8 @@ impl Reader for Orders {
         }
     }
 
-    async fn by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, OrderError> {
-        self.sales_orders_by_id(ids).await
+    async fn by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, FlowError> {
+        Sales::by_id(self, ids).await
     }
 }
 
@@ -141,7 +141,7 @@ impl<R: Reader> RecordView<R> {
     }
 
     /// The capture task: loads the recent records, then polls until the process stops.
-    pub async fn capture(self: Arc<Self>, reader: &R, odoo: Arc<OdooClient>, settings: CaptureSettings) {
+    pub async fn capture(self: Arc<Self>, reader: &R, odoo: Arc<Odoo>, settings: CaptureSettings) {
         let retention = self.hub.retention();
         let mut feed = loop {
             let started = SystemTime::now();

@@ -11,7 +11,7 @@ use std::{
 };
 
 use odoo_adapter::{
-    ChangeFeed, Inventory, OdooClient, OdooError, STOCK_SOURCES,
+    ChangeFeed, Inventory, Odoo, OdooError, STOCK_SOURCES,
     models::{Location, ProductLevel, SkuStock, StockFigures, Warehouse},
 };
 use parking_lot::RwLock;
@@ -151,7 +151,7 @@ impl StockView {
     }
 
     /// The capture task: loads the view, then polls until the process stops.
-    pub async fn capture(self: Arc<Self>, inventory: &Inventory, odoo: Arc<OdooClient>, settings: CaptureSettings) {
+    pub async fn capture(self: Arc<Self>, inventory: &Inventory, odoo: Arc<Odoo>, settings: CaptureSettings) {
         let mut changes = loop {
             let started = SystemTime::now();
             match self.load(inventory, started).await {

@@ -501,6 +501,7 @@ pub(crate) fn models() -> BTreeMap<&'static str, ModelDef> {
             .stored("name", Char, "Description")
             .stored("product_id", Many2one("product.product"), "Product")
             .stored("product_uom_qty", Float, "Demand")
+            .stored_computed("product_qty", Float, "Real Quantity")
             .stored("quantity", Float, "Quantity")
             .stored("product_uom", Many2one("uom.uom"), "Unit")
             .stored("picked", Boolean, "Picked")

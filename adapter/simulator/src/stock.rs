@@ -30,6 +30,8 @@ pub(crate) fn computed(db: &Database, model: &str, id: i64, field: &str, env: &E
             };
             Some(json!(round_to(value, rounding)))
         }
+        // Moves are in their product's unit here: the demand is the real quantity.
+        ("stock.move", "product_qty") => Some(db.get("stock.move", id, "product_uom_qty")),
         ("stock.quant", "available_quantity") => {
             let row = db.row(model, id)?;
             let f = |k: &str| row.get(k).and_then(Value::as_f64).unwrap_or_default();

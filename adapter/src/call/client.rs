@@ -10,11 +10,13 @@ use tokio::sync::OnceCell;
 
 use crate::{
     OdooConfig, OdooError, Protocol, Secret,
-    breaker::Breaker,
-    coalesce::{self, Coalescer},
-    governor::{Governor, Priority},
-    retry::Retries,
-    transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
+    call::{
+        breaker::Breaker,
+        coalesce::{self, Coalescer},
+        governor::{Governor, Priority},
+        retry::Retries,
+        transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
+    },
 };
 
 /// Paging and ordering of a search.

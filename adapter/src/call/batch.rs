@@ -13,7 +13,7 @@ use std::{
 
 use tokio::sync::watch;
 
-use crate::{OdooError, fields::Record};
+use crate::{OdooError, odoo::Record};
 
 /// How long a batch stays open for more SKUs: the latency every stock read pays for batching.
 pub(crate) const WINDOW: Duration = Duration::from_millis(2);

@@ -193,10 +193,6 @@ impl JsonRpc {
     }
 }
 
-/// Models whose `write` names its parameter `values` (Odoo 18 sources); JSON-2 binds by name.
-const MODELS_WRITING_VALUES: &[&str] =
-    &["sale.order", "sale.order.line", "purchase.order.line", "product.product", "product.template", "stock.location"];
-
 /// JSON-2 over `POST /json/2/<model>/<method>` (Odoo 19 and later).
 #[derive(Debug)]
 pub(crate) struct Json2 {
@@ -204,6 +200,10 @@ pub(crate) struct Json2 {
     url: String,
     database: String,
     secret: Arc<ArcSwap<Secret>>,
+    /// Models whose `write` names its parameter `values` rather than `vals`. JSON-2 binds
+    /// arguments by their Python names, and models override `write` with either; a refusal to
+    /// bind (before the method runs) teaches which.
+    writes_values: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Json2 {
@@ -213,17 +213,34 @@ impl Json2 {
             url: config.url.trim_end_matches('/').to_owned(),
             database: config.database.clone(),
             secret: secret.clone(),
+            writes_values: std::sync::Mutex::default(),
         }
     }
 
     async fn call(&self, call: &OdooCall) -> Result<Value, OdooError> {
-        let mut body = call.params.clone();
-        if call.method == "write"
-            && MODELS_WRITING_VALUES.contains(&call.model.as_str())
-            && let Some(vals) = body.remove("vals")
-        {
-            body.insert("values".into(), vals);
+        if call.method != "write" {
+            return self.send(call, call.params.clone()).await;
         }
+        let learned = self.writes_values.lock().map(|m| m.contains(&call.model)).unwrap_or(false);
+        let result = self.send(call, write_params(call, learned)).await;
+        match &result {
+            Err(OdooError::InvalidCall { message, .. })
+                if message.contains(if learned { "'values'" } else { "'vals'" }) =>
+            {
+                if let Ok(mut models) = self.writes_values.lock() {
+                    if learned {
+                        models.remove(&call.model);
+                    } else {
+                        models.insert(call.model.clone());
+                    }
+                }
+                self.send(call, write_params(call, !learned)).await
+            }
+            _ => result,
+        }
+    }
+
+    async fn send(&self, call: &OdooCall, mut body: Map<String, Value>) -> Result<Value, OdooError> {
         if let Some(ids) = &call.ids {
             body.insert("ids".into(), json!(ids));
         }
@@ -258,4 +275,13 @@ impl Json2 {
         let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
         Err(OdooError::from_exception(name, message))
     }
+}
+
+/// A `write`'s named parameters, with the values under `vals` or `values`.
+fn write_params(call: &OdooCall, as_values: bool) -> Map<String, Value> {
+    let mut params = call.params.clone();
+    if as_values && let Some(vals) = params.remove("vals") {
+        params.insert("values".into(), vals);
+    }
+    params
 }

@@ -1,0 +1,91 @@
+//! What sales and purchase order lines share: imported with their order, each under its own
+//! external id, by product, quantity, unit and price; read for any number of orders at once, with
+//! their products' SKUs.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::{Field, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
+use crate::{OdooError, models::Ref};
+
+/// Where an order model keeps its lines, and the line fields both kinds share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lines {
+    /// The order's one2many of lines.
+    pub(crate) of_order: Field,
+    pub(crate) model: Model,
+    /// What a line read asks for.
+    pub(crate) fields: &'static [Field],
+    pub(crate) product: Field,
+    pub(crate) quantity: Field,
+    pub(crate) unit: Field,
+    pub(crate) price: Field,
+}
+
+/// A line to import. A price left out is Odoo's to compute (price list, supplier info); `extra`
+/// is what only one kind of order has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewLine<X> {
+    pub(crate) product: i64,
+    /// In `unit`.
+    pub(crate) quantity: Decimal,
+    pub(crate) unit: i64,
+    /// The product's own unit: the line's unless the caller named another.
+    pub(crate) product_unit: i64,
+    pub(crate) price: Option<Decimal>,
+    pub(crate) extra: X,
+}
+
+impl Lines {
+    /// The import columns every order line has; the order's module adds its own after them.
+    /// A column is sent only when lines carry its value: an empty cell makes Odoo write 0.
+    pub(crate) fn table<X>(&self, schema: &Schema, order: &str, lines: &[NewLine<X>]) -> LineTable {
+        let mut table = LineTable::new(schema, &self.of_order, order, lines.len());
+        table.record(schema, &self.product, lines.iter().map(|l| l.product));
+        table.value(schema, &self.quantity, lines.iter().map(|l| super::decimal_cell(l.quantity)));
+        if lines.iter().any(|l| l.unit != l.product_unit) {
+            table.record(schema, &self.unit, lines.iter().map(|l| l.unit));
+        }
+        if lines.iter().any(|l| l.price.is_some()) {
+            table.value(
+                schema,
+                &self.price,
+                lines.iter().map(|l| l.price.map(super::decimal_cell).unwrap_or_default()),
+            );
+        }
+        table
+    }
+
+    /// The orders with their lines: every line read at once, their products' SKUs at once.
+    pub(crate) async fn attach<O, L>(
+        &self,
+        odoo: &Odoo,
+        schema: &Schema,
+        orders: Vec<(O, Vec<i64>)>,
+        decode: impl Fn(&Record, &O, &HashMap<i64, String>) -> Result<L, OdooError>,
+        set: impl Fn(&mut O, Vec<L>),
+    ) -> Result<Vec<O>, OdooError> {
+        let ids: Vec<i64> = orders.iter().flat_map(|(_, lines)| lines.iter().copied()).collect();
+        let records = odoo.read(schema, self.model, &ids, self.fields).await?;
+        let products = records.iter().map(|r| self.product_of(r).map(|p| p.id)).collect::<Result<Vec<_>, _>>()?;
+        let skus: HashMap<i64, String> = product::skus(odoo, schema, &products).await?.into_iter().collect();
+        let by_id: HashMap<i64, &Record> = records.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, r))).collect();
+        orders
+            .into_iter()
+            .map(|(mut order, own)| {
+                let lines = own
+                    .iter()
+                    .filter_map(|id| by_id.get(id))
+                    .map(|r| decode(r, &order, &skus))
+                    .collect::<Result<_, _>>()?;
+                set(&mut order, lines);
+                Ok(order)
+            })
+            .collect()
+    }
+
+    fn product_of(&self, record: &Record) -> Result<Ref, OdooError> {
+        Ok(super::Row::new(self.model, record)?.reference(&self.product)?)
+    }
+}

@@ -1,0 +1,172 @@
+//! `product.product`: products (variants) by SKU (`default_code`), and the stock quantities Odoo
+//! computes for them within a warehouse or location context.
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::{Field, Model, Odoo, Record, Row, Schema};
+use crate::{
+    OdooError, SearchOptions,
+    models::{Amount, Product, Ref},
+};
+
+pub(crate) const PRODUCT: Model = Model::new("product.product", "product");
+pub(crate) const SKU: Field = PRODUCT.field("default_code");
+const NAME: Field = PRODUCT.field("name");
+pub(crate) const DISPLAY_NAME: Field = PRODUCT.field("display_name");
+const BARCODE: Field = PRODUCT.field("barcode");
+pub(crate) const UOM: Field = PRODUCT.field("uom_id");
+const LIST_PRICE: Field = PRODUCT.field("list_price");
+pub(crate) const STORABLE: Field = PRODUCT.field("is_storable").from("stock");
+const SALE_OK: Field = PRODUCT.field("sale_ok");
+const PURCHASE_OK: Field = PRODUCT.field("purchase_ok");
+const ACTIVE: Field = PRODUCT.field("active");
+pub(crate) const UPDATED: Field = PRODUCT.field("write_date");
+
+pub(crate) const FIELDS: &[Field] =
+    &[SKU, NAME, DISPLAY_NAME, BARCODE, UOM, LIST_PRICE, STORABLE, SALE_OK, PURCHASE_OK, ACTIVE, UPDATED];
+
+const ON_HAND: Field = PRODUCT.field("qty_available").from("stock");
+const FREE: Field = PRODUCT.field("free_qty").from("stock");
+const INCOMING: Field = PRODUCT.field("incoming_qty").from("stock");
+const OUTGOING: Field = PRODUCT.field("outgoing_qty").from("stock");
+const FORECAST: Field = PRODUCT.field("virtual_available").from("stock");
+
+/// What a stock read asks for: the product, its unit, and its quantities in the context's scope.
+pub(crate) const STOCK_FIELDS: &[Field] = &[SKU, DISPLAY_NAME, UOM, ON_HAND, FREE, INCOMING, OUTGOING, FORECAST];
+
+/// The context key that scopes stock quantities to one warehouse.
+pub(crate) fn in_warehouse(warehouse: i64) -> Map<String, Value> {
+    Map::from_iter([("warehouse_id".to_owned(), json!(warehouse))])
+}
+
+/// Archived records read too (to tell "archived" from "unknown").
+pub(crate) fn with_archived() -> Map<String, Value> {
+    Map::from_iter([("active_test".to_owned(), json!(false))])
+}
+
+/// A product as the catalogue shows it, prices in `currency`.
+pub(crate) fn decode(record: &Record, currency: &str) -> Result<Product, OdooError> {
+    let row = Row::new(PRODUCT, record)?;
+    Ok(Product {
+        id: row.id(),
+        sku: row.text(&SKU)?.map(str::to_owned),
+        name: row.text(&NAME)?.unwrap_or_default().to_owned(),
+        display_name: row.text(&DISPLAY_NAME)?.unwrap_or_default().to_owned(),
+        barcode: row.text(&BARCODE)?.map(str::to_owned),
+        uom: row.reference(&UOM)?,
+        list_price: Amount { value: row.decimal(&LIST_PRICE)?.round_dp(6).normalize(), currency: currency.to_owned() },
+        is_storable: row.boolean(&STORABLE)?,
+        sale_ok: row.boolean(&SALE_OK)?,
+        purchase_ok: row.boolean(&PURCHASE_OK)?,
+        active: row.boolean(&ACTIVE)?,
+        updated_at: row.datetime(&UPDATED)?,
+    })
+}
+
+/// A product's quantities as Odoo computed them within a warehouse, before rounding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StockRow {
+    pub(crate) product: Ref,
+    pub(crate) sku: Option<String>,
+    pub(crate) uom: Ref,
+    pub(crate) on_hand: Decimal,
+    pub(crate) free: Decimal,
+    pub(crate) incoming: Decimal,
+    pub(crate) outgoing: Decimal,
+    pub(crate) forecast: Decimal,
+}
+
+pub(crate) fn decode_stock(record: &Record) -> Result<StockRow, OdooError> {
+    let row = Row::new(PRODUCT, record)?;
+    Ok(StockRow {
+        product: Ref { id: row.id(), name: row.text(&DISPLAY_NAME)?.unwrap_or_default().to_owned() },
+        sku: row.text(&SKU)?.map(str::to_owned),
+        uom: row.reference(&UOM)?,
+        on_hand: row.decimal(&ON_HAND)?,
+        free: row.decimal(&FREE)?,
+        incoming: row.decimal(&INCOMING)?,
+        outgoing: row.decimal(&OUTGOING)?,
+        forecast: row.decimal(&FORECAST)?,
+    })
+}
+
+/// What an order line needs to know of a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Orderable {
+    pub(crate) id: i64,
+    pub(crate) sku: String,
+    pub(crate) active: bool,
+    pub(crate) sale_ok: bool,
+    pub(crate) purchase_ok: bool,
+    pub(crate) uom: Ref,
+}
+
+/// Products carrying these SKUs, archived ones included, by id.
+pub(crate) async fn orderable(odoo: &Odoo, schema: &Schema, skus: &[&str]) -> Result<Vec<Orderable>, OdooError> {
+    let domain = json!([schema.term(&SKU, "in", json!(skus))]);
+    let fields = [SKU, ACTIVE, SALE_OK, PURCHASE_OK, UOM];
+    let rows = odoo.search(schema, PRODUCT, domain, &fields, &SearchOptions::ordered("id"), with_archived()).await?;
+    rows.iter()
+        .map(|r| {
+            let row = Row::new(PRODUCT, r)?;
+            Ok(Orderable {
+                id: row.id(),
+                sku: row.text(&SKU)?.unwrap_or_default().to_owned(),
+                active: row.boolean(&ACTIVE)?,
+                sale_ok: row.boolean(&SALE_OK)?,
+                purchase_ok: row.boolean(&PURCHASE_OK)?,
+                uom: row.reference(&UOM)?,
+            })
+        })
+        .collect()
+}
+
+/// What is free to promise in a warehouse, per storable product among `ids` (others have no limit).
+pub(crate) async fn free_in_warehouse(
+    odoo: &Odoo,
+    schema: &Schema,
+    ids: &[i64],
+    warehouse: i64,
+) -> Result<Vec<(i64, Decimal)>, OdooError> {
+    let domain = json!([["id", "in", ids], schema.term(&STORABLE, "=", true)]);
+    let rows =
+        odoo.search(schema, PRODUCT, domain, &[FREE], &SearchOptions::default(), in_warehouse(warehouse)).await?;
+    rows.iter()
+        .map(|r| {
+            let row = Row::new(PRODUCT, r)?;
+            Ok((row.id(), row.decimal(&FREE)?))
+        })
+        .collect()
+}
+
+/// The SKU of each of these products that has one, in one read.
+pub(crate) async fn skus(odoo: &Odoo, schema: &Schema, ids: &[i64]) -> Result<Vec<(i64, String)>, OdooError> {
+    let rows = odoo.read(schema, PRODUCT, ids, &[SKU]).await?;
+    let mut skus = Vec::with_capacity(rows.len());
+    for record in &rows {
+        let row = Row::new(PRODUCT, record)?;
+        if let Some(sku) = row.text(&SKU)? {
+            skus.push((row.id(), sku.to_owned()));
+        }
+    }
+    Ok(skus)
+}
+
+/// Filters of a page of the catalogue, keyset-paged by id.
+pub(crate) fn page_domain(
+    schema: &Schema,
+    after_id: i64,
+    sku_prefix: Option<&str>,
+    updated_since: Option<OffsetDateTime>,
+) -> Value {
+    let mut domain = vec![json!(["id", ">", after_id])];
+    if let Some(prefix) = sku_prefix {
+        domain.push(schema.term(&SKU, "=like", format!("{}%", super::escape_like(prefix))));
+    }
+    if let Some(since) = updated_since {
+        domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+    }
+    Value::Array(domain)
+}

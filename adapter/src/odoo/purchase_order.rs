@@ -1,0 +1,283 @@
+//! `purchase.order` and `purchase.order.line`. Odoo 19 renamed the line's unit `product_uom` →
+//! `product_uom_id` (and taxes `taxes_id` → `tax_ids`), dropped the state `done` for a `locked`
+//! flag, and records a supplier's acknowledgement in `acknowledged`, where 18 has only
+//! `mail_reminder_confirmed` (set when the supplier confirms the reminder) to serve that end.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{
+    DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    ir_model_data::{self, Import, Loaded},
+    order_lines::{self, Lines},
+};
+use crate::{
+    OdooCall, OdooError,
+    models::{
+        Amount, OrderQuery, OrderState, PurchaseOrder, PurchaseOrderLine, PurchaseOrderState, ReceiptStatus, Ref,
+    },
+};
+
+pub(crate) const ORDER: Model = Model::new("purchase.order", "purchase");
+const NUMBER: Field = ORDER.field("name");
+const SUPPLIER: Field = ORDER.field("partner_id");
+const SUPPLIER_REFERENCE: Field = ORDER.field("partner_ref");
+const STATE: Field = ORDER.field("state");
+/// Odoo 19: a confirmed order locked against changes (18 has the state `done` for it).
+const LOCKED: Field = ORDER.field("locked").optional();
+const RECEIPT_STATUS: Field = ORDER.field("receipt_status").from("purchase_stock");
+const LINES: Field = ORDER.field("order_line");
+const UNTAXED: Field = ORDER.field("amount_untaxed");
+const TOTAL: Field = ORDER.field("amount_total");
+const CURRENCY: Field = ORDER.field("currency_id");
+const RECEIPT_TYPE: Field = ORDER.field("picking_type_id").from("purchase_stock");
+const RECEIPTS: Field = ORDER.field("picking_ids").from("purchase_stock");
+const ACKNOWLEDGED: Field = ORDER.field("acknowledged").before_19("mail_reminder_confirmed");
+const CREATED: Field = ORDER.field("create_date");
+const UPDATED: Field = ORDER.field("write_date");
+
+pub(crate) const FIELDS: &[Field] = &[
+    NUMBER,
+    SUPPLIER,
+    SUPPLIER_REFERENCE,
+    STATE,
+    LOCKED,
+    RECEIPT_STATUS,
+    LINES,
+    UNTAXED,
+    TOTAL,
+    CURRENCY,
+    RECEIPT_TYPE,
+    RECEIPTS,
+    ACKNOWLEDGED,
+    CREATED,
+    UPDATED,
+];
+
+pub(crate) const LINE: Model = Model::new("purchase.order.line", "purchase");
+const PRODUCT: Field = LINE.field("product_id");
+const QUANTITY: Field = LINE.field("product_qty");
+const LINE_UOM: Field = LINE.field("product_uom_id").before_19("product_uom");
+const RECEIVED: Field = LINE.field("qty_received");
+const PRICE: Field = LINE.field("price_unit");
+const EXPECTED: Field = LINE.field("date_planned");
+
+pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, RECEIVED, PRICE, EXPECTED];
+
+pub(crate) const ORDER_LINES: Lines = Lines {
+    of_order: LINES,
+    model: LINE,
+    fields: LINE_FIELDS,
+    product: PRODUCT,
+    quantity: QUANTITY,
+    unit: LINE_UOM,
+    price: PRICE,
+};
+
+pub(crate) const METHODS: &[Method] = &[
+    ORDER.method("button_confirm"),
+    ORDER.method("button_cancel"),
+    ORDER.method("message_post").from("mail"),
+    ORDER.method("load").from("base"),
+];
+
+fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
+    DecodeError { model: ORDER.name, id: row.id(), field: field.name, expected: "a known status" }
+}
+
+/// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
+/// and the ids of its lines.
+pub(crate) fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
+    let row = Row::new(ORDER, record)?;
+    let state = match (row.text(&STATE)?, row.boolean(&LOCKED)?) {
+        (Some("draft"), _) => PurchaseOrderState::Rfq,
+        (Some("sent"), _) => PurchaseOrderState::RfqSent,
+        (Some("to approve"), _) => PurchaseOrderState::ToApprove,
+        (Some("purchase"), false) => PurchaseOrderState::Confirmed,
+        (Some("purchase"), true) | (Some("done"), _) => PurchaseOrderState::Locked,
+        (Some("cancel"), _) => PurchaseOrderState::Cancelled,
+        _ => return Err(invalid(&row, &STATE).into()),
+    };
+    let receipt_status = match row.text(&RECEIPT_STATUS)? {
+        None => None,
+        Some("pending") => Some(ReceiptStatus::Pending),
+        Some("partial") => Some(ReceiptStatus::Partial),
+        Some("full") => Some(ReceiptStatus::Full),
+        Some(_) => return Err(invalid(&row, &RECEIPT_STATUS).into()),
+    };
+    let currency = row.reference(&CURRENCY)?.name;
+    let amount = |field: &Field| -> Result<Amount, DecodeError> {
+        Ok(Amount { value: row.decimal(field)?.round_dp(6).normalize(), currency: currency.clone() })
+    };
+    let order = PurchaseOrder {
+        id: row.id(),
+        number: row.text(&NUMBER)?.unwrap_or_default().to_owned(),
+        supplier: row.reference(&SUPPLIER)?,
+        supplier_reference: row.text(&SUPPLIER_REFERENCE)?.map(str::to_owned),
+        state,
+        receipt_status,
+        lines: Vec::new(),
+        amount_untaxed: amount(&UNTAXED)?,
+        amount_total: amount(&TOTAL)?,
+        warehouse: row.many2one(&RECEIPT_TYPE)?.and_then(|t| warehouses.get(&t.id).cloned()),
+        receipts: row.ids(&RECEIPTS)?,
+        acknowledged: row.boolean(&ACKNOWLEDGED)?,
+        created_at: row.datetime(&CREATED)?,
+        updated_at: row.datetime(&UPDATED)?,
+    };
+    Ok((order, row.ids(&LINES)?))
+}
+
+/// The receipt type of an order (which warehouse it delivers to).
+pub(crate) fn receipt_type(record: &Record) -> Result<Option<i64>, OdooError> {
+    Ok(Row::new(ORDER, record)?.many2one(&RECEIPT_TYPE)?.map(|t| t.id))
+}
+
+pub(crate) fn decode_line(
+    record: &Record,
+    currency: &str,
+    skus: &HashMap<i64, String>,
+) -> Result<PurchaseOrderLine, OdooError> {
+    let row = Row::new(LINE, record)?;
+    let product = row.reference(&PRODUCT)?;
+    Ok(PurchaseOrderLine {
+        id: row.id(),
+        sku: skus.get(&product.id).cloned(),
+        product,
+        quantity: row.decimal(&QUANTITY)?.normalize(),
+        unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+        received: row.decimal(&RECEIVED)?.normalize(),
+        unit_price: Amount { value: row.decimal(&PRICE)?.normalize(), currency: currency.to_owned() },
+        expected: row.datetime(&EXPECTED)?,
+    })
+}
+
+fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
+    match state {
+        PurchaseOrderState::Rfq => &["draft"],
+        PurchaseOrderState::RfqSent => &["sent"],
+        PurchaseOrderState::ToApprove => &["to approve"],
+        PurchaseOrderState::Confirmed => &["purchase"],
+        PurchaseOrderState::Locked => &["done"],
+        PurchaseOrderState::Cancelled => &["cancel"],
+    }
+}
+
+/// A page of orders by ascending id, filtered as the query says.
+pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
+    let mut domain = vec![json!(["id", ">", query.after_id])];
+    let wanted: Vec<PurchaseOrderState> = query
+        .states
+        .iter()
+        .filter_map(|s| match s {
+            OrderState::Purchase(s) => Some(*s),
+            OrderState::Sales(_) => None,
+        })
+        .collect();
+    if !wanted.is_empty() {
+        domain.push(states_term(schema, &wanted));
+    }
+    if let Some(partner) = query.partner {
+        domain.push(schema.term(&SUPPLIER, "child_of", json!([partner])));
+    }
+    if let Some(since) = query.updated_since {
+        domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+    }
+    Value::Array(domain)
+}
+
+/// Orders in any of these states. Odoo 19 tells confirmed from locked by its `locked` flag.
+fn states_term(schema: &Schema, wanted: &[PurchaseOrderState]) -> Value {
+    let Some(locked) = schema.name(&LOCKED) else {
+        let names: Vec<&str> = wanted.iter().flat_map(|s| state_names(*s).iter().copied()).collect();
+        return schema.term(&STATE, "in", json!(names));
+    };
+    let state = schema.name(&STATE).unwrap_or(STATE.name);
+    let terms: Vec<Value> = wanted
+        .iter()
+        .map(|s| match s {
+            PurchaseOrderState::Confirmed => json!(["&", [state, "=", "purchase"], [locked, "=", false]]),
+            PurchaseOrderState::Locked => json!(["&", [state, "=", "purchase"], [locked, "=", true]]),
+            other => json!([[state, "in", state_names(*other)]]),
+        })
+        .collect();
+    // Prefix notation: n-1 ORs, then each term's own prefix expression.
+    let mut domain: Vec<Value> = vec![json!("|"); terms.len() - 1];
+    for term in terms {
+        domain.extend(term.as_array().cloned().unwrap_or_default());
+    }
+    json!(domain)
+}
+
+/// A purchase order to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewOrder<'a> {
+    pub(crate) supplier: i64,
+    pub(crate) supplier_reference: Option<&'a str>,
+    /// The receipt type of the warehouse to deliver to; Odoo's default when `None`.
+    pub(crate) receipt_type: Option<i64>,
+    pub(crate) lines: Vec<NewLine>,
+}
+
+/// A line to import, with the date it is expected, if the caller knows it (Odoo computes it from
+/// the supplier's lead time otherwise).
+pub(crate) type NewLine = order_lines::NewLine<Option<OffsetDateTime>>;
+
+/// Imports an order with its lines under odoo-mesh's external id `name`, create-only.
+pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOrder<'_>) -> Result<Loaded, OdooError> {
+    let mut header = Import::new(name);
+    header.record(schema, &SUPPLIER, order.supplier);
+    header.optional(schema, &SUPPLIER_REFERENCE, order.supplier_reference.map(str::to_owned));
+    if let Some(receipt_type) = order.receipt_type {
+        header.record(schema, &RECEIPT_TYPE, receipt_type);
+    }
+    let lines = &order.lines;
+    let mut table = ORDER_LINES.table(schema, name, lines);
+    if lines.iter().any(|l| l.extra.is_some()) {
+        table.value(schema, &EXPECTED, lines.iter().map(|l| l.extra.map(super::odoo_datetime).unwrap_or_default()));
+    }
+    let (columns, rows) = header.with_lines(table);
+    ir_model_data::load(odoo, ORDER, &columns, rows).await
+}
+
+/// Confirms an order; Odoo treats a second confirmation as a no-op.
+pub(crate) fn confirm(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "button_confirm").ids(vec![id])
+}
+
+pub(crate) fn cancel(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "button_cancel").ids(vec![id])
+}
+
+pub(crate) fn unlink(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "unlink").ids(vec![id])
+}
+
+pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {
+    super::post_message(ORDER, id, body)
+}
+
+/// Marks an order acknowledged by its supplier (`false` undoes it).
+pub(crate) fn set_acknowledged(schema: &Schema, id: i64, acknowledged: bool) -> OdooCall {
+    super::write(ORDER, id, schema.vals([(&ACKNOWLEDGED, json!(acknowledged))]))
+}
+
+/// What a supplier confirmed on a line: its quantity and expected date (moving the receipt's).
+pub(crate) fn write_line(
+    schema: &Schema,
+    line: i64,
+    quantity: Option<Decimal>,
+    expected: Option<OffsetDateTime>,
+) -> OdooCall {
+    let mut vals = serde_json::Map::new();
+    if let Some(quantity) = quantity {
+        vals.extend(schema.vals([(&QUANTITY, super::decimal_value(quantity))]));
+    }
+    if let Some(expected) = expected {
+        vals.extend(schema.vals([(&EXPECTED, json!(super::odoo_datetime(expected)))]));
+    }
+    super::write(LINE, line, vals)
+}

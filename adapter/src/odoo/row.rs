@@ -1,0 +1,272 @@
+//! Decoding one record as Odoo returned it, field by field: `false` for empty, many2one as
+//! `[id, display_name]`, floats that must become exact decimals, naive UTC datetimes as
+//! "YYYY-MM-DD HH:MM:SS". A field that was not read, or holds something else than its type,
+//! fails with the model, the record and the field, so one odd record can be told apart.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
+
+use super::{Field, Model};
+use crate::{OdooError, models::Ref};
+
+/// A record as Odoo's JSON has it.
+pub(crate) type Record = Map<String, Value>;
+
+/// A record that could not be decoded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{model} record {id}: field {field}: expected {expected}")]
+pub struct DecodeError {
+    pub model: &'static str,
+    /// The record's id (0 when even that was missing).
+    pub id: i64,
+    pub field: &'static str,
+    pub expected: &'static str,
+}
+
+impl From<DecodeError> for OdooError {
+    fn from(error: DecodeError) -> Self {
+        OdooError::Protocol { message: error.to_string() }
+    }
+}
+
+/// One record of a model, read with the fields its module asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row<'a> {
+    model: Model,
+    id: i64,
+    record: &'a Record,
+}
+
+impl<'a> Row<'a> {
+    pub(crate) fn new(model: Model, record: &'a Record) -> Result<Self, DecodeError> {
+        let id = record.get("id").and_then(Value::as_i64).ok_or(DecodeError {
+            model: model.name,
+            id: 0,
+            field: "id",
+            expected: "an integer",
+        })?;
+        Ok(Self { model, id, record })
+    }
+
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn mismatch(&self, field: &Field, expected: &'static str) -> DecodeError {
+        DecodeError { model: self.model.name, id: self.id, field: field.name, expected }
+    }
+
+    /// The field's value under whichever of its names was read; `None` for an optional field the
+    /// server lacks. A required field that is absent was not asked for: a bug, reported as such.
+    fn value(&self, field: &Field) -> Result<Option<&'a Value>, DecodeError> {
+        match field.names().find_map(|name| self.record.get(name)) {
+            Some(Value::Null | Value::Bool(false)) => Ok(None),
+            Some(value) => Ok(Some(value)),
+            None if field.optional => Ok(None),
+            None => Err(self.mismatch(field, "the field to be read")),
+        }
+    }
+
+    /// A char, text or selection field; Odoo sends `false` for empty.
+    pub(crate) fn text(&self, field: &Field) -> Result<Option<&'a str>, DecodeError> {
+        match self.value(field)? {
+            None => Ok(None),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.mismatch(field, "text")),
+        }
+    }
+
+    pub(crate) fn boolean(&self, field: &Field) -> Result<bool, DecodeError> {
+        match self.value(field)? {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(self.mismatch(field, "a boolean")),
+        }
+    }
+
+    pub(crate) fn integer(&self, field: &Field) -> Result<i64, DecodeError> {
+        match self.value(field)? {
+            None => Ok(0),
+            Some(value) => value.as_i64().ok_or_else(|| self.mismatch(field, "an integer")),
+        }
+    }
+
+    /// An x2many: a list of ids.
+    pub(crate) fn ids(&self, field: &Field) -> Result<Vec<i64>, DecodeError> {
+        match self.value(field)? {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => {
+                items.iter().map(|v| v.as_i64().ok_or_else(|| self.mismatch(field, "a list of ids"))).collect()
+            }
+            Some(_) => Err(self.mismatch(field, "a list of ids")),
+        }
+    }
+
+    /// A many2one: `[id, display_name]` or `false`.
+    pub(crate) fn many2one(&self, field: &Field) -> Result<Option<Ref>, DecodeError> {
+        match self.value(field)? {
+            None => Ok(None),
+            Some(Value::Array(pair)) => {
+                let id = pair.first().and_then(Value::as_i64).ok_or_else(|| self.mismatch(field, "[id, name]"))?;
+                let name = pair.get(1).and_then(Value::as_str).unwrap_or_default().to_owned();
+                Ok(Some(Ref { id, name }))
+            }
+            Some(_) => Err(self.mismatch(field, "[id, name]")),
+        }
+    }
+
+    /// A many2one every record of the model has (an order's customer, a product's unit).
+    pub(crate) fn reference(&self, field: &Field) -> Result<Ref, DecodeError> {
+        self.many2one(field)?.ok_or_else(|| self.mismatch(field, "a record"))
+    }
+
+    /// A float field as an exact decimal. Odoo's JSON carries the shortest representation of the
+    /// double ("15.8", "0.30000000000000004"); parsing that text keeps every digit Odoo sent, and
+    /// the caller rounds to the precision the value is meant to have.
+    pub(crate) fn decimal(&self, field: &Field) -> Result<Decimal, DecodeError> {
+        match self.value(field)? {
+            None => Ok(Decimal::ZERO),
+            Some(Value::Number(n)) => parse_decimal(&n.to_string()).ok_or_else(|| self.mismatch(field, "a number")),
+            Some(_) => Err(self.mismatch(field, "a number")),
+        }
+    }
+
+    /// A datetime field, which Odoo sends as naive UTC.
+    pub(crate) fn datetime(&self, field: &Field) -> Result<Option<OffsetDateTime>, DecodeError> {
+        match self.text(field)? {
+            None => Ok(None),
+            Some(text) => parse_odoo_datetime(text).map(Some).ok_or_else(|| self.mismatch(field, "a datetime")),
+        }
+    }
+
+    /// The raw value, for change detection that compares values without decoding them.
+    pub(crate) fn raw(&self, field: &Field) -> Option<&'a Value> {
+        field.names().find_map(|name| self.record.get(name))
+    }
+}
+
+/// A JSON number's text as an exact decimal (plain or scientific notation).
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok()
+}
+
+/// Parses Odoo's naive UTC "YYYY-MM-DD HH:MM:SS" (any fraction of a second is dropped).
+pub(crate) fn parse_odoo_datetime(text: &str) -> Option<OffsetDateTime> {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(text.get(..19).unwrap_or(text), &format).ok().map(PrimitiveDateTime::assume_utc)
+}
+
+/// Formats a timestamp the way Odoo stores and compares datetimes: naive UTC.
+pub fn odoo_datetime(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    at.format(&format).unwrap_or_default()
+}
+
+/// Rounds to a unit of measure's rounding precision (half away from zero, as Odoo's `float_round`),
+/// and drops trailing zeros.
+pub fn round_to_precision(value: Decimal, rounding: Decimal) -> Decimal {
+    if rounding <= Decimal::ZERO {
+        return value.normalize();
+    }
+    let steps = (value / rounding).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    (steps * rounding).normalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const THING: Model = Model::new("x.thing", "base");
+    const Q: Field = THING.field("q");
+    const UOM: Field = THING.field("uom_id");
+    const NAME: Field = THING.field("name");
+    const AT: Field = THING.field("write_date");
+    const RENAMED: Field = THING.field("product_uom_id").before_19("product_uom");
+    const EXTRA: Field = THING.field("only_sometimes").optional();
+
+    fn record(value: Value) -> Record {
+        match value {
+            Value::Object(map) => map,
+            _ => Record::new(),
+        }
+    }
+
+    fn decimal_of(value: f64) -> Decimal {
+        let r = record(json!({"id": 1, "q": value}));
+        Row::new(THING, &r).expect("id").decimal(&Q).expect("number")
+    }
+
+    #[test]
+    fn float_artefacts_disappear_after_rounding() {
+        let hundredth = Decimal::new(1, 2);
+        assert_eq!(round_to_precision(decimal_of(0.300_000_000_000_000_04), hundredth).to_string(), "0.3");
+        assert_eq!(round_to_precision(decimal_of(1.000_000_000_2), hundredth).to_string(), "1");
+    }
+
+    #[test]
+    fn rounding_follows_the_unit_precision() {
+        assert_eq!(round_to_precision(decimal_of(312.4555), Decimal::new(1, 3)).to_string(), "312.456");
+        assert_eq!(round_to_precision(Decimal::new(75, 1), Decimal::new(5, 1)).to_string(), "7.5");
+        assert_eq!(round_to_precision(Decimal::new(-25, 3), Decimal::new(1, 2)).to_string(), "-0.03");
+    }
+
+    #[test]
+    fn many2one_and_empty_values_decode() {
+        let r = record(json!({"id": 3, "uom_id": [1, "Units"], "name": false}));
+        let row = Row::new(THING, &r).expect("id");
+        assert_eq!(row.many2one(&UOM).expect("valid"), Some(Ref { id: 1, name: "Units".into() }));
+        assert_eq!(row.text(&NAME).expect("valid"), None);
+        let odd = record(json!({"id": 4, "uom_id": "oops"}));
+        let error = Row::new(THING, &odd).expect("id").many2one(&UOM).expect_err("not a pair");
+        assert_eq!((error.model, error.id, error.field), ("x.thing", 4, "uom_id"));
+    }
+
+    #[test]
+    fn a_field_is_found_under_either_of_its_names() {
+        let v18 = record(json!({"id": 1, "product_uom": [2, "Dozens"]}));
+        let v19 = record(json!({"id": 1, "product_uom_id": [2, "Dozens"]}));
+        for r in [&v18, &v19] {
+            assert_eq!(Row::new(THING, r).expect("id").reference(&RENAMED).expect("unit").name, "Dozens");
+        }
+    }
+
+    #[test]
+    fn a_required_field_that_was_not_read_is_an_error_an_optional_one_is_empty() {
+        let r = record(json!({"id": 9}));
+        let row = Row::new(THING, &r).expect("id");
+        assert!(row.text(&NAME).is_err(), "a required field missing from the answer is never silently empty");
+        assert_eq!(row.boolean(&EXTRA), Ok(false));
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_a_decode_error() {
+        let r = record(json!({"id": 7, "q": 1e300}));
+        assert!(Row::new(THING, &r).expect("id").decimal(&Q).is_err());
+    }
+
+    #[test]
+    fn odoo_datetimes_are_utc() {
+        let r = record(json!({"id": 1, "write_date": "2026-11-23 04:09:06"}));
+        let at = Row::new(THING, &r).expect("id").datetime(&AT).expect("valid").expect("set");
+        assert_eq!(at.unix_timestamp(), 1_795_406_946);
+        assert_eq!(odoo_datetime(at), "2026-11-23 04:09:06");
+    }
+
+    proptest! {
+        #[test]
+        fn rounded_quantities_are_multiples_of_the_precision(units in -1_000_000i64..1_000_000, noise in -4i64..5) {
+            // A value within a few ulps of n/100 always rounds back to exactly n/100.
+            let exact = units as f64 / 100.0;
+            let noisy = f64::from_bits((exact.to_bits() as i64 + noise) as u64);
+            let rounded = round_to_precision(decimal_of(noisy), Decimal::new(1, 2));
+            prop_assert_eq!(rounded, Decimal::new(units, 2).normalize());
+        }
+    }
+}

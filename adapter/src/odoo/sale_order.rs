@@ -1,0 +1,277 @@
+//! `sale.order` and `sale.order.line`. Odoo 19 renamed the line's unit `product_uom` →
+//! `product_uom_id` and its taxes `tax_id` → `tax_ids`; statuses and methods are the same in both.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{
+    DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    ir_model_data::{self, Import, Loaded},
+    order_lines::{self, Lines},
+};
+use crate::{
+    OdooCall, OdooError,
+    models::{
+        Amount, DeliveryStatus, InvoiceStatus, OrderQuery, OrderState, SalesOrder, SalesOrderLine, SalesOrderState,
+    },
+};
+
+pub(crate) const ORDER: Model = Model::new("sale.order", "sale");
+const NUMBER: Field = ORDER.field("name");
+const CUSTOMER: Field = ORDER.field("partner_id");
+const INVOICE_ADDRESS: Field = ORDER.field("partner_invoice_id");
+const DELIVERY_ADDRESS: Field = ORDER.field("partner_shipping_id");
+const CUSTOMER_REFERENCE: Field = ORDER.field("client_order_ref");
+pub(crate) const STATE: Field = ORDER.field("state");
+const DELIVERY_STATUS: Field = ORDER.field("delivery_status").from("sale_stock");
+const INVOICE_STATUS: Field = ORDER.field("invoice_status");
+const LINES: Field = ORDER.field("order_line");
+const UNTAXED: Field = ORDER.field("amount_untaxed");
+const TAX: Field = ORDER.field("amount_tax");
+const TOTAL: Field = ORDER.field("amount_total");
+const CURRENCY: Field = ORDER.field("currency_id");
+const WAREHOUSE: Field = ORDER.field("warehouse_id").from("sale_stock");
+const PRICELIST: Field = ORDER.field("pricelist_id");
+const COMMITMENT: Field = ORDER.field("commitment_date");
+const DELIVERIES: Field = ORDER.field("picking_ids").from("sale_stock");
+const INVOICES: Field = ORDER.field("invoice_ids");
+const NOTE: Field = ORDER.field("note");
+const CREATED: Field = ORDER.field("create_date");
+pub(crate) const UPDATED: Field = ORDER.field("write_date");
+
+pub(crate) const FIELDS: &[Field] = &[
+    NUMBER,
+    CUSTOMER,
+    INVOICE_ADDRESS,
+    DELIVERY_ADDRESS,
+    CUSTOMER_REFERENCE,
+    STATE,
+    DELIVERY_STATUS,
+    INVOICE_STATUS,
+    LINES,
+    UNTAXED,
+    TAX,
+    TOTAL,
+    CURRENCY,
+    WAREHOUSE,
+    PRICELIST,
+    COMMITMENT,
+    DELIVERIES,
+    INVOICES,
+    NOTE,
+    CREATED,
+    UPDATED,
+];
+
+pub(crate) const LINE: Model = Model::new("sale.order.line", "sale");
+const PRODUCT: Field = LINE.field("product_id");
+const QUANTITY: Field = LINE.field("product_uom_qty");
+pub(crate) const LINE_UOM: Field = LINE.field("product_uom_id").before_19("product_uom");
+const DELIVERED: Field = LINE.field("qty_delivered");
+const INVOICED: Field = LINE.field("qty_invoiced");
+const PRICE: Field = LINE.field("price_unit");
+const DISCOUNT: Field = LINE.field("discount");
+const SUBTOTAL: Field = LINE.field("price_subtotal");
+
+pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, DELIVERED, INVOICED, PRICE, DISCOUNT, SUBTOTAL];
+
+pub(crate) const ORDER_LINES: Lines = Lines {
+    of_order: LINES,
+    model: LINE,
+    fields: LINE_FIELDS,
+    product: PRODUCT,
+    quantity: QUANTITY,
+    unit: LINE_UOM,
+    price: PRICE,
+};
+
+pub(crate) const METHODS: &[Method] = &[
+    ORDER.method("action_confirm"),
+    ORDER.method("action_cancel"),
+    ORDER.method("message_post").from("mail"),
+    ORDER.method("load").from("base"),
+];
+
+fn state_name(state: SalesOrderState) -> &'static str {
+    match state {
+        SalesOrderState::Quotation => "draft",
+        SalesOrderState::QuotationSent => "sent",
+        SalesOrderState::Confirmed => "sale",
+        SalesOrderState::Cancelled => "cancel",
+    }
+}
+
+fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
+    DecodeError { model: ORDER.name, id: row.id(), field: field.name, expected: "a known status" }
+}
+
+/// An order's header, and the ids of its lines (read apart, for any number of orders at once).
+pub(crate) fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
+    let row = Row::new(ORDER, record)?;
+    let state = match row.text(&STATE)? {
+        Some("draft") => SalesOrderState::Quotation,
+        Some("sent") => SalesOrderState::QuotationSent,
+        Some("sale") => SalesOrderState::Confirmed,
+        Some("cancel") => SalesOrderState::Cancelled,
+        _ => return Err(invalid(&row, &STATE).into()),
+    };
+    let delivery_status = match row.text(&DELIVERY_STATUS)? {
+        None => None,
+        Some("pending") => Some(DeliveryStatus::Pending),
+        Some("started") => Some(DeliveryStatus::Started),
+        Some("partial") => Some(DeliveryStatus::Partial),
+        Some("full") => Some(DeliveryStatus::Full),
+        Some(_) => return Err(invalid(&row, &DELIVERY_STATUS).into()),
+    };
+    let invoice_status = match row.text(&INVOICE_STATUS)? {
+        None | Some("no") => InvoiceStatus::Nothing,
+        Some("to invoice") => InvoiceStatus::ToInvoice,
+        Some("invoiced") => InvoiceStatus::Invoiced,
+        Some("upselling") => InvoiceStatus::Upselling,
+        Some(_) => return Err(invalid(&row, &INVOICE_STATUS).into()),
+    };
+    let currency = row.reference(&CURRENCY)?.name;
+    let amount = |field: &Field| -> Result<Amount, DecodeError> {
+        Ok(Amount { value: row.decimal(field)?.round_dp(6).normalize(), currency: currency.clone() })
+    };
+    let order = SalesOrder {
+        id: row.id(),
+        number: row.text(&NUMBER)?.unwrap_or_default().to_owned(),
+        customer: row.reference(&CUSTOMER)?,
+        invoice_address: row.many2one(&INVOICE_ADDRESS)?,
+        delivery_address: row.many2one(&DELIVERY_ADDRESS)?,
+        customer_reference: row.text(&CUSTOMER_REFERENCE)?.map(str::to_owned),
+        state,
+        delivery_status,
+        invoice_status,
+        lines: Vec::new(),
+        amount_untaxed: amount(&UNTAXED)?,
+        amount_tax: amount(&TAX)?,
+        amount_total: amount(&TOTAL)?,
+        warehouse: row.many2one(&WAREHOUSE)?,
+        pricelist: row.many2one(&PRICELIST)?,
+        commitment: row.datetime(&COMMITMENT)?,
+        pickings: row.ids(&DELIVERIES)?,
+        invoices: row.ids(&INVOICES)?,
+        note: row.text(&NOTE)?.map(str::to_owned),
+        created_at: row.datetime(&CREATED)?,
+        updated_at: row.datetime(&UPDATED)?,
+    };
+    Ok((order, row.ids(&LINES)?))
+}
+
+/// A line, with amounts in the order's currency and the SKUs of the products read apart.
+pub(crate) fn decode_line(
+    record: &Record,
+    currency: &str,
+    skus: &HashMap<i64, String>,
+) -> Result<SalesOrderLine, OdooError> {
+    let row = Row::new(LINE, record)?;
+    let product = row.reference(&PRODUCT)?;
+    let money = |value: Decimal| Amount { value, currency: currency.to_owned() };
+    Ok(SalesOrderLine {
+        id: row.id(),
+        sku: skus.get(&product.id).cloned(),
+        product,
+        quantity: row.decimal(&QUANTITY)?.normalize(),
+        unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+        delivered: row.decimal(&DELIVERED)?.normalize(),
+        invoiced: row.decimal(&INVOICED)?.normalize(),
+        unit_price: money(row.decimal(&PRICE)?.normalize()),
+        discount: row.decimal(&DISCOUNT)?.normalize(),
+        subtotal: money(row.decimal(&SUBTOTAL)?.round_dp(6).normalize()),
+    })
+}
+
+/// A page of orders by ascending id, filtered as the query says.
+pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
+    let mut domain = vec![json!(["id", ">", query.after_id])];
+    let states: Vec<&str> = query
+        .states
+        .iter()
+        .filter_map(|s| match s {
+            OrderState::Sales(s) => Some(state_name(*s)),
+            OrderState::Purchase(_) => None,
+        })
+        .collect();
+    if !states.is_empty() {
+        domain.push(schema.term(&STATE, "in", json!(states)));
+    }
+    if let Some(partner) = query.partner {
+        domain.push(schema.term(&CUSTOMER, "child_of", json!([partner])));
+    }
+    if let Some(reference) = &query.customer_reference {
+        domain.push(schema.term(&CUSTOMER_REFERENCE, "=", reference.as_str()));
+    }
+    if let Some(since) = query.created_since {
+        domain.push(schema.term(&CREATED, ">=", super::odoo_datetime(since)));
+    }
+    if let Some(since) = query.updated_since {
+        domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+    }
+    Value::Array(domain)
+}
+
+/// A sales order to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewOrder<'a> {
+    pub(crate) customer: i64,
+    pub(crate) invoice_address: Option<i64>,
+    pub(crate) delivery_address: Option<i64>,
+    pub(crate) pricelist: Option<i64>,
+    pub(crate) warehouse: Option<i64>,
+    pub(crate) customer_reference: Option<&'a str>,
+    pub(crate) note: Option<&'a str>,
+    pub(crate) commitment: Option<OffsetDateTime>,
+    pub(crate) lines: Vec<NewLine>,
+}
+
+/// A line to import, with its discount (a percentage), if any.
+pub(crate) type NewLine = order_lines::NewLine<Option<Decimal>>;
+
+/// Imports an order with its lines under odoo-mesh's external id `name` (each line under
+/// `{name}_l{n}`), create-only, in one transaction.
+pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOrder<'_>) -> Result<Loaded, OdooError> {
+    let mut header = Import::new(name);
+    header.record(schema, &CUSTOMER, order.customer);
+    for (field, id) in [
+        (&INVOICE_ADDRESS, order.invoice_address),
+        (&DELIVERY_ADDRESS, order.delivery_address),
+        (&PRICELIST, order.pricelist),
+        (&WAREHOUSE, order.warehouse),
+    ] {
+        if let Some(id) = id {
+            header.record(schema, field, id);
+        }
+    }
+    header.optional(schema, &CUSTOMER_REFERENCE, order.customer_reference.map(str::to_owned));
+    header.optional(schema, &NOTE, order.note.map(str::to_owned));
+    header.optional(schema, &COMMITMENT, order.commitment.map(super::odoo_datetime));
+    let lines = &order.lines;
+    let mut table = ORDER_LINES.table(schema, name, lines);
+    if lines.iter().any(|l| l.extra.is_some()) {
+        table.value(schema, &DISCOUNT, lines.iter().map(|l| super::decimal_cell(l.extra.unwrap_or_default())));
+    }
+    let (columns, rows) = header.with_lines(table);
+    ir_model_data::load(odoo, ORDER, &columns, rows).await
+}
+
+pub(crate) fn confirm(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "action_confirm").ids(vec![id])
+}
+
+/// Cancels without Odoo's confirmation wizard (which it returns instead of cancelling otherwise).
+pub(crate) fn cancel(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "action_cancel").ids(vec![id]).context("disable_cancel_warning", json!(true))
+}
+
+pub(crate) fn unlink(id: i64) -> OdooCall {
+    OdooCall::new(ORDER.name, "unlink").ids(vec![id])
+}
+
+pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {
+    super::post_message(ORDER, id, body)
+}

@@ -1,0 +1,381 @@
+//! What the connected Odoo has of what odoo-mesh needs. Asked once per connection — the server's
+//! version and each model's own `fields_get` — it resolves every field to the name this server
+//! uses, and says per capability whether it is usable, and if not why, in words a person can act
+//! on: "module `purchase` is not installed", "Odoo 17.0 is not supported".
+
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    fmt,
+};
+
+use futures::future::try_join_all;
+use serde_json::{Value, json};
+
+use super::{
+    Field, Method, Model, company, ir_model_data, partner, pricelist, product, purchase_order, sale_order, stock_move,
+    stock_picking, stock_quant, uom, warehouse,
+};
+use crate::{OdooCall, OdooClient, OdooError, ServerVersion};
+
+/// The Odoo versions odoo-mesh is tested against (simulator flavours and recordings of real servers).
+pub const SUPPORTED_VERSIONS: [i64; 2] = [18, 19];
+
+/// A group of RPCs and the part of Odoo it stands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// Warehouses, locations, products, stock levels and the stock watch.
+    Inventory,
+    /// Sales orders: create, read, confirm, cancel, and their watch.
+    SalesOrders,
+    /// Purchase orders: create, read, confirm, acknowledge.
+    PurchaseOrders,
+    /// Deliveries, receipts and returns, and their watch.
+    Shipments,
+}
+
+impl Capability {
+    pub const ALL: [Self; 4] = [Self::Inventory, Self::SalesOrders, Self::PurchaseOrders, Self::Shipments];
+
+    /// How a person names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Inventory => "inventory",
+            Self::SalesOrders => "sales orders",
+            Self::PurchaseOrders => "purchase orders",
+            Self::Shipments => "shipments",
+        }
+    }
+
+    /// The fields it reads or writes, by model (each model module lists its own).
+    fn fields(self) -> &'static [&'static [Field]] {
+        match self {
+            Self::Inventory => &[
+                product::FIELDS,
+                product::STOCK_FIELDS,
+                uom::FIELDS,
+                warehouse::FIELDS,
+                warehouse::LOCATION_FIELDS,
+                stock_quant::FIELDS,
+                stock_move::FIELDS,
+                company::FIELDS,
+            ],
+            Self::SalesOrders => &[
+                sale_order::FIELDS,
+                sale_order::LINE_FIELDS,
+                partner::FIELDS,
+                partner::COUNTRY_FIELDS,
+                pricelist::FIELDS,
+                product::FIELDS,
+                product::STOCK_FIELDS,
+                uom::FIELDS,
+                warehouse::FIELDS,
+                stock_picking::FIELDS,
+                company::FIELDS,
+                ir_model_data::FIELDS,
+            ],
+            Self::PurchaseOrders => &[
+                purchase_order::FIELDS,
+                purchase_order::LINE_FIELDS,
+                partner::FIELDS,
+                product::FIELDS,
+                uom::FIELDS,
+                warehouse::FIELDS,
+                warehouse::PICKING_TYPE_FIELDS,
+                company::FIELDS,
+                ir_model_data::FIELDS,
+            ],
+            Self::Shipments => &[stock_picking::FIELDS, stock_move::FIELDS, product::FIELDS],
+        }
+    }
+
+    /// The methods it calls.
+    fn methods(self) -> &'static [Method] {
+        match self {
+            Self::Inventory | Self::Shipments => &[],
+            Self::SalesOrders => sale_order::METHODS,
+            Self::PurchaseOrders => purchase_order::METHODS,
+        }
+    }
+}
+
+/// Every model some capability uses.
+fn models() -> BTreeSet<&'static str> {
+    Capability::ALL
+        .iter()
+        .flat_map(|c| c.fields().iter().flat_map(|fields| fields.iter().map(|f| f.model.name)))
+        .collect()
+}
+
+/// The connected server, as far as odoo-mesh is concerned.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    version: ServerVersion,
+    /// The fields of each model the server has, by model; a model it lacks is absent.
+    fields: HashMap<&'static str, HashSet<String>>,
+    /// Worked out once: every RPC asks.
+    availability: HashMap<Capability, Availability>,
+}
+
+impl Schema {
+    /// Asks the server: its version, then `fields_get` of every model, concurrently.
+    pub(crate) async fn load(client: &OdooClient) -> Result<Self, OdooError> {
+        let version = client.version().await?;
+        let reads = models().into_iter().map(|model| async move {
+            let call = OdooCall::new(model, "fields_get").param("attributes", json!(["type"]));
+            match client.call(call).await {
+                Ok(Value::Object(fields)) => Ok(Some((model, fields.keys().cloned().collect()))),
+                Ok(_) => Err(OdooError::Protocol { message: format!("fields_get of {model}: expected an object") }),
+                Err(OdooError::UnknownModel { .. }) => Ok(None),
+                Err(error) => Err(error),
+            }
+        });
+        let fields = try_join_all(reads).await?.into_iter().flatten().collect();
+        Ok(Self::new(version, fields))
+    }
+
+    fn new(version: ServerVersion, fields: HashMap<&'static str, HashSet<String>>) -> Self {
+        let mut schema = Self { version, fields, availability: HashMap::new() };
+        schema.availability = Capability::ALL.iter().map(|c| (*c, schema.work_out(*c))).collect();
+        schema
+    }
+
+    /// A schema from known parts, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_parts(major: i64, fields: &[(&'static str, &[&str])]) -> Self {
+        Self::new(
+            ServerVersion { major, text: format!("{major}.0") },
+            fields.iter().map(|(m, f)| (*m, f.iter().map(|s| (*s).to_owned()).collect())).collect(),
+        )
+    }
+
+    pub fn version(&self) -> &ServerVersion {
+        &self.version
+    }
+
+    pub(crate) fn has_model(&self, model: Model) -> bool {
+        self.fields.contains_key(model.name)
+    }
+
+    /// The name this server knows the field by, if it has it.
+    pub(crate) fn name(&self, field: &Field) -> Option<&'static str> {
+        let known = self.fields.get(field.model.name)?;
+        field.names().find(|name| known.contains(*name))
+    }
+
+    /// The names to ask for when reading these fields; optional fields the server lacks are left out.
+    pub(crate) fn names(&self, fields: &[Field]) -> Vec<&'static str> {
+        fields.iter().filter_map(|f| self.name(f).or((!f.optional).then_some(f.name))).collect()
+    }
+
+    /// Whether the version is one odoo-mesh supports; the reason when not.
+    fn version_problem(&self) -> Option<String> {
+        let major = self.version.major;
+        if major < SUPPORTED_VERSIONS[0] {
+            Some(format!(
+                "Odoo {} is not supported: odoo-mesh supports Odoo {} and {}",
+                self.version.text, SUPPORTED_VERSIONS[0], SUPPORTED_VERSIONS[1]
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a capability can be used on this server, and if not, why.
+    pub fn availability(&self, capability: Capability) -> &Availability {
+        self.availability.get(&capability).unwrap_or(&Availability::Available)
+    }
+
+    fn work_out(&self, capability: Capability) -> Availability {
+        if let Some(problem) = self.version_problem() {
+            return Availability::Unavailable { modules: Vec::new(), reasons: vec![problem] };
+        }
+        let mut modules = BTreeSet::new();
+        let mut reasons = Vec::new();
+        let mut missing_models = BTreeSet::new();
+        for field in capability.fields().iter().flat_map(|f| f.iter()).filter(|f| !f.optional) {
+            if !self.has_model(field.model) {
+                if missing_models.insert(field.model.name) {
+                    modules.insert(field.model.module);
+                    reasons.push(format!("odoo has no model {}", field.model.name));
+                }
+            } else if self.name(field).is_none() {
+                if field.module != field.model.module {
+                    modules.insert(field.module);
+                }
+                reasons.push(format!("odoo has no field {}", field.describe()));
+            }
+        }
+        let (known, installed) = self.modules();
+        for method in capability.methods() {
+            // A module no catalogued model or field belongs to cannot be checked: taken as there.
+            if known.contains(method.module) && !installed.contains(method.module) && self.has_model(method.model) {
+                modules.insert(method.module);
+                reasons.push(format!("{}.{} comes with module `{}`", method.model.name, method.name, method.module));
+            }
+        }
+        if reasons.is_empty() {
+            Availability::Available
+        } else {
+            Availability::Unavailable { modules: modules.into_iter().collect(), reasons }
+        }
+    }
+
+    /// The modules some catalogued model or field belongs to, and those of them evidenced on
+    /// this server by a model or field they add.
+    fn modules(&self) -> (HashSet<&'static str>, HashSet<&'static str>) {
+        let fields = || Capability::ALL.iter().flat_map(|c| c.fields().iter().flat_map(|f| f.iter()));
+        let known = fields().flat_map(|f| [f.module, f.model.module]).collect();
+        let installed = fields()
+            .flat_map(|f| {
+                let model = self.has_model(f.model).then_some(f.model.module);
+                let field = self.name(f).is_some().then_some(f.module);
+                model.into_iter().chain(field)
+            })
+            .collect();
+        (known, installed)
+    }
+
+    /// Fails with the reason a capability is unavailable, for an RPC that needs it.
+    pub(crate) fn require(&self, capability: Capability) -> Result<(), OdooError> {
+        match self.availability(capability) {
+            Availability::Available => Ok(()),
+            unavailable => Err(OdooError::Unsupported { message: unavailable.explain(capability) }),
+        }
+    }
+
+    /// The start-up report: every capability, usable or not and why.
+    pub fn report(&self) -> Report {
+        Report {
+            version: self.version.clone(),
+            capabilities: Capability::ALL.iter().map(|c| (*c, self.availability(*c).clone())).collect(),
+        }
+    }
+}
+
+/// Whether a capability is usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Available,
+    Unavailable {
+        /// Modules to install, when that is the fix.
+        modules: Vec<&'static str>,
+        /// What is missing, one line each.
+        reasons: Vec<String>,
+    },
+}
+
+impl Availability {
+    pub fn is_available(&self) -> bool {
+        matches!(self, Self::Available)
+    }
+
+    /// One sentence: what is missing and what to do.
+    pub fn explain(&self, capability: Capability) -> String {
+        match self {
+            Self::Available => format!("{} are available", capability.title()),
+            Self::Unavailable { modules, reasons } if !modules.is_empty() => {
+                let names: Vec<String> = modules.iter().map(|m| format!("`{m}`")).collect();
+                let verb = if names.len() == 1 { "is" } else { "are" };
+                format!(
+                    "{} are unavailable: odoo module {} {verb} not installed ({})",
+                    capability.title(),
+                    names.join(", "),
+                    reasons.join("; ")
+                )
+            }
+            Self::Unavailable { reasons, .. } => {
+                format!("{} are unavailable: {}", capability.title(), reasons.join("; "))
+            }
+        }
+    }
+}
+
+/// What `odoo-mesh check` prints and the server logs at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub version: ServerVersion,
+    pub capabilities: Vec<(Capability, Availability)>,
+}
+
+impl Report {
+    /// Whether everything odoo-mesh offers can be used.
+    pub fn complete(&self) -> bool {
+        self.capabilities.iter().all(|(_, a)| a.is_available())
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tested = SUPPORTED_VERSIONS.contains(&self.version.major);
+        let note = if tested {
+            "a tested version"
+        } else if self.version.major > SUPPORTED_VERSIONS[1] {
+            "newer than any version odoo-mesh was tested with"
+        } else {
+            "not supported"
+        };
+        writeln!(f, "odoo {} ({note})", self.version.text)?;
+        for (capability, availability) in &self.capabilities {
+            match availability {
+                Availability::Available => writeln!(f, "  ok      {}", capability.title())?,
+                unavailable => {
+                    writeln!(f, "  MISSING {}", unavailable.explain(*capability))?;
+                    writeln!(f, "          those RPCs answer FAILED_PRECONDITION until this is fixed")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field every capability needs, under the name `pick` chooses.
+    fn everything(pick: impl Fn(&Field) -> &'static str) -> Vec<(&'static str, Vec<&'static str>)> {
+        let mut by_model: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+        for field in Capability::ALL.iter().flat_map(|c| c.fields().iter().flat_map(|f| f.iter())) {
+            by_model.entry(field.model.name).or_default().push(pick(field));
+        }
+        by_model.into_iter().collect()
+    }
+
+    fn schema(major: i64, models: &[(&'static str, Vec<&'static str>)]) -> Schema {
+        let parts: Vec<(&'static str, &[&str])> = models.iter().map(|(m, f)| (*m, f.as_slice())).collect();
+        Schema::from_parts(major, &parts)
+    }
+
+    #[test]
+    fn renamed_fields_resolve_to_the_servers_name() {
+        let v18 = everything(|f| f.old_name.unwrap_or(f.name));
+        let v19 = everything(|f| f.name);
+        let (old, new) = (schema(18, &v18), schema(19, &v19));
+        assert_eq!(old.name(&sale_order::LINE_UOM), Some("product_uom"));
+        assert_eq!(new.name(&sale_order::LINE_UOM), Some("product_uom_id"));
+        assert!(old.report().complete(), "{}", old.report());
+        assert!(new.report().complete(), "{}", new.report());
+    }
+
+    #[test]
+    fn a_missing_module_is_named_and_only_its_capability_is_unavailable() {
+        let without_purchase: Vec<_> = everything(|f| f.old_name.unwrap_or(f.name))
+            .into_iter()
+            .filter(|(model, _)| !model.starts_with("purchase."))
+            .collect();
+        let schema = schema(18, &without_purchase);
+        let availability = schema.availability(Capability::PurchaseOrders);
+        assert!(matches!(availability, Availability::Unavailable { modules, .. } if modules == &["purchase"]));
+        assert!(availability.explain(Capability::PurchaseOrders).contains("module `purchase` is not installed"));
+        assert!(schema.availability(Capability::SalesOrders).is_available());
+        assert!(matches!(schema.require(Capability::PurchaseOrders), Err(OdooError::Unsupported { .. })));
+    }
+
+    #[test]
+    fn old_versions_are_refused_by_name() {
+        let schema = schema(17, &everything(|f| f.old_name.unwrap_or(f.name)));
+        let text = schema.availability(Capability::Inventory).explain(Capability::Inventory);
+        assert!(text.contains("Odoo 17.0 is not supported"), "{text}");
+        assert!(!schema.report().complete());
+    }
+}

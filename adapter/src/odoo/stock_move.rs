@@ -1,0 +1,89 @@
+//! `stock.move`: a product moving between locations — the lines of a shipment, and what makes
+//! stock incoming or outgoing before it moves. Odoo 19 dropped its `name`; odoo-mesh never reads it.
+
+use rust_decimal::Decimal;
+use serde_json::{Map, json};
+
+use super::{Field, Model, Odoo, Record, Row, Schema};
+use crate::{OdooError, SearchOptions, models::Ref};
+
+pub(crate) const MOVE: Model = Model::new("stock.move", "stock");
+pub(crate) const PRODUCT: Field = MOVE.field("product_id");
+/// The demand, in the move's unit.
+pub(crate) const DEMAND: Field = MOVE.field("product_uom_qty");
+/// The demand in the product's unit.
+const PRODUCT_QUANTITY: Field = MOVE.field("product_qty");
+/// Reserved, or picked once `picked`, in the move's unit.
+pub(crate) const QUANTITY: Field = MOVE.field("quantity");
+const UNIT: Field = MOVE.field("product_uom");
+pub(crate) const PICKED: Field = MOVE.field("picked");
+pub(crate) const STATE: Field = MOVE.field("state");
+const SOURCE: Field = MOVE.field("location_id");
+const DESTINATION: Field = MOVE.field("location_dest_id");
+pub(crate) const PICKING: Field = MOVE.field("picking_id");
+pub(crate) const UPDATED: Field = MOVE.field("write_date");
+
+pub(crate) const FIELDS: &[Field] =
+    &[PRODUCT, DEMAND, PRODUCT_QUANTITY, QUANTITY, UNIT, PICKED, STATE, SOURCE, DESTINATION, PICKING, UPDATED];
+
+/// Moves in these states are still to happen: their goods count as incoming or outgoing.
+const PENDING: [&str; 4] = ["waiting", "confirmed", "partially_available", "assigned"];
+
+/// A move still to happen, in the product's unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingMove {
+    pub(crate) product: i64,
+    pub(crate) from: Option<i64>,
+    pub(crate) to: Option<i64>,
+    pub(crate) quantity: Decimal,
+}
+
+/// The moves of these products still to happen.
+pub(crate) async fn pending_of(
+    odoo: &Odoo,
+    schema: &Schema,
+    products: &[i64],
+    options: &SearchOptions,
+) -> Result<Vec<PendingMove>, OdooError> {
+    let domain = json!([schema.term(&PRODUCT, "in", json!(products)), schema.term(&STATE, "in", json!(PENDING))]);
+    let fields = [PRODUCT, SOURCE, DESTINATION, PRODUCT_QUANTITY];
+    let rows = odoo.search(schema, MOVE, domain, &fields, options, Map::new()).await?;
+    let mut moves = Vec::with_capacity(rows.len());
+    for record in &rows {
+        let row = Row::new(MOVE, record)?;
+        let Some(product) = row.many2one(&PRODUCT)? else { continue };
+        moves.push(PendingMove {
+            product: product.id,
+            from: row.many2one(&SOURCE)?.map(|l| l.id),
+            to: row.many2one(&DESTINATION)?.map(|l| l.id),
+            quantity: row.decimal(&PRODUCT_QUANTITY)?,
+        });
+    }
+    Ok(moves)
+}
+
+/// A move as a shipment line shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub(crate) id: i64,
+    pub(crate) product: Ref,
+    pub(crate) demand: Decimal,
+    pub(crate) quantity: Decimal,
+    pub(crate) unit: Option<Ref>,
+    pub(crate) picked: bool,
+}
+
+pub(crate) fn decode_line(record: &Record) -> Result<Line, OdooError> {
+    let row = Row::new(MOVE, record)?;
+    Ok(Line {
+        id: row.id(),
+        product: row.reference(&PRODUCT)?,
+        demand: row.decimal(&DEMAND)?.normalize(),
+        quantity: row.decimal(&QUANTITY)?.normalize(),
+        unit: row.many2one(&UNIT)?,
+        picked: row.boolean(&PICKED)?,
+    })
+}
+
+/// The fields a shipment line reads.
+pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, DEMAND, QUANTITY, UNIT, PICKED];
