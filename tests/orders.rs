@@ -376,6 +376,122 @@ async fn a_purchase_order_is_confirmed_and_acknowledged_by_the_supplier(harness:
     assert_eq!(bad.code(), Code::InvalidArgument);
 }
 
+scenario!(dates_are_kept_to_the_second_whatever_odoos_time_zone);
+/// Odoo's import reads datetimes in the user's time zone unless told otherwise (recording 83 of
+/// Odoo 19; the demo admin is in Europe/Brussels): a commitment or expected date must come back
+/// exactly as given.
+async fn dates_are_kept_to_the_second_whatever_odoos_time_zone(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    // 2027-06-15 10:00:00 UTC, in summer time in Brussels; and a winter date for the purchase.
+    let summer = prost_types::Timestamp { seconds: 1_813_053_600, nanos: 0 };
+    let winter = prost_types::Timestamp { seconds: 1_799_316_000, nanos: 0 };
+    let mut request = order_request(&unique("dates"), customer, &warehouse, &[(&stock[0].0, "1")]);
+    request.commitment_time = Some(summer);
+    let order = orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order");
+    assert_eq!(order.commitment_time, Some(summer), "the commitment date is the one given");
+
+    let purchase = pb::CreatePurchaseOrderRequest {
+        request_id: unique("dates-po"),
+        supplier: partner(a_supplier(harness).await),
+        lines: vec![pb::PurchaseOrderLineInput {
+            sku: stock[0].0.clone(),
+            quantity: qty("1"),
+            unit_price: None,
+            expected_time: Some(winter),
+        }],
+        warehouse,
+        ..Default::default()
+    };
+    let order =
+        orders.create_purchase_order(purchase).await.expect("created").into_inner().purchase_order.expect("order");
+    assert_eq!(order.lines[0].expected_time, Some(winter), "the expected date is the one given");
+}
+
+scenario!(a_price_in_another_currency_than_the_orders_is_refused);
+async fn a_price_in_another_currency_than_the_orders_is_refused(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let company = harness
+        .direct()
+        .execute(
+            "res.company",
+            "search_read",
+            json!([[]]),
+            json!({"fields": ["currency_id"], "limit": 1, "order": "id"}),
+        )
+        .await;
+    let own = company[0]["currency_id"][1].as_str().expect("the company has a currency").to_owned();
+    let other = if own == "EUR" { "USD" } else { "EUR" };
+    let reference = unique("currency");
+    let mut request = order_request(&reference, customer, &warehouse, &[(&stock[0].0, "1"), (&stock[0].0, "2")]);
+    request.lines[0].unit_price = Some(Money { currency_code: own.clone(), units: 10, nanos: 0 });
+    request.lines[1].unit_price = Some(Money { currency_code: other.into(), units: 10, nanos: 0 });
+    let status = orders.create_sales_order(request.clone()).await.expect_err("a price in another currency");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(common::bad_fields(&status), ["lines[1].unit_price.currency_code"]);
+    assert_eq!(count_orders(harness, &reference).await, 0);
+
+    request.lines[1].unit_price = Some(Money { currency_code: own.to_lowercase(), units: 10, nanos: 0 });
+    let order = orders.create_sales_order(request).await.expect("prices in the order's currency").into_inner();
+    let line = &order.sales_order.expect("order").lines[1];
+    assert_eq!(line.unit_price.as_ref().map(|m| (m.currency_code.as_str(), m.units)), Some((own.as_str(), 10)));
+}
+
+scenario!(an_acknowledgement_request_id_reused_with_other_lines_is_refused);
+async fn an_acknowledgement_request_id_reused_with_other_lines_is_refused(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let order = a_confirmed_purchase_order(harness, "20").await;
+    let line = order.lines[0].id;
+    let ack = |quantity: &str, request_id: &str| pb::AcknowledgePurchaseOrderRequest {
+        request_id: request_id.into(),
+        name: order.name.clone(),
+        lines: vec![pb::LineAcknowledgement { line_id: line, confirmed_quantity: qty(quantity), confirmed_time: None }],
+    };
+    let request_id = unique("ack-reuse");
+    let first = orders.acknowledge_purchase_order(ack("15", &request_id)).await.expect("acknowledged").into_inner();
+    assert!(!first.replayed);
+    let status = orders.acknowledge_purchase_order(ack("12", &request_id)).await.expect_err("other lines, same id");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(status.get_error_details().error_info().map(|i| i.reason.as_str()), Some("REQUEST_ID_REUSED"));
+    let got = orders
+        .get_purchase_order(pb::GetPurchaseOrderRequest { name: order.name.clone() })
+        .await
+        .expect("get")
+        .into_inner()
+        .purchase_order
+        .expect("order");
+    assert_eq!(got.lines[0].quantity.as_ref().map(|q| q.value.as_str()), Some("15"), "the refused one changed nothing");
+}
+
+/// A purchase order of one stocked SKU, confirmed.
+async fn a_confirmed_purchase_order(harness: &common::Harness, quantity: &str) -> pb::PurchaseOrder {
+    let (warehouse, stock) = stocked_skus(harness, 0, 1).await;
+    let request = pb::CreatePurchaseOrderRequest {
+        request_id: unique("po"),
+        supplier: partner(a_supplier(harness).await),
+        lines: vec![pb::PurchaseOrderLineInput {
+            sku: stock[0].0.clone(),
+            quantity: qty(quantity),
+            ..Default::default()
+        }],
+        warehouse,
+        confirm: true,
+        ..Default::default()
+    };
+    let mut orders = harness.orders().await;
+    orders.create_purchase_order(request).await.expect("created").into_inner().purchase_order.expect("order")
+}
+
+/// Chatter messages on a purchase order that say the supplier acknowledged it.
+async fn acknowledgement_notes(harness: &common::Harness, order: i64) -> i64 {
+    let domain =
+        json!([["model", "=", "purchase.order"], ["res_id", "=", order], ["body", "ilike", "Supplier acknowledged"]]);
+    harness.direct().execute("mail.message", "search_count", json!([domain]), json!({})).await.as_i64().expect("count")
+}
+
 async fn incoming(harness: &common::Harness, warehouse: &str, sku: &str) -> Decimal {
     common::level(harness, warehouse, sku).await.incoming.as_ref().expect("set").value.parse().expect("decimal")
 }
@@ -411,6 +527,99 @@ async fn fifty_concurrent_duplicates_make_one_order() {
         .search_read("stock.picking", &json!([["origin", "ilike", request_id]]), &["id"], Default::default())
         .expect("search");
     assert_eq!(pickings.len(), 1, "one delivery: the truck leaves once");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicate_acknowledgements_are_recorded_once() {
+    let harness = common::Harness::simulator().await;
+    let order = a_confirmed_purchase_order(&harness, "20").await;
+    let request = pb::AcknowledgePurchaseOrderRequest {
+        request_id: unique("ack-race"),
+        name: order.name.clone(),
+        lines: vec![pb::LineAcknowledgement {
+            line_id: order.lines[0].id,
+            confirmed_quantity: qty("18"),
+            confirmed_time: None,
+        }],
+    };
+    let calls = (0..10).map(|_| {
+        let (request, channel) = (request.clone(), harness.channel());
+        async move {
+            let mut client = pb::order_service_client::OrderServiceClient::new(channel.await);
+            client.acknowledge_purchase_order(request).await.map(tonic::Response::into_inner)
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let done: Vec<bool> = answers.iter().map(|a| !a.as_ref().expect("every duplicate succeeds").replayed).collect();
+    assert_eq!(done.iter().filter(|d| **d).count(), 1, "one call recorded it, the others replayed");
+    assert_eq!(acknowledgement_notes(&harness, order.id).await, 1, "the supplier's answer is in the chatter once");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_purchase_confirmation_leaves_no_purchase_order() {
+    let harness = common::Harness::simulator().await;
+    let (warehouse, stock) = stocked_skus(&harness, 0, 1).await;
+    let reference = unique("po-refused");
+    let request = pb::CreatePurchaseOrderRequest {
+        request_id: reference.clone(),
+        supplier: partner(a_supplier(&harness).await),
+        lines: vec![pb::PurchaseOrderLineInput { sku: stock[0].0.clone(), quantity: qty("3"), ..Default::default() }],
+        warehouse,
+        supplier_reference: reference.clone(),
+        confirm: true,
+    };
+    let refusal = "The vendor is blocked: no purchase can be confirmed.";
+    let faults = harness.simulator_handle().faults();
+    faults.inject(
+        FaultRule::always(Fault::OdooError { name: "odoo.exceptions.UserError".into(), message: refusal.into() })
+            .on("purchase.order", "button_confirm"),
+    );
+    let mut orders = harness.orders().await;
+    let status = orders.create_purchase_order(request.clone()).await.expect_err("refused");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(status.message(), refusal, "Odoo's words");
+    assert_eq!(status.get_error_details().error_info().map(|i| i.reason.as_str()), Some("ODOO_REFUSED"));
+    let left = harness
+        .simulator_handle()
+        .search_read("purchase.order", &json!([["partner_ref", "=", reference]]), &["id"], Default::default())
+        .expect("search");
+    assert!(left.is_empty(), "the unconfirmable order was undone: {left:?}");
+
+    faults.clear();
+    let created = orders.create_purchase_order(request).await.expect("the key was freed").into_inner();
+    assert!(!created.replayed);
+    assert_eq!(created.purchase_order.expect("order").state(), pb::PurchaseOrderState::Confirmed);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odoos_refusals_carry_one_reason_whichever_step_met_them() {
+    let harness = common::Harness::simulator().await;
+    let customer = a_customer(&harness).await;
+    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
+    let refusal = "The customer is on credit hold.";
+    harness.simulator_handle().faults().inject(
+        FaultRule::always(Fault::OdooError { name: "odoo.exceptions.UserError".into(), message: refusal.into() })
+            .on("sale.order", "action_confirm"),
+    );
+    let mut orders = harness.orders().await;
+    let mut confirmed = order_request(&unique("hold"), customer, &warehouse, &[(&stock[0].0, "1")]);
+    confirmed.confirm = true;
+    let at_create = orders.create_sales_order(confirmed).await.expect_err("refused while creating");
+    let quotation = order_request(&unique("hold-later"), customer, &warehouse, &[(&stock[0].0, "1")]);
+    let order =
+        orders.create_sales_order(quotation).await.expect("a quotation").into_inner().sales_order.expect("order");
+    let at_confirm = orders
+        .confirm_sales_order(pb::ConfirmSalesOrderRequest { name: order.name })
+        .await
+        .expect_err("refused while confirming");
+    for status in [&at_create, &at_confirm] {
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(status.message(), refusal);
+        assert_eq!(status.get_error_details().error_info().map(|i| i.reason.as_str()), Some("ODOO_REFUSED"));
+    }
     harness.stop().await;
 }
 
