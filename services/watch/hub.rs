@@ -104,6 +104,8 @@ pub struct Hub<T: Watched> {
     state: RwLock<State<T>>,
     latest: watch::Sender<u64>,
     loaded: watch::Sender<bool>,
+    /// Why the view cannot be read at all (Odoo lacks the module it reads), while that holds.
+    unavailable: parking_lot::Mutex<Option<String>>,
 }
 
 impl<T: Watched> Hub<T> {
@@ -123,7 +125,21 @@ impl<T: Watched> Hub<T> {
             }),
             latest: watch::channel(0).0,
             loaded: watch::channel(false).0,
+            unavailable: parking_lot::Mutex::new(None),
         }
+    }
+
+    /// Records why the view cannot be read from this Odoo (`None` once it can); whether that is news.
+    pub fn set_unavailable(&self, reason: Option<String>) -> bool {
+        let mut unavailable = self.unavailable.lock();
+        let changed = *unavailable != reason;
+        *unavailable = reason;
+        changed
+    }
+
+    /// Why the view cannot be read from this Odoo, if it cannot.
+    pub fn unavailable(&self) -> Option<String> {
+        self.unavailable.lock().clone()
     }
 
     pub fn retention(&self) -> Retention {

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::{
     hub::{Hub, Watched},
-    stock::{CaptureSettings, PollClock, record_poll},
+    stock::{CaptureSettings, PollClock, missing_capability, record_poll},
 };
 
 /// Orders read per page when the view is loaded.
@@ -32,6 +32,8 @@ pub trait Reader: Send + Sync + 'static {
     fn recent(&self, since: OffsetDateTime) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
     /// The records with these ids that exist.
     fn by_id(&self, ids: &[i64]) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
+    /// Why the records cannot be read from this Odoo at all, when that is what `error` says.
+    fn missing_capability(error: &Self::Error) -> Option<String>;
 }
 
 impl Reader for Sales {
@@ -56,6 +58,13 @@ impl Reader for Sales {
     async fn by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, FlowError> {
         Sales::by_id(self, ids).await
     }
+
+    fn missing_capability(error: &FlowError) -> Option<String> {
+        match error {
+            FlowError::Odoo(error) => missing_capability(error),
+            _ => None,
+        }
+    }
 }
 
 impl Reader for Shipments {
@@ -70,6 +79,10 @@ impl Reader for Shipments {
 
     async fn by_id(&self, ids: &[i64]) -> Result<Vec<Shipment>, OdooError> {
         Shipments::by_id(self, ids).await
+    }
+
+    fn missing_capability(error: &OdooError) -> Option<String> {
+        missing_capability(error)
     }
 }
 
@@ -148,12 +161,17 @@ impl<R: Reader> RecordView<R> {
             let since = started.checked_sub(retention.window).unwrap_or(started);
             match reader.recent(since.into()).await {
                 Ok(recent) => {
+                    let _ = self.hub.set_unavailable(None);
                     tracing::info!(stream = R::NAME, records = recent.len(), "view loaded");
                     self.hub.load(recent, started);
                     break ChangeFeed::new(odoo.clone(), R::SOURCES, retention.overlap, started.into());
                 }
                 Err(error) => {
-                    tracing::warn!(stream = R::NAME, %error, "loading the view failed; retrying");
+                    let missing = R::missing_capability(&error);
+                    // A missing module is said once; it answers every watch until it is installed.
+                    if self.hub.set_unavailable(missing.clone()) || missing.is_none() {
+                        tracing::warn!(stream = R::NAME, %error, "loading the view failed; retrying");
+                    }
                     metrics::counter!("odoo_mesh_watch_polls_total", "stream" => R::NAME, "outcome" => "error")
                         .increment(1);
                     tokio::time::sleep(settings.poll_interval).await;

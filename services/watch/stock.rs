@@ -156,11 +156,16 @@ impl StockView {
             let started = SystemTime::now();
             match self.load(inventory, started).await {
                 Ok(()) => {
+                    let _ = self.hub.set_unavailable(None);
                     let overlap = self.hub.retention().overlap;
                     break ChangeFeed::new(odoo.clone(), STOCK_SOURCES, overlap, started.into());
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "loading the stock view failed; retrying");
+                    let missing = missing_capability(&error);
+                    // A missing module is said once; it answers every watch until it is installed.
+                    if self.hub.set_unavailable(missing.clone()) || missing.is_none() {
+                        tracing::warn!(%error, "loading the stock view failed; retrying");
+                    }
                     metrics::counter!("odoo_mesh_watch_polls_total", "stream" => "stock", "outcome" => "error")
                         .increment(1);
                     tokio::time::sleep(settings.poll_interval).await;
@@ -321,3 +326,12 @@ fn stamp(
         })
         .collect()
 }
+
+/// Why a view cannot be read from this Odoo at all, when that is why a load failed.
+pub(super) fn missing_capability(error: &OdooError) -> Option<String> {
+    match error {
+        OdooError::Unsupported { message } => Some(message.clone()),
+        _ => None,
+    }
+}
+

@@ -23,6 +23,8 @@ use super::{
     hub::{Change, Hub, ResumeRefused, Start, Watched},
     token::ResumeToken,
 };
+use odoo_adapter::OdooError;
+
 use crate::{ApiError, error::FieldViolation};
 
 /// How long a new stream waits for a view that is still loading before it is refused.
@@ -128,11 +130,14 @@ impl<T: Watched> Watch<T> {
     /// Waits for the view to be loaded. A server just started is still reading Odoo: worth a
     /// short wait rather than a refusal.
     pub async fn ready(&self) -> Result<(), ApiError> {
-        if self.hub.loaded_within(VIEW_LOAD_PATIENCE).await {
-            Ok(())
-        } else {
-            Err(ApiError::WatchNotReady { stream: self.name })
+        let missing = |message| ApiError::Odoo(OdooError::Unsupported { message });
+        if let Some(reason) = self.hub.unavailable() {
+            return Err(missing(reason));
         }
+        if self.hub.loaded_within(VIEW_LOAD_PATIENCE).await {
+            return Ok(());
+        }
+        Err(self.hub.unavailable().map_or(ApiError::WatchNotReady { stream: self.name }, missing))
     }
 
     /// Opens a stream, or refuses: view not loaded in time, token malformed, unknown or expired.
