@@ -70,6 +70,14 @@ impl Flow {
         }
     }
 
+    /// The module linking the orders to stock: without it, orders make no transfers.
+    fn bridge(self) -> &'static str {
+        match self {
+            Self::Sale => "sale_stock",
+            Self::Purchase => "purchase_stock",
+        }
+    }
+
     /// Stock leaves the warehouse for a sale and enters it for a purchase.
     fn outgoing(self) -> bool {
         self == Self::Sale
@@ -100,6 +108,9 @@ pub(crate) fn line_unit(db: &Database, flow: Flow, line: i64) -> Option<i64> {
 /// The quantity done moves brought to (or, for returns, back from) the line's destination, in
 /// the line's unit: delivered for a sale, received for a purchase.
 pub(crate) fn done_quantity(db: &Database, flow: Flow, line: i64) -> f64 {
+    if !db.installed(flow.bridge()) {
+        return 0.0;
+    }
     let unit = line_unit(db, flow, line).unwrap_or_default();
     db.ids_where("stock.move", flow.move_link(), line)
         .into_iter()
@@ -122,7 +133,10 @@ pub(crate) fn sync_line_moves(db: &mut Database, flow: Flow, line: i64) -> SimRe
     let line_model = flow.line_model();
     let Some(order) = db.get_i64(line_model, line, "order_id") else { return Ok(()) };
     let product = db.get_i64(line_model, line, "product_id").unwrap_or_default();
-    if !flow.confirmed(db, order) || db.get_str("product.product", product, "type") != "consu" {
+    if !db.installed(flow.bridge())
+        || !flow.confirmed(db, order)
+        || db.get_str("product.product", product, "type") != "consu"
+    {
         return Ok(());
     }
     let product_unit = db.get_i64("product.product", product, "uom_id").unwrap_or_default();

@@ -182,7 +182,111 @@ pub(crate) fn round(value: f64, precision: f64, method: Rounding) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Rounding, round};
+    use serde_json::json;
+
+    use super::{Rounding, convert, round};
+    use crate::{
+        error::SimError,
+        models::tests::{call, database_of, env},
+        orm::OdooVersion,
+    };
+
+    #[test]
+    fn odoo_18_converts_within_a_category_through_inverse_ratios() {
+        let db = database_of(OdooVersion::V18, &[]);
+        let (units, dozens, kg, g) = (1, 2, 3, 6);
+        assert_eq!(convert(&db, 2.0, dozens, units, Rounding::HalfUp), Ok(24.0));
+        assert_eq!(convert(&db, 30.0, units, dozens, Rounding::HalfUp), Ok(2.5));
+        assert_eq!(convert(&db, 1.5, kg, g, Rounding::HalfUp), Ok(1500.0));
+        let Err(SimError::Raise(refused)) = convert(&db, 1.0, kg, units, Rounding::HalfUp) else {
+            panic!("kg and Units are in different categories")
+        };
+        assert_eq!(refused.name, "odoo.exceptions.UserError");
+        assert!(refused.message.starts_with("The unit of measure kg defined on the order line doesn't belong to the same category as the unit of measure Units"));
+    }
+
+    #[test]
+    fn odoo_19_converts_through_each_units_size_in_its_root_unit() {
+        let db = database_of(OdooVersion::V19, &[]);
+        let (units, dozens, g, kg, lb) = (1, 3, 15, 16, 19);
+        assert_eq!(convert(&db, 2.0, dozens, units, Rounding::HalfUp), Ok(24.0));
+        assert_eq!(convert(&db, 1.5, kg, g, Rounding::HalfUp), Ok(1500.0));
+        assert_eq!(convert(&db, 1.0, lb, kg, Rounding::HalfUp), Ok(0.45), "453.592 g, at 19's 0.01 rounding");
+        // Odoo 19 no longer refuses units of different trees: the factors decide.
+        assert_eq!(convert(&db, 2.0, kg, units, Rounding::HalfUp), Ok(2000.0));
+        let m = db.model("uom.uom").expect("uom.uom");
+        let read = db
+            .read(
+                m,
+                &[9, 19],
+                Some(&["factor".to_owned(), "rounding".to_owned(), "relative_uom_id".to_owned()]),
+                &env(),
+            )
+            .expect("read");
+        assert_eq!(read[0]["factor"], json!(1000.0), "m is 100 cm of 10 mm");
+        assert_eq!(read[0]["relative_uom_id"], json!([8, "cm"]), "an active unit under an inactive one");
+        assert_eq!(read[1]["rounding"], json!(0.01));
+        let count = |active_test: bool| {
+            let mut env = env();
+            env.context.insert("active_test".into(), json!(active_test));
+            db.search(m, &json!([]), 0, None, None, &env).expect("search").len()
+        };
+        assert_eq!((count(true), count(false)), (20, 30));
+    }
+
+    /// Creates a sale order with one line, then confirms it.
+    fn confirm_order_with(db: &mut crate::orm::Database, line: &serde_json::Value) -> crate::error::SimResult<i64> {
+        let created = call(
+            db,
+            &env(),
+            "sale.order",
+            "create",
+            &[],
+            &json!({"vals_list": [{"partner_id": 9, "order_line": [[0, 0, line]]}]}),
+        )?;
+        let order = created[0].as_i64().unwrap_or_default();
+        call(db, &env(), "sale.order", "action_confirm", &[order], &json!({}))?;
+        Ok(order)
+    }
+
+    #[test]
+    fn an_order_line_in_another_unit_moves_the_products_unit() {
+        for (version, dozens) in [(OdooVersion::V18, 2), (OdooVersion::V19, 3)] {
+            let mut db = database_of(version, &[]);
+            let unit = crate::models::procurement::uom_field(version);
+            let line = json!({"product_id": 12, "product_uom_qty": 2, unit: dozens});
+            let order = call(
+                &mut db,
+                &env(),
+                "sale.order",
+                "create",
+                &[],
+                &json!({"vals_list": [{"partner_id": 9, "order_line": [[0, 0, line]]}]}),
+            )
+            .expect("create");
+            let order = order[0].as_i64().expect("order id");
+            call(&mut db, &env(), "sale.order", "action_confirm", &[order], &json!({})).expect("confirm");
+            let line = db.ids_where("sale.order.line", "order_id", order)[0];
+            let mv = db.ids_where("stock.move", "sale_line_id", line)[0];
+            assert_eq!(db.get_i64("stock.move", mv, "product_uom"), Some(1), "{version:?}: the product's unit");
+            assert_eq!(db.get_f64("stock.move", mv, "product_uom_qty"), 24.0);
+            assert_eq!(db.get_str("stock.move", mv, "state"), "assigned", "45 desks in WH/Stock, reserved in Units");
+            let picking = db.get_i64("stock.move", mv, "picking_id").expect("delivery");
+            call(&mut db, &env(), "stock.picking", "button_validate", &[picking], &json!({})).expect("validate");
+            let delivered =
+                call(&mut db, &env(), "sale.order.line", "read", &[line], &json!({"fields": ["qty_delivered"]}))
+                    .expect("read");
+            assert_eq!(delivered[0]["qty_delivered"], json!(2.0), "{version:?}: back in the line's dozens");
+        }
+    }
+
+    #[test]
+    fn odoo_18_refuses_to_confirm_a_line_in_a_unit_of_another_category() {
+        let mut db = database_of(OdooVersion::V18, &[]);
+        // A line in kg is accepted on a quotation; confirming it is not.
+        let refused = confirm_order_with(&mut db, &json!({"product_id": 20, "product_uom_qty": 2, "product_uom": 3}));
+        assert!(matches!(refused, Err(SimError::Raise(ref r)) if r.name == "odoo.exceptions.UserError"), "{refused:?}");
+    }
 
     #[test]
     fn rounding_follows_odoo_float_round() {

@@ -8,22 +8,26 @@ use serde_json::{Map, Value, json};
 use super::{Access, Database, EXTERNAL_IDS, Env, ModelDef, Row, domain, fields::FieldType, json_type};
 use crate::error::{SimError, SimResult};
 
+/// The values a create writes: those given, then Odoo's `default_get` — a `default_<field>` context
+/// key, else the field's own default.
+fn with_defaults(model: &ModelDef, vals: &Map<String, Value>, env: &Env) -> Map<String, Value> {
+    let mut vals = vals.clone();
+    for field in model.fields.keys() {
+        if let Some(value) = env.context.get(&format!("default_{field}")) {
+            vals.entry(*field).or_insert_with(|| value.clone());
+        }
+    }
+    for (field, value) in &model.defaults {
+        vals.entry(*field).or_insert_with(|| value.clone());
+    }
+    vals
+}
+
 impl Database {
     pub(crate) fn create(&mut self, model: &str, vals: &Map<String, Value>, env: &Env) -> SimResult<i64> {
         let registry = Arc::clone(&self.registry);
         let model = registry.model(model)?;
         self.check_access(model, Access::Create, env)?;
-        for f in model.fields.values().filter(|f| f.required && f.store) {
-            if domain::is_empty(vals.get(f.name).unwrap_or(&Value::Null))
-                && !model.behaviour.fills_required(f.name)
-                && !model.defaults.iter().any(|(name, _)| *name == f.name)
-            {
-                return Err(SimError::validation(format!(
-                    "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: {} ({})\n- create/update: a mandatory field is not set.",
-                    f.string, f.name, model.description, model.name
-                )));
-            }
-        }
         // Odoo refuses a field the model lacks before anything is written.
         if let Some(unknown) = vals.keys().find(|k| model.field(k).is_none()) {
             return Err(super::invalid_field(model.name, unknown));
@@ -31,7 +35,16 @@ impl Database {
         if let Some(created) = model.behaviour.create_instead(self, env, vals) {
             return created;
         }
-        model.behaviour.before_create(self, env, vals)?;
+        let vals = with_defaults(model, vals, env);
+        for f in model.fields.values().filter(|f| f.required && f.store) {
+            if domain::is_empty(vals.get(f.name).unwrap_or(&Value::Null)) && !model.behaviour.fills_required(f.name) {
+                return Err(SimError::validation(format!(
+                    "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: {} ({})\n- create/update: a mandatory field is not set.",
+                    f.string, f.name, model.description, model.name
+                )));
+            }
+        }
+        model.behaviour.before_create(self, env, &vals)?;
         let id = {
             let table = self.table_mut(model.name)?;
             let id = table.next_id.max(1);
@@ -47,10 +60,6 @@ impl Database {
             row.insert("active".into(), json!(true));
         }
         self.table_mut(model.name)?.rows.insert(id, row);
-        let mut vals = vals.clone();
-        for (field, value) in &model.defaults {
-            vals.entry(*field).or_insert_with(|| value.clone());
-        }
         let x2many = self.assign(model, id, &vals, env)?;
         // What Odoo computes from the record's own values (an order's price list, say) must exist
         // before its lines are priced.
