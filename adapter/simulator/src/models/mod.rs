@@ -20,6 +20,7 @@ pub(crate) mod stock_backorder;
 pub(crate) mod stock_move;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
+pub(crate) mod stock_return;
 pub(crate) mod uom;
 pub(crate) mod users;
 pub(crate) mod warehouse;
@@ -57,6 +58,8 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &stock_move::StockMoveLine,
     &stock_picking::Picking,
     &stock_backorder::BackorderConfirmation,
+    &stock_return::ReturnPicking,
+    &stock_return::ReturnPickingLine,
     &delivery::Carrier,
     &ir_model::IrModel,
     &ir_model::IrModelFields,

@@ -121,8 +121,13 @@ pub(crate) fn done_quantity(db: &Database, flow: Flow, line: i64) -> f64 {
             let qty = uom::convert(db, qty, move_unit, unit, uom::Rounding::HalfUp).unwrap_or(qty);
             let dest = db.get_i64("stock.move", m, "location_dest_id").unwrap_or_default();
             let internal = db.get_str("stock.location", dest, "usage") == "internal";
-            // A delivery leaves the warehouse; a receipt enters it; the opposite direction is a return.
-            if flow.outgoing() != internal { qty } else { -qty }
+            // A delivery leaves the warehouse; a receipt enters it; the opposite direction is a
+            // return, which counts only when it is to be refunded.
+            match (flow.outgoing() != internal, db.get_bool("stock.move", m, "to_refund")) {
+                (true, _) => qty,
+                (false, true) => -qty,
+                (false, false) => 0.0,
+            }
         })
         .sum()
 }
