@@ -227,7 +227,7 @@ mod tests {
     use serde_json::json;
 
     use crate::{
-        models::tests::{call, database_of, env},
+        models::tests::{call, confirm_order_with, database_of, env},
         orm::{Env, OdooVersion},
     };
 
@@ -235,19 +235,8 @@ mod tests {
     fn a_partial_return_takes_stock_back_and_lowers_the_delivered_quantity() {
         for version in [OdooVersion::V18, OdooVersion::V19] {
             let mut db = database_of(version, &[]);
-            let line = json!({"product_id": 12, "product_uom_qty": 10});
-            let order = call(
-                &mut db,
-                &env(),
-                "sale.order",
-                "create",
-                &[],
-                &json!({"vals_list": [{"partner_id": 9, "order_line": [[0, 0, line]]}]}),
-            )
-            .expect("order")[0]
-                .as_i64()
-                .expect("order id");
-            call(&mut db, &env(), "sale.order", "action_confirm", &[order], &json!({})).expect("confirm");
+            let order =
+                confirm_order_with(&mut db, &json!({"product_id": 12, "product_uom_qty": 10})).expect("confirmed");
             let delivery = db.ids_where("stock.picking", "sale_id", order)[0];
             call(&mut db, &env(), "stock.picking", "button_validate", &[delivery], &json!({})).expect("deliver");
             let mut on_delivery = Env::new(crate::seed::ADMIN_UID);

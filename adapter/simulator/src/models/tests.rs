@@ -183,3 +183,18 @@ fn load_reads_datetimes_in_the_context_or_user_time_zone_and_create_stores_them_
         assert_eq!(db.get_str("sale.order", id, "commitment_date"), "2027-06-15 10:00:00", "create stores naive UTC");
     }
 }
+
+/// Creates a sale order for Deco Addict with one line, then confirms it.
+pub(crate) fn confirm_order_with(db: &mut Database, line: &Value) -> crate::error::SimResult<i64> {
+    let created = call(
+        db,
+        &env(),
+        "sale.order",
+        "create",
+        &[],
+        &json!({"vals_list": [{"partner_id": 9, "order_line": [[0, 0, line]]}]}),
+    )?;
+    let order = created[0].as_i64().unwrap_or_default();
+    call(db, &env(), "sale.order", "action_confirm", &[order], &json!({}))?;
+    Ok(order)
+}

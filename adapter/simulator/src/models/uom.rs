@@ -187,7 +187,7 @@ mod tests {
     use super::{Rounding, convert, round};
     use crate::{
         error::SimError,
-        models::tests::{call, database_of, env},
+        models::tests::{call, confirm_order_with, database_of, env},
         orm::OdooVersion,
     };
 
@@ -232,21 +232,6 @@ mod tests {
             db.search(m, &json!([]), 0, None, None, &env).expect("search").len()
         };
         assert_eq!((count(true), count(false)), (20, 30));
-    }
-
-    /// Creates a sale order with one line, then confirms it.
-    fn confirm_order_with(db: &mut crate::orm::Database, line: &serde_json::Value) -> crate::error::SimResult<i64> {
-        let created = call(
-            db,
-            &env(),
-            "sale.order",
-            "create",
-            &[],
-            &json!({"vals_list": [{"partner_id": 9, "order_line": [[0, 0, line]]}]}),
-        )?;
-        let order = created[0].as_i64().unwrap_or_default();
-        call(db, &env(), "sale.order", "action_confirm", &[order], &json!({}))?;
-        Ok(order)
     }
 
     #[test]
