@@ -69,20 +69,12 @@ impl Model for Location {
     }
 }
 
-/// "WH/Stock/Shelf 2": the names from the top, a view location's own name standing alone.
+/// "WH/Stock/Shelf 2": the names of the location and its parents, from the top.
 pub(crate) fn complete_name(db: &Database, id: i64) -> String {
-    let Some(row) = db.row("stock.location", id) else {
-        return String::new();
-    };
-    let name = row.get("name").and_then(Value::as_str).unwrap_or_default();
-    let usage = row.get("usage").and_then(Value::as_str).unwrap_or_default();
-    match row.get("location_id").and_then(Value::as_i64) {
-        Some(parent) if usage != "view" || db.exists("stock.location", parent) => {
-            let parent_name = complete_name(db, parent);
-            if parent_name.is_empty() { name.to_owned() } else { format!("{parent_name}/{name}") }
-        }
-        _ => name.to_owned(),
-    }
+    let mut chain = db.ancestors("stock.location", "location_id", id);
+    chain.retain(|l| db.exists("stock.location", *l));
+    chain.reverse();
+    chain.iter().map(|l| db.get_str("stock.location", *l, "name")).collect::<Vec<_>>().join("/")
 }
 
 /// The warehouse whose view location contains this location.

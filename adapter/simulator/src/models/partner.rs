@@ -91,14 +91,16 @@ impl Model for Partner {
 
 /// "Company, Contact" for a contact of a company, the name otherwise.
 fn complete_name(db: &Database, id: i64) -> String {
-    let name = db.get_str("res.partner", id, "name");
-    let is_company = db.get_bool("res.partner", id, "is_company");
-    match db.get_i64("res.partner", id, "parent_id") {
-        Some(parent) if !is_company && db.exists("res.partner", parent) => {
-            format!("{}, {name}", complete_name(db, parent))
+    // The contact's name after those of the parents it belongs to, up to the first company.
+    let mut names = Vec::new();
+    for partner in db.ancestors("res.partner", "parent_id", id).into_iter().filter(|p| db.exists("res.partner", *p)) {
+        names.push(db.get_str("res.partner", partner, "name"));
+        if db.get_bool("res.partner", partner, "is_company") {
+            break;
         }
-        _ => name,
     }
+    names.reverse();
+    names.join(", ")
 }
 
 /// The company a contact belongs to (itself when it is one, or has no parent).
