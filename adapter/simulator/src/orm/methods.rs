@@ -148,12 +148,8 @@ pub(crate) fn execute(
         }
         "search_read" => {
             let fields = fields_arg(params, "fields");
-            // As Odoo's `search_fetch`: the domain is checked as it searches, the field names only
-            // when something was found.
+            // As Odoo's `search_fetch`: the domain is checked as it searches, then the field names.
             let found = search_page(db)?;
-            if found.is_empty() {
-                return Ok(Outcome::Value(json!([])));
-            }
             Ok(Outcome::Value(json!(db.read(model, &found, fields.as_deref(), env)?)))
         }
         "read" => Ok(Outcome::Value(json!(db.read(model, ids, fields_arg(params, "fields").as_deref(), env)?))),
