@@ -46,6 +46,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         version,
         database: DEMO_DATABASE.into(),
         admin: SeedUser { login: DEMO_LOGIN.into(), password: DEMO_PASSWORD.into(), api_key: DEMO_API_KEY.into() },
+        ..SimConfig::default()
     });
     let odoo = simulator
         .start(args.odoo_listen)

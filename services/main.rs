@@ -87,6 +87,7 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
         version,
         database: args.database.clone(),
         admin: SeedUser { login: args.login.clone(), password: args.password, api_key: args.api_key },
+        ..SimConfig::default()
     });
     let running = simulator.start(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     println!(

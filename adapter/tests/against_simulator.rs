@@ -15,6 +15,7 @@ async fn simulator(version: OdooVersion) -> RunningSimulator {
         version,
         database: "dist".into(),
         admin: SeedUser { login: "admin".into(), password: "admin-pw".into(), api_key: KEY.into() },
+        ..SimConfig::default()
     };
     Simulator::new(config).start("127.0.0.1:0".parse().expect("addr")).await.expect("simulator starts")
 }

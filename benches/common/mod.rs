@@ -11,7 +11,7 @@ const API_KEY: &str = "bench-key";
 /// An Odoo 18 simulator serving on a free port.
 pub(crate) async fn simulator() -> RunningSimulator {
     let admin = SeedUser { login: "admin".into(), password: "admin".into(), api_key: API_KEY.into() };
-    Simulator::new(SimConfig { version: OdooVersion::V18, database: DATABASE.into(), admin })
+    Simulator::new(SimConfig { version: OdooVersion::V18, database: DATABASE.into(), admin, ..SimConfig::default() })
         .start("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("simulator")

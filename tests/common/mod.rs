@@ -95,6 +95,7 @@ async fn fresh_simulator(version: odoo_simulator::OdooVersion) -> (RunningSimula
         version,
         database: SIM_DB.into(),
         admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: SIM_KEY.into() },
+        ..SimConfig::default()
     })
     .start("127.0.0.1:0".parse().expect("addr"))
     .await

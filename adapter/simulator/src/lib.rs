@@ -1,6 +1,11 @@
 //! A stateful stand-in for Odoo that speaks Odoo 18's JSON-RPC and Odoo 19's JSON-2 with the same
-//! response shapes and error bodies as a real server, reproduces the business behaviour odoo-mesh
-//! relies on, and injects faults on demand. It runs in-process for tests and standalone for demos.
+//! response shapes and error bodies as a real server, serves each version's own fields, reproduces
+//! the business behaviour odoo-mesh relies on, and injects faults on demand. It runs in-process for
+//! tests and standalone for demos.
+//!
+//! It reads like a small Odoo: `orm` is the generic ORM (records, domains, the registry of models
+//! per version and installed modules), `models` holds one module per Odoo model with its fields per
+//! version and its behaviour, `wire` the two wire formats.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -10,21 +15,11 @@
 //! # Ok(()) }
 //! ```
 
-mod automation;
-mod business;
-mod domain;
 mod error;
 mod faults;
-mod inventory;
-mod json2;
-mod jsonrpc;
-mod load;
-mod methods;
+mod models;
 mod orm;
-mod sales;
-mod schema;
 mod seed;
-mod stock;
 mod wire;
 
 use std::{
@@ -49,8 +44,10 @@ pub use faults::{Fault, FaultRule, Faults};
 pub use orm::OdooVersion;
 pub use seed::SeedUser;
 
-use methods::Outcome;
-use orm::{Database, Env};
+use orm::{
+    Database, Env, Registry,
+    methods::{Outcome, Signature},
+};
 
 /// How the simulated server presents itself.
 #[derive(Debug, Clone)]
@@ -60,6 +57,10 @@ pub struct SimConfig {
     pub database: String,
     /// The administrator (uid 2) and its password and API key.
     pub admin: SeedUser,
+    /// Odoo modules that are not installed (`"purchase"`, `"sale_stock"`, ...). Their models, and
+    /// the fields and behaviours they add to other models, are absent, as are those of every
+    /// module depending on them.
+    pub missing_modules: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -68,6 +69,7 @@ impl Default for SimConfig {
             version: OdooVersion::V18,
             database: "odoo".into(),
             admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: "odoo-mesh-demo-key".into() },
+            missing_modules: Vec::new(),
         }
     }
 }
@@ -126,7 +128,8 @@ pub(crate) struct Call<'a> {
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        let mut db = Database::new(config.version);
+        let registry = Registry::build(config.version, models::MODELS, models::MODULES, &config.missing_modules);
+        let mut db = Database::new(registry);
         seed::seed(&mut db, &config.admin);
         Self {
             inner: Arc::new(Inner {
@@ -203,19 +206,17 @@ impl Simulator {
         context: Map<String, Value>,
     ) -> Result<Vec<Value>, SimError> {
         let db = self.inner.db.lock();
-        let model = db.model(model)?.clone();
+        let model = db.model(model)?;
         let env = Env { uid: seed::ADMIN_UID, context };
-        let ids = db.search(&model, domain, 0, None, None, &env)?;
+        let ids = db.search(model, domain, 0, None, None, &env)?;
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
-        db.read(&model, &ids, Some(&fields), &env)
+        db.read(model, &ids, Some(&fields), &env)
     }
 
     /// Writes records directly (no faults, no statistics): for tests that change Odoo's state.
     pub fn write(&self, model: &str, ids: &[i64], vals: &Map<String, Value>) -> Result<(), SimError> {
         let mut db = self.inner.db.lock();
-        let model = db.model(model)?.clone();
-        let env = Env { uid: seed::ADMIN_UID, context: Map::new() };
-        db.write(&model, ids, vals, &env)
+        db.write(model, ids, vals, &Env::new(seed::ADMIN_UID))
     }
 
     /// The model a relational field points to (`None` for other fields): lets test harnesses
@@ -227,6 +228,13 @@ impl Simulator {
 
     pub(crate) fn model_exists(&self, model: &str) -> Result<(), SimError> {
         self.inner.db.lock().model(model).map(|_| ())
+    }
+
+    /// The signature of a method of a model, or why it cannot be called.
+    pub(crate) fn signature(&self, model: &str, method: &str) -> Result<Signature, SimError> {
+        let db = self.inner.db.lock();
+        orm::methods::signature(&db, db.model(model)?, method)
+            .ok_or_else(|| SimError::UnknownMethod { model: model.to_owned(), method: method.to_owned() })
     }
 
     pub(crate) fn database_matches(&self, db: &str) -> bool {
@@ -289,7 +297,7 @@ impl Simulator {
             Some(Fault::OdooError { name, message }) => {
                 stop(Execution::Failed(SimError::Raise(Raised::new(&name, message))))
             }
-            Some(Fault::SerializationFailure) => stop(Execution::Failed(methods::serialization_failure())),
+            Some(Fault::SerializationFailure) => stop(Execution::Failed(orm::methods::serialization_failure())),
         }
     }
 
@@ -303,7 +311,7 @@ impl Simulator {
         let fresh = {
             let db = self.inner.db.lock();
             let env = Env { uid: call.uid, context: call.context.clone() };
-            load::new_header_xids(&db, call.model, &call.params, &env)
+            orm::load::new_header_xids(&db, call.model, &call.params, &env)
         };
         {
             let mut pending = self.inner.pending_loads.lock();
@@ -341,15 +349,15 @@ impl Simulator {
     }
 
     /// Runs one call as one transaction: a failure rolls back everything the call changed.
-    fn run(&self, call: Call<'_>) -> (Result<Outcome, SimError>, Vec<automation::Webhook>) {
+    fn run(&self, call: Call<'_>) -> (Result<Outcome, SimError>, Vec<models::automation::Webhook>) {
         let _guard = InFlight::enter(&self.inner);
         let mut db = self.inner.db.lock();
         let snapshot = (!call.readonly).then(|| db.clone());
         let env = Env { uid: call.uid, context: call.context };
         db.clock = call.stamped_at;
         db.touched.clear();
-        let result = methods::execute(&mut db, &env, call.model, call.method, &call.ids, &call.params);
-        let webhooks = automation::due(&db);
+        let result = orm::methods::execute(&mut db, &env, call.model, call.method, &call.ids, &call.params);
+        let webhooks = models::automation::due(&db);
         db.clock = None;
         db.touched.clear();
         if result.is_err()
@@ -405,13 +413,13 @@ impl Simulator {
             return Ok(self.fault_endpoint(&parts.method, &body));
         }
         if path == "/jsonrpc" {
-            return jsonrpc::handle(self, &parts.method, &content_type, &body).await;
+            return wire::jsonrpc::handle(self, &parts.method, &content_type, &body).await;
         }
         if v19 && (path == "/web/version" || path == "/json/version") {
-            return Ok(json2::version(self, &parts.method, &path));
+            return Ok(wire::json2::version(self, &parts.method, &path));
         }
         if v19 && (path == "/json/2" || path.starts_with("/json/2/")) {
-            return json2::handle(self, &parts, &content_type, &body).await;
+            return wire::json2::handle(self, &parts, &content_type, &body).await;
         }
         Ok(wire::werkzeug_page(
             hyper::StatusCode::NOT_FOUND,

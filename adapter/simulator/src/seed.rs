@@ -5,7 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::orm::{Database, Row};
+use crate::{
+    models::warehouse::{Operation, picking_type},
+    orm::{Database, OdooVersion, Row},
+};
 
 fn row(pairs: &[(&str, Value)]) -> Row {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
@@ -31,11 +34,26 @@ const LOC_WH_SHELF_2: i64 = 17;
 const LOC_WH_SHELF_1: i64 = 18;
 const LOC_EAST_VIEW: i64 = 27;
 const LOC_EAST_STOCK: i64 = 28;
-const UOM_UNITS: i64 = 1;
-const UOM_DOZENS: i64 = 2;
-const UOM_KG: i64 = 3;
-const UOM_LITRE: i64 = 4;
-const UOM_METRE: i64 = 5;
+
+/// The units the seed's products use, by their ids in each version's data.
+#[derive(Debug, Clone, Copy)]
+struct Units {
+    units: i64,
+    dozens: i64,
+    kg: i64,
+    litre: i64,
+    metre: i64,
+}
+
+impl Units {
+    fn of(version: OdooVersion) -> Self {
+        match version {
+            OdooVersion::V18 => Self { units: 1, dozens: 2, kg: 3, litre: 4, metre: 5 },
+            // Odoo 19's own ids (recording 82).
+            OdooVersion::V19 => Self { units: 1, dozens: 3, kg: 16, litre: 13, metre: 9 },
+        }
+    }
+}
 
 /// One product of the seed with its stock: (location, on hand, reserved) quants, pending receipts
 /// into WH/Stock and pending deliveries out of WH/Stock.
@@ -57,7 +75,7 @@ const SEED_TIME: &str = "2026-01-05 08:00:00";
 pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
     db.clock = Some(SEED_TIME.to_owned());
     seed_records(db, admin);
-    crate::automation::seed_models(db);
+    crate::models::ir_model::seed_models(db);
     db.clock = None;
 }
 
@@ -118,7 +136,7 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
             ("partner_id", json!(3)),
             ("company_id", json!(1)),
             ("company_ids", json!([1])),
-            ("groups_id", json!([1, 2])),
+            (crate::models::users::groups_field(db.version), json!([1, 2])),
             ("lang", json!("en_US")),
             ("tz", json!("Europe/Brussels")),
             ("share", json!(false)),
@@ -130,29 +148,7 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
     // Odoo's demo database holds users up to id 7.
     db.tables.entry("res.users").or_default().next_id = 8;
 
-    db.insert_raw("uom.category", 1, row(&[("name", json!("Unit"))]));
-    db.insert_raw("uom.category", 2, row(&[("name", json!("Weight"))]));
-    db.insert_raw("uom.category", 3, row(&[("name", json!("Volume"))]));
-    db.insert_raw("uom.category", 4, row(&[("name", json!("Length / Distance"))]));
-    for (id, name, cat, rounding, factor, kind) in [
-        (UOM_UNITS, "Units", 1, 0.01, 1.0, "reference"),
-        (UOM_DOZENS, "Dozens", 1, 0.01, 1.0 / 12.0, "bigger"),
-        (UOM_KG, "kg", 2, 0.001, 1.0, "reference"),
-        (UOM_LITRE, "L", 3, 0.001, 1.0, "reference"),
-        (UOM_METRE, "m", 4, 0.01, 1.0, "reference"),
-    ] {
-        let mut r = row(&[
-            ("name", json!(name)),
-            ("category_id", json!(cat)),
-            ("rounding", json!(rounding)),
-            ("factor", json!(factor)),
-            ("uom_type", json!(kind)),
-        ]);
-        if id == UOM_UNITS {
-            r.insert("__name_fr_FR".into(), json!("Unités"));
-        }
-        db.insert_raw("uom.uom", id, r);
-    }
+    seed_units(db);
     db.insert_raw("product.category", 1, row(&[("name", json!("All")), ("complete_name", json!("All"))]));
     db.insert_raw(
         "product.category",
@@ -232,6 +228,89 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
     seed_products(db);
 }
 
+/// Units of measure in each version's shape: 18's categories with a reference unit and inverse
+/// ratios, 19's trees of relative factors (the units of Odoo 19's data, recording 82, some active
+/// units under inactive parents).
+fn seed_units(db: &mut Database) {
+    match db.version {
+        OdooVersion::V18 => {
+            for (id, name) in [(1, "Unit"), (2, "Weight"), (3, "Volume"), (4, "Length / Distance")] {
+                db.insert_raw("uom.category", id, row(&[("name", json!(name))]));
+            }
+            for (id, name, category, rounding, factor, kind) in [
+                (1, "Units", 1, 0.01, 1.0, "reference"),
+                (2, "Dozens", 1, 0.01, 1.0 / 12.0, "bigger"),
+                (3, "kg", 2, 0.001, 1.0, "reference"),
+                (4, "L", 3, 0.001, 1.0, "reference"),
+                (5, "m", 4, 0.01, 1.0, "reference"),
+                (6, "g", 2, 0.01, 1000.0, "smaller"),
+            ] {
+                db.insert_raw(
+                    "uom.uom",
+                    id,
+                    row(&[
+                        ("name", json!(name)),
+                        ("category_id", json!(category)),
+                        ("rounding", json!(rounding)),
+                        ("factor", json!(factor)),
+                        ("uom_type", json!(kind)),
+                    ]),
+                );
+            }
+        }
+        OdooVersion::V19 => {
+            const UNITS: [(i64, &str, f64, Option<i64>, bool); 30] = [
+                (1, "Units", 1.0, None, true),
+                (2, "Pack of 6", 6.0, Some(1), true),
+                (3, "Dozens", 12.0, Some(1), false),
+                (4, "Hours", 1.0, None, true),
+                (5, "Days", 8.0, Some(4), true),
+                (6, "Minutes", 0.0166667, Some(4), true),
+                (7, "mm", 1.0, None, true),
+                (8, "cm", 10.0, Some(7), false),
+                (9, "m", 100.0, Some(8), true),
+                (10, "km", 1000.0, Some(9), false),
+                (11, "m²", 1.0, None, true),
+                (12, "ml", 1.0, None, true),
+                (13, "L", 1000.0, Some(12), true),
+                (14, "m³", 1000.0, Some(13), false),
+                (15, "g", 1.0, None, true),
+                (16, "kg", 1000.0, Some(15), true),
+                (17, "Ton", 1000.0, Some(16), true),
+                (18, "oz", 28.3495, Some(15), true),
+                (19, "lb", 16.0, Some(18), true),
+                (20, "in", 2.54, Some(8), true),
+                (21, "ft", 12.0, Some(20), true),
+                (22, "yd", 3.0, Some(21), false),
+                (23, "mi", 1760.0, Some(22), false),
+                (24, "ft²", 0.092903, Some(11), true),
+                (25, "fl oz (US)", 0.0295735, Some(13), false),
+                (26, "qt (US)", 32.0, Some(25), false),
+                (27, "gal (US)", 4.0, Some(26), true),
+                (28, "in³", 0.0163871, Some(13), false),
+                (29, "ft³", 1728.0, Some(28), false),
+                (30, "KWH", 1.0, None, true),
+            ];
+            for (id, name, relative_factor, parent, active) in UNITS {
+                db.insert_raw(
+                    "uom.uom",
+                    id,
+                    row(&[
+                        ("name", json!(name)),
+                        ("relative_factor", json!(relative_factor)),
+                        ("relative_uom_id", parent.map_or(json!(false), |p| json!(p))),
+                        ("sequence", json!(((relative_factor * 100.0) as i64).min(1000))),
+                        ("active", json!(active)),
+                    ]),
+                );
+            }
+        }
+    }
+    if let Some(units) = db.tables.get_mut("uom.uom").and_then(|t| t.rows.get_mut(&1)) {
+        units.insert("__name_fr_FR".into(), json!("Unités"));
+    }
+}
+
 fn seed_partners(db: &mut Database) {
     db.insert_raw(
         "res.partner",
@@ -241,7 +320,7 @@ fn seed_partners(db: &mut Database) {
             ("is_company", json!(true)),
             ("email", json!("info@northwind.example")),
             ("city", json!("San Francisco")),
-            ("country_code", json!("US")),
+            ("country_id", json!(233)),
             ("company_id", json!(1)),
         ]),
     );
@@ -297,7 +376,7 @@ fn seed_partners(db: &mut Database) {
                 ),
                 ("vat", json!(format!("US{:09}", 471_000_000 + i * 7919))),
                 ("city", json!(["Chicago", "Denver", "Austin", "Boston", "Seattle"][i % 5])),
-                ("country_code", json!("US")),
+                ("country_id", json!(233)),
                 ("customer_rank", json!(1)),
                 ("property_product_pricelist", json!(if i % 4 == 0 { 2 } else { 1 })),
                 ("credit_limit", json!(if i % 3 == 0 { 25000.0 } else { 0.0 })),
@@ -316,7 +395,7 @@ fn seed_partners(db: &mut Database) {
                 ("is_company", json!(true)),
                 ("ref", json!(format!("S{:05}", 500 + i))),
                 ("email", json!(format!("sales@{slug}.example"))),
-                ("country_code", json!("US")),
+                ("country_id", json!(233)),
                 ("supplier_rank", json!(1)),
                 ("type", json!("contact")),
             ]),
@@ -342,7 +421,7 @@ fn seed_partners(db: &mut Database) {
             ("type", json!("delivery")),
             ("street", json!("4557 De Silva St")),
             ("city", json!("Fremont")),
-            ("country_code", json!("US")),
+            ("country_id", json!(233)),
         ]),
     );
 }
@@ -398,31 +477,17 @@ fn seed_locations(db: &mut Database) {
                 ("sequence", json!(id * 10)),
             ]),
         );
-        for (type_id, type_name, kind, prefix, src, dst) in [
-            (in_type, "Receipts", "incoming", "IN", None, Some(stock)),
-            (out_type, "Delivery Orders", "outgoing", "OUT", Some(stock), None),
-        ] {
-            db.insert_raw(
-                "stock.picking.type",
-                type_id,
-                row(&[
-                    ("name", json!(type_name)),
-                    ("code", json!(kind)),
-                    ("sequence_code", json!(prefix)),
-                    ("warehouse_id", json!(id)),
-                    ("default_location_src_id", src.map_or(json!(false), |s| json!(s))),
-                    ("default_location_dest_id", dst.map_or(json!(false), |d| json!(d))),
-                    ("company_id", json!(1)),
-                    ("sequence", json!(type_id)),
-                ]),
-            );
+        for (type_id, operation) in [(in_type, Operation::Receipts), (out_type, Operation::Deliveries)] {
+            let mut row = picking_type(id, 1, operation, stock);
+            row.insert("sequence".into(), json!(type_id));
+            db.insert_raw("stock.picking.type", type_id, row);
         }
     }
     db.tables.entry("stock.picking.type").or_default().next_id = 20;
     db.tables.entry("stock.warehouse").or_default().next_id = 3;
 }
 
-fn products() -> Vec<SeedProduct> {
+fn products(u: Units) -> Vec<SeedProduct> {
     let p = |id, sku, name, price, uom, quants: Vec<(i64, f64, f64)>, incoming, outgoing| SeedProduct {
         id,
         sku,
@@ -439,7 +504,7 @@ fn products() -> Vec<SeedProduct> {
             "FURN_0096",
             "Customizable Desk (Steel, White)",
             750.0,
-            UOM_UNITS,
+            u.units,
             vec![(LOC_WH_STOCK, 45.0, 0.0), (LOC_EAST_STOCK, 12.0, 0.0)],
             0.0,
             0.0,
@@ -449,43 +514,43 @@ fn products() -> Vec<SeedProduct> {
             "E-COM07",
             "Large Cabinet",
             320.0,
-            UOM_UNITS,
+            u.units,
             vec![(LOC_WH_STOCK, 500.0, 153.0), (LOC_EAST_STOCK, 80.0, 0.0)],
             0.0,
             233.0,
         ),
-        p(18, "E-COM08", "Storage Box", 15.8, UOM_UNITS, vec![(LOC_WH_STOCK, 18.0, 0.0)], 40.0, 0.0),
+        p(18, "E-COM08", "Storage Box", 15.8, u.units, vec![(LOC_WH_STOCK, 18.0, 0.0)], 40.0, 0.0),
         p(
             20,
             "E-COM10",
             "Pedal Bin",
             47.0,
-            UOM_UNITS,
+            u.units,
             vec![(LOC_WH_STOCK, 22.0, 0.0), (LOC_EAST_STOCK, 10.0, 4.0)],
             0.0,
             4.0,
         ),
-        p(21, "E-COM11", "Cabinet with Doors", 140.0, UOM_UNITS, vec![(LOC_WH_STOCK, 33.0, 15.0)], 120.0, 15.0),
+        p(21, "E-COM11", "Cabinet with Doors", 140.0, u.units, vec![(LOC_WH_STOCK, 33.0, 15.0)], 120.0, 15.0),
         p(
             23,
             "E-COM12",
             "Conference Chair (Steel)",
             33.0,
-            UOM_UNITS,
+            u.units,
             vec![(LOC_WH_STOCK, 26.0, 0.0), (LOC_EAST_STOCK, 60.0, 0.0)],
             0.0,
             0.0,
         ),
-        p(24, "E-COM13", "Conference Chair (Aluminium)", 39.4, UOM_UNITS, vec![(LOC_WH_STOCK, 30.0, 0.0)], 0.0, 0.0),
-        p(30, "FURN_0789", "Individual Workplace", 885.0, UOM_UNITS, vec![(LOC_WH_STOCK, 16.0, 0.0)], 0.0, 0.0),
-        p(33, "FURN_8855", "Drawer", 110.5, UOM_UNITS, vec![(LOC_WH_STOCK, 80.0, 0.0)], 0.0, 15.0),
-        p(44, "FURN_5555", "Cable Management Box", 100.0, UOM_UNITS, vec![(LOC_WH_SHELF_2, 90.0, 0.0)], 0.0, 0.0),
+        p(24, "E-COM13", "Conference Chair (Aluminium)", 39.4, u.units, vec![(LOC_WH_STOCK, 30.0, 0.0)], 0.0, 0.0),
+        p(30, "FURN_0789", "Individual Workplace", 885.0, u.units, vec![(LOC_WH_STOCK, 16.0, 0.0)], 0.0, 0.0),
+        p(33, "FURN_8855", "Drawer", 110.5, u.units, vec![(LOC_WH_STOCK, 80.0, 0.0)], 0.0, 15.0),
+        p(44, "FURN_5555", "Cable Management Box", 100.0, u.units, vec![(LOC_WH_SHELF_2, 90.0, 0.0)], 0.0, 0.0),
         p(
             45,
             "DST-PAL-120",
             "Euro Pallet 1200x800",
             18.5,
-            UOM_UNITS,
+            u.units,
             vec![(LOC_EAST_STOCK, 640.0, 120.0), (LOC_WH_STOCK, 210.0, 0.0)],
             300.0,
             120.0,
@@ -495,32 +560,14 @@ fn products() -> Vec<SeedProduct> {
             "DST-STR-23",
             "Stretch Film 23 µm",
             4.2,
-            UOM_KG,
+            u.kg,
             vec![(LOC_WH_STOCK, 312.455, 0.0), (LOC_EAST_STOCK, 88.125, 10.5)],
             250.0,
             10.5,
         ),
-        p(
-            47,
-            "DST-TAPE-50",
-            "Packing Tape 50 mm (Dozen)",
-            21.0,
-            UOM_DOZENS,
-            vec![(LOC_WH_SHELF_1, 42.5, 2.0)],
-            0.0,
-            2.0,
-        ),
-        p(48, "DST-OIL-5", "Forklift Hydraulic Oil", 6.75, UOM_LITRE, vec![(LOC_EAST_STOCK, 155.25, 0.0)], 0.0, 0.0),
-        p(
-            49,
-            "DST-ROPE-12",
-            "Polypropylene Rope 12 mm",
-            1.1,
-            UOM_METRE,
-            vec![(LOC_WH_STOCK, 1250.0, 100.0)],
-            0.0,
-            100.0,
-        ),
+        p(47, "DST-TAPE-50", "Packing Tape 50 mm (Dozen)", 21.0, u.dozens, vec![(LOC_WH_SHELF_1, 42.5, 2.0)], 0.0, 2.0),
+        p(48, "DST-OIL-5", "Forklift Hydraulic Oil", 6.75, u.litre, vec![(LOC_EAST_STOCK, 155.25, 0.0)], 0.0, 0.0),
+        p(49, "DST-ROPE-12", "Polypropylene Rope 12 mm", 1.1, u.metre, vec![(LOC_WH_STOCK, 1250.0, 100.0)], 0.0, 100.0),
     ];
     // The rest of the catalogue: office and warehouse goods with deterministic stock figures.
     const CATALOGUE: [(&str, &str, f64); 45] = [
@@ -580,7 +627,7 @@ fn products() -> Vec<SeedProduct> {
         if i % 2 == 0 {
             quants.push((LOC_EAST_STOCK, east, 0.0));
         }
-        list.push(p(50 + i, sku, name, *price, UOM_UNITS, quants, incoming, reserved));
+        list.push(p(50 + i, sku, name, *price, u.units, quants, incoming, reserved));
     }
     list
 }
@@ -588,7 +635,7 @@ fn products() -> Vec<SeedProduct> {
 fn seed_products(db: &mut Database) {
     let mut quant_id = 1;
     let mut move_id = 1;
-    for product in products() {
+    for product in products(Units::of(db.version)) {
         let category =
             if product.sku.starts_with("OFF") || product.sku.starts_with("FURN") || product.sku.starts_with("E-COM") {
                 2

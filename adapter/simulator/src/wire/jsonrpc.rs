@@ -5,12 +5,12 @@ use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::{Dropped, HttpResponse};
 use crate::{
     Admission, Call, Execution, OdooVersion, Simulator,
-    domain::python_repr,
     error::{ACCESS_DENIED, ACCESS_ERROR, Raised, SimError, TYPE_ERROR, USER_ERROR},
-    methods::{self, Outcome},
-    wire::{self, Dropped, HttpResponse},
+    orm::domain::python_repr,
+    orm::methods::{self, Outcome},
 };
 
 const WRONG_TYPE: &str =
@@ -23,13 +23,13 @@ pub(crate) async fn handle(
     body: &Bytes,
 ) -> Result<HttpResponse, Dropped> {
     if method != Method::POST || !content_type.starts_with("application/json") {
-        return Ok(wire::werkzeug_page(StatusCode::BAD_REQUEST, WRONG_TYPE));
+        return Ok(super::werkzeug_page(StatusCode::BAD_REQUEST, WRONG_TYPE));
     }
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return Ok(wire::html_response(StatusCode::BAD_REQUEST, "Invalid JSON data"));
+        return Ok(super::html_response(StatusCode::BAD_REQUEST, "Invalid JSON data"));
     };
     let Value::Object(request) = request else {
-        return Ok(wire::html_response(StatusCode::BAD_REQUEST, "Invalid JSON-RPC data"));
+        return Ok(super::html_response(StatusCode::BAD_REQUEST, "Invalid JSON-RPC data"));
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let params = request.get("params").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -54,7 +54,7 @@ pub(crate) async fn handle(
                         "message": "Odoo Server Error",
                         "data": {
                             "name": raised.name,
-                            "debug": wire::traceback(&raised.name, &raised.message),
+                            "debug": super::traceback(&raised.name, &raised.message),
                             "message": raised.message,
                             "arguments": [raised.message],
                             "context": {},
@@ -63,7 +63,7 @@ pub(crate) async fn handle(
                 );
             }
         }
-        wire::json_response(StatusCode::OK, &Value::Object(envelope))
+        super::json_response(StatusCode::OK, &Value::Object(envelope))
     };
     let service = params.get("service").and_then(Value::as_str).unwrap_or_default().to_owned();
     let function = params.get("method").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -86,7 +86,7 @@ pub(crate) async fn handle(
     };
     Ok(match reply {
         Reply::Answer(result) => answer(result),
-        Reply::Page(status) => wire::proxy_page(status),
+        Reply::Page(status) => super::proxy_page(status),
     })
 }
 
@@ -235,9 +235,7 @@ async fn prepare_and_run(
         if method.starts_with('_') {
             return Err(SimError::PrivateMethod { model: model.to_owned(), method: method.to_owned() });
         }
-        sim.model_exists(model)?;
-        let sig = methods::signature(model, method)
-            .ok_or_else(|| SimError::UnknownMethod { model: model.to_owned(), method: method.to_owned() })?;
+        let sig = sim.signature(model, method)?;
         let ids = if sig.model_level {
             Vec::new()
         } else if positional.is_empty() {

@@ -6,9 +6,82 @@
 use serde_json::{Map, Value, json};
 
 use crate::{
-    orm::{Database, Env},
+    orm::{
+        Database, Env, OdooVersion,
+        fields::{FieldType::*, Fields, selection},
+        registry::{Info, Model},
+    },
     seed,
 };
+
+/// What a server action does (`ir.actions.server.state`).
+const SERVER_ACTION_STATES: &[(&str, &str)] = &[
+    ("object_write", "Update Record"),
+    ("next_activity", "Create Activity"),
+    ("mail_post", "Send Email"),
+    ("sms", "Send SMS"),
+    ("followers", "Add Followers"),
+    ("remove_followers", "Remove Followers"),
+    ("object_create", "Create Record"),
+    ("code", "Execute Code"),
+    ("webhook", "Send Webhook Notification"),
+    ("multi", "Execute Existing Actions"),
+];
+const USAGE: &[(&str, &str)] = &[("ir_actions_server", "Server Action"), ("base_automation", "Automation Rule")];
+const TRIGGER: &[(&str, &str)] = &[
+    ("on_create_or_write", "On create and edit"),
+    ("on_create", "On create"),
+    ("on_write", "On save"),
+    ("on_unlink", "On deletion"),
+];
+
+pub(crate) struct ServerAction;
+
+impl Model for ServerAction {
+    fn info(&self, _version: OdooVersion) -> Info {
+        Info::new("ir.actions.server", "Server Actions", "base", "sequence, name")
+    }
+
+    fn fields(&self, _version: OdooVersion, f: &mut Fields) {
+        f.stored("name", Char, "Action Name")
+            .required("name")
+            .stored("model_id", Many2one("ir.model"), "Model")
+            .stored("state", selection(SERVER_ACTION_STATES), "Type")
+            .default("state", json!("object_write"))
+            .stored("usage", selection(USAGE), "Usage")
+            .default("usage", json!("ir_actions_server"))
+            .stored("webhook_url", Char, "Webhook URL")
+            .stored("webhook_field_ids", Many2many("ir.model.fields"), "Webhook Fields")
+            .computed("webhook_sample_payload", Text, "Sample Payload")
+            .stored("sequence", Integer, "Sequence");
+        f.addon("base_automation").stored("base_automation_id", Many2one("base.automation"), "Automation Rule");
+    }
+
+    fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
+        (field == "webhook_sample_payload").then(|| sample_payload(db, id).unwrap_or(Value::Bool(false)))
+    }
+}
+
+pub(crate) struct Automation;
+
+impl Model for Automation {
+    fn info(&self, _version: OdooVersion) -> Info {
+        Info::new("base.automation", "Automation Rule", "base_automation", "id")
+    }
+
+    fn fields(&self, _version: OdooVersion, f: &mut Fields) {
+        f.stored("name", Char, "Automation Rule Name")
+            .stored("model_id", Many2one("ir.model"), "Model")
+            .stored("trigger", selection(TRIGGER), "Trigger")
+            .stored("trigger_field_ids", Many2many("ir.model.fields"), "Trigger Fields")
+            .stored("filter_domain", Char, "Apply on")
+            .stored("action_server_ids", One2many("ir.actions.server", "base_automation_id"), "Actions")
+            .stored("active", Boolean, "Active")
+            .required("name")
+            .required("model_id")
+            .required("trigger");
+    }
+}
 
 /// One notification to send.
 #[derive(Debug, Clone)]
@@ -20,7 +93,7 @@ pub(crate) struct Webhook {
 /// The notifications the writes of the current call trigger.
 pub(crate) fn due(db: &Database) -> Vec<Webhook> {
     let mut hooks = Vec::new();
-    let env = Env { uid: seed::ADMIN_UID, context: Map::new() };
+    let env = Env::new(seed::ADMIN_UID);
     for (rule, row) in &db.table("base.automation").rows {
         let active = row.get("active").and_then(Value::as_bool).unwrap_or(true);
         let trigger = row.get("trigger").and_then(Value::as_str).unwrap_or_default();
@@ -71,7 +144,7 @@ fn payload(db: &Database, action: i64, model: &str, record: i64) -> Value {
 }
 
 /// `webhook_sample_payload`: the payload for the model's first record.
-pub(crate) fn sample_payload(db: &Database, action: i64) -> Option<Value> {
+fn sample_payload(db: &Database, action: i64) -> Option<Value> {
     let model = db.get_str("ir.model", db.get_i64("ir.actions.server", action, "model_id")?, "model");
     let first = db.table(&model).rows.keys().next().copied().unwrap_or(1);
     let mut body = payload(db, action, &model, first);
@@ -109,43 +182,4 @@ fn matches_domain(db: &Database, model: &str, record: i64, domain: &Value, env: 
     let mut terms = domain.as_array().cloned().unwrap_or_default();
     terms.push(json!(["id", "=", record]));
     db.search(def, &Value::Array(terms), 0, None, None, env).is_ok_and(|ids| !ids.is_empty())
-}
-
-/// The models and fields of the schema as `ir.model` and `ir.model.fields` records. The ids the
-/// recordings name (`stock.quant` and the fields its webhook rule uses) are kept.
-pub(crate) fn seed_models(db: &mut Database) {
-    const KNOWN_FIELDS: [(&str, i64); 6] = [
-        ("product_id", 6504),
-        ("location_id", 6509),
-        ("lot_id", 6513),
-        ("quantity", 6518),
-        ("reserved_quantity", 6519),
-        ("write_date", 6538),
-    ];
-    let schema = db.schema.clone();
-    let (mut next_model, mut next_field) = (600, 20_000);
-    for (name, def) in schema.iter() {
-        let model_id = if *name == "stock.quant" {
-            523
-        } else {
-            next_model += 1;
-            next_model
-        };
-        let mut row = Map::new();
-        row.insert("model".into(), json!(name));
-        row.insert("name".into(), json!(def.description));
-        db.insert_raw("ir.model", model_id, row);
-        for field in def.fields.keys() {
-            let known = KNOWN_FIELDS.iter().find(|(f, _)| *name == "stock.quant" && f == field).map(|(_, id)| *id);
-            let field_id = known.unwrap_or_else(|| {
-                next_field += 1;
-                next_field
-            });
-            let mut row = Map::new();
-            row.insert("name".into(), json!(field));
-            row.insert("model".into(), json!(name));
-            row.insert("model_id".into(), json!(model_id));
-            db.insert_raw("ir.model.fields", field_id, row);
-        }
-    }
 }

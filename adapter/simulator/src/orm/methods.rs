@@ -1,12 +1,13 @@
-//! Remote-callable methods: their Python signatures (so argument binding fails the way Odoo's does)
-//! and what each one does. Both wire formats bind their arguments here and then call `execute`.
+//! Remote-callable methods of the generic ORM: their Python signatures (so argument binding fails
+//! the way Odoo's does) and what each one does; models add theirs through the registry. Both wire
+//! formats bind their arguments here and then call `execute`.
 
 use serde_json::{Map, Value, json};
 
-use crate::{
-    error::{Raised, SERIALIZATION_FAILURE, SimError, SimResult},
-    orm::{Database, Env},
-};
+use std::sync::Arc;
+
+use super::{Access, Database, Env, ModelDef, fields::FieldType, registry::Args};
+use crate::error::{Raised, SERIALIZATION_FAILURE, SimError, SimResult};
 
 /// A method's Python signature, as far as binding needs it.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +24,7 @@ pub(crate) struct Signature {
     pub(crate) readonly: bool,
 }
 
-const fn sig(
+pub(crate) const fn sig(
     model_level: bool,
     params: &'static [&'static str],
     required: usize,
@@ -33,39 +34,26 @@ const fn sig(
     Signature { model_level, params, required, var_kwargs, readonly }
 }
 
-pub(crate) fn signature(model: &str, method: &str) -> Option<Signature> {
-    Some(match (model, method) {
-        (_, "search") => sig(true, &["domain", "offset", "limit", "order"], 1, false, true),
-        (_, "search_read") => sig(true, &["domain", "fields", "offset", "limit", "order"], 0, true, true),
-        (_, "search_count") => sig(true, &["domain", "limit"], 1, false, true),
-        (_, "read") => sig(false, &["fields", "load"], 0, false, true),
-        (_, "create") => sig(true, &["vals_list"], 1, false, false),
-        // These models override `write(self, values)` in Odoo 18: the keyword `vals` fails there.
-        ("sale.order" | "sale.order.line" | "purchase.order.line" | "product.product" | "stock.location", "write") => {
-            sig(false, &["values"], 1, false, false)
-        }
-        (_, "write") => sig(false, &["vals"], 1, false, false),
-        (_, "unlink") => sig(false, &[], 0, false, false),
-        (_, "fields_get") => sig(true, &["allfields", "attributes"], 0, false, true),
-        (_, "name_search") => sig(true, &["name", "domain", "operator", "limit"], 0, false, true),
-        (_, "read_group") => {
+/// The signature of a method of the generic ORM, or of one the model adds.
+pub(crate) fn signature(db: &Database, model: &ModelDef, method: &str) -> Option<Signature> {
+    Some(match method {
+        "search" => sig(true, &["domain", "offset", "limit", "order"], 1, false, true),
+        "search_read" => sig(true, &["domain", "fields", "offset", "limit", "order"], 0, true, true),
+        "search_count" => sig(true, &["domain", "limit"], 1, false, true),
+        "read" => sig(false, &["fields", "load"], 0, false, true),
+        "create" => sig(true, &["vals_list"], 1, false, false),
+        // Some models override `write(self, values)`: the keyword `vals` fails there.
+        "write" if model.behaviour.write_parameter() == "values" => sig(false, &["values"], 1, false, false),
+        "write" => sig(false, &["vals"], 1, false, false),
+        "unlink" => sig(false, &[], 0, false, false),
+        "fields_get" => sig(true, &["allfields", "attributes"], 0, false, true),
+        "name_search" => sig(true, &["name", "domain", "operator", "limit"], 0, false, true),
+        "read_group" => {
             sig(true, &["domain", "fields", "groupby", "offset", "limit", "orderby", "lazy"], 3, false, true)
         }
-        (_, "exists") => sig(false, &[], 0, false, true),
-        ("res.users", "context_get") => sig(true, &[], 0, false, true),
-        (_, "load") => sig(true, &["fields", "data"], 2, false, false),
-        ("sale.order", "action_confirm" | "action_cancel" | "action_draft") => sig(false, &[], 0, false, false),
-        ("purchase.order", "button_confirm" | "button_cancel") => sig(false, &[], 0, false, false),
-        ("stock.picking", "button_validate") => sig(false, &[], 0, false, false),
-        ("stock.quant", "action_apply_inventory") => sig(false, &[], 0, false, false),
-        ("sale.order" | "purchase.order" | "stock.picking" | "res.partner", "message_post") => sig(
-            false,
-            &["body", "subject", "message_type", "subtype_xmlid", "partner_ids", "body_is_html"],
-            0,
-            true,
-            false,
-        ),
-        _ => return None,
+        "exists" => sig(false, &[], 0, false, true),
+        "load" => sig(true, &["fields", "data"], 2, false, false),
+        _ => return model.behaviour.methods(db).into_iter().find(|m| m.name == method).map(|m| m.signature),
     })
 }
 
@@ -143,38 +131,28 @@ pub(crate) fn execute(
     ids: &[i64],
     params: &Map<String, Value>,
 ) -> SimResult<Outcome> {
-    let model = db.model(model_name)?.clone();
+    let registry = Arc::clone(&db.registry);
+    let model = registry.model(model_name)?;
     let null = Value::Null;
     let domain = params.get("domain").unwrap_or(&null);
     let order = params.get("order").and_then(Value::as_str);
+    // `search` and `search_read` page and sort alike.
+    let search_page = |db: &Database| {
+        db.search(model, domain, usize_arg(params, "offset").unwrap_or(0), usize_arg(params, "limit"), order, env)
+    };
     match method {
-        "search" => {
-            let found = db.search(
-                &model,
-                domain,
-                usize_arg(params, "offset").unwrap_or(0),
-                usize_arg(params, "limit"),
-                order,
-                env,
-            )?;
-            Ok(Outcome::Value(json!(found)))
-        }
+        "search" => Ok(Outcome::Value(json!(search_page(db)?))),
         "search_count" => {
-            let found = db.search(&model, domain, 0, usize_arg(params, "limit"), None, env)?;
+            let found = db.search(model, domain, 0, usize_arg(params, "limit"), None, env)?;
             Ok(Outcome::Value(json!(found.len())))
         }
         "search_read" => {
-            let found = db.search(
-                &model,
-                domain,
-                usize_arg(params, "offset").unwrap_or(0),
-                usize_arg(params, "limit"),
-                order,
-                env,
-            )?;
-            Ok(Outcome::Value(json!(db.read(&model, &found, fields_arg(params, "fields").as_deref(), env)?)))
+            let fields = fields_arg(params, "fields");
+            // As Odoo's `search_fetch`: the domain is checked as it searches, then the field names.
+            let found = search_page(db)?;
+            Ok(Outcome::Value(json!(db.read(model, &found, fields.as_deref(), env)?)))
         }
-        "read" => Ok(Outcome::Value(json!(db.read(&model, ids, fields_arg(params, "fields").as_deref(), env)?))),
+        "read" => Ok(Outcome::Value(json!(db.read(model, ids, fields_arg(params, "fields").as_deref(), env)?))),
         "exists" => Ok(Outcome::Value(json!(ids.iter().filter(|i| db.exists(model_name, **i)).collect::<Vec<_>>()))),
         "create" => {
             let (list, single) = match params.get("vals_list") {
@@ -196,11 +174,7 @@ pub(crate) fn execute(
             };
             let mut created = Vec::new();
             for vals in &list {
-                created.push(if model_name == "stock.quant" && crate::inventory::is_count(env, vals) {
-                    crate::inventory::create_count(db, env, vals)?
-                } else {
-                    db.create(&model, vals, env)?
-                });
+                created.push(db.create(model_name, vals, env)?);
             }
             Ok(Outcome::Created { ids: created, single })
         }
@@ -211,14 +185,14 @@ pub(crate) fn execute(
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default();
-            db.write(&model, ids, &vals, env)?;
+            db.write(model_name, ids, &vals, env)?;
             Ok(Outcome::Value(json!(true)))
         }
         "unlink" => {
-            db.unlink(&model, ids, env)?;
+            db.unlink(model_name, ids, env)?;
             Ok(Outcome::Value(json!(true)))
         }
-        "fields_get" => Ok(Outcome::Value(fields_get(&model, params))),
+        "fields_get" => Ok(Outcome::Value(fields_get(model, params))),
         "name_search" => {
             let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
             let operator = params.get("operator").and_then(Value::as_str).unwrap_or("ilike");
@@ -234,47 +208,30 @@ pub(crate) fn execute(
                 terms.push(json!([field, operator, name]));
             }
             let limit = usize_arg(params, "limit").unwrap_or(100);
-            let found = db.search(&model, &Value::Array(terms), 0, Some(limit), None, env)?;
+            let found = db.search(model, &Value::Array(terms), 0, Some(limit), None, env)?;
             Ok(Outcome::Value(json!(
                 found.iter().map(|id| json!([id, db.display_name(model_name, *id, env)])).collect::<Vec<_>>()
             )))
         }
-        "read_group" => read_group(db, &model, params, env).map(Outcome::Value),
-        "load" => crate::load::load(db, env, &model, params).map(Outcome::Value),
-        "action_confirm" | "action_cancel" | "action_draft" | "button_confirm" | "button_cancel"
-        | "button_validate" | "message_post" => {
-            let missing: Vec<i64> = ids.iter().copied().filter(|i| !db.exists(model_name, *i)).collect();
-            if !missing.is_empty() {
-                return Err(SimError::missing(model_name, &missing, env.uid));
-            }
-            db.check_access(&model, crate::orm::Access::Write, env)?;
-            let result = match method {
-                "action_confirm" => crate::sales::action_confirm(db, ids),
-                "action_cancel" => crate::sales::action_cancel(db, env, ids),
-                "action_draft" => crate::sales::action_draft(db, ids),
-                "button_confirm" => crate::sales::button_confirm(db, ids),
-                "button_cancel" => crate::sales::button_cancel(db, ids),
-                "button_validate" => crate::sales::button_validate(db, env, ids),
-                _ => crate::sales::message_post(db, env, model.name, ids, params),
+        "read_group" => read_group(db, model, params, env).map(Outcome::Value),
+        "load" => super::load::load(db, env, model, params).map(Outcome::Value),
+        _ => {
+            let Some(added) = model.behaviour.methods(db).into_iter().find(|m| m.name == method) else {
+                return Err(SimError::UnknownMethod { model: model_name.to_owned(), method: method.to_owned() });
             };
-            result.map(Outcome::Value)
+            if added.on_records {
+                let missing: Vec<i64> = ids.iter().copied().filter(|i| !db.exists(model_name, *i)).collect();
+                if !missing.is_empty() {
+                    return Err(SimError::missing(model_name, &missing, env.uid));
+                }
+                db.check_access(model, Access::Write, env)?;
+            }
+            (added.run)(db, env, &Args { model: model_name, ids, params })
         }
-        "action_apply_inventory" => {
-            db.check_access(&model, crate::orm::Access::Write, env)?;
-            crate::inventory::action_apply_inventory(db, env, ids).map(|()| Outcome::Nothing)
-        }
-        "context_get" => {
-            let row = db.row("res.users", env.uid);
-            let text = |k: &str, d: &str| row.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or(d).to_owned();
-            Ok(Outcome::Value(
-                json!({"lang": text("lang", "en_US"), "tz": text("tz", "Europe/Brussels"), "uid": env.uid}),
-            ))
-        }
-        _ => Err(SimError::UnknownMethod { model: model_name.to_owned(), method: method.to_owned() }),
     }
 }
 
-fn fields_get(model: &crate::schema::ModelDef, params: &Map<String, Value>) -> Value {
+fn fields_get(model: &ModelDef, params: &Map<String, Value>) -> Value {
     let wanted = fields_arg(params, "allfields").filter(|f| !f.is_empty());
     let attributes = fields_arg(params, "attributes").filter(|a| !a.is_empty());
     let mut out = Map::new();
@@ -293,8 +250,11 @@ fn fields_get(model: &crate::schema::ModelDef, params: &Map<String, Value>) -> V
         if let Some(rel) = field.ftype.relation() {
             desc.insert("relation".into(), json!(rel));
         }
-        if let crate::schema::FieldType::Selection(options) = &field.ftype {
-            desc.insert("selection".into(), json!(options.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()));
+        if let FieldType::Selection(options) = &field.ftype {
+            desc.insert(
+                "selection".into(),
+                json!(options.pairs().iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
+            );
         }
         if let Some(attrs) = &attributes {
             desc.retain(|k, _| attrs.iter().any(|a| a == k));
@@ -304,12 +264,7 @@ fn fields_get(model: &crate::schema::ModelDef, params: &Map<String, Value>) -> V
     Value::Object(out)
 }
 
-fn read_group(
-    db: &Database,
-    model: &crate::schema::ModelDef,
-    params: &Map<String, Value>,
-    env: &Env,
-) -> SimResult<Value> {
+fn read_group(db: &Database, model: &ModelDef, params: &Map<String, Value>, env: &Env) -> SimResult<Value> {
     let null = Value::Null;
     let ids = db.search(model, params.get("domain").unwrap_or(&null), 0, None, None, env)?;
     let groupby: Vec<String> = match params.get("groupby") {
@@ -326,20 +281,15 @@ fn read_group(
             let (name, func) = spec.split_once(':').map_or((spec.as_str(), "sum"), |(n, f)| (n, f));
             let name = name.split('(').next().unwrap_or(name).to_owned();
             (!groupby.contains(&name)
-                && model.field(&name).is_some_and(|f| {
-                    matches!(
-                        f.ftype,
-                        crate::schema::FieldType::Float
-                            | crate::schema::FieldType::Integer
-                            | crate::schema::FieldType::Monetary
-                    )
-                }))
+                && model
+                    .field(&name)
+                    .is_some_and(|f| matches!(f.ftype, FieldType::Float | FieldType::Integer | FieldType::Monetary)))
             .then(|| (name, func.to_owned()))
         })
         .collect();
     for g in &groupby {
         if model.field(g).is_none() {
-            return Err(SimError::value(format!("Invalid field {g:?} on model {:?}", model.name)));
+            return Err(super::invalid_field(model.name, g));
         }
     }
     let mut groups: Vec<(Vec<Value>, Vec<i64>)> = Vec::new();

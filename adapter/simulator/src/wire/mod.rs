@@ -1,4 +1,8 @@
-//! What both wire formats share: HTTP responses, the simulated traceback, fault handling.
+//! The two wire formats, JSON-RPC (`jsonrpc`) and JSON-2 (`json2`), and what they share: HTTP
+//! responses, error pages and the simulated traceback.
+
+pub(crate) mod json2;
+pub(crate) mod jsonrpc;
 
 use bytes::Bytes;
 use http_body_util::Full;

@@ -6,12 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::{
-    domain,
-    error::SimError,
-    orm::{Database, Env, Row},
-    schema::{FieldType, ModelDef},
-};
+use super::{Database, EXTERNAL_IDS, Env, ModelDef, Row, domain, fields::FieldType};
+use crate::error::SimError;
 
 /// One column of the import.
 #[derive(Debug, Clone)]
@@ -32,8 +28,8 @@ enum Reference {
 }
 
 fn parse_column(model: &ModelDef, path: &str) -> Result<Column, SimError> {
-    let invalid = || SimError::value(format!("Invalid field name '{path}'"));
     let parts: Vec<&str> = path.split('/').collect();
+    let invalid = || SimError::value(format!("Invalid field name '{}'", parts.first().copied().unwrap_or_default()));
     match parts.as_slice() {
         ["id"] => Ok(Column::Xid),
         [name, rest @ ..] => {
@@ -102,7 +98,7 @@ pub(crate) fn qualified(xid: &str, env: &Env) -> String {
 /// The record an external id points at, if the id exists for this model.
 fn resolve_xid(db: &Database, model: &str, xid: &str) -> Option<(i64, i64, bool)> {
     let (module, name) = xid.split_once('.')?;
-    db.table("ir.model.data").rows.iter().find_map(|(id, r)| {
+    db.table(EXTERNAL_IDS).rows.iter().find_map(|(id, r)| {
         let text = |k: &str| r.get(k).and_then(Value::as_str);
         (text("module") == Some(module) && text("name") == Some(name) && text("model") == Some(model)).then(|| {
             (
@@ -153,9 +149,9 @@ pub(crate) fn load(
     for path in &fields {
         let mut column = parse_column(model, path)?;
         if let Column::Line { o2m, .. } = &column {
-            let comodel = db.model(model.field(o2m).and_then(|f| f.ftype.relation()).unwrap_or_default())?.clone();
+            let comodel = db.model(model.field(o2m).and_then(|f| f.ftype.relation()).unwrap_or_default())?;
             let rest = path.split_once('/').map_or("", |(_, rest)| rest);
-            column = Column::Line { o2m: o2m.clone(), column: Box::new(parse_column(&comodel, rest)?) };
+            column = Column::Line { o2m: o2m.clone(), column: Box::new(parse_column(comodel, rest)?) };
         }
         columns.push(column);
     }
@@ -313,8 +309,37 @@ fn convert(
             .map(|i| json!(i))
             .map_err(|_| (format!("'{text}' does not seem to be an integer for field '{label}'"), None)),
         (_, FieldType::Boolean) => Ok(json!(matches!(text.to_lowercase().as_str(), "1" | "true" | "yes"))),
+        (_, FieldType::Datetime) => local_to_utc(text.trim(), &input_tz(db, env))
+            .map(|utc| json!(utc))
+            .ok_or_else(|| (format!("'{text}' does not seem to be a valid datetime for field '{label}'"), None)),
+        (_, FieldType::Date) => jiff::civil::Date::strptime("%Y-%m-%d", text.trim())
+            .map(|_| json!(text.trim()))
+            .map_err(|_| (format!("'{text}' does not seem to be a valid date for field '{label}'"), None)),
         _ => Ok(json!(text)),
     }
+}
+
+/// The time zone an import reads datetimes in, as `ir.fields.converter._input_tz` picks it: the
+/// context's `tz`, else the user's, else UTC (names the time zone database lacks are skipped).
+fn input_tz(db: &Database, env: &Env) -> jiff::tz::TimeZone {
+    let user_tz = db.get_str(super::USERS, env.uid, "tz");
+    [env.context.get("tz").and_then(Value::as_str), Some(user_tz.as_str())]
+        .into_iter()
+        .flatten()
+        .find_map(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A naive local datetime (or date) in `tz` as Odoo stores it: naive UTC. An ambiguous or skipped
+/// local time takes the later instant, as pytz's `localize(is_dst=False)` does around DST changes.
+fn local_to_utc(text: &str, tz: &jiff::tz::TimeZone) -> Option<String> {
+    let local = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text)
+        .or_else(|_| {
+            jiff::civil::Date::strptime("%Y-%m-%d", text).map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .ok()?;
+    let instant = tz.to_ambiguous_timestamp(local).later().ok()?;
+    Some(instant.to_zoned(jiff::tz::TimeZone::UTC).datetime().strftime("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 fn register_xid(db: &mut Database, xid: &str, model: &str, res_id: i64, noupdate: bool) {
@@ -329,7 +354,7 @@ fn register_xid(db: &mut Database, xid: &str, model: &str, res_id: i64, noupdate
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    db.insert("ir.model.data", row);
+    db.insert(EXTERNAL_IDS, row);
 }
 
 fn import_record(
@@ -354,7 +379,8 @@ fn import_record(
     for (o2m, rows) in &record.lines {
         let field = model.field(o2m).cloned();
         let Some(FieldType::One2many(comodel_name, _)) = field.as_ref().map(|f| f.ftype.clone()) else { continue };
-        let comodel = db.model(comodel_name).map_err(|e| vec![(None, format!("{e:?}"), None)])?.clone();
+        let registry = std::sync::Arc::clone(&db.registry);
+        let comodel = registry.model(comodel_name).map_err(|e| vec![(None, format!("{e:?}"), None)])?;
         let prefix = format!("{}/", field.as_ref().map_or("", |f| f.string));
         for (_, cells) in rows {
             let mut line_vals = Map::new();
@@ -369,7 +395,7 @@ fn import_record(
                     Some((name, ".id")) => (name, Reference::DatabaseId),
                     Some((name, _)) => (name, Reference::ExternalId),
                 };
-                match convert(db, env, &comodel, name, reference, text, &prefix) {
+                match convert(db, env, comodel, name, reference, text, &prefix) {
                     Ok(v) => {
                         line_vals.insert(name.to_owned(), v);
                     }
@@ -389,7 +415,7 @@ fn import_record(
     let xid = record.xid.as_deref().map(|x| qualified(x, env));
     let existing = xid.as_deref().and_then(|x| resolve_xid(db, model.name, x)).filter(|(imd, res_id, _)| {
         let alive = db.exists(model.name, *res_id);
-        if !alive && let Some(table) = db.tables.get_mut("ir.model.data") {
+        if !alive && let Some(table) = db.tables.get_mut(EXTERNAL_IDS) {
             // An external id whose record is gone is dropped and the record created again.
             table.rows.remove(imd);
         }
@@ -399,7 +425,7 @@ fn import_record(
         // Created `noupdate` and imported in update mode: Odoo leaves the record as it is.
         Some((_, res_id, true)) if update_mode => return Ok(res_id),
         Some((_, res_id, _)) => {
-            db.write(model, &[res_id], &vals, env).map_err(to_problem)?;
+            db.write(model.name, &[res_id], &vals, env).map_err(to_problem)?;
             res_id
         }
         None => {
@@ -412,7 +438,7 @@ fn import_record(
                     )]);
                 }
             }
-            let id = db.create(model, &vals, env).map_err(to_problem)?;
+            let id = db.create(model.name, &vals, env).map_err(to_problem)?;
             if let Some(x) = &xid {
                 register_xid(db, x, model.name, id, noupdate);
             }
@@ -420,7 +446,6 @@ fn import_record(
         }
     };
     for (o2m, comodel_name, line_xid, mut line_vals) in lines {
-        let comodel = db.model(comodel_name).map_err(to_problem)?.clone();
         let inverse = match model.field(&o2m).map(|f| &f.ftype) {
             Some(FieldType::One2many(_, inverse)) => *inverse,
             _ => continue,
@@ -433,11 +458,11 @@ fn import_record(
         {
             Some((_, line_id, line_noupdate)) => {
                 if !(update_mode && line_noupdate) {
-                    db.write(&comodel, &[line_id], &line_vals, env).map_err(to_problem)?;
+                    db.write(comodel_name, &[line_id], &line_vals, env).map_err(to_problem)?;
                 }
             }
             None => {
-                let line_id = db.create(&comodel, &line_vals, env).map_err(to_problem)?;
+                let line_id = db.create(comodel_name, &line_vals, env).map_err(to_problem)?;
                 if let Some(x) = &line_xid {
                     register_xid(db, x, comodel_name, line_id, noupdate);
                 }
@@ -445,4 +470,29 @@ fn import_record(
         }
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_to_utc;
+
+    fn brussels(local: &str) -> Option<String> {
+        local_to_utc(local, &jiff::tz::TimeZone::get("Europe/Brussels").expect("tz database"))
+    }
+
+    #[test]
+    fn local_times_become_utc_with_the_offset_of_their_date() {
+        assert_eq!(brussels("2027-06-15 10:00:00").as_deref(), Some("2027-06-15 08:00:00"), "summer: UTC+2");
+        assert_eq!(brussels("2027-01-15 10:00:00").as_deref(), Some("2027-01-15 09:00:00"), "winter: UTC+1");
+        assert_eq!(brussels("2027-01-15").as_deref(), Some("2027-01-14 23:00:00"), "a date is its midnight");
+        assert_eq!(brussels("15/01/2027"), None);
+    }
+
+    #[test]
+    fn around_dst_changes_the_standard_offset_wins_as_with_pytz_is_dst_false() {
+        // 02:30 happens twice on 2026-10-25 (CEST then CET): the CET one.
+        assert_eq!(brussels("2026-10-25 02:30:00").as_deref(), Some("2026-10-25 01:30:00"));
+        // 02:30 does not happen on 2026-03-29: read with CET, as pytz does.
+        assert_eq!(brussels("2026-03-29 02:30:00").as_deref(), Some("2026-03-29 01:30:00"));
+    }
 }

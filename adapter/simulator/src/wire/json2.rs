@@ -5,11 +5,11 @@ use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode, header, http::request::Parts};
 use serde_json::{Map, Value, json};
 
+use super::{Dropped, HttpResponse};
 use crate::{
     Admission, Call, Execution, Simulator,
     error::{ACCESS_ERROR, Raised, SimError},
-    methods::{self, Outcome},
-    wire::{self, Dropped, HttpResponse},
+    orm::methods::{self, Outcome},
 };
 
 const DID_YOU_MEAN: &str = "Did you mean POST /json/2/<model>/<method>?";
@@ -17,10 +17,10 @@ const NOT_AUTHENTICATED: &str = "User not authenticated, use an API Key with a B
 
 pub(crate) fn version(sim: &Simulator, method: &Method, _path: &str) -> HttpResponse {
     if method == Method::POST {
-        return wire::werkzeug_page(StatusCode::BAD_REQUEST, "Session expired (invalid CSRF token)");
+        return super::werkzeug_page(StatusCode::BAD_REQUEST, "Session expired (invalid CSRF token)");
     }
     let major = sim.config().version.major();
-    wire::json_response(
+    super::json_response(
         StatusCode::OK,
         &json!({"version_info": [major, 0, 0, "final", 0, ""], "version": format!("{major}.0")}),
     )
@@ -28,16 +28,16 @@ pub(crate) fn version(sim: &Simulator, method: &Method, _path: &str) -> HttpResp
 
 fn werkzeug(status: StatusCode, name: &str, message: &str) -> HttpResponse {
     let code = status.as_u16();
-    wire::json_response(
+    super::json_response(
         status,
-        &json!({"name": name, "message": message, "arguments": [message, code], "context": {}, "debug": wire::traceback(name, message)}),
+        &json!({"name": name, "message": message, "arguments": [message, code], "context": {}, "debug": super::traceback(name, message)}),
     )
 }
 
 fn raised(status: StatusCode, raised: &Raised) -> HttpResponse {
-    wire::json_response(
+    super::json_response(
         status,
-        &json!({"name": raised.name, "message": raised.message, "arguments": [raised.message], "context": {}, "debug": wire::traceback(&raised.name, &raised.message)}),
+        &json!({"name": raised.name, "message": raised.message, "arguments": [raised.message], "context": {}, "debug": super::traceback(&raised.name, &raised.message)}),
     )
 }
 
@@ -64,7 +64,7 @@ pub(crate) async fn handle(
     if let Some(db) = parts.headers.get("x-odoo-database").and_then(|v| v.to_str().ok())
         && !sim.database_matches(db)
     {
-        return Ok(wire::html_response(
+        return Ok(super::html_response(
             StatusCode::NOT_FOUND,
             "<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is selected and the requested URL was not found in the server-wide controllers.</p>\n",
         ));
@@ -77,7 +77,7 @@ pub(crate) async fn handle(
         },
     };
     if !body.is_empty() && !content_type.starts_with("application/json") {
-        return Ok(wire::werkzeug_page(
+        return Ok(super::werkzeug_page(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Request inferred type is compatible with [&#39;http&#39;] but /json/2/&lt;path:subpath&gt; is type=&#39;json2&#39;.",
         ));
@@ -120,8 +120,7 @@ pub(crate) async fn handle(
         if method.starts_with('_') {
             return Err(SimError::PrivateMethod { model: (*model).to_owned(), method: (*method).to_owned() });
         }
-        let sig = methods::signature(model, method)
-            .ok_or_else(|| SimError::UnknownMethod { model: (*model).to_owned(), method: (*method).to_owned() })?;
+        let sig = sim.signature(model, method)?;
         if sig.model_level && ids_given {
             return Err(SimError::IdsOnModelMethod { model: (*model).to_owned(), method: (*method).to_owned() });
         }
@@ -134,7 +133,7 @@ pub(crate) async fn handle(
     };
     let (lose_response, stamped_at) = match sim.admit(model, method).await {
         Admission::Stop(Execution::Drop) => return Err(Dropped),
-        Admission::Stop(Execution::HttpStatus(status)) => return Ok(wire::proxy_page(status)),
+        Admission::Stop(Execution::HttpStatus(status)) => return Ok(super::proxy_page(status)),
         Admission::Stop(Execution::Failed(error)) => return Ok(render(error)),
         Admission::Proceed { lose_response, stamped_at } => (lose_response, stamped_at),
     };
@@ -144,9 +143,9 @@ pub(crate) async fn handle(
         return Err(Dropped);
     }
     Ok(match result {
-        Ok(Outcome::Value(v)) => wire::json_response(StatusCode::OK, &v),
-        Ok(Outcome::Created { ids, .. }) => wire::json_response(StatusCode::OK, &json!(ids)),
-        Ok(Outcome::Nothing) => wire::json_response(StatusCode::OK, &Value::Null),
+        Ok(Outcome::Value(v)) => super::json_response(StatusCode::OK, &v),
+        Ok(Outcome::Created { ids, .. }) => super::json_response(StatusCode::OK, &json!(ids)),
+        Ok(Outcome::Nothing) => super::json_response(StatusCode::OK, &Value::Null),
         Err(error) => render(error),
     })
 }
