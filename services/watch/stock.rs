@@ -334,4 +334,3 @@ pub(super) fn missing_capability(error: &OdooError) -> Option<String> {
         _ => None,
     }
 }
-

@@ -161,6 +161,7 @@ fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
         PurchaseOrderState::RfqSent => &["sent"],
         PurchaseOrderState::ToApprove => &["to approve"],
         PurchaseOrderState::Confirmed => &["purchase"],
+        // Odoo 18's state; 19 keeps `purchase` and sets `locked` (see `states_terms`).
         PurchaseOrderState::Locked => &["done"],
         PurchaseOrderState::Cancelled => &["cancel"],
     }
@@ -178,7 +179,7 @@ pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
         })
         .collect();
     if !wanted.is_empty() {
-        domain.push(states_term(schema, &wanted));
+        domain.extend(states_terms(schema, &wanted));
     }
     if let Some(partner) = query.partner {
         domain.push(schema.term(&SUPPLIER, "child_of", json!([partner])));
@@ -189,27 +190,25 @@ pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
     Value::Array(domain)
 }
 
-/// Orders in any of these states. Odoo 19 tells confirmed from locked by its `locked` flag.
-fn states_term(schema: &Schema, wanted: &[PurchaseOrderState]) -> Value {
+/// The domain tokens of "in any of these states" (prefix notation). Odoo 19 tells confirmed from
+/// locked by its `locked` flag.
+fn states_terms(schema: &Schema, wanted: &[PurchaseOrderState]) -> Vec<Value> {
     let Some(locked) = schema.name(&LOCKED) else {
         let names: Vec<&str> = wanted.iter().flat_map(|s| state_names(*s).iter().copied()).collect();
-        return schema.term(&STATE, "in", json!(names));
+        return vec![schema.term(&STATE, "in", json!(names))];
     };
     let state = schema.name(&STATE).unwrap_or(STATE.name);
-    let terms: Vec<Value> = wanted
-        .iter()
-        .map(|s| match s {
-            PurchaseOrderState::Confirmed => json!(["&", [state, "=", "purchase"], [locked, "=", false]]),
-            PurchaseOrderState::Locked => json!(["&", [state, "=", "purchase"], [locked, "=", true]]),
-            other => json!([[state, "in", state_names(*other)]]),
-        })
-        .collect();
-    // Prefix notation: n-1 ORs, then each term's own prefix expression.
-    let mut domain: Vec<Value> = vec![json!("|"); terms.len() - 1];
-    for term in terms {
-        domain.extend(term.as_array().cloned().unwrap_or_default());
+    let mut tokens: Vec<Value> = vec![json!("|"); wanted.len() - 1];
+    for wanted in wanted {
+        match wanted {
+            PurchaseOrderState::Confirmed | PurchaseOrderState::Locked => {
+                let is_locked = *wanted == PurchaseOrderState::Locked;
+                tokens.extend([json!("&"), json!([state, "=", "purchase"]), json!([locked, "=", is_locked])]);
+            }
+            other => tokens.push(json!([state, "in", state_names(*other)])),
+        }
     }
-    json!(domain)
+    tokens
 }
 
 /// A purchase order to import.
