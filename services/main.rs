@@ -57,6 +57,10 @@ struct SimArgs {
     /// API key of the administrator (a simulator credential, not a real one).
     #[arg(long, default_value = demo::DEMO_API_KEY)]
     api_key: String,
+    /// An Odoo module to leave uninstalled (with the modules that depend on it), e.g. `purchase`;
+    /// repeat for several. Shows how odoo-mesh answers an Odoo that lacks what it needs.
+    #[arg(long = "missing-module", value_name = "MODULE")]
+    missing_modules: Vec<String>,
 }
 
 #[tokio::main]
@@ -87,7 +91,7 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
         version,
         database: args.database.clone(),
         admin: SeedUser { login: args.login.clone(), password: args.password, api_key: args.api_key },
-        ..SimConfig::default()
+        missing_modules: args.missing_modules.clone(),
     });
     let running = simulator.start(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     println!(

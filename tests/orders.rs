@@ -409,6 +409,79 @@ async fn dates_are_kept_to_the_second_whatever_odoos_time_zone(harness: &common:
     assert_eq!(order.lines[0].expected_time, Some(winter), "the expected date is the one given");
 }
 
+scenario!(a_line_in_another_unit_is_ordered_in_it_and_reserves_what_it_converts_to);
+/// Odoo 18 converts within a unit's category (the stored factor is how many make one reference
+/// unit); Odoo 19 within a tree (the factor is the size in the root unit): the same order must
+/// reserve the same stock on both.
+async fn a_line_in_another_unit_is_ordered_in_it_and_reserves_what_it_converts_to(harness: &common::Harness) {
+    // A bigger unit of Units that this Odoo has active: Dozens in Odoo 18's demo data, Pack of 6 in 19's.
+    let packs = harness
+        .direct()
+        .execute(
+            "uom.uom",
+            "search_read",
+            json!([[["name", "in", ["Dozens", "Pack of 6"]]]]),
+            json!({"fields": ["name"]}),
+        )
+        .await;
+    let pack = packs[0]["name"].as_str().expect("a bigger unit of Units").to_owned();
+    let size = if pack == "Dozens" { Decimal::from(12) } else { Decimal::from(6) };
+    let (warehouse, sku) = stocked_in_units(harness, size * Decimal::TWO).await;
+    let before = available(harness, &warehouse, &sku).await;
+    let mut orders = harness.orders().await;
+    let mut request = order_request(&unique("packs"), a_customer(harness).await, &warehouse, &[(&sku, "2")]);
+    request.lines[0].quantity =
+        Some(odoo_mesh::proto::common::v1::Quantity { value: "2".into(), unit_of_measure: pack.clone() });
+    request.confirm = true;
+    let order =
+        orders.create_sales_order(request.clone()).await.expect("created").into_inner().sales_order.expect("order");
+    let line = order.lines[0].quantity.as_ref().expect("quantity");
+    assert_eq!((line.value.as_str(), line.unit_of_measure.as_str()), ("2", pack.as_str()), "ordered in {pack}");
+    assert_eq!(available(harness, &warehouse, &sku).await, before - size * Decimal::TWO, "2 {pack} reserved as units");
+
+    let too_many = ((before / size).floor() + Decimal::ONE).to_string();
+    request.request_id = unique("packs-short");
+    request.confirm = false;
+    request.availability_policy = pb::AvailabilityPolicy::Flag.into();
+    request.lines[0].quantity =
+        Some(odoo_mesh::proto::common::v1::Quantity { value: too_many.clone(), unit_of_measure: pack.clone() });
+    let flagged = orders.create_sales_order(request.clone()).await.expect("created").into_inner();
+    let short = flagged.shortfalls.first().expect("more packs than there is stock");
+    let requested: Decimal = short.requested.as_ref().expect("requested").value.parse().expect("decimal");
+    assert_eq!(requested, too_many.parse::<Decimal>().expect("decimal") * size, "compared in the product's unit");
+
+    request.request_id = unique("packs-bad");
+    request.lines[0].quantity =
+        Some(odoo_mesh::proto::common::v1::Quantity { value: "1".into(), unit_of_measure: "kg".into() });
+    let status = orders.create_sales_order(request).await.expect_err("kg do not convert to units");
+    assert_eq!(common::bad_fields(&status), ["lines[0].quantity.unit_of_measure"]);
+}
+
+/// A stocked, sellable product counted in Units with at least `min` available in the first warehouse.
+async fn stocked_in_units(harness: &common::Harness, min: Decimal) -> (String, String) {
+    use odoo_mesh::proto::inventory::v1 as inv;
+    let products = harness
+        .inventory()
+        .await
+        .list_products(inv::ListProductsRequest { page_size: 500, ..Default::default() })
+        .await
+        .expect("products")
+        .into_inner()
+        .products;
+    let in_units: Vec<String> = products
+        .into_iter()
+        .filter(|p| p.unit_of_measure == "Units" && p.is_storable && p.sale_ok)
+        .map(|p| p.sku)
+        .collect();
+    let (warehouse, stock) = stocked_skus(harness, 0, 1).await;
+    for sku in in_units.iter().filter(|s| !s.is_empty()) {
+        if available(harness, &warehouse, sku).await >= min {
+            return (warehouse, sku.clone());
+        }
+    }
+    panic!("no product in Units has {min} available (first stocked: {stock:?})");
+}
+
 scenario!(a_price_in_another_currency_than_the_orders_is_refused);
 async fn a_price_in_another_currency_than_the_orders_is_refused(harness: &common::Harness) {
     let mut orders = harness.orders().await;

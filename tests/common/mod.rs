@@ -91,11 +91,19 @@ fn temp_dir() -> PathBuf {
 
 /// A fresh simulator serving on a free port, and how odoo-mesh reaches it.
 async fn fresh_simulator(version: odoo_simulator::OdooVersion) -> (RunningSimulator, OdooConfig) {
+    fresh_simulator_lacking(version, &[]).await
+}
+
+/// A fresh simulator without these Odoo modules (and those that depend on them).
+async fn fresh_simulator_lacking(
+    version: odoo_simulator::OdooVersion,
+    missing: &[&str],
+) -> (RunningSimulator, OdooConfig) {
     let sim = Simulator::new(SimConfig {
         version,
         database: SIM_DB.into(),
         admin: SeedUser { login: "admin".into(), password: "admin".into(), api_key: SIM_KEY.into() },
-        ..SimConfig::default()
+        missing_modules: missing.iter().map(|m| (*m).to_owned()).collect(),
     })
     .start("127.0.0.1:0".parse().expect("addr"))
     .await
@@ -150,6 +158,12 @@ impl Harness {
     /// odoo-mesh in front of a fresh simulator, with Odoo client settings adjusted by `tune`.
     pub async fn simulator_tuned(tune: impl FnOnce(&mut Config)) -> Self {
         Self::simulator_of(odoo_simulator::OdooVersion::V19, tune).await
+    }
+
+    /// odoo-mesh in front of a fresh simulator that lacks some Odoo modules.
+    pub async fn simulator_lacking(version: odoo_simulator::OdooVersion, missing: &[&str]) -> Self {
+        let (sim, odoo) = fresh_simulator_lacking(version, missing).await;
+        Self::start(Backend::Simulator(sim), odoo).await
     }
 
     /// odoo-mesh in front of a fresh simulator of one Odoo version, with settings adjusted by `tune`.
@@ -298,6 +312,21 @@ impl Harness {
             assert!(std::time::Instant::now() < deadline, "the stock view never loaded");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The gRPC health of a service (`""` for the server) as the admin port reports it now.
+    pub async fn admin_health(&self, service: &str) -> tonic_health::pb::health_check_response::ServingStatus {
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{}", self.admin_port()))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("admin connects");
+        let answer = HealthClient::new(channel)
+            .check(HealthCheckRequest { service: service.into() })
+            .await
+            .expect("health answers");
+        answer.into_inner().status()
     }
 
     /// The Prometheus exposition the admin port serves right now.

@@ -16,12 +16,13 @@ pub(crate) const UOM: Model = Model::new("uom.uom", "uom");
 const NAME: Field = UOM.field("name");
 const ROUNDING: Field = UOM.field("rounding");
 const FACTOR: Field = UOM.field("factor");
+const ACTIVE: Field = UOM.field("active");
 /// Odoo 18: units convert within a category.
 const CATEGORY: Field = UOM.field("category_id").optional();
 /// Odoo 19: units convert within a tree.
 const PARENT: Field = UOM.field("relative_uom_id").optional();
 
-pub(crate) const FIELDS: &[Field] = &[NAME, ROUNDING, FACTOR, CATEGORY, PARENT];
+pub(crate) const FIELDS: &[Field] = &[NAME, ROUNDING, FACTOR, ACTIVE, CATEGORY, PARENT];
 
 /// The rounding Odoo applies when a unit says nothing (its decimal precision "Product Unit").
 const DEFAULT_ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
@@ -42,6 +43,8 @@ struct Unit {
     factor: Decimal,
     /// Units convert only within a family: the category (18) or the tree's root (19).
     family: i64,
+    /// Archived units still convert (19's trees pass through some), but are not offered to callers.
+    active: bool,
 }
 
 /// Every unit of the server, archived ones included (19 trees pass through inactive units).
@@ -73,6 +76,7 @@ impl Units {
                     rounding: if rounding > Decimal::ZERO { rounding } else { DEFAULT_ROUNDING },
                     factor: row.decimal(&FACTOR)?,
                     family,
+                    active: row.boolean(&ACTIVE)?,
                 },
             );
         }
@@ -89,11 +93,11 @@ impl Units {
         self.units.get(&unit).map_or(DEFAULT_ROUNDING, |u| u.rounding)
     }
 
-    /// The unit called `name` (as people write it: any case) that quantities in `of` convert to.
+    /// The active unit called `name` (as people write it: any case) that quantities in `of` convert to.
     pub(crate) fn compatible(&self, name: &str, of: i64) -> Result<i64, UnitProblem> {
         let family = self.units.get(&of).map(|u| u.family);
         let named: Vec<(&i64, &Unit)> =
-            self.units.iter().filter(|(_, u)| u.name.eq_ignore_ascii_case(name.trim())).collect();
+            self.units.iter().filter(|(_, u)| u.active && u.name.eq_ignore_ascii_case(name.trim())).collect();
         if named.is_empty() {
             return Err(UnitProblem::Unknown);
         }
@@ -146,7 +150,7 @@ mod tests {
     use super::*;
 
     fn unit(name: &str, factor: Decimal, family: i64) -> Unit {
-        Unit { name: name.into(), rounding: Decimal::new(1, 2), factor, family }
+        Unit { name: name.into(), rounding: Decimal::new(1, 2), factor, family, active: true }
     }
 
     #[test]
