@@ -102,6 +102,11 @@ pub(crate) async fn probe(odoo: Arc<Odoo>, reporter: HealthReporter, health: Odo
         metrics::gauge!("odoo_mesh_odoo_up").set(if answers { 1.0 } else { 0.0 });
         health.0.up.store(up, Ordering::Relaxed);
         if let Some(report) = report {
+            for (capability, availability) in &report.capabilities {
+                let available = if availability.is_available() { 1.0 } else { 0.0 };
+                metrics::gauge!("odoo_mesh_odoo_capability_available", "capability" => capability.title())
+                    .set(available);
+            }
             health.0.report.store(Some(Arc::new(report)));
         }
         // Publish changes only: every published status is an update to each Watch stream.

@@ -113,6 +113,7 @@ impl Command for CreatePurchaseOrder {
     type Plan = Plan;
     type Record = PurchaseOrder;
     const KIND: &'static str = "po";
+    const NAME: &'static str = "create_purchase_order";
     const CAPABILITY: Capability = Capability::PurchaseOrders;
     const MODEL: crate::odoo::Model = purchase_order::ORDER;
 
@@ -210,6 +211,7 @@ impl Command for Acknowledge {
     type Plan = PurchaseOrder;
     type Record = PurchaseOrder;
     const KIND: &'static str = "ack";
+    const NAME: &'static str = "acknowledge_purchase_order";
     const CAPABILITY: Capability = Capability::PurchaseOrders;
     const MODEL: crate::odoo::Model = purchase_order::ORDER;
 

@@ -141,6 +141,7 @@ impl Command for CreateSalesOrder {
     type Plan = Plan;
     type Record = SalesOrder;
     const KIND: &'static str = "so";
+    const NAME: &'static str = "create_sales_order";
     const CAPABILITY: Capability = Capability::SalesOrders;
     const MODEL: crate::odoo::Model = sale_order::ORDER;
 

@@ -99,6 +99,8 @@ pub(crate) trait Command: Serialize + Send + Sync + Sized + 'static {
     type Record: Send + 'static;
     /// Names the command's keys in the ledger (`so`, `po`, `ack`).
     const KIND: &'static str;
+    /// Names the command in metrics (`create_sales_order`).
+    const NAME: &'static str;
     const CAPABILITY: Capability;
     /// The model of the record the command produces or acts on.
     const MODEL: Model;
@@ -137,8 +139,31 @@ pub(crate) trait Command: Serialize + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<Self::Record, FlowError>> + Send;
 }
 
-/// Carries out a command exactly once per key: see the module's documentation.
+/// Carries out a command exactly once per request id (within the caller's scope): see the
+/// module's documentation. Every outcome is counted in `odoo_mesh_commands_total`.
 pub(crate) async fn run<C: Command>(
+    odoo: &Arc<Odoo>,
+    command: C,
+    request_id: &str,
+    scope: &str,
+) -> Result<Captured<C::Record>, FlowError> {
+    let result = once(odoo, command, request_id, scope).await;
+    let outcome = match &result {
+        Ok(captured) if captured.replayed => "replayed",
+        Ok(_) => "applied",
+        Err(FlowError::Invalid(_)) => "invalid",
+        Err(FlowError::Shortfall(_)) => "short",
+        Err(FlowError::RequestIdReused(_)) => "request_id_reused",
+        Err(FlowError::InProgress(_)) => "in_progress",
+        Err(FlowError::Refused(_)) => "refused",
+        Err(FlowError::NotFound(_)) => "not_found",
+        Err(FlowError::Odoo(_)) => "odoo_error",
+    };
+    metrics::counter!("odoo_mesh_commands_total", "command" => C::NAME, "outcome" => outcome).increment(1);
+    result
+}
+
+async fn once<C: Command>(
     odoo: &Arc<Odoo>,
     command: C,
     request_id: &str,
