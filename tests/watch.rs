@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique};
+use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique, wait};
 use odoo_mesh::proto::shipment::v1::{self as ship, shipment_service_client::ShipmentServiceClient};
 use odoo_mesh::{
     config::Config,
@@ -15,6 +15,7 @@ use odoo_mesh::{
         inventory::v1::{self as pb, WatchEventType, inventory_service_client::InventoryServiceClient},
         order::v1 as order,
     },
+    watch::token::ResumeToken,
 };
 use odoo_simulator::{Fault, FaultRule};
 use rust_decimal::Decimal;
@@ -22,10 +23,13 @@ use serde_json::{Map, json};
 use tonic::{Code, Streaming, transport::Channel};
 use tonic_types::StatusExt;
 
+/// How far back `fast` polls re-read, and resumes on another server look.
+const OVERLAP: Duration = Duration::from_secs(5);
+
 /// Quick polls and heartbeats, so tests see changes within a second.
 fn fast(config: &mut Config) {
     config.watch.capture.poll_interval = Duration::from_millis(200);
-    config.watch.retention.overlap = Duration::from_secs(5);
+    config.watch.retention.overlap = OVERLAP;
     config.watch.stream.heartbeat = Duration::from_millis(400);
 }
 
@@ -124,6 +128,34 @@ async fn until_available(
             && decimal(event.level.as_ref().and_then(|l| l.available_to_promise.as_ref())) == available
     })
     .await
+}
+
+/// Where a resume token says its stream stood: everything visible in Odoo then had been delivered.
+fn position(token: &str) -> SystemTime {
+    ResumeToken::decode(token).expect("a resume token").position
+}
+
+/// Waits until a capture poll that started after `since` has completed: GetStockLevels, answering
+/// from the watched view, dates its answer with the start of the view's last poll. Unlike the poll
+/// counter, which every server of this test binary adds to, that date is this server's own.
+async fn view_caught_up(harness: &Harness, sku: &str, what: &str, since: SystemTime) {
+    let inventory = harness.inventory().await;
+    let request = pb::GetStockLevelsRequest {
+        skus: vec![sku.into()],
+        warehouses: Vec::new(),
+        max_staleness: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+    };
+    wait::until(what, PATIENCE, || {
+        let (mut inventory, request) = (inventory.clone(), request.clone());
+        async move {
+            let answer = inventory.get_stock_levels(request).await.expect("levels").into_inner();
+            let read = answer.read_time.expect("read time");
+            let read =
+                UNIX_EPOCH + Duration::new(u64::try_from(read.seconds).expect("after 1970"), read.nanos.unsigned_abs());
+            answer.source() == pb::StockSource::WatchedView && read > since
+        }
+    })
+    .await;
 }
 
 scenario!(a_reservation_streams_in_after_the_snapshot, crate::fast);
@@ -526,19 +558,28 @@ async fn a_restarted_server_or_another_replica_resumes_without_gaps() {
     let (warehouse, sku) = a_stocked_sku(&first, 3, 0).await;
     let request = pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() };
     let mut stream = watch(&mut first.inventory().await, request.clone()).await;
-    // Wait out the overlap, so the running replica's log reaches back before the client's position.
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
+    // Read on until the client's position is an overlap past the start of the running replica's
+    // log, so that log reaches back far enough to resume the client from it.
+    running_replica.stock_view_loaded().await;
+    let log_begun_by = SystemTime::now();
+    let heartbeat = crate::first(&mut stream, "a heartbeat an overlap past the running replica's start", |event| {
+        event.r#type() == WatchEventType::Heartbeat && position(&event.resume_token) >= log_begun_by + OVERLAP
+    })
+    .await;
     drop(stream);
     let before = available(&first, &warehouse, &sku).await;
     reserve(&first, &warehouse, &sku, "1").await;
     let restarted = first.another_replica_tuned(fast).await;
     let resume = pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token.clone(), ..request };
 
-    for (label, replica) in [("running replica", &running_replica), ("restarted server", &restarted)] {
+    // A change from a log carries when Odoo made it; an item replayed from the view does not.
+    for (label, replica, from_log) in
+        [("running replica", &running_replica, true), ("restarted server", &restarted, false)]
+    {
         let mut resumed = watch(&mut replica.inventory().await, resume.clone()).await;
         let event = until_available(&mut resumed, &sku, before - Decimal::ONE).await;
         assert!(!event.resume_token.is_empty(), "{label}: resumable");
+        assert_eq!(event.change_time.is_some(), from_log, "{label}: resumed from its log, not replayed: {event:?}");
     }
     let metrics = restarted.metrics().await;
     assert!(
@@ -562,7 +603,11 @@ async fn an_expired_or_foreign_token_is_refused_clearly() {
     let mut stream = watch(&mut inventory, pb::WatchStockLevelsRequest::default()).await;
     let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
     drop(stream);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stood = position(&heartbeat.resume_token);
+    wait::until("the token is older than the 1 s retention window", PATIENCE, || async {
+        stood.elapsed().is_ok_and(|age| age > Duration::from_secs(1))
+    })
+    .await;
     let expired = inventory
         .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token, ..Default::default() })
         .await
@@ -693,6 +738,7 @@ async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_k
         config.watch.stream.max_lag = 50;
     })
     .await;
+    let (_, sku) = a_stocked_sku(&harness, 0, 0).await;
     let mut slow = watch(
         &mut InventoryServiceClient::new(stalling_channel(&harness).await),
         pb::WatchStockLevelsRequest::default(),
@@ -718,9 +764,10 @@ async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_k
             last_revision
         }));
     }
+    // Each round is captured by a poll of its own, so every round publishes its changes.
     for round in 1..=12 {
         bump_quants(&harness, round, 15);
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        view_caught_up(&harness, &sku, &format!("a poll has captured round {round}"), SystemTime::now()).await;
     }
     let last: Vec<i64> = futures::future::join_all(readers).await.into_iter().map(|r| r.expect("reader")).collect();
     let newest = last.iter().copied().max().unwrap_or_default();
