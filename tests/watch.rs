@@ -158,6 +158,66 @@ async fn view_caught_up(harness: &Harness, sku: &str, what: &str, since: SystemT
     .await;
 }
 
+/// Waits until Odoo, which stamps `write_date` in whole seconds, stamps a write at least `seconds`
+/// later than one made at `at`.
+async fn seconds_after(at: SystemTime, seconds: u64, what: &str) {
+    let second = |t: SystemTime| t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+    wait::until(what, PATIENCE, || async { second(SystemTime::now()) >= second(at) + seconds }).await;
+}
+
+/// An order confirmation whose transaction Odoo holds open (`Fault::LateCommit`): its rows carry
+/// the time it began, but show only once it commits.
+struct LateOrder {
+    /// The order's customer reference, to find it in Odoo.
+    reference: String,
+    /// No earlier than the transaction began (and was stamped).
+    began_by: SystemTime,
+    call: tokio::task::JoinHandle<()>,
+}
+
+impl LateOrder {
+    /// Starts confirming an order of one `sku` whose transaction commits `millis` after it begins,
+    /// and returns once it has begun.
+    async fn begin(harness: &Harness, warehouse: &str, sku: &str, millis: u64) -> Self {
+        let odoo = harness.simulator_handle();
+        let confirmations = odoo.call_count("sale.order", "action_confirm");
+        odoo.faults().inject(FaultRule::times(Fault::LateCommit { millis }, 1).on("sale.order", "action_confirm"));
+        let reference = unique("late");
+        let request = order::CreateSalesOrderRequest {
+            request_id: unique("late"),
+            customer: partner(a_customer(harness).await),
+            warehouse: warehouse.into(),
+            lines: vec![order::SalesOrderLineInput { sku: sku.into(), quantity: qty("1"), ..Default::default() }],
+            customer_reference: reference.clone(),
+            confirm: true,
+            ..Default::default()
+        };
+        let mut orders = harness.orders().await;
+        let call = tokio::spawn(async move {
+            orders.create_sales_order(request).await.expect("late order confirmed");
+        });
+        // Odoo counts the confirmation as it begins the transaction.
+        wait::until("the late confirmation's transaction has begun in odoo", PATIENCE, || async {
+            odoo.call_count("sale.order", "action_confirm") > confirmations
+        })
+        .await;
+        Self { reference, began_by: SystemTime::now(), call }
+    }
+
+    /// Whether the transaction has committed: Odoo shows the order confirmed.
+    fn committed(&self, harness: &Harness) -> bool {
+        let domain = json!([["client_order_ref", "=", self.reference]]);
+        let orders = harness.simulator_handle().search_read("sale.order", &domain, &["state"], Map::new());
+        orders.expect("orders read").first().is_some_and(|order| order["state"] == "sale")
+    }
+}
+
+/// When Odoo made a streamed change, as (seconds, nanos).
+fn change_time(event: &pb::WatchStockLevelsResponse) -> (i64, i32) {
+    let at = event.change_time.as_ref().expect("a change time");
+    (at.seconds, at.nanos)
+}
+
 scenario!(a_reservation_streams_in_after_the_snapshot, crate::fast);
 async fn a_reservation_streams_in_after_the_snapshot(harness: &Harness) {
     let (warehouse, sku) = a_stocked_sku(harness, 3, 0).await;
@@ -523,30 +583,21 @@ async fn a_late_committing_transaction_is_still_delivered() {
     until(&mut stream, WatchEventType::Heartbeat).await;
 
     // This confirmation's transaction begins now but commits 2.5 s later, stamped with now.
-    harness
-        .simulator_handle()
-        .faults()
-        .inject(FaultRule::times(Fault::LateCommit { millis: 2500 }, 1).on("sale.order", "action_confirm"));
-    let late = {
-        let harness_orders = harness.orders().await;
-        let customer = a_customer(&harness).await;
-        let request = order::CreateSalesOrderRequest {
-            request_id: unique("late"),
-            customer: partner(customer),
-            warehouse: warehouse.clone(),
-            lines: vec![order::SalesOrderLineInput { sku: late_sku.clone(), quantity: qty("1"), ..Default::default() }],
-            confirm: true,
-            ..Default::default()
-        };
-        let mut orders = harness_orders;
-        tokio::spawn(async move { orders.create_sales_order(request).await.expect("late order confirmed") })
-    };
-    // Meanwhile a later change is seen, moving the poller's watermark past the late one's stamp.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let late = LateOrder::begin(&harness, &warehouse, &late_sku, 2500).await;
+    // Meanwhile a later change (stamped a second later at least) is seen, moving the poller's
+    // watermark past the late one's stamp.
+    seconds_after(late.began_by, 1, "odoo stamps a write later than the late transaction").await;
     reserve(&harness, &warehouse, &early_sku, "1").await;
-    until_available(&mut stream, &early_sku, early_before - Decimal::ONE).await;
-    late.await.expect("joined");
-    until_available(&mut stream, &late_sku, late_before - Decimal::ONE).await;
+    let early = until_available(&mut stream, &early_sku, early_before - Decimal::ONE).await;
+    // The poll that published that change began after the late transaction did: it completed
+    // before the late commit, or this test would show nothing.
+    assert!(!late.committed(&harness), "a poll saw the later change before the late transaction committed");
+    late.call.await.expect("joined");
+    let delivered = until_available(&mut stream, &late_sku, late_before - Decimal::ONE).await;
+    assert!(
+        change_time(&delivered) < change_time(&early),
+        "the late change is stamped before the change already seen: {delivered:?} {early:?}"
+    );
     harness.stop().await;
 }
 
@@ -829,25 +880,22 @@ async fn reconciliation_publishes_and_counts_what_polls_missed() {
     .await;
     let (warehouse, sku) = a_stocked_sku(&harness, 3, 5).await;
     let before = available(&harness, &warehouse, &sku).await;
+    // The recorder is shared by the tests of this binary: compare with the count before.
+    let differences = "odoo_mesh_watch_reconcile_differences_total{stream=\"stock\"}";
+    let missed_before = metric(&harness.metrics().await, differences);
     let mut stream = watch(&mut harness.inventory().await, for_sku(&sku, &warehouse)).await;
-    harness
-        .simulator_handle()
-        .faults()
-        .inject(FaultRule::times(Fault::LateCommit { millis: 3000 }, 1).on("sale.order", "action_confirm"));
-    let late = {
-        let (harness_ref, warehouse, sku) = (&harness, warehouse.clone(), sku.clone());
-        async move { reserve(harness_ref, &warehouse, &sku, "1").await }
-    };
-    // Two seconds into that transaction, another change moves the watermark past it.
-    let other = async {
-        tokio::time::sleep(Duration::from_millis(2200)).await;
-        bump_quants(&harness, 1, 1);
-    };
-    tokio::join!(late, other);
+    let late = LateOrder::begin(&harness, &warehouse, &sku, 3000).await;
+    // Then another change moves the watermark past it by more than the overlap: with stamps in
+    // whole seconds, one stamped two seconds later.
+    seconds_after(late.began_by, 2, "odoo stamps a write two seconds after the late transaction").await;
+    bump_quants(&harness, 1, 1);
+    view_caught_up(&harness, &sku, "a poll has seen the other change", SystemTime::now()).await;
+    assert!(!late.committed(&harness), "the polls moved past the late transaction before it committed");
+    late.call.await.expect("joined");
     until_available(&mut stream, &sku, before - Decimal::ONE).await;
     // Counted once per level the polls missed: the warehouse's and its stock location's.
     let metrics = harness.metrics().await;
-    let missed = metric(&metrics, "odoo_mesh_watch_reconcile_differences_total{stream=\"stock\"}");
+    let missed = metric(&metrics, differences) - missed_before;
     assert!(missed >= 2.0, "the miss is counted:\n{metrics}");
     harness.stop().await;
 }
