@@ -6,7 +6,7 @@ use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::mpsc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 const BINARY: &str = env!("CARGO_BIN_EXE_odoo-mesh");
@@ -21,41 +21,52 @@ impl Drop for Running {
     }
 }
 
+/// The lines a child process writes to its piped stdout, read as they come.
+struct Output {
+    lines: mpsc::Receiver<String>,
+    read: Vec<String>,
+}
+
+impl Output {
+    fn of(child: &mut Child) -> Self {
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { lines: rx, read: Vec::new() }
+    }
+
+    /// Reads lines until the lines read so far are `done`; panics naming `what`, and showing them,
+    /// if that takes longer than `patience` (or the process ends first).
+    fn until(&mut self, what: &str, patience: Duration, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + patience;
+        while !done(&self.read) {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => self.read.push(line),
+                Err(_) => panic!("gave up after {patience:?} waiting until {what}; got:\n{}", self.read.join("\n")),
+            }
+        }
+    }
+}
+
+/// Whether any of these lines contains `text`.
+fn any_has(lines: &[String], text: &str) -> bool {
+    lines.iter().any(|line| line.contains(text))
+}
+
 /// Starts the binary and collects stdout lines until one contains `until`.
 fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
     let mut child =
         Command::new(BINARY).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("binary starts");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut output = Output::of(&mut child);
     let running = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
-        let done = line.contains(until);
-        lines.push(line);
-        if done {
-            return (running, lines);
-        }
-    }
-    panic!("never printed {until:?}; got:\n{}", lines.join("\n"));
-}
-
-impl Running {
-    /// Everything the (stopped) process wrote to its piped stdout.
-    fn wait_with_output_taken(&mut self) -> String {
-        let mut text = String::new();
-        if let Some(mut stdout) = self.0.stdout.take() {
-            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
-        }
-        let _ = self.0.wait();
-        text
-    }
+    output.until(&format!("it prints {until:?}"), Duration::from_secs(60), |read| any_has(read, until));
+    (running, output.read)
 }
 
 fn grpcurl() -> Option<PathBuf> {
@@ -95,10 +106,16 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
     for command in commands {
         let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
         if command.contains("WatchStockLevels") {
-            // A stream runs until stopped: it watches while the commands after it change stock.
+            // A stream runs until stopped: it watches while the commands after it change stock,
+            // from the end of its snapshot on.
             let child = Command::new("sh").arg("-c").arg(format!("exec {runnable}")).stdout(Stdio::piped()).spawn();
-            watch = Some(Running(child.expect("sh runs")));
-            std::thread::sleep(Duration::from_secs(2));
+            let mut child = child.expect("sh runs");
+            let mut output = Output::of(&mut child);
+            let running = Running(child);
+            output.until("the watch has sent its snapshot", Duration::from_secs(30), |read| {
+                any_has(read, "WATCH_EVENT_TYPE_SNAPSHOT_END")
+            });
+            watch = Some((running, output));
             continue;
         }
         let output = Command::new("sh").arg("-c").arg(&runnable).output().expect("sh runs");
@@ -129,14 +146,12 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
             assert!(text.contains("SERVING"), "{text}");
         }
     }
-    // The shipment's departure reaches the watch: on hand falls (a changed field named on_hand).
-    let mut watch = watch.expect("the demo prints a watch command");
-    std::thread::sleep(Duration::from_secs(3));
-    let _ = watch.0.kill();
-    let output = watch.wait_with_output_taken();
-    assert!(output.contains("WATCH_EVENT_TYPE_SNAPSHOT_END"), "{output}");
-    assert!(output.contains(r#""available_to_promise""#), "the reservation streamed in: {output}");
-    assert!(output.contains(r#""on_hand""#), "the shipment streamed in: {output}");
+    // The reservation reaches the watch (a changed field named available_to_promise), and so does
+    // the shipment's departure: on hand falls (a changed field named on_hand).
+    let (_watch, mut output) = watch.expect("the demo prints a watch command");
+    output.until("the reservation and the shipment have streamed in", Duration::from_secs(30), |read| {
+        any_has(read, r#""available_to_promise""#) && any_has(read, r#""on_hand""#)
+    });
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -11,6 +11,8 @@ use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use tonic_types::StatusExt;
 
+use common::wait;
+
 const INVENTORY: &str = "odoomesh.inventory.v1.InventoryService";
 
 async fn admin_health(harness: &common::Harness, service: &str) -> ServingStatus {
@@ -25,13 +27,8 @@ async fn admin_health(harness: &common::Harness, service: &str) -> ServingStatus
 }
 
 async fn eventually(harness: &common::Harness, want: ServingStatus) {
-    for _ in 0..50 {
-        if admin_health(harness, INVENTORY).await == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("health never became {want:?}");
+    let what = format!("the inventory service's health is {want:?}");
+    wait::until(&what, Duration::from_secs(5), || async { admin_health(harness, INVENTORY).await == want }).await;
 }
 
 #[tokio::test]
@@ -277,13 +274,11 @@ async fn call_in_flight(
     let reads = odoo.call_count("stock.warehouse", "search_read");
     odoo.faults().inject(FaultRule::times(Fault::Latency { millis }, 1).on("stock.warehouse", "search_read"));
     let call = tokio::spawn(async move { client.list_warehouses(pb::ListWarehousesRequest {}).await });
-    for _ in 0..100 {
-        if odoo.call_count("stock.warehouse", "search_read") > reads {
-            return call;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("odoo never received the call");
+    wait::until("odoo has received the warehouse listing", Duration::from_secs(1), || async {
+        odoo.call_count("stock.warehouse", "search_read") > reads
+    })
+    .await;
+    call
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,13 +288,16 @@ async fn a_drain_reports_not_serving_refuses_new_connections_and_finishes_calls_
     let in_flight = call_in_flight(&harness, 1000).await;
 
     let stopped = harness.begin_shutdown();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(admin_health(&harness, "").await, ServingStatus::NotServing);
+    wait::until("the draining server reports NOT_SERVING", Duration::from_secs(1), || async {
+        admin_health(&harness, "").await == ServingStatus::NotServing
+    })
+    .await;
     assert_eq!(admin_health(&harness, INVENTORY).await, ServingStatus::NotServing);
     let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let refused = harness.channel_with(Some((&harness.pki.client.cert, &harness.pki.client.key)), &harness.pki.ca_pem);
     assert!(refused.await.is_err(), "a draining server takes no new connections");
+    assert!(!in_flight.is_finished(), "all of that happened while a call was still in flight");
 
     let answer = in_flight.await.expect("call task").expect("the call in flight completes");
     assert!(!answer.into_inner().warehouses.is_empty());

@@ -5,6 +5,7 @@
 mod common;
 
 use std::{
+    future::Future,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -21,6 +22,8 @@ use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tokio_stream::StreamExt;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+use common::wait;
 
 const STOREFRONT: &str = "spiffe://odoo-mesh.local/ns/shop/sa/storefront";
 
@@ -43,35 +46,55 @@ async fn call_with(harness: &common::Harness, pem: &Pem) -> Result<(), Option<to
     }
 }
 
-fn write_policy(harness: &common::Harness, text: &str) {
-    std::fs::write(&harness.files.policy, text).expect("policy written");
+/// Whether the server lets this certificate list warehouses now.
+async fn allowed(harness: &common::Harness, pem: &Pem) -> bool {
+    call_with(harness, pem).await.is_ok()
 }
 
-async fn wait_for_reload() {
-    // The harness checks files every 100 ms.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+/// Whether the server refuses the harness's own client now.
+async fn harness_client_denied(harness: &common::Harness) -> bool {
+    matches!(list_warehouses(harness.channel().await).await, Err(status) if status.code() == Code::PermissionDenied)
+}
+
+/// How long a test waits for the server to pick up a changed file (the harness has it look every
+/// 100 ms).
+const RELOAD_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Writes a new policy and waits until `in_force`, a call the new policy answers differently from
+/// the old one, shows the server applying it.
+async fn reload_policy<F, Fut>(harness: &common::Harness, text: &str, in_force: &str, probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    std::fs::write(&harness.files.policy, text).expect("policy written");
+    wait::until(in_force, RELOAD_PATIENCE, probe).await;
+}
+
+/// How many times, in this process, a changed file was refused (`failure`) or taken (`success`)
+/// by the reloader counting in `series` (`odoo_mesh_policy_reloads_total`, ...).
+async fn reloads(harness: &common::Harness, series: &str, outcome: &str) -> f64 {
+    let series = format!("{series}{{outcome=\"{outcome}\"}}");
+    let metrics = harness.metrics().await;
+    metrics.lines().find_map(|line| line.strip_prefix(series.as_str())?.trim().parse().ok()).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_certificate_matrix() {
     let harness = common::Harness::simulator().await;
-    write_policy(
+    let ca = &harness.pki.ca;
+    let now = time::OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let storefront = ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+    reload_policy(
         &harness,
         &format!(
             "[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\"]\n"
         ),
-    );
-    wait_for_reload().await;
-    let ca = &harness.pki.ca;
-    let now = time::OffsetDateTime::now_utc();
-    let day = time::Duration::days(1);
-
-    let allowed = ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
-    assert_eq!(
-        call_with(&harness, &allowed).await.map_err(|e| e.map(|s| s.code())),
-        Ok(()),
-        "allowed identity is served"
-    );
+        "the new policy serves the storefront",
+        || allowed(&harness, &storefront),
+    )
+    .await;
 
     let expired = ca.client_valid_between(STOREFRONT, now - day * 10, now - day).expect("cert");
     let outcome = call_with(&harness, &expired).await;
@@ -101,7 +124,7 @@ async fn the_certificate_matrix() {
     );
 
     let orders = pb::order_service_client::OrderServiceClient::new(
-        harness.channel_with(Some((&allowed.cert, &allowed.key)), &harness.pki.ca_pem).await.expect("connects"),
+        harness.channel_with(Some((&storefront.cert, &storefront.key)), &harness.pki.ca_pem).await.expect("connects"),
     )
     .get_sales_order(pb::GetSalesOrderRequest { name: "salesOrders/1".into() })
     .await
@@ -114,10 +137,10 @@ async fn the_certificate_matrix() {
 async fn an_empty_policy_denies_everything_but_health_answers() {
     let harness = common::Harness::simulator().await;
     list_warehouses(harness.channel().await).await.expect("allowed by the harness policy");
-    write_policy(&harness, "");
-    wait_for_reload().await;
-    let status = list_warehouses(harness.channel().await).await.expect_err("default deny");
-    assert_eq!(status.code(), Code::PermissionDenied);
+    reload_policy(&harness, "", "the empty policy denies the harness client (default deny)", || {
+        harness_client_denied(&harness)
+    })
+    .await;
     let health = HealthClient::new(harness.channel().await)
         .check(HealthCheckRequest { service: String::new() })
         .await
@@ -125,11 +148,23 @@ async fn an_empty_policy_denies_everything_but_health_answers() {
     assert_eq!(health.into_inner().status(), ServingStatus::Serving);
 
     // A broken edit keeps the policy in force.
-    write_policy(&harness, &format!("[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"));
-    wait_for_reload().await;
-    list_warehouses(harness.channel().await).await.expect("allowed again");
-    write_policy(&harness, "[[allow]\nthis is not toml");
-    wait_for_reload().await;
+    reload_policy(
+        &harness,
+        &format!("[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"),
+        "the harness client is allowed again",
+        || async { list_warehouses(harness.channel().await).await.is_ok() },
+    )
+    .await;
+    // Only the refusal tells that the broken file was read. The count is the process's, but no other
+    // test of this file writes a policy that does not parse.
+    let refused = reloads(&harness, "odoo_mesh_policy_reloads_total", "failure").await;
+    reload_policy(
+        &harness,
+        "[[allow]\nthis is not toml",
+        "the server has read and refused the broken policy",
+        || async { reloads(&harness, "odoo_mesh_policy_reloads_total", "failure").await > refused },
+    )
+    .await;
     list_warehouses(harness.channel().await).await.expect("the previous policy still applies");
     harness.stop().await;
 }
@@ -137,8 +172,13 @@ async fn an_empty_policy_denies_everything_but_health_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_headers_sent_by_clients_are_ignored() {
     let harness = common::Harness::simulator().await;
-    write_policy(&harness, &format!("[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n"));
-    wait_for_reload().await;
+    reload_policy(
+        &harness,
+        &format!("[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n"),
+        "the storefront-only policy denies the harness client",
+        || harness_client_denied(&harness),
+    )
+    .await;
     // The harness client is not the storefront, whatever it claims.
     let mut client = inv::inventory_service_client::InventoryServiceClient::new(harness.channel().await);
     let mut request = tonic::Request::new(inv::ListWarehousesRequest {});
@@ -154,14 +194,27 @@ async fn identity_headers_sent_by_clients_are_ignored() {
 async fn mesh_mode_trusts_the_local_sidecar_header_only_when_configured() {
     for trusted in [true, false] {
         let harness = common::Harness::simulator_plaintext(trusted).await;
-        write_policy(&harness, &format!("[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n"));
-        wait_for_reload().await;
         let channel = Channel::from_shared(format!("http://127.0.0.1:{}", harness.grpc_port()))
             .expect("uri")
             .connect()
             .await
             .expect("connects");
         let mut client = inv::inventory_service_client::InventoryServiceClient::new(channel);
+        // The second rule only shows when the policy is in force: untrusted, every caller is
+        // anonymous, and the storefront rule alone would change nothing such a caller sees.
+        let policy = format!(
+            "[[allow]]\nidentities = [\"{STOREFRONT}\"]\nmethods = [\"*\"]\n\n\
+             [[allow]]\nidentities = [\"anonymous\"]\nmethods = [\"odoomesh.inventory.v1.InventoryService/GetProduct\"]\n"
+        );
+        reload_policy(&harness, &policy, "the new policy lets anonymous callers ask for a product", || {
+            let mut client = client.clone();
+            async move {
+                // No product named: the call gets past authorization and fails validation.
+                let answer = client.get_product(inv::GetProductRequest { product: None }).await;
+                matches!(answer, Err(status) if status.code() == Code::InvalidArgument)
+            }
+        })
+        .await;
         let mut request = tonic::Request::new(inv::ListWarehousesRequest {});
         let header = format!("By=spiffe://odoo-mesh.local/ns/erp/sa/odoo-mesh;Hash=abc;URI={STOREFRONT}");
         request.metadata_mut().insert("x-forwarded-client-cert", header.parse().expect("header"));
@@ -228,23 +281,34 @@ async fn certificates_rotate_under_load_without_dropping_calls_or_streams() {
         .await
         .expect("watch")
         .into_inner();
-    assert_eq!(watch.next().await.expect("first").expect("status").status(), ServingStatus::Serving);
+    // The first message is the status as it stands: on a busy machine, before the first health
+    // probe of Odoo has finished.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while watch.next().await.expect("open").expect("status").status() != ServingStatus::Serving {}
+    })
+    .await
+    .expect("the stream reports SERVING");
 
     let rotated = harness.pki.ca.server(&["localhost", "127.0.0.1"]).expect("new server certificate");
     std::fs::write(&harness.files.server_cert, &rotated.cert).expect("write cert");
     std::fs::write(&harness.files.server_key, &rotated.key).expect("write key");
-    wait_for_reload().await;
-    let after = presented_certificate(&harness).await;
-    assert_ne!(before, after, "new handshakes see the new certificate");
-    assert_eq!(after, CertificateDer::from_pem_slice(rotated.cert.as_bytes()).expect("pem").to_vec());
+    let after = CertificateDer::from_pem_slice(rotated.cert.as_bytes()).expect("pem").to_vec();
+    assert_ne!(before, after, "a new certificate");
+    wait::until("new handshakes see the new certificate", RELOAD_PATIENCE, || async {
+        presented_certificate(&harness).await == after
+    })
+    .await;
 
-    // A corrupt replacement is refused: the rotated certificate stays in use.
+    // A corrupt replacement is refused (and counted): the rotated certificate stays in use. The count
+    // is the process's, but no other test of this file corrupts a certificate.
+    let refused = reloads(&harness, "odoo_mesh_tls_reloads_total", "failure").await;
     std::fs::write(&harness.files.server_key, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
         .expect("corrupt");
-    wait_for_reload().await;
+    wait::until("the server has read and refused the corrupt key", RELOAD_PATIENCE, || async {
+        reloads(&harness, "odoo_mesh_tls_reloads_total", "failure").await > refused
+    })
+    .await;
     assert_eq!(presented_certificate(&harness).await, after, "the previous credentials stay");
-    let metrics = harness.metrics().await;
-    assert!(metrics.contains(r#"odoo_mesh_tls_reloads_total{outcome="failure"}"#), "{metrics}");
 
     // The stream opened before the rotation still delivers.
     harness.simulator_handle().faults().inject(FaultRule::always(Fault::DropConnection).on("common", "version"));
@@ -273,13 +337,16 @@ async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
         .ca
         .client("erp-bridge", &[], vec!["spiffe://odoo-mesh.local/ns/erp/sa/bridge".into()])
         .expect("cert");
-    write_policy(
+    reload_policy(
         &harness,
         &format!(
             "[[allow]]\nidentities = [\"{DEMO_CLIENT_ID}\", \"spiffe://odoo-mesh.local/ns/erp/sa/bridge\"]\nmethods = [\"*\"]\n"
         ),
-    );
-    wait_for_reload().await;
+        "the new policy serves the bridge",
+        // A read, which is not audited: the trail below holds only the calls made for it.
+        || allowed(&harness, &other),
+    )
+    .await;
     let request = pb::CreateSalesOrderRequest {
         request_id: "shared-request-id-1".into(),
         customer: Some(pb::PartnerSelector {
@@ -342,15 +409,16 @@ async fn mapped_identities_act_as_their_own_odoo_user_and_follow_key_rotation() 
     .await;
     // A bot user without sales rights, as an administrator would set one up in Odoo.
     let bot = harness.simulator_handle().add_user("storefront-bot", "unused-password", "bot-key-1", false);
-    write_policy(
+    let storefront = harness.pki.ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+    reload_policy(
         &harness,
         &format!("[[allow]]\nidentities = [\"{STOREFRONT}\", \"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"),
-    );
-    wait_for_reload().await;
-    let storefront = harness.pki.ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+        "the new policy lets the storefront, acting as the bot, read warehouses",
+        || allowed(&harness, &storefront),
+    )
+    .await;
     let channel =
         harness.channel_with(Some((&storefront.cert, &storefront.key)), &harness.pki.ca_pem).await.expect("connects");
-    list_warehouses(channel.clone()).await.expect("the bot may read warehouses");
     let mut orders = pb::order_service_client::OrderServiceClient::new(channel.clone());
     let denied =
         orders.list_sales_orders(pb::ListSalesOrdersRequest::default()).await.expect_err("Odoo's access rules apply");
@@ -368,8 +436,11 @@ async fn mapped_identities_act_as_their_own_odoo_user_and_follow_key_rotation() 
     assert_eq!(stale.code(), Code::Unavailable, "{}", stale.message());
     assert!(!stale.message().contains("bot-key"), "keys never reach clients: {}", stale.message());
     std::fs::write(&key_file, "bot-key-2\n").expect("rotate");
-    wait_for_reload().await;
-    list_warehouses(channel).await.expect("the new key is used");
+    wait::until("the new key is used", RELOAD_PATIENCE, || {
+        let channel = channel.clone();
+        async move { list_warehouses(channel).await.is_ok() }
+    })
+    .await;
     harness.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }

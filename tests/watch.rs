@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique};
+use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique, wait};
 use odoo_mesh::proto::shipment::v1::{self as ship, shipment_service_client::ShipmentServiceClient};
 use odoo_mesh::{
     config::Config,
@@ -15,6 +15,7 @@ use odoo_mesh::{
         inventory::v1::{self as pb, WatchEventType, inventory_service_client::InventoryServiceClient},
         order::v1 as order,
     },
+    watch::token::ResumeToken,
 };
 use odoo_simulator::{Fault, FaultRule};
 use rust_decimal::Decimal;
@@ -22,10 +23,13 @@ use serde_json::{Map, json};
 use tonic::{Code, Streaming, transport::Channel};
 use tonic_types::StatusExt;
 
+/// How far back `fast` polls re-read, and resumes on another server look.
+const OVERLAP: Duration = Duration::from_secs(5);
+
 /// Quick polls and heartbeats, so tests see changes within a second.
 fn fast(config: &mut Config) {
     config.watch.capture.poll_interval = Duration::from_millis(200);
-    config.watch.retention.overlap = Duration::from_secs(5);
+    config.watch.retention.overlap = OVERLAP;
     config.watch.stream.heartbeat = Duration::from_millis(400);
 }
 
@@ -124,6 +128,94 @@ async fn until_available(
             && decimal(event.level.as_ref().and_then(|l| l.available_to_promise.as_ref())) == available
     })
     .await
+}
+
+/// Where a resume token says its stream stood: everything visible in Odoo then had been delivered.
+fn position(token: &str) -> SystemTime {
+    ResumeToken::decode(token).expect("a resume token").position
+}
+
+/// Waits until a capture poll that started after `since` has completed: GetStockLevels, answering
+/// from the watched view, dates its answer with the start of the view's last poll. Unlike the poll
+/// counter, which every server of this test binary adds to, that date is this server's own.
+async fn view_caught_up(harness: &Harness, sku: &str, what: &str, since: SystemTime) {
+    let inventory = harness.inventory().await;
+    let request = pb::GetStockLevelsRequest {
+        skus: vec![sku.into()],
+        warehouses: Vec::new(),
+        max_staleness: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+    };
+    wait::until(what, PATIENCE, || {
+        let (mut inventory, request) = (inventory.clone(), request.clone());
+        async move {
+            let answer = inventory.get_stock_levels(request).await.expect("levels").into_inner();
+            let read = answer.read_time.expect("read time");
+            let read =
+                UNIX_EPOCH + Duration::new(u64::try_from(read.seconds).expect("after 1970"), read.nanos.unsigned_abs());
+            answer.source() == pb::StockSource::WatchedView && read > since
+        }
+    })
+    .await;
+}
+
+/// Waits until Odoo, which stamps `write_date` in whole seconds, stamps a write at least `seconds`
+/// later than one made at `at`.
+async fn seconds_after(at: SystemTime, seconds: u64, what: &str) {
+    let second = |t: SystemTime| t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+    wait::until(what, PATIENCE, || async { second(SystemTime::now()) >= second(at) + seconds }).await;
+}
+
+/// An order confirmation whose transaction Odoo holds open (`Fault::LateCommit`): its rows carry
+/// the time it began, but show only once it commits.
+struct LateOrder {
+    /// The order's customer reference, to find it in Odoo.
+    reference: String,
+    /// No earlier than the transaction began (and was stamped).
+    began_by: SystemTime,
+    call: tokio::task::JoinHandle<()>,
+}
+
+impl LateOrder {
+    /// Starts confirming an order of one `sku` whose transaction commits `millis` after it begins,
+    /// and returns once it has begun.
+    async fn begin(harness: &Harness, warehouse: &str, sku: &str, millis: u64) -> Self {
+        let odoo = harness.simulator_handle();
+        let confirmations = odoo.call_count("sale.order", "action_confirm");
+        odoo.faults().inject(FaultRule::times(Fault::LateCommit { millis }, 1).on("sale.order", "action_confirm"));
+        let reference = unique("late");
+        let request = order::CreateSalesOrderRequest {
+            request_id: unique("late"),
+            customer: partner(a_customer(harness).await),
+            warehouse: warehouse.into(),
+            lines: vec![order::SalesOrderLineInput { sku: sku.into(), quantity: qty("1"), ..Default::default() }],
+            customer_reference: reference.clone(),
+            confirm: true,
+            ..Default::default()
+        };
+        let mut orders = harness.orders().await;
+        let call = tokio::spawn(async move {
+            orders.create_sales_order(request).await.expect("late order confirmed");
+        });
+        // Odoo counts the confirmation as it begins the transaction.
+        wait::until("the late confirmation's transaction has begun in odoo", PATIENCE, || async {
+            odoo.call_count("sale.order", "action_confirm") > confirmations
+        })
+        .await;
+        Self { reference, began_by: SystemTime::now(), call }
+    }
+
+    /// Whether the transaction has committed: Odoo shows the order confirmed.
+    fn committed(&self, harness: &Harness) -> bool {
+        let domain = json!([["client_order_ref", "=", self.reference]]);
+        let orders = harness.simulator_handle().search_read("sale.order", &domain, &["state"], Map::new());
+        orders.expect("orders read").first().is_some_and(|order| order["state"] == "sale")
+    }
+}
+
+/// When Odoo made a streamed change, as (seconds, nanos).
+fn change_time(event: &pb::WatchStockLevelsResponse) -> (i64, i32) {
+    let at = event.change_time.as_ref().expect("a change time");
+    (at.seconds, at.nanos)
 }
 
 scenario!(a_reservation_streams_in_after_the_snapshot, crate::fast);
@@ -491,30 +583,21 @@ async fn a_late_committing_transaction_is_still_delivered() {
     until(&mut stream, WatchEventType::Heartbeat).await;
 
     // This confirmation's transaction begins now but commits 2.5 s later, stamped with now.
-    harness
-        .simulator_handle()
-        .faults()
-        .inject(FaultRule::times(Fault::LateCommit { millis: 2500 }, 1).on("sale.order", "action_confirm"));
-    let late = {
-        let harness_orders = harness.orders().await;
-        let customer = a_customer(&harness).await;
-        let request = order::CreateSalesOrderRequest {
-            request_id: unique("late"),
-            customer: partner(customer),
-            warehouse: warehouse.clone(),
-            lines: vec![order::SalesOrderLineInput { sku: late_sku.clone(), quantity: qty("1"), ..Default::default() }],
-            confirm: true,
-            ..Default::default()
-        };
-        let mut orders = harness_orders;
-        tokio::spawn(async move { orders.create_sales_order(request).await.expect("late order confirmed") })
-    };
-    // Meanwhile a later change is seen, moving the poller's watermark past the late one's stamp.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let late = LateOrder::begin(&harness, &warehouse, &late_sku, 2500).await;
+    // Meanwhile a later change (stamped a second later at least) is seen, moving the poller's
+    // watermark past the late one's stamp.
+    seconds_after(late.began_by, 1, "odoo stamps a write later than the late transaction").await;
     reserve(&harness, &warehouse, &early_sku, "1").await;
-    until_available(&mut stream, &early_sku, early_before - Decimal::ONE).await;
-    late.await.expect("joined");
-    until_available(&mut stream, &late_sku, late_before - Decimal::ONE).await;
+    let early = until_available(&mut stream, &early_sku, early_before - Decimal::ONE).await;
+    // The poll that published that change began after the late transaction did: it completed
+    // before the late commit, or this test would show nothing.
+    assert!(!late.committed(&harness), "a poll saw the later change before the late transaction committed");
+    late.call.await.expect("joined");
+    let delivered = until_available(&mut stream, &late_sku, late_before - Decimal::ONE).await;
+    assert!(
+        change_time(&delivered) < change_time(&early),
+        "the late change is stamped before the change already seen: {delivered:?} {early:?}"
+    );
     harness.stop().await;
 }
 
@@ -526,19 +609,28 @@ async fn a_restarted_server_or_another_replica_resumes_without_gaps() {
     let (warehouse, sku) = a_stocked_sku(&first, 3, 0).await;
     let request = pb::WatchStockLevelsRequest { warehouses: vec![warehouse.clone()], ..Default::default() };
     let mut stream = watch(&mut first.inventory().await, request.clone()).await;
-    // Wait out the overlap, so the running replica's log reaches back before the client's position.
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
+    // Read on until the client's position is an overlap past the start of the running replica's
+    // log, so that log reaches back far enough to resume the client from it.
+    running_replica.stock_view_loaded().await;
+    let log_begun_by = SystemTime::now();
+    let heartbeat = crate::first(&mut stream, "a heartbeat an overlap past the running replica's start", |event| {
+        event.r#type() == WatchEventType::Heartbeat && position(&event.resume_token) >= log_begun_by + OVERLAP
+    })
+    .await;
     drop(stream);
     let before = available(&first, &warehouse, &sku).await;
     reserve(&first, &warehouse, &sku, "1").await;
     let restarted = first.another_replica_tuned(fast).await;
     let resume = pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token.clone(), ..request };
 
-    for (label, replica) in [("running replica", &running_replica), ("restarted server", &restarted)] {
+    // A change from a log carries when Odoo made it; an item replayed from the view does not.
+    for (label, replica, from_log) in
+        [("running replica", &running_replica, true), ("restarted server", &restarted, false)]
+    {
         let mut resumed = watch(&mut replica.inventory().await, resume.clone()).await;
         let event = until_available(&mut resumed, &sku, before - Decimal::ONE).await;
         assert!(!event.resume_token.is_empty(), "{label}: resumable");
+        assert_eq!(event.change_time.is_some(), from_log, "{label}: resumed from its log, not replayed: {event:?}");
     }
     let metrics = restarted.metrics().await;
     assert!(
@@ -562,7 +654,11 @@ async fn an_expired_or_foreign_token_is_refused_clearly() {
     let mut stream = watch(&mut inventory, pb::WatchStockLevelsRequest::default()).await;
     let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
     drop(stream);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stood = position(&heartbeat.resume_token);
+    wait::until("the token is older than the 1 s retention window", PATIENCE, || async {
+        stood.elapsed().is_ok_and(|age| age > Duration::from_secs(1))
+    })
+    .await;
     let expired = inventory
         .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token, ..Default::default() })
         .await
@@ -693,6 +789,7 @@ async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_k
         config.watch.stream.max_lag = 50;
     })
     .await;
+    let (_, sku) = a_stocked_sku(&harness, 0, 0).await;
     let mut slow = watch(
         &mut InventoryServiceClient::new(stalling_channel(&harness).await),
         pb::WatchStockLevelsRequest::default(),
@@ -718,9 +815,10 @@ async fn a_slow_consumer_is_cut_with_a_resumable_status_while_a_hundred_others_k
             last_revision
         }));
     }
+    // Each round is captured by a poll of its own, so every round publishes its changes.
     for round in 1..=12 {
         bump_quants(&harness, round, 15);
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        view_caught_up(&harness, &sku, &format!("a poll has captured round {round}"), SystemTime::now()).await;
     }
     let last: Vec<i64> = futures::future::join_all(readers).await.into_iter().map(|r| r.expect("reader")).collect();
     let newest = last.iter().copied().max().unwrap_or_default();
@@ -782,25 +880,22 @@ async fn reconciliation_publishes_and_counts_what_polls_missed() {
     .await;
     let (warehouse, sku) = a_stocked_sku(&harness, 3, 5).await;
     let before = available(&harness, &warehouse, &sku).await;
+    // The recorder is shared by the tests of this binary: compare with the count before.
+    let differences = "odoo_mesh_watch_reconcile_differences_total{stream=\"stock\"}";
+    let missed_before = metric(&harness.metrics().await, differences);
     let mut stream = watch(&mut harness.inventory().await, for_sku(&sku, &warehouse)).await;
-    harness
-        .simulator_handle()
-        .faults()
-        .inject(FaultRule::times(Fault::LateCommit { millis: 3000 }, 1).on("sale.order", "action_confirm"));
-    let late = {
-        let (harness_ref, warehouse, sku) = (&harness, warehouse.clone(), sku.clone());
-        async move { reserve(harness_ref, &warehouse, &sku, "1").await }
-    };
-    // Two seconds into that transaction, another change moves the watermark past it.
-    let other = async {
-        tokio::time::sleep(Duration::from_millis(2200)).await;
-        bump_quants(&harness, 1, 1);
-    };
-    tokio::join!(late, other);
+    let late = LateOrder::begin(&harness, &warehouse, &sku, 3000).await;
+    // Then another change moves the watermark past it by more than the overlap: with stamps in
+    // whole seconds, one stamped two seconds later.
+    seconds_after(late.began_by, 2, "odoo stamps a write two seconds after the late transaction").await;
+    bump_quants(&harness, 1, 1);
+    view_caught_up(&harness, &sku, "a poll has seen the other change", SystemTime::now()).await;
+    assert!(!late.committed(&harness), "the polls moved past the late transaction before it committed");
+    late.call.await.expect("joined");
     until_available(&mut stream, &sku, before - Decimal::ONE).await;
     // Counted once per level the polls missed: the warehouse's and its stock location's.
     let metrics = harness.metrics().await;
-    let missed = metric(&metrics, "odoo_mesh_watch_reconcile_differences_total{stream=\"stock\"}");
+    let missed = metric(&metrics, differences) - missed_before;
     assert!(missed >= 2.0, "the miss is counted:\n{metrics}");
     harness.stop().await;
 }

@@ -3,6 +3,8 @@
 //! named by `ODOO_URL`, `ODOO_DB`, `ODOO_USER` and `ODOO_API_KEY` (or `ODOO_PASSWORD`).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod wait;
+
 use std::{path::PathBuf, time::Duration};
 
 use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, OdooConfig, Protocol, Secret};

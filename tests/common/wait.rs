@@ -1,0 +1,24 @@
+//! Waiting for what a test needs to have happened, instead of sleeping for a guessed time: a guess
+//! is too long on a quiet machine and too short on a busy one, and then the test checks something
+//! that has not happened yet, or proves nothing.
+
+use std::{future::Future, time::Duration};
+
+use tokio::time::Instant;
+
+/// How often a condition is checked again.
+const EVERY: Duration = Duration::from_millis(20);
+
+/// Checks `condition` every few tens of milliseconds until it holds; panics naming `what` (the
+/// condition, as in "the new policy is in force") once `patience` has passed without it.
+pub async fn until<F, Fut>(what: &str, patience: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + patience;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "gave up after {patience:?} waiting until {what}");
+        tokio::time::sleep(EVERY).await;
+    }
+}
