@@ -24,7 +24,7 @@ pub async fn run(config: OdooConfig) -> ExitCode {
     match odoo.schema().await {
         Ok(schema) => {
             let report = schema.report();
-            println!("{url} database {database}: {report}");
+            print!("{url} database {database}: {report}");
             if report.complete() { ExitCode::SUCCESS } else { ExitCode::from(INCOMPLETE) }
         }
         Err(error) => {

@@ -155,14 +155,20 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn the_standalone_simulator_answers_json_rpc() {
-    let (_sim, lines) = start(&["sim", "--listen", "127.0.0.1:0"], "odoo simulator");
+/// A standalone simulator started with `args`, and its URL.
+fn simulator(args: &[&str]) -> (Running, String) {
+    let (sim, lines) = start(&[&["sim", "--listen", "127.0.0.1:0"], args].concat(), "odoo simulator");
     let url = lines
         .last()
         .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
         .expect("prints its url")
         .to_owned();
+    (sim, url)
+}
+
+#[test]
+fn the_standalone_simulator_answers_json_rpc() {
+    let (_sim, url) = simulator(&[]);
     let body = r#"{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version", "args": []}, "id": 1}"#;
     let answer = Command::new("curl")
         .args(["-s", "-H", "Content-Type: application/json", "-d", body, &format!("{url}/jsonrpc")])
@@ -170,6 +176,44 @@ fn the_standalone_simulator_answers_json_rpc() {
         .expect("curl runs");
     let json: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("json answer");
     assert_eq!(json["result"]["server_version"], "18.0");
+}
+
+/// `odoo-mesh check` against the Odoo at `url`: its exit code, standard output and error.
+fn check(url: &str) -> (Option<i32>, String, String) {
+    let output = Command::new(BINARY)
+        .args(["check", "--odoo-url", url, "--odoo-db", "odoo", "--odoo-user", "admin"])
+        .env("ODOO_API_KEY", "odoo-mesh-demo-key")
+        .env_remove("ODOO_MESH_CONFIG")
+        .env_remove("ODOO_API_KEY_FILE")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn check_says_what_an_odoo_lacks_and_exits_accordingly() {
+    for version in ["18", "19"] {
+        let (_complete, url) = simulator(&["--odoo-version", version]);
+        let (code, report, _) = check(&url);
+        assert_eq!(code, Some(0), "{report}");
+        assert!(report.contains(&format!("odoo {version}.0 (a tested version)")), "{report}");
+        assert!(report.contains("ok      purchase orders"), "{report}");
+
+        let (_lacking, url) = simulator(&["--odoo-version", version, "--missing-module", "purchase"]);
+        let (code, report, _) = check(&url);
+        assert_eq!(code, Some(1), "something is missing: {report}");
+        assert!(
+            report.contains("purchase orders are unavailable: odoo module `purchase` is not installed"),
+            "{report}"
+        );
+        assert!(report.contains("ok      sales orders") && report.contains("ok      inventory"), "{report}");
+    }
+    let (code, report, error) = check("http://127.0.0.1:9");
+    assert_eq!(code, Some(2), "odoo cannot be asked: {report}");
+    assert_eq!(error.lines().count(), 1, "one line saying why: {error}");
+    assert!(error.contains("could not ask http://127.0.0.1:9"), "{error}");
 }
 
 #[test]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{a_customer, partner, qty, stocked_skus, unique};
+use common::{a_customer, partner, qty, stocked_skus, unique, wait};
 use odoo_mesh::proto::order::v1 as pb;
 use odoo_simulator::OdooVersion;
 use tonic::Code;
@@ -14,15 +14,6 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_types::StatusExt;
 
 const ORDER_SERVICE: &str = "odoomesh.order.v1.OrderService";
-
-/// Waits until the admin port's health of `service` is `want`.
-async fn health_becomes(harness: &common::Harness, service: &str, want: ServingStatus) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while harness.admin_health(service).await != want {
-        assert!(Instant::now() < deadline, "{service} never became {want:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_odoo_without_purchase_serves_sales_and_names_the_missing_module() {
@@ -57,7 +48,8 @@ async fn an_odoo_without_purchase_serves_sales_and_names_the_missing_module() {
         };
         orders.create_sales_order(sale).await.expect("sales orders work without purchase");
 
-        health_becomes(&harness, ORDER_SERVICE, ServingStatus::Serving).await;
+        let serving = || async { harness.admin_health(ORDER_SERVICE).await == ServingStatus::Serving };
+        wait::until("the order service serves sales orders", Duration::from_secs(10), serving).await;
         let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready");
         assert_eq!(ready.status(), 200, "ready: most of odoo-mesh works");
         let why = ready.text().await.expect("body");

@@ -15,20 +15,9 @@ use common::wait;
 
 const INVENTORY: &str = "odoomesh.inventory.v1.InventoryService";
 
-async fn admin_health(harness: &common::Harness, service: &str) -> ServingStatus {
-    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", harness.admin_port()))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("admin connects");
-    let answer =
-        HealthClient::new(channel).check(HealthCheckRequest { service: service.into() }).await.expect("health answers");
-    answer.into_inner().status()
-}
-
 async fn eventually(harness: &common::Harness, want: ServingStatus) {
     let what = format!("the inventory service's health is {want:?}");
-    wait::until(&what, Duration::from_secs(5), || async { admin_health(harness, INVENTORY).await == want }).await;
+    wait::until(&what, Duration::from_secs(5), || async { harness.admin_health(INVENTORY).await == want }).await;
 }
 
 #[tokio::test]
@@ -289,10 +278,10 @@ async fn a_drain_reports_not_serving_refuses_new_connections_and_finishes_calls_
 
     let stopped = harness.begin_shutdown();
     wait::until("the draining server reports NOT_SERVING", Duration::from_secs(1), || async {
-        admin_health(&harness, "").await == ServingStatus::NotServing
+        harness.admin_health("").await == ServingStatus::NotServing
     })
     .await;
-    assert_eq!(admin_health(&harness, INVENTORY).await, ServingStatus::NotServing);
+    assert_eq!(harness.admin_health(INVENTORY).await, ServingStatus::NotServing);
     let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let refused = harness.channel_with(Some((&harness.pki.client.cert, &harness.pki.client.key)), &harness.pki.ca_pem);
