@@ -147,7 +147,7 @@ async fn confirming_reserves_stock_and_cancelling_releases_it(harness: &common::
         .await
         .expect_err("cancelled orders cannot be confirmed");
     assert_eq!(refused.code(), Code::FailedPrecondition);
-    assert!(refused.message().contains("not in a state requiring confirmation"), "Odoo's words: {}", refused.message());
+    assert!(refused.message().contains("is cancelled and cannot be confirmed"), "{}", refused.message());
 }
 
 scenario!(an_invalid_order_names_every_problem_and_writes_nothing);

@@ -16,6 +16,7 @@ mod error;
 mod inventory;
 pub mod models;
 mod odoo;
+mod orders;
 mod purchase;
 mod resolve;
 mod sales;
@@ -35,6 +36,8 @@ pub use odoo::{
     Availability, Capability, DecodeError, Odoo, Report, SUPPORTED_VERSIONS, Schema, ir_model_data::XID_MODULE,
     odoo_datetime, round_to_precision,
 };
+pub use odoo::{purchase_order::PurchaseOrders, sale_order::SalesOrders};
+pub use orders::Orders;
 pub use purchase::Purchases;
 pub use sales::Sales;
 pub use secret::Secret;

@@ -2,60 +2,30 @@
 //! acknowledged by their supplier — both writes through `command`, so a failed confirmation is
 //! undone, and a retried or concurrent acknowledgement is recorded once.
 
-use std::{collections::HashMap, sync::Arc};
-
 use time::OffsetDateTime;
 
 use crate::{
-    OdooError,
     command::{self, Command, FlowError, Key, Undo, refusal},
     models::{
-        Captured, LineAcknowledgement, OrderQuery, PartnerSelector, PurchaseOrder, PurchaseOrderDraft,
-        PurchaseOrderState, Ref,
+        Captured, LineAcknowledgement, PartnerSelector, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState, Ref,
     },
     odoo::{
-        Capability, Odoo, Record, Schema, partner,
-        purchase_order::{self, NewLine, NewOrder},
+        Capability, Odoo, Schema, partner,
+        purchase_order::{self, NewLine, NewOrder, PurchaseOrders},
         warehouse,
     },
+    orders::{self, Orders},
     resolve::{self, LineRequest, Purpose, Violations},
 };
 
 /// Purchase orders over one Odoo user's connection.
-#[derive(Debug)]
-pub struct Purchases {
-    odoo: Arc<Odoo>,
-}
+pub type Purchases = Orders<PurchaseOrders, PurchaseOrder>;
 
-impl Purchases {
-    pub fn new(odoo: Arc<Odoo>) -> Self {
-        Self { odoo }
-    }
-
+impl Orders<PurchaseOrders, PurchaseOrder> {
     /// Creates a purchase order exactly once per request id (scoped to the caller).
     pub async fn create(&self, draft: PurchaseOrderDraft, scope: &str) -> Result<Captured<PurchaseOrder>, FlowError> {
         let request_id = draft.request_id.clone();
         command::run(&self.odoo, CreatePurchaseOrder(draft), &request_id, scope).await
-    }
-
-    pub async fn get(&self, id: i64) -> Result<PurchaseOrder, FlowError> {
-        let schema = self.odoo.ready(Capability::PurchaseOrders).await?;
-        get(&self.odoo, &schema, id).await
-    }
-
-    /// One page of orders by ascending id, and whether more follow.
-    pub async fn list(&self, query: &OrderQuery) -> Result<(Vec<PurchaseOrder>, bool), FlowError> {
-        let schema = self.odoo.ready(Capability::PurchaseOrders).await?;
-        let domain = purchase_order::page_domain(&schema, query);
-        let (rows, more) =
-            self.odoo.page(&schema, purchase_order::ORDER, domain, purchase_order::FIELDS, query.limit).await?;
-        Ok((orders(&self.odoo, &schema, &rows).await?, more))
-    }
-
-    /// Confirms an order; Odoo itself treats a second confirmation as a no-op.
-    pub async fn confirm(&self, id: i64) -> Result<PurchaseOrder, FlowError> {
-        let schema = self.odoo.ready(Capability::PurchaseOrders).await?;
-        confirm(&self.odoo, &schema, id).await
     }
 
     /// Records a supplier's acknowledgement once per request id: confirmed quantities and dates go
@@ -70,32 +40,6 @@ impl Purchases {
     ) -> Result<Captured<PurchaseOrder>, FlowError> {
         command::run(&self.odoo, Acknowledge { order, lines }, request_id, scope).await
     }
-}
-
-async fn get(odoo: &Odoo, schema: &Schema, id: i64) -> Result<PurchaseOrder, FlowError> {
-    let rows = odoo.read(schema, purchase_order::ORDER, &[id], purchase_order::FIELDS).await?;
-    orders(odoo, schema, &rows).await?.pop().ok_or_else(|| FlowError::NotFound(format!("purchaseOrders/{id}")))
-}
-
-async fn confirm(odoo: &Odoo, schema: &Schema, id: i64) -> Result<PurchaseOrder, FlowError> {
-    let order = get(odoo, schema, id).await?;
-    if order.state == PurchaseOrderState::Cancelled {
-        return Err(FlowError::Refused(format!("{} is cancelled and cannot be confirmed", order.number)));
-    }
-    odoo.call(purchase_order::confirm(id)).await.map_err(refusal)?;
-    get(odoo, schema, id).await
-}
-
-/// Orders from their rows, with their lines, the lines' SKUs and the warehouses they deliver to.
-async fn orders(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Vec<PurchaseOrder>, OdooError> {
-    let types = rows.iter().map(purchase_order::receipt_type).collect::<Result<Vec<_>, _>>()?;
-    let types: Vec<i64> = types.into_iter().flatten().collect();
-    let warehouses = warehouse::of_picking_types(odoo, schema, &types).await?;
-    let headers = rows.iter().map(|r| purchase_order::decode(r, &warehouses)).collect::<Result<Vec<_>, _>>()?;
-    let decode = |line: &Record, order: &PurchaseOrder, skus: &HashMap<i64, String>| {
-        purchase_order::decode_line(line, &order.amount_total.currency, skus)
-    };
-    purchase_order::ORDER_LINES.attach(odoo, schema, headers, decode, |order, lines| order.lines = lines).await
 }
 
 /// The create command: its payload is the draft, which a retry must repeat.
@@ -175,13 +119,7 @@ impl Command for CreatePurchaseOrder {
         };
         let name = key.record_name("order");
         let load = purchase_order::load(odoo, schema, &name, &order);
-        // Odoo deletes only cancelled purchase orders.
-        let reverse = |id| vec![purchase_order::cancel(id), purchase_order::unlink(id)];
-        let id = command::import(odoo, schema, undo, purchase_order::ORDER, &name, load, reverse).await?;
-        if draft.confirm {
-            odoo.call(purchase_order::confirm(id)).await.map_err(refusal)?;
-        }
-        Ok(id)
+        orders::create::<PurchaseOrders>(odoo, schema, undo, &name, load, draft.confirm).await
     }
 
     async fn read(
@@ -191,12 +129,7 @@ impl Command for CreatePurchaseOrder {
         record: i64,
         replayed: bool,
     ) -> Result<PurchaseOrder, FlowError> {
-        let order = get(odoo, schema, record).await?;
-        let interrupted = matches!(order.state, PurchaseOrderState::Rfq | PurchaseOrderState::RfqSent);
-        if replayed && self.0.confirm && interrupted {
-            return confirm(odoo, schema, record).await;
-        }
-        Ok(order)
+        orders::created::<PurchaseOrders>(odoo, schema, record, replayed, self.0.confirm).await
     }
 }
 
@@ -220,7 +153,7 @@ impl Command for Acknowledge {
     }
 
     async fn validate(&self, odoo: &Odoo, schema: &Schema) -> Result<PurchaseOrder, FlowError> {
-        let order = get(odoo, schema, self.order).await?;
+        let order = orders::one::<PurchaseOrders>(odoo, schema, self.order).await?;
         let mut violations = Violations::default();
         for (i, ack) in self.lines.iter().enumerate() {
             if !order.lines.iter().any(|l| l.id == ack.line_id) {
@@ -290,6 +223,6 @@ impl Command for Acknowledge {
         record: i64,
         _replayed: bool,
     ) -> Result<PurchaseOrder, FlowError> {
-        get(odoo, schema, record).await
+        orders::one::<PurchaseOrders>(odoo, schema, record).await
     }
 }

@@ -13,7 +13,7 @@ use crate::{
     models::{PartnerSelector, Ref},
     odoo::{
         Odoo, Schema,
-        order_lines::NewLine,
+        orders::NewLine,
         partner::{self, Lookup},
         product::{self, Orderable},
         uom::{UnitProblem, Units},

@@ -2,7 +2,7 @@
 //! confirmed and cancelled. The steps here are the business's; Odoo's names are the model
 //! layer's.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
@@ -10,68 +10,36 @@ use crate::{
     OdooError,
     command::{self, Command, FlowError, Key, Undo, refusal},
     models::{
-        Address, Availability, Captured, NewPartner, OrderQuery, PartnerSelector, Ref, SalesOrder, SalesOrderDraft,
+        Address, Availability, Captured, NewPartner, PartnerSelector, Ref, SalesOrder, SalesOrderDraft,
         SalesOrderState, Shortfall,
     },
     odoo::{
-        Capability, Odoo, Record, Schema,
+        Capability, Odoo, Schema,
         partner::{self, Role},
         pricelist,
         product::{self, Orderable},
-        sale_order::{self, NewLine, NewOrder},
+        sale_order::{self, NewLine, NewOrder, SalesOrders},
         stock_picking, warehouse,
     },
+    orders::{self, Orders},
     resolve::{self, LineRequest, Purpose, Violations},
 };
 
 /// Sales orders over one Odoo user's connection.
-#[derive(Debug)]
-pub struct Sales {
-    odoo: Arc<Odoo>,
-}
+pub type Sales = Orders<SalesOrders, SalesOrder>;
 
-impl Sales {
-    pub fn new(odoo: Arc<Odoo>) -> Self {
-        Self { odoo }
-    }
-
+impl Orders<SalesOrders, SalesOrder> {
     /// Creates a sales order exactly once per request id (scoped to the caller).
     pub async fn create(&self, draft: SalesOrderDraft, scope: &str) -> Result<Captured<SalesOrder>, FlowError> {
         let request_id = draft.request_id.clone();
         command::run(&self.odoo, CreateSalesOrder(draft), &request_id, scope).await
     }
 
-    pub async fn get(&self, id: i64) -> Result<SalesOrder, FlowError> {
-        let schema = self.odoo.ready(Capability::SalesOrders).await?;
-        get(&self.odoo, &schema, id).await
-    }
-
-    /// The orders with these ids that exist (read in one call, their lines in another).
-    pub async fn by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, FlowError> {
-        let schema = self.odoo.ready(Capability::SalesOrders).await?;
-        let rows = self.odoo.read(&schema, sale_order::ORDER, ids, sale_order::FIELDS).await?;
-        Ok(orders(&self.odoo, &schema, &rows).await?)
-    }
-
-    /// One page of orders by ascending id (stable while orders are created), and whether more follow.
-    pub async fn list(&self, query: &OrderQuery) -> Result<(Vec<SalesOrder>, bool), FlowError> {
-        let schema = self.odoo.ready(Capability::SalesOrders).await?;
-        let domain = sale_order::page_domain(&schema, query);
-        let (rows, more) = self.odoo.page(&schema, sale_order::ORDER, domain, sale_order::FIELDS, query.limit).await?;
-        Ok((orders(&self.odoo, &schema, &rows).await?, more))
-    }
-
-    /// Confirms a quotation; confirming a confirmed order changes nothing.
-    pub async fn confirm(&self, id: i64) -> Result<SalesOrder, FlowError> {
-        let schema = self.odoo.ready(Capability::SalesOrders).await?;
-        confirm(&self.odoo, &schema, id).await
-    }
-
     /// Cancels an order and records why; cancelling a cancelled order changes nothing. Refused once
     /// goods have left the warehouse: cancelling then would hide a shipment that happened.
     pub async fn cancel(&self, id: i64, reason: &str) -> Result<SalesOrder, FlowError> {
         let schema = self.odoo.ready(Capability::SalesOrders).await?;
-        let order = get(&self.odoo, &schema, id).await?;
+        let order = orders::one::<SalesOrders>(&self.odoo, &schema, id).await?;
         if order.state == SalesOrderState::Cancelled {
             return Ok(order);
         }
@@ -88,39 +56,8 @@ impl Sales {
             let note = format!("Cancelled through odoo-mesh: {reason}");
             self.odoo.call(sale_order::post_message(id, &note)).await.map_err(refusal)?;
         }
-        get(&self.odoo, &schema, id).await
+        orders::one::<SalesOrders>(&self.odoo, &schema, id).await
     }
-}
-
-async fn get(odoo: &Odoo, schema: &Schema, id: i64) -> Result<SalesOrder, FlowError> {
-    let rows = odoo.read(schema, sale_order::ORDER, &[id], sale_order::FIELDS).await?;
-    orders(odoo, schema, &rows).await?.pop().ok_or_else(|| FlowError::NotFound(format!("salesOrders/{id}")))
-}
-
-async fn confirm(odoo: &Odoo, schema: &Schema, id: i64) -> Result<SalesOrder, FlowError> {
-    let order = get(odoo, schema, id).await?;
-    if order.state == SalesOrderState::Confirmed {
-        return Ok(order);
-    }
-    if let Err(error) = odoo.call(sale_order::confirm(id)).await {
-        // A concurrent confirmation wins the race: the order is confirmed all the same.
-        let now = get(odoo, schema, id).await?;
-        if now.state == SalesOrderState::Confirmed {
-            return Ok(now);
-        }
-        return Err(refusal(error));
-    }
-    get(odoo, schema, id).await
-}
-
-/// Orders from their rows, with their lines and the lines' SKUs (two more reads, however many
-/// orders).
-async fn orders(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Vec<SalesOrder>, OdooError> {
-    let headers = rows.iter().map(sale_order::decode).collect::<Result<Vec<_>, _>>()?;
-    let decode = |line: &Record, order: &SalesOrder, skus: &HashMap<i64, String>| {
-        sale_order::decode_line(line, &order.amount_total.currency, skus)
-    };
-    sale_order::ORDER_LINES.attach(odoo, schema, headers, decode, |order, lines| order.lines = lines).await
 }
 
 /// The create command: its payload is the draft, which a retry must repeat.
@@ -223,22 +160,11 @@ impl Command for CreateSalesOrder {
         };
         let name = key.record_name("order");
         let load = sale_order::load(odoo, schema, &name, &order);
-        let reverse = |id| vec![sale_order::cancel(id), sale_order::unlink(id)];
-        let id = command::import(odoo, schema, undo, sale_order::ORDER, &name, load, reverse).await?;
-        if draft.confirm {
-            odoo.call(sale_order::confirm(id)).await.map_err(refusal)?;
-        }
-        Ok(id)
+        orders::create::<SalesOrders>(odoo, schema, undo, &name, load, draft.confirm).await
     }
 
     async fn read(&self, odoo: &Odoo, schema: &Schema, record: i64, replayed: bool) -> Result<SalesOrder, FlowError> {
-        let order = get(odoo, schema, record).await?;
-        // An earlier release's call may have died between creating and confirming: finish it.
-        let interrupted = matches!(order.state, SalesOrderState::Quotation | SalesOrderState::QuotationSent);
-        if replayed && self.0.confirm && interrupted {
-            return confirm(odoo, schema, record).await;
-        }
-        Ok(order)
+        orders::created::<SalesOrders>(odoo, schema, record, replayed, self.0.confirm).await
     }
 }
 

@@ -9,7 +9,7 @@ mod schema;
 
 pub(crate) mod company;
 pub(crate) mod ir_model_data;
-pub(crate) mod order_lines;
+pub(crate) mod orders;
 pub(crate) mod partner;
 pub(crate) mod pricelist;
 pub(crate) mod product;

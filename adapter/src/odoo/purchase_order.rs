@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
-    order_lines::{self, Lines},
+    orders::{self, Headers, Lines, OrderModel, Stage},
+    warehouse,
 };
 use crate::{
     OdooCall, OdooError,
@@ -90,7 +91,7 @@ fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
 
 /// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
 /// and the ids of its lines.
-pub(crate) fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
+fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
     let row = Row::new(ORDER, record)?;
     let state = match (row.text(&STATE)?, row.boolean(&LOCKED)?) {
         (Some("draft"), _) => PurchaseOrderState::Rfq,
@@ -132,27 +133,97 @@ pub(crate) fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<
 }
 
 /// The receipt type of an order (which warehouse it delivers to).
-pub(crate) fn receipt_type(record: &Record) -> Result<Option<i64>, OdooError> {
+fn receipt_type(record: &Record) -> Result<Option<i64>, OdooError> {
     Ok(Row::new(ORDER, record)?.many2one(&RECEIPT_TYPE)?.map(|t| t.id))
 }
 
-pub(crate) fn decode_line(
-    record: &Record,
-    currency: &str,
-    skus: &HashMap<i64, String>,
-) -> Result<PurchaseOrderLine, OdooError> {
-    let row = Row::new(LINE, record)?;
-    let product = row.reference(&PRODUCT)?;
-    Ok(PurchaseOrderLine {
-        id: row.id(),
-        sku: skus.get(&product.id).cloned(),
-        product,
-        quantity: row.decimal(&QUANTITY)?.normalize(),
-        unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
-        received: row.decimal(&RECEIVED)?.normalize(),
-        unit_price: Amount { value: row.decimal(&PRICE)?.normalize(), currency: currency.to_owned() },
-        expected: row.datetime(&EXPECTED)?,
-    })
+/// Purchase orders, as the flows use them alike with sales orders (the kind of `Purchases`).
+#[derive(Debug)]
+pub struct PurchaseOrders;
+
+impl OrderModel for PurchaseOrders {
+    type Order = PurchaseOrder;
+    type Line = PurchaseOrderLine;
+    const CAPABILITY: Capability = Capability::PurchaseOrders;
+    const ORDER: Model = ORDER;
+    const FIELDS: &'static [Field] = FIELDS;
+    const LINES: Lines = ORDER_LINES;
+    const COLLECTION: &'static str = "purchaseOrders";
+
+    /// With the warehouse each order delivers to, read by receipt type in one call.
+    async fn decode(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Headers<PurchaseOrder>, OdooError> {
+        let types = rows.iter().map(receipt_type).collect::<Result<Vec<_>, _>>()?;
+        let types: Vec<i64> = types.into_iter().flatten().collect();
+        let warehouses = warehouse::of_picking_types(odoo, schema, &types).await?;
+        rows.iter().map(|r| decode(r, &warehouses)).collect()
+    }
+
+    fn decode_line(
+        record: &Record,
+        order: &PurchaseOrder,
+        skus: &HashMap<i64, String>,
+    ) -> Result<PurchaseOrderLine, OdooError> {
+        let row = Row::new(LINE, record)?;
+        let product = row.reference(&PRODUCT)?;
+        let currency = order.amount_total.currency.clone();
+        Ok(PurchaseOrderLine {
+            id: row.id(),
+            sku: skus.get(&product.id).cloned(),
+            product,
+            quantity: row.decimal(&QUANTITY)?.normalize(),
+            unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+            received: row.decimal(&RECEIVED)?.normalize(),
+            unit_price: Amount { value: row.decimal(&PRICE)?.normalize(), currency },
+            expected: row.datetime(&EXPECTED)?,
+        })
+    }
+
+    fn set_lines(order: &mut PurchaseOrder, lines: Vec<PurchaseOrderLine>) {
+        order.lines = lines;
+    }
+
+    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
+        let mut domain = vec![json!(["id", ">", query.after_id])];
+        let wanted: Vec<PurchaseOrderState> = query
+            .states
+            .iter()
+            .filter_map(|s| match s {
+                OrderState::Purchase(s) => Some(*s),
+                OrderState::Sales(_) => None,
+            })
+            .collect();
+        domain.extend(states_terms(schema, &wanted));
+        if let Some(partner) = query.partner {
+            domain.push(schema.term(&SUPPLIER, "child_of", json!([partner])));
+        }
+        if let Some(since) = query.updated_since {
+            domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+        }
+        Value::Array(domain)
+    }
+
+    fn stage(order: &PurchaseOrder) -> Stage {
+        match order.state {
+            PurchaseOrderState::Rfq | PurchaseOrderState::RfqSent | PurchaseOrderState::ToApprove => Stage::Draft,
+            PurchaseOrderState::Confirmed | PurchaseOrderState::Locked => Stage::Confirmed,
+            PurchaseOrderState::Cancelled => Stage::Cancelled,
+        }
+    }
+
+    fn number(order: &PurchaseOrder) -> &str {
+        &order.number
+    }
+
+    /// Odoo treats a second confirmation as a no-op.
+    fn confirm(id: i64) -> OdooCall {
+        OdooCall::new(ORDER.name, "button_confirm").ids(vec![id])
+    }
+
+    /// Odoo deletes only cancelled purchase orders.
+    fn remove(id: i64) -> Vec<OdooCall> {
+        let cancel = OdooCall::new(ORDER.name, "button_cancel").ids(vec![id]);
+        vec![cancel, OdooCall::new(ORDER.name, "unlink").ids(vec![id])]
+    }
 }
 
 fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
@@ -167,38 +238,18 @@ fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
     }
 }
 
-/// A page of orders by ascending id, filtered as the query says.
-pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
-    let mut domain = vec![json!(["id", ">", query.after_id])];
-    let wanted: Vec<PurchaseOrderState> = query
-        .states
-        .iter()
-        .filter_map(|s| match s {
-            OrderState::Purchase(s) => Some(*s),
-            OrderState::Sales(_) => None,
-        })
-        .collect();
-    if !wanted.is_empty() {
-        domain.extend(states_terms(schema, &wanted));
-    }
-    if let Some(partner) = query.partner {
-        domain.push(schema.term(&SUPPLIER, "child_of", json!([partner])));
-    }
-    if let Some(since) = query.updated_since {
-        domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
-    }
-    Value::Array(domain)
-}
-
 /// The domain tokens of "in any of these states" (prefix notation). Odoo 19 tells confirmed from
 /// locked by its `locked` flag.
 fn states_terms(schema: &Schema, wanted: &[PurchaseOrderState]) -> Vec<Value> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
     let Some(locked) = schema.name(&LOCKED) else {
         let names: Vec<&str> = wanted.iter().flat_map(|s| state_names(*s).iter().copied()).collect();
         return vec![schema.term(&STATE, "in", json!(names))];
     };
     let state = schema.name(&STATE).unwrap_or(STATE.name);
-    let mut tokens: Vec<Value> = vec![json!("|"); wanted.len() - 1];
+    let mut tokens: Vec<Value> = vec![json!("|"); wanted.len().saturating_sub(1)];
     for wanted in wanted {
         match wanted {
             PurchaseOrderState::Confirmed | PurchaseOrderState::Locked => {
@@ -223,7 +274,7 @@ pub(crate) struct NewOrder<'a> {
 
 /// A line to import, with the date it is expected, if the caller knows it (Odoo computes it from
 /// the supplier's lead time otherwise).
-pub(crate) type NewLine = order_lines::NewLine<Option<OffsetDateTime>>;
+pub(crate) type NewLine = orders::NewLine<Option<OffsetDateTime>>;
 
 /// Imports an order with its lines under odoo-mesh's external id `name`, create-only.
 pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOrder<'_>) -> Result<Loaded, OdooError> {
@@ -240,19 +291,6 @@ pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOr
     }
     let (columns, rows) = header.with_lines(table);
     ir_model_data::load(odoo, ORDER, &columns, rows).await
-}
-
-/// Confirms an order; Odoo treats a second confirmation as a no-op.
-pub(crate) fn confirm(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "button_confirm").ids(vec![id])
-}
-
-pub(crate) fn cancel(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "button_cancel").ids(vec![id])
-}
-
-pub(crate) fn unlink(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "unlink").ids(vec![id])
 }
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
-    order_lines::{self, Lines},
+    orders::{self, Headers, Lines, OrderModel, Stage},
 };
 use crate::{
     OdooCall, OdooError,
@@ -109,7 +109,7 @@ fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
 }
 
 /// An order's header, and the ids of its lines (read apart, for any number of orders at once).
-pub(crate) fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
+fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
     let row = Row::new(ORDER, record)?;
     let state = match row.text(&STATE)? {
         Some("draft") => SalesOrderState::Quotation,
@@ -163,56 +163,97 @@ pub(crate) fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooErro
     Ok((order, row.ids(&LINES)?))
 }
 
-/// A line, with amounts in the order's currency and the SKUs of the products read apart.
-pub(crate) fn decode_line(
-    record: &Record,
-    currency: &str,
-    skus: &HashMap<i64, String>,
-) -> Result<SalesOrderLine, OdooError> {
-    let row = Row::new(LINE, record)?;
-    let product = row.reference(&PRODUCT)?;
-    let money = |value: Decimal| Amount { value, currency: currency.to_owned() };
-    Ok(SalesOrderLine {
-        id: row.id(),
-        sku: skus.get(&product.id).cloned(),
-        product,
-        quantity: row.decimal(&QUANTITY)?.normalize(),
-        unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
-        delivered: row.decimal(&DELIVERED)?.normalize(),
-        invoiced: row.decimal(&INVOICED)?.normalize(),
-        unit_price: money(row.decimal(&PRICE)?.normalize()),
-        discount: row.decimal(&DISCOUNT)?.normalize(),
-        subtotal: money(row.decimal(&SUBTOTAL)?.round_dp(6).normalize()),
-    })
-}
+/// Sales orders, as the flows use them alike with purchase orders (the kind of `Sales`).
+#[derive(Debug)]
+pub struct SalesOrders;
 
-/// A page of orders by ascending id, filtered as the query says.
-pub(crate) fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
-    let mut domain = vec![json!(["id", ">", query.after_id])];
-    let states: Vec<&str> = query
-        .states
-        .iter()
-        .filter_map(|s| match s {
-            OrderState::Sales(s) => Some(state_name(*s)),
-            OrderState::Purchase(_) => None,
+impl OrderModel for SalesOrders {
+    type Order = SalesOrder;
+    type Line = SalesOrderLine;
+    const CAPABILITY: Capability = Capability::SalesOrders;
+    const ORDER: Model = ORDER;
+    const FIELDS: &'static [Field] = FIELDS;
+    const LINES: Lines = ORDER_LINES;
+    const COLLECTION: &'static str = "salesOrders";
+
+    async fn decode(_odoo: &Odoo, _schema: &Schema, rows: &[Record]) -> Result<Headers<SalesOrder>, OdooError> {
+        rows.iter().map(decode).collect()
+    }
+
+    /// Amounts in the order's currency.
+    fn decode_line(
+        record: &Record,
+        order: &SalesOrder,
+        skus: &HashMap<i64, String>,
+    ) -> Result<SalesOrderLine, OdooError> {
+        let row = Row::new(LINE, record)?;
+        let product = row.reference(&PRODUCT)?;
+        let money = |value: Decimal| Amount { value, currency: order.amount_total.currency.clone() };
+        Ok(SalesOrderLine {
+            id: row.id(),
+            sku: skus.get(&product.id).cloned(),
+            product,
+            quantity: row.decimal(&QUANTITY)?.normalize(),
+            unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+            delivered: row.decimal(&DELIVERED)?.normalize(),
+            invoiced: row.decimal(&INVOICED)?.normalize(),
+            unit_price: money(row.decimal(&PRICE)?.normalize()),
+            discount: row.decimal(&DISCOUNT)?.normalize(),
+            subtotal: money(row.decimal(&SUBTOTAL)?.round_dp(6).normalize()),
         })
-        .collect();
-    if !states.is_empty() {
-        domain.push(schema.term(&STATE, "in", json!(states)));
     }
-    if let Some(partner) = query.partner {
-        domain.push(schema.term(&CUSTOMER, "child_of", json!([partner])));
+
+    fn set_lines(order: &mut SalesOrder, lines: Vec<SalesOrderLine>) {
+        order.lines = lines;
     }
-    if let Some(reference) = &query.customer_reference {
-        domain.push(schema.term(&CUSTOMER_REFERENCE, "=", reference.as_str()));
+
+    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
+        let mut domain = vec![json!(["id", ">", query.after_id])];
+        let states: Vec<&str> = query
+            .states
+            .iter()
+            .filter_map(|s| match s {
+                OrderState::Sales(s) => Some(state_name(*s)),
+                OrderState::Purchase(_) => None,
+            })
+            .collect();
+        if !states.is_empty() {
+            domain.push(schema.term(&STATE, "in", json!(states)));
+        }
+        if let Some(partner) = query.partner {
+            domain.push(schema.term(&CUSTOMER, "child_of", json!([partner])));
+        }
+        if let Some(reference) = &query.customer_reference {
+            domain.push(schema.term(&CUSTOMER_REFERENCE, "=", reference.as_str()));
+        }
+        if let Some(since) = query.created_since {
+            domain.push(schema.term(&CREATED, ">=", super::odoo_datetime(since)));
+        }
+        if let Some(since) = query.updated_since {
+            domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+        }
+        Value::Array(domain)
     }
-    if let Some(since) = query.created_since {
-        domain.push(schema.term(&CREATED, ">=", super::odoo_datetime(since)));
+
+    fn stage(order: &SalesOrder) -> Stage {
+        match order.state {
+            SalesOrderState::Quotation | SalesOrderState::QuotationSent => Stage::Draft,
+            SalesOrderState::Confirmed => Stage::Confirmed,
+            SalesOrderState::Cancelled => Stage::Cancelled,
+        }
     }
-    if let Some(since) = query.updated_since {
-        domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
+
+    fn number(order: &SalesOrder) -> &str {
+        &order.number
     }
-    Value::Array(domain)
+
+    fn confirm(id: i64) -> OdooCall {
+        OdooCall::new(ORDER.name, "action_confirm").ids(vec![id])
+    }
+
+    fn remove(id: i64) -> Vec<OdooCall> {
+        vec![cancel(id), OdooCall::new(ORDER.name, "unlink").ids(vec![id])]
+    }
 }
 
 /// A sales order to import.
@@ -230,7 +271,7 @@ pub(crate) struct NewOrder<'a> {
 }
 
 /// A line to import, with its discount (a percentage), if any.
-pub(crate) type NewLine = order_lines::NewLine<Option<Decimal>>;
+pub(crate) type NewLine = orders::NewLine<Option<Decimal>>;
 
 /// Imports an order with its lines under odoo-mesh's external id `name` (each line under
 /// `{name}_l{n}`), create-only, in one transaction.
@@ -259,17 +300,9 @@ pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOr
     ir_model_data::load(odoo, ORDER, &columns, rows).await
 }
 
-pub(crate) fn confirm(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "action_confirm").ids(vec![id])
-}
-
 /// Cancels without Odoo's confirmation wizard (which it returns instead of cancelling otherwise).
 pub(crate) fn cancel(id: i64) -> OdooCall {
     OdooCall::new(ORDER.name, "action_cancel").ids(vec![id]).context("disable_cancel_warning", json!(true))
-}
-
-pub(crate) fn unlink(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "unlink").ids(vec![id])
 }
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {

@@ -1,13 +1,62 @@
-//! What sales and purchase order lines share: imported with their order, each under its own
-//! external id, by product, quantity, unit and price; read for any number of orders at once, with
-//! their products' SKUs.
+//! What sales and purchase orders share in Odoo: the shape a flow may rely on alike for both
+//! (`OrderModel`), and their lines — imported with their order, each under its own external id,
+//! by product, quantity, unit and price; read for any number of orders at once, with their
+//! products' SKUs.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, future::Future};
 
 use rust_decimal::Decimal;
+use serde_json::Value;
 
-use super::{Field, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
-use crate::{OdooError, models::Ref};
+use super::{Capability, Field, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
+use crate::{
+    OdooCall, OdooError,
+    models::{OrderQuery, Ref},
+};
+
+/// Where an order stands, as far as confirming it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Not confirmed yet (a quotation, a request for quotation).
+    Draft,
+    Confirmed,
+    Cancelled,
+}
+
+/// Orders decoded without their lines, each with the ids of its lines.
+pub(crate) type Headers<O> = Vec<(O, Vec<i64>)>;
+
+/// An order model (`sale.order`, `purchase.order`) as the flows use it alike.
+pub(crate) trait OrderModel: Send + Sync + 'static {
+    /// The order as odoo-mesh reads it, with its lines.
+    type Order: Send;
+    type Line: Send;
+    const CAPABILITY: Capability;
+    const ORDER: Model;
+    const FIELDS: &'static [Field];
+    const LINES: Lines;
+    /// The orders' resource collection (`salesOrders`), to say which one is not found.
+    const COLLECTION: &'static str;
+
+    /// The orders of these rows, without their lines, and the ids of their lines; any reads it
+    /// needs besides are made once for all of them.
+    fn decode(
+        odoo: &Odoo,
+        schema: &Schema,
+        rows: &[Record],
+    ) -> impl Future<Output = Result<Headers<Self::Order>, OdooError>> + Send;
+    /// A line of `order`, with its product's SKU.
+    fn decode_line(record: &Record, order: &Self::Order, skus: &HashMap<i64, String>) -> Result<Self::Line, OdooError>;
+    fn set_lines(order: &mut Self::Order, lines: Vec<Self::Line>);
+    /// A page's filters, after the query's last id.
+    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value;
+    fn stage(order: &Self::Order) -> Stage;
+    /// The order's number (`S00042`), as people name it.
+    fn number(order: &Self::Order) -> &str;
+    fn confirm(id: i64) -> OdooCall;
+    /// The calls that undo an order's creation: cancel it, then delete it.
+    fn remove(id: i64) -> Vec<OdooCall>;
+}
 
 /// Where an order model keeps its lines, and the line fields both kinds share.
 #[derive(Debug, Clone, Copy)]
