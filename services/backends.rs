@@ -75,6 +75,14 @@ impl Backends {
         self.default.odoo.clone()
     }
 
+    /// Forgets what every connection knew of Odoo's schema: Odoo came back, maybe upgraded.
+    pub fn forget_schemas(&self) {
+        self.default.odoo.forget_schema();
+        for (_, backend) in &self.mapped {
+            backend.odoo.forget_schema();
+        }
+    }
+
     /// Re-reads the secret files of every client now and then, so rotated keys apply without a restart.
     pub async fn watch_secrets(self: Arc<Self>, interval: Duration) {
         let mut ticker = tokio::time::interval(interval);

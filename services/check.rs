@@ -11,6 +11,13 @@ const INCOMPLETE: u8 = 1;
 /// Exit code when Odoo could not be asked at all.
 const UNREACHABLE: u8 = 2;
 
+/// Settings that do not say how to reach Odoo: one line saying which, and the exit code of an
+/// Odoo that cannot be asked.
+pub fn unusable_settings(error: &anyhow::Error) -> ExitCode {
+    eprintln!("odoo-mesh check: {error:#}");
+    ExitCode::from(UNREACHABLE)
+}
+
 /// Prints the report for `config`'s Odoo to standard output; problems reaching it to standard error.
 pub async fn run(config: OdooConfig) -> ExitCode {
     let (url, database) = (config.url.clone(), config.database.clone());

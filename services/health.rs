@@ -13,8 +13,10 @@ use std::{
 };
 
 use arc_swap::ArcSwapOption;
-use odoo_adapter::{Availability, Capability, Odoo, Report};
+use odoo_adapter::{Availability, Capability, Report};
 use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::backends::Backends;
 
 /// The whole server's health name.
 const SERVER: &str = "";
@@ -67,7 +69,8 @@ impl OdooHealth {
 }
 
 /// Probes Odoo every `interval` until the task is aborted.
-pub(crate) async fn probe(odoo: Arc<Odoo>, reporter: HealthReporter, health: OdooHealth, interval: Duration) {
+pub(crate) async fn probe(backends: Arc<Backends>, reporter: HealthReporter, health: OdooHealth, interval: Duration) {
+    let odoo = backends.default_odoo();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut published: Option<BTreeMap<&str, ServingStatus>> = None;
@@ -83,7 +86,7 @@ pub(crate) async fn probe(odoo: Arc<Odoo>, reporter: HealthReporter, health: Odo
             }
         };
         if answers && !was_up {
-            odoo.forget_schema();
+            backends.forget_schemas();
         }
         was_up = answers;
         let report = match answers {

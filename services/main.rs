@@ -67,7 +67,10 @@ struct SimArgs {
 async fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Serve(args) => serve(*args).await.map(|()| ExitCode::SUCCESS),
-        Command::Check(args) => Ok(odoo_mesh::check::run(Config::resolve_odoo(&args)?).await),
+        Command::Check(args) => Ok(match Config::resolve_odoo(&args) {
+            Ok(config) => odoo_mesh::check::run(config).await,
+            Err(error) => odoo_mesh::check::unusable_settings(&error),
+        }),
         Command::Demo(args) => demo::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Sim(args) => sim(args).await.map(|()| ExitCode::SUCCESS),
     }

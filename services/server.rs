@@ -229,12 +229,8 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let mut rest = JoinSet::new();
     let admin_stop = stopped(rest_stop_rx.clone());
     rest.spawn(async move { admin::serve(admin_listener, admin_router, admin_stop).await.context("admin listener") });
-    let probe = tokio::spawn(health::probe(
-        backends.default_odoo(),
-        reporter.clone(),
-        odoo_health.clone(),
-        config.health_interval,
-    ));
+    let probe =
+        tokio::spawn(health::probe(backends.clone(), reporter.clone(), odoo_health.clone(), config.health_interval));
     background.push(tokio::spawn(backends.watch_secrets(config.reload_interval)));
     let mut background_stop = rest_stop_rx;
     rest.spawn(async move {

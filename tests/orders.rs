@@ -696,6 +696,116 @@ async fn odoos_refusals_carry_one_reason_whichever_step_met_them() {
     harness.stop().await;
 }
 
+/// The ledger rows of a request id (`{kind}_{key}...`), as the simulator holds them: (id, name).
+fn ledger_rows(harness: &common::Harness, kind: &str, request_id: &str) -> Vec<(i64, String)> {
+    let key = odoo_adapter::idempotency_key(odoo_mesh::pki::DEMO_CLIENT_ID, request_id);
+    let domain = json!([["module", "=", odoo_adapter::XID_MODULE], ["name", "=like", format!("{kind}\\_{key}%")]]);
+    let rows = harness.simulator_handle().search_read("ir.model.data", &domain, &["name"], Default::default());
+    rows.expect("ledger")
+        .iter()
+        .map(|r| (r["id"].as_i64().expect("id"), r["name"].as_str().expect("name").to_owned()))
+        .collect()
+}
+
+/// Makes a command look as its owner left it when it died: the key not marked done, and claimed
+/// an hour ago (long past going stale).
+fn as_if_its_owner_died(harness: &common::Harness, kind: &str, request_id: &str) {
+    let sim = harness.simulator_handle();
+    for (id, name) in ledger_rows(harness, kind, request_id) {
+        let vals = if name.ends_with("_done") {
+            json!({"name": format!("gone_{id}")})
+        } else {
+            json!({"create_date": "2020-01-01 00:00:00"})
+        };
+        sim.write("ir.model.data", &[id], vals.as_object().expect("values")).expect("ledger edited");
+    }
+}
+
+/// A confirming order whose owner died between importing the draft and confirming it — Odoo
+/// unreachable even to undo — so the draft is left and its key claimed, long stale.
+async fn an_order_left_by_a_dead_owner(harness: &common::Harness, name: &str) -> (String, pb::CreateSalesOrderRequest) {
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 2, 1).await;
+    let request_id = unique(name);
+    let mut request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    request.confirm = true;
+    let faults = harness.simulator_handle().faults();
+    for method in ["action_confirm", "action_cancel", "unlink"] {
+        faults.inject(FaultRule::always(Fault::DropConnection).on("sale.order", method));
+    }
+    let failed = harness.orders().await.create_sales_order(request.clone()).await.expect_err("odoo unreachable");
+    assert_eq!(failed.code(), Code::Unavailable, "{}", failed.message());
+    faults.clear();
+    assert_eq!(count_orders(harness, &request_id).await, 1, "a draft is left, its undo having failed too");
+    assert!(!ledger_rows(harness, "so", &request_id).is_empty(), "its key stays claimed: it was not undone in full");
+    as_if_its_owner_died(harness, "so", &request_id);
+    (request_id, request)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_owner_died_is_finished_by_the_next_retry_not_done_twice() {
+    let harness = common::Harness::simulator().await;
+    let (request_id, request) = an_order_left_by_a_dead_owner(&harness, "dead-owner").await;
+
+    let mut orders = harness.orders().await;
+    let retry = orders.create_sales_order(request.clone()).await.expect("taken over").into_inner();
+    let order = retry.sales_order.expect("order");
+    assert!(retry.replayed, "the order the dead owner made, not a new one");
+    assert_eq!(order.state(), pb::SalesOrderState::Confirmed, "its confirmation finished");
+    assert_eq!(count_orders(&harness, &request_id).await, 1);
+    let again = orders.create_sales_order(request).await.expect("replayed").into_inner();
+    assert!(again.replayed && again.sales_order.map(|o| o.id) == Some(order.id), "and the key is done now");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_over_order_whose_confirmation_odoo_refuses_is_undone() {
+    let harness = common::Harness::simulator().await;
+    let (request_id, request) = an_order_left_by_a_dead_owner(&harness, "dead-refused").await;
+    let refusal = "The customer is on credit hold.";
+    harness.simulator_handle().faults().inject(
+        FaultRule::times(Fault::OdooError { name: "odoo.exceptions.UserError".into(), message: refusal.into() }, 1)
+            .on("sale.order", "action_confirm"),
+    );
+
+    let mut orders = harness.orders().await;
+    let status = orders.create_sales_order(request.clone()).await.expect_err("refused");
+    assert_eq!((status.code(), status.message()), (Code::FailedPrecondition, refusal));
+    assert_eq!(count_orders(&harness, &request_id).await, 0, "the dead owner's draft was undone");
+    assert!(
+        ledger_rows(&harness, "so", &request_id).is_empty(),
+        "and the key freed: {:?}",
+        ledger_rows(&harness, "so", &request_id)
+    );
+    let created = orders.create_sales_order(request).await.expect("created afresh").into_inner();
+    assert!(!created.replayed);
+    assert_eq!(count_orders(&harness, &request_id).await, 1);
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_over_acknowledgement_that_was_recorded_is_not_posted_again() {
+    let harness = common::Harness::simulator().await;
+    let order = a_confirmed_purchase_order(&harness, "20").await;
+    let request_id = unique("ack-dead");
+    let request = pb::AcknowledgePurchaseOrderRequest {
+        request_id: request_id.clone(),
+        name: order.name.clone(),
+        lines: vec![pb::LineAcknowledgement {
+            line_id: order.lines[0].id,
+            confirmed_quantity: qty("18"),
+            confirmed_time: None,
+        }],
+    };
+    let mut orders = harness.orders().await;
+    orders.acknowledge_purchase_order(request.clone()).await.expect("acknowledged");
+    as_if_its_owner_died(&harness, "ack", &request_id);
+    let retry = orders.acknowledge_purchase_order(request).await.expect("taken over").into_inner();
+    assert!(retry.replayed);
+    assert_eq!(acknowledgement_notes(&harness, order.id).await, 1, "the note the dead owner posted, once");
+    harness.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_whose_answers_are_lost_is_undone_and_its_retry_creates_it_once() {
     let harness = common::Harness::simulator().await;

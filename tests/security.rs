@@ -17,11 +17,12 @@ use odoo_mesh::{
     pki::{DEMO_CLIENT_ID, Pem},
     proto::{inventory::v1 as inv, order::v1 as pb},
 };
-use odoo_simulator::{Fault, FaultRule};
+use odoo_simulator::{Fault, FaultRule, Rights};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tokio_stream::StreamExt;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_types::StatusExt;
 
 use common::wait;
 
@@ -329,6 +330,25 @@ async fn certificates_rotate_under_load_without_dropping_calls_or_streams() {
     harness.stop().await;
 }
 
+/// An order for one desk from the demo customer Deco Addict.
+fn one_desk_order(request_id: &str) -> pb::CreateSalesOrderRequest {
+    pb::CreateSalesOrderRequest {
+        request_id: request_id.into(),
+        customer: Some(pb::PartnerSelector {
+            selector: Some(pb::partner_selector::Selector::Partner("partners/15".into())),
+        }),
+        lines: vec![pb::SalesOrderLineInput {
+            sku: "E-COM11".into(),
+            quantity: Some(odoo_mesh::proto::common::v1::Quantity {
+                value: "1".into(),
+                unit_of_measure: String::new(),
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
     let harness = common::Harness::simulator().await;
@@ -347,21 +367,7 @@ async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
         || allowed(&harness, &other),
     )
     .await;
-    let request = pb::CreateSalesOrderRequest {
-        request_id: "shared-request-id-1".into(),
-        customer: Some(pb::PartnerSelector {
-            selector: Some(pb::partner_selector::Selector::Partner("partners/15".into())),
-        }),
-        lines: vec![pb::SalesOrderLineInput {
-            sku: "E-COM11".into(),
-            quantity: Some(odoo_mesh::proto::common::v1::Quantity {
-                value: "1".into(),
-                unit_of_measure: String::new(),
-            }),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
+    let request = one_desk_order("shared-request-id-1");
     let mut mine = harness.orders().await;
     let first = mine.create_sales_order(request.clone()).await.expect("created").into_inner();
     let replay = mine.create_sales_order(request.clone()).await.expect("replayed").into_inner();
@@ -395,35 +401,68 @@ async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
     harness.stop().await;
 }
 
+/// A server mapping the storefront to an Odoo user of its own, with the user's API key in a
+/// mounted file, and a channel as the storefront once the policy lets it in.
+struct ActingAs {
+    harness: common::Harness,
+    uid: i64,
+    key_file: std::path::PathBuf,
+    channel: Channel,
+}
+
+impl ActingAs {
+    /// The user `login`, created in Odoo with `rights` and the API key `{login}-key-1`.
+    async fn storefront_as(login: &str, rights: Rights) -> Self {
+        let dir = std::env::temp_dir().join(format!("odoo-mesh-{login}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let key_file = dir.join(format!("{login}.key"));
+        let key = format!("{login}-key-1");
+        std::fs::write(&key_file, format!("{key}\n")).expect("key");
+        let harness = common::Harness::simulator_with_odoo_user(
+            &["spiffe://odoo-mesh.local/ns/shop/**"],
+            login,
+            key_file.clone(),
+        )
+        .await;
+        let uid = harness.simulator_handle().add_user(login, "unused-password", &key, rights);
+        let storefront = harness.pki.ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
+        reload_policy(
+            &harness,
+            &format!("[[allow]]\nidentities = [\"{STOREFRONT}\", \"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"),
+            "the new policy lets the storefront, acting as its user, read warehouses",
+            || allowed(&harness, &storefront),
+        )
+        .await;
+        let channel = harness
+            .channel_with(Some((&storefront.cert, &storefront.key)), &harness.pki.ca_pem)
+            .await
+            .expect("connects");
+        Self { harness, uid, key_file, channel }
+    }
+
+    fn orders(&self) -> pb::order_service_client::OrderServiceClient<Channel> {
+        pb::order_service_client::OrderServiceClient::new(self.channel.clone())
+    }
+
+    async fn stop(self) {
+        self.harness.stop().await;
+        if let Some(dir) = self.key_file.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mapped_identities_act_as_their_own_odoo_user_and_follow_key_rotation() {
-    let dir = std::env::temp_dir().join(format!("odoo-mesh-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let key_file = dir.join("storefront-bot.key");
-    std::fs::write(&key_file, "bot-key-1\n").expect("key");
-    let harness = common::Harness::simulator_with_odoo_user(
-        &["spiffe://odoo-mesh.local/ns/shop/**"],
-        "storefront-bot",
-        key_file.clone(),
-    )
-    .await;
     // A bot user without sales rights, as an administrator would set one up in Odoo.
-    let bot = harness.simulator_handle().add_user("storefront-bot", "unused-password", "bot-key-1", false);
-    let storefront = harness.pki.ca.client("storefront", &[], vec![STOREFRONT.into()]).expect("cert");
-    reload_policy(
-        &harness,
-        &format!("[[allow]]\nidentities = [\"{STOREFRONT}\", \"{DEMO_CLIENT_ID}\"]\nmethods = [\"*\"]\n"),
-        "the new policy lets the storefront, acting as the bot, read warehouses",
-        || allowed(&harness, &storefront),
-    )
-    .await;
-    let channel =
-        harness.channel_with(Some((&storefront.cert, &storefront.key)), &harness.pki.ca_pem).await.expect("connects");
-    let mut orders = pb::order_service_client::OrderServiceClient::new(channel.clone());
-    let denied =
-        orders.list_sales_orders(pb::ListSalesOrdersRequest::default()).await.expect_err("Odoo's access rules apply");
+    let bot = ActingAs::storefront_as("storefront-bot", Rights::None).await;
+    let denied = bot
+        .orders()
+        .list_sales_orders(pb::ListSalesOrdersRequest::default())
+        .await
+        .expect_err("Odoo's access rules apply");
     assert_eq!(denied.code(), Code::PermissionDenied, "{}", denied.message());
-    harness
+    bot.harness
         .orders()
         .await
         .list_sales_orders(pb::ListSalesOrdersRequest::default())
@@ -431,16 +470,33 @@ async fn mapped_identities_act_as_their_own_odoo_user_and_follow_key_rotation() 
         .expect("unmapped callers act as the service user");
 
     // The key is rotated in Odoo, then in the mounted file: calls work again without a restart.
-    harness.simulator_handle().set_api_key(bot, "bot-key-2");
-    let stale = list_warehouses(channel.clone()).await.expect_err("old key refused");
+    bot.harness.simulator_handle().set_api_key(bot.uid, "storefront-bot-key-2");
+    let stale = list_warehouses(bot.channel.clone()).await.expect_err("old key refused");
     assert_eq!(stale.code(), Code::Unavailable, "{}", stale.message());
     assert!(!stale.message().contains("bot-key"), "keys never reach clients: {}", stale.message());
-    std::fs::write(&key_file, "bot-key-2\n").expect("rotate");
+    std::fs::write(&bot.key_file, "storefront-bot-key-2\n").expect("rotate");
     wait::until("the new key is used", RELOAD_PATIENCE, || {
-        let channel = channel.clone();
+        let channel = bot.channel.clone();
         async move { list_warehouses(channel).await.is_ok() }
     })
     .await;
-    harness.stop().await;
-    let _ = std::fs::remove_dir_all(dir);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_odoo_user_without_access_rights_reads_but_writes_name_the_missing_group() {
+    // Sales rights, but not Administration / Access Rights: no external ids, so no idempotency keys.
+    let clerk = ActingAs::storefront_as("clerk", Rights::Business).await;
+    let mut orders = clerk.orders();
+    orders.list_sales_orders(pb::ListSalesOrdersRequest::default()).await.expect("reads need no keys");
+
+    let refused = orders.create_sales_order(one_desk_order("clerk-order-1")).await.expect_err("no keys, no writes");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{}", refused.message());
+    assert!(refused.message().contains("Administration / Access Rights"), "{}", refused.message());
+    let reason = refused.get_error_details().error_info().map(|i| i.reason.clone());
+    assert_eq!(reason.as_deref(), Some("ODOO_CAPABILITY_MISSING"));
+    let writes = ["sale.order.create", "sale.order.load", "ir.model.data.create", "ir.model.data.load"];
+    let calls = clerk.harness.simulator_handle().calls();
+    assert!(writes.iter().all(|w| !calls.contains_key(*w)), "nothing is written: {calls:?}");
+    clerk.stop().await;
 }

@@ -254,6 +254,8 @@ pub enum SalesOrderState {
     QuotationSent,
     Confirmed,
     Cancelled,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// How far a sales order's goods have left.
@@ -265,6 +267,8 @@ pub enum DeliveryStatus {
     Started,
     Partial,
     Full,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// How much of a sales order is invoiced.
@@ -274,6 +278,8 @@ pub enum InvoiceStatus {
     ToInvoice,
     Invoiced,
     Upselling,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// A state of either kind of order, as lists filter by it.
@@ -384,6 +390,8 @@ pub enum PurchaseOrderState {
     /// Confirmed and locked against changes.
     Locked,
     Cancelled,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// How much of a purchase order has arrived.
@@ -392,6 +400,8 @@ pub enum ReceiptStatus {
     Pending,
     Partial,
     Full,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// A supplier's answer for one purchase order line.
@@ -399,6 +409,9 @@ pub enum ReceiptStatus {
 pub struct LineAcknowledgement {
     pub line_id: i64,
     pub quantity: Option<Decimal>,
+    /// The unit the confirmed quantity is in, when the supplier named one: it must be the line's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
     pub expected: Option<OffsetDateTime>,
 }
 
@@ -427,6 +440,8 @@ pub enum ShipmentState {
     Ready,
     Done,
     Cancelled,
+    /// A value odoo-mesh does not know (added by another module or a newer Odoo).
+    Other,
 }
 
 /// One move of a shipment.

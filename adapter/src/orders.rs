@@ -7,11 +7,11 @@ use std::{collections::HashMap, future::Future, marker::PhantomData, sync::Arc};
 
 use crate::{
     OdooError,
-    command::{self, FlowError, Undo, refusal},
+    command::{self, FlowError, Key, Undo, refusal},
     models::OrderQuery,
     odoo::{
         Odoo, Record, Schema,
-        ir_model_data::Loaded,
+        ir_model_data::{self, Loaded},
         orders::{OrderModel, Stage},
     },
 };
@@ -33,6 +33,11 @@ impl<M, O> Orders<M, O> {
 // `OrderModel` is the adapter's own: callers name `Sales` and `Purchases`, whose types it resolves.
 #[allow(private_bounds)]
 impl<M: OrderModel<Order = O>, O> Orders<M, O> {
+    /// The Odoo model the orders are records of, for audit records.
+    pub fn odoo_model(&self) -> &'static str {
+        M::ORDER.name
+    }
+
     pub async fn get(&self, id: i64) -> Result<O, FlowError> {
         let schema = self.odoo.ready(M::CAPABILITY).await?;
         one::<M>(&self.odoo, &schema, id).await
@@ -87,21 +92,39 @@ async fn confirm_with<M: OrderModel>(odoo: &Odoo, schema: &Schema, id: i64) -> R
     one::<M>(odoo, schema, id).await
 }
 
-/// The last steps of creating an order: import it create-only under odoo-mesh's external id
-/// `name` (its undo pushed), then confirm it when asked (a refusal undoes all).
+/// What a create's order is imported under: `{key}_order`.
+const ORDER: &str = "order";
+
+/// The external id a create imports its order under.
+pub(crate) fn order_name(key: &Key) -> String {
+    key.record_name(ORDER)
+}
+
+/// The last steps of creating an order: import it create-only under `order_name(key)` (its undo
+/// pushed), then confirm it when asked (a refusal undoes all).
 pub(crate) async fn create<M: OrderModel>(
     odoo: &Odoo,
     schema: &Schema,
     undo: &mut Undo,
-    name: &str,
+    key: &Key,
     load: impl Future<Output = Result<Loaded, OdooError>>,
     confirm: bool,
 ) -> Result<i64, FlowError> {
-    let id = command::import(odoo, schema, undo, M::ORDER, name, load, M::remove).await?;
+    let id = command::import(odoo, schema, undo, M::ORDER, &order_name(key), load, M::remove).await?;
     if confirm {
         odoo.call(M::confirm(id)).await.map_err(refusal)?;
     }
     Ok(id)
+}
+
+/// The order an earlier owner of a create's key imported before it died, if it got that far.
+pub(crate) async fn recover<M: OrderModel>(odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
+    Ok(ir_model_data::find(odoo, schema, &key.record_name(ORDER), M::ORDER).await?)
+}
+
+/// What undoes an order's creation: cancel it, then delete it.
+pub(crate) fn remove<M: OrderModel>(id: i64) -> Vec<crate::OdooCall> {
+    M::remove(id)
 }
 
 /// An order a create produced, for its answer. On a replay it finishes a confirmation an earlier

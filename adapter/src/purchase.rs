@@ -5,12 +5,13 @@
 use time::OffsetDateTime;
 
 use crate::{
+    OdooCall,
     command::{self, Command, FlowError, Key, Undo, refusal},
     models::{
         Captured, LineAcknowledgement, PartnerSelector, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState, Ref,
     },
     odoo::{
-        Capability, Odoo, Schema, partner,
+        self, Capability, Odoo, Schema, ir_model_data, partner,
         purchase_order::{self, NewLine, NewOrder, PurchaseOrders},
         warehouse,
     },
@@ -60,6 +61,15 @@ impl Command for CreatePurchaseOrder {
     const NAME: &'static str = "create_purchase_order";
     const CAPABILITY: Capability = Capability::PurchaseOrders;
     const MODEL: crate::odoo::Model = purchase_order::ORDER;
+
+    /// The previous release ignored the prices' currencies and the quantities' units.
+    fn earlier_payload(&self) -> Option<Self> {
+        let mut earlier = self.0.clone();
+        for line in &mut earlier.lines {
+            (line.currency, line.unit_of_measure) = (None, None);
+        }
+        Some(Self(earlier))
+    }
 
     async fn validate(&self, odoo: &Odoo, schema: &Schema) -> Result<Plan, FlowError> {
         let draft = &self.0;
@@ -117,9 +127,9 @@ impl Command for CreatePurchaseOrder {
             receipt_type: plan.receipt_type,
             lines: plan.lines,
         };
-        let name = key.record_name("order");
+        let name = orders::order_name(key);
         let load = purchase_order::load(odoo, schema, &name, &order);
-        orders::create::<PurchaseOrders>(odoo, schema, undo, &name, load, draft.confirm).await
+        orders::create::<PurchaseOrders>(odoo, schema, undo, key, load, draft.confirm).await
     }
 
     async fn read(
@@ -130,6 +140,14 @@ impl Command for CreatePurchaseOrder {
         replayed: bool,
     ) -> Result<PurchaseOrder, FlowError> {
         orders::created::<PurchaseOrders>(odoo, schema, record, replayed, self.0.confirm).await
+    }
+
+    async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
+        orders::recover::<PurchaseOrders>(odoo, schema, key).await
+    }
+
+    fn reverse(record: i64) -> Vec<OdooCall> {
+        orders::remove::<PurchaseOrders>(record)
     }
 }
 
@@ -156,10 +174,20 @@ impl Command for Acknowledge {
         let order = orders::one::<PurchaseOrders>(odoo, schema, self.order).await?;
         let mut violations = Violations::default();
         for (i, ack) in self.lines.iter().enumerate() {
-            if !order.lines.iter().any(|l| l.id == ack.line_id) {
+            let Some(line) = order.lines.iter().find(|l| l.id == ack.line_id) else {
+                let line = ack.line_id;
+                violations.add(format!("lines[{i}].line_id"), format!("line {line} is not a line of {}", order.number));
+                continue;
+            };
+            if let Some(unit) =
+                ack.unit_of_measure.as_deref().filter(|u| !u.eq_ignore_ascii_case(&line.unit_of_measure))
+            {
                 violations.add(
-                    format!("lines[{i}].line_id"),
-                    format!("line {} is not a line of {}", ack.line_id, order.number),
+                    format!("lines[{i}].confirmed_quantity.unit_of_measure"),
+                    format!(
+                        "line {} is in {:?}, not {unit:?}: confirm its quantity in that unit",
+                        line.id, line.unit_of_measure
+                    ),
                 );
             }
         }
@@ -174,7 +202,7 @@ impl Command for Acknowledge {
         &self,
         odoo: &Odoo,
         schema: &Schema,
-        _key: &Key,
+        key: &Key,
         order: PurchaseOrder,
         undo: &mut Undo,
     ) -> Result<i64, FlowError> {
@@ -212,8 +240,18 @@ impl Command for Acknowledge {
         } else {
             format!("Supplier acknowledged with changes: {}.", summary.join("; "))
         };
-        odoo.call(purchase_order::post_message(order.id, &body)).await.map_err(refusal)?;
+        let posted = odoo.call(purchase_order::post_message(order.id, &body)).await.map_err(refusal)?;
+        let message = ir_model_data::ids_of(&posted).first().copied().unwrap_or_default();
+        undo.push("the acknowledgement note", vec![odoo::unlink_message(message)]);
+        // The note is the last write: found under the key, it tells a takeover all was done.
+        let note = key.record_name("note");
+        ir_model_data::create(odoo, schema, &[(note.as_str(), odoo::MESSAGE.name, message)]).await?;
         Ok(order.id)
+    }
+
+    async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
+        let note = ir_model_data::find(odoo, schema, &key.record_name("note"), odoo::MESSAGE).await?;
+        Ok(note.map(|_| self.order))
     }
 
     async fn read(

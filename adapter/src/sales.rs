@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use crate::{
-    OdooError,
+    OdooCall, OdooError,
     command::{self, Command, FlowError, Key, Undo, refusal},
     models::{
         Address, Availability, Captured, NewPartner, PartnerSelector, Ref, SalesOrder, SalesOrderDraft,
@@ -81,6 +81,13 @@ impl Command for CreateSalesOrder {
     const NAME: &'static str = "create_sales_order";
     const CAPABILITY: Capability = Capability::SalesOrders;
     const MODEL: crate::odoo::Model = sale_order::ORDER;
+
+    /// The previous release ignored the prices' currencies.
+    fn earlier_payload(&self) -> Option<Self> {
+        let mut earlier = self.0.clone();
+        earlier.lines.iter_mut().for_each(|line| line.currency = None);
+        Some(Self(earlier))
+    }
 
     async fn validate(&self, odoo: &Odoo, schema: &Schema) -> Result<Plan, FlowError> {
         let draft = &self.0;
@@ -158,13 +165,21 @@ impl Command for CreateSalesOrder {
             commitment: draft.commitment,
             lines: plan.lines,
         };
-        let name = key.record_name("order");
+        let name = orders::order_name(key);
         let load = sale_order::load(odoo, schema, &name, &order);
-        orders::create::<SalesOrders>(odoo, schema, undo, &name, load, draft.confirm).await
+        orders::create::<SalesOrders>(odoo, schema, undo, key, load, draft.confirm).await
     }
 
     async fn read(&self, odoo: &Odoo, schema: &Schema, record: i64, replayed: bool) -> Result<SalesOrder, FlowError> {
         orders::created::<SalesOrders>(odoo, schema, record, replayed, self.0.confirm).await
+    }
+
+    async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
+        orders::recover::<SalesOrders>(odoo, schema, key).await
+    }
+
+    fn reverse(record: i64) -> Vec<OdooCall> {
+        orders::remove::<SalesOrders>(record)
     }
 }
 

@@ -141,8 +141,8 @@ impl Checks {
     }
 }
 
-/// Odoo imports a line's missing value as zero (a price of 0, no date) when other lines give one:
-/// so a value is given on every line or on none, and Odoo fills it in for all.
+/// Odoo imports a line's missing value as zero (a price of 0, no discount, no date) when other
+/// lines give one: so a value is given on every line or on none, and Odoo fills it in for all.
 fn all_or_none(checks: &mut Checks, given: impl Iterator<Item = bool>, field: &str) {
     let given: Vec<bool> = given.collect();
     if given.iter().any(|g| *g) {
@@ -203,6 +203,8 @@ pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result
         })
         .collect();
     all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
+    // A line without a discount would get 0, overriding the discount its price list gives.
+    all_or_none(&mut checks, request.lines.iter().map(|l| !l.discount_percent.trim().is_empty()), "discount_percent");
     let delivery_address =
         request.delivery_address.as_ref().map(|a| address(Some(a))).filter(|a| *a != Address::default());
     let availability = match pb::AvailabilityPolicy::try_from(request.availability_policy) {
@@ -283,12 +285,15 @@ pub(super) fn acknowledgement(
             if ack.line_id <= 0 {
                 checks.fail(format!("lines[{i}].line_id"), "required");
             }
-            let quantity = ack
-                .confirmed_quantity
-                .as_ref()
-                .map(|q| checks.quantity(&format!("lines[{i}].confirmed_quantity"), Some(q)).0);
+            let (quantity, unit_of_measure) = match ack.confirmed_quantity.as_ref() {
+                Some(q) => {
+                    let (quantity, unit) = checks.quantity(&format!("lines[{i}].confirmed_quantity"), Some(q));
+                    (Some(quantity), unit)
+                }
+                None => (None, None),
+            };
             let expected = checks.time(&format!("lines[{i}].confirmed_time"), ack.confirmed_time.as_ref());
-            LineAcknowledgement { line_id: ack.line_id, quantity, expected }
+            LineAcknowledgement { line_id: ack.line_id, quantity, unit_of_measure, expected }
         })
         .collect();
     checks.finish((id, request_id, lines))
@@ -416,10 +421,12 @@ pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
         SalesOrderState::QuotationSent => pb::SalesOrderState::QuotationSent,
         SalesOrderState::Confirmed => pb::SalesOrderState::Confirmed,
         SalesOrderState::Cancelled => pb::SalesOrderState::Cancelled,
+        SalesOrderState::Other => pb::SalesOrderState::Unspecified,
     };
     let delivery = match (o.state, o.delivery_status) {
         (_, Some(DeliveryStatus::Full)) => pb::DeliveryStatus::Full,
         (_, Some(DeliveryStatus::Partial | DeliveryStatus::Started)) => pb::DeliveryStatus::Partial,
+        (_, Some(DeliveryStatus::Other)) => pb::DeliveryStatus::Unspecified,
         (SalesOrderState::Confirmed, _) if !o.pickings.is_empty() => pb::DeliveryStatus::Pending,
         _ => pb::DeliveryStatus::Nothing,
     };
@@ -428,6 +435,7 @@ pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
         InvoiceStatus::Invoiced => pb::InvoiceStatus::Invoiced,
         InvoiceStatus::Upselling => pb::InvoiceStatus::Upselling,
         InvoiceStatus::Nothing => pb::InvoiceStatus::Nothing,
+        InvoiceStatus::Other => pb::InvoiceStatus::Unspecified,
     };
     pb::SalesOrder {
         name: resource_name("salesOrders", o.id),
@@ -485,12 +493,13 @@ pub(super) fn purchase_order(o: &PurchaseOrder) -> pb::PurchaseOrder {
         PurchaseOrderState::Confirmed => pb::PurchaseOrderState::Confirmed,
         PurchaseOrderState::Locked => pb::PurchaseOrderState::Done,
         PurchaseOrderState::Cancelled => pb::PurchaseOrderState::Cancelled,
+        PurchaseOrderState::Other => pb::PurchaseOrderState::Unspecified,
     };
     let receipt = match o.receipt_status {
         Some(ReceiptStatus::Full) => pb::ReceiptStatus::Full,
         Some(ReceiptStatus::Partial) => pb::ReceiptStatus::Partial,
         Some(ReceiptStatus::Pending) => pb::ReceiptStatus::Pending,
-        None => pb::ReceiptStatus::Unspecified,
+        Some(ReceiptStatus::Other) | None => pb::ReceiptStatus::Unspecified,
     };
     pb::PurchaseOrder {
         name: resource_name("purchaseOrders", o.id),

@@ -75,7 +75,7 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::CreateSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let request = request.into_inner();
-        self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), "sale.order", async {
+        self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), self.sales(&caller).odoo_model(), async {
             let draft = convert::sales_order_draft(&request)?;
             // Keys are scoped to the caller: two services cannot collide on each other's ids.
             let captured = self.sales(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
@@ -116,7 +116,7 @@ impl OrderService for OrderApi {
         request: Request<pb::ConfirmSalesOrderRequest>,
     ) -> Result<Response<pb::ConfirmSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "ConfirmSalesOrder", None, "sale.order", async {
+        self.audited(&caller, "ConfirmSalesOrder", None, self.sales(&caller).odoo_model(), async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
             let order = self.sales(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
@@ -133,7 +133,7 @@ impl OrderService for OrderApi {
         request: Request<pb::CancelSalesOrderRequest>,
     ) -> Result<Response<pb::CancelSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "CancelSalesOrder", None, "sale.order", async {
+        self.audited(&caller, "CancelSalesOrder", None, self.sales(&caller).odoo_model(), async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
             let order =
                 self.sales(&caller).cancel(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
@@ -164,16 +164,22 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::CreatePurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let request = request.into_inner();
-        self.audited(&caller, "CreatePurchaseOrder", Some(&request.request_id), "purchase.order", async {
-            let draft = convert::purchase_order_draft(&request)?;
-            let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
-            count_capture("purchase", captured.replayed);
-            let response = pb::CreatePurchaseOrderResponse {
-                purchase_order: Some(convert::purchase_order(&captured.record)),
-                replayed: captured.replayed,
-            };
-            Ok((Response::new(response), vec![captured.record.id], captured.replayed))
-        })
+        self.audited(
+            &caller,
+            "CreatePurchaseOrder",
+            Some(&request.request_id),
+            self.purchases(&caller).odoo_model(),
+            async {
+                let draft = convert::purchase_order_draft(&request)?;
+                let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
+                count_capture("purchase", captured.replayed);
+                let response = pb::CreatePurchaseOrderResponse {
+                    purchase_order: Some(convert::purchase_order(&captured.record)),
+                    replayed: captured.replayed,
+                };
+                Ok((Response::new(response), vec![captured.record.id], captured.replayed))
+            },
+        )
         .await
     }
 
@@ -203,7 +209,7 @@ impl OrderService for OrderApi {
         request: Request<pb::ConfirmPurchaseOrderRequest>,
     ) -> Result<Response<pb::ConfirmPurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "ConfirmPurchaseOrder", None, "purchase.order", async {
+        self.audited(&caller, "ConfirmPurchaseOrder", None, self.purchases(&caller).odoo_model(), async {
             let id = convert::purchase_order_name(&request.get_ref().name)?;
             let order = self.purchases(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
@@ -223,19 +229,25 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::AcknowledgePurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let request = request.into_inner();
-        self.audited(&caller, "AcknowledgePurchaseOrder", Some(&request.request_id), "purchase.order", async {
-            let (id, request_id, lines) = convert::acknowledgement(&request)?;
-            let captured = self
-                .purchases(&caller)
-                .acknowledge(id, &request_id, lines, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            let response = pb::AcknowledgePurchaseOrderResponse {
-                purchase_order: Some(convert::purchase_order(&captured.record)),
-                replayed: captured.replayed,
-            };
-            Ok((Response::new(response), vec![id], captured.replayed))
-        })
+        self.audited(
+            &caller,
+            "AcknowledgePurchaseOrder",
+            Some(&request.request_id),
+            self.purchases(&caller).odoo_model(),
+            async {
+                let (id, request_id, lines) = convert::acknowledgement(&request)?;
+                let captured = self
+                    .purchases(&caller)
+                    .acknowledge(id, &request_id, lines, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                let response = pb::AcknowledgePurchaseOrderResponse {
+                    purchase_order: Some(convert::purchase_order(&captured.record)),
+                    replayed: captured.replayed,
+                };
+                Ok((Response::new(response), vec![id], captured.replayed))
+            },
+        )
         .await
     }
 }

@@ -26,6 +26,7 @@ fn state(state: ShipmentState) -> pb::ShipmentState {
         ShipmentState::Ready => pb::ShipmentState::Ready,
         ShipmentState::Done => pb::ShipmentState::Done,
         ShipmentState::Cancelled => pb::ShipmentState::Cancelled,
+        ShipmentState::Other => pb::ShipmentState::Unspecified,
     }
 }
 

@@ -41,7 +41,7 @@ use tokio::{net::TcpListener, sync::watch};
 
 pub use error::{Raised, SimError};
 pub use faults::{Fault, FaultRule, Faults};
-pub use orm::OdooVersion;
+pub use orm::{OdooVersion, Rights};
 pub use seed::SeedUser;
 
 use orm::{
@@ -169,9 +169,8 @@ impl Simulator {
         self.inner.max_in_flight.load(Ordering::SeqCst)
     }
 
-    /// Adds a user, with or without business rights (a user without them gets `AccessError` on
-    /// everything but reading public master data). Returns the uid.
-    pub fn add_user(&self, login: &str, password: &str, api_key: &str, rights: bool) -> i64 {
+    /// Adds a user with the given rights. Returns the uid.
+    pub fn add_user(&self, login: &str, password: &str, api_key: &str, rights: Rights) -> i64 {
         let mut db = self.inner.db.lock();
         let id = db.table("res.users").next_id;
         let mut row = orm::Row::new();
@@ -181,7 +180,8 @@ impl Simulator {
             ("company_id", Value::from(1)),
             ("__password", Value::from(password)),
             ("__api_key", Value::from(api_key)),
-            ("__rights", Value::from(rights)),
+            ("__rights", Value::from(rights != Rights::None)),
+            ("__access_rights", Value::from(rights == Rights::Administrator)),
         ] {
             row.insert(k.into(), v);
         }

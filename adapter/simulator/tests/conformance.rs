@@ -10,7 +10,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
+use odoo_simulator::{OdooVersion, Rights, SeedUser, SimConfig, Simulator};
 use serde_json::{Map, Value};
 
 /// The areas (letters) this simulator covers so far, per recording folder.
@@ -578,7 +578,7 @@ async fn run_folder(folder: &str, areas: &[char], version: OdooVersion, database
     });
     if version == OdooVersion::V19 {
         // The limited user the Odoo 19 access-error recordings were made with.
-        sim.add_user("mesh_limited", "mesh_limited_pw1", LIMITED_KEY_19, false);
+        sim.add_user("mesh_limited", "mesh_limited_pw1", LIMITED_KEY_19, Rights::None);
     }
     let mut ids = IdMap::new(sim.clone());
     let running = sim.start("127.0.0.1:0".parse().expect("address")).await.expect("simulator starts");

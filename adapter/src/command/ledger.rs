@@ -4,6 +4,8 @@
 //! - `{key}` — the claim: created together with the fingerprint row in one transaction, under a
 //!   unique index, so exactly one of any number of concurrent duplicates owns the command;
 //! - `{key}_fp_{fingerprint}` — the payload the key was first used with;
+//! - `{key}_t{n}` — a takeover of a claim whose owner died: the n-th, again under the unique
+//!   index, so one call takes over however many retries find the claim stale;
 //! - `{key}_done` — written last, pointing at the record the command produced.
 //!
 //! Keys written by earlier releases (the order itself under `{key}`, the payload in its lines'
@@ -24,6 +26,9 @@ pub(crate) struct Key {
     /// `{kind}_{hash}`: the claim's name and the prefix of the others.
     pub(crate) name: String,
     pub(crate) fingerprint: String,
+    /// The fingerprint an earlier release gave the same payload (it ignored fields this one
+    /// reads), compared with the keys that release wrote.
+    pub(crate) legacy_fingerprint: Option<String>,
 }
 
 fn hex(bytes: &[u8], len: usize) -> String {
@@ -36,10 +41,23 @@ pub fn idempotency_key(scope: &str, request_id: &str) -> String {
     hex(&Sha256::digest(format!("{scope}\0{request_id}").as_bytes()), 32)
 }
 
+fn fingerprint(payload: &impl Serialize) -> String {
+    hex(&Sha256::digest(serde_json::to_vec(payload).unwrap_or_default()), 16)
+}
+
 impl Key {
     pub(crate) fn new(kind: &str, scope: &str, request_id: &str, payload: &impl Serialize) -> Self {
-        let fingerprint = hex(&Sha256::digest(serde_json::to_vec(payload).unwrap_or_default()), 16);
-        Self { name: format!("{kind}_{}", idempotency_key(scope, request_id)), fingerprint }
+        Self {
+            name: format!("{kind}_{}", idempotency_key(scope, request_id)),
+            fingerprint: fingerprint(payload),
+            legacy_fingerprint: None,
+        }
+    }
+
+    /// With the payload as an earlier release saw it.
+    pub(crate) fn with_legacy(mut self, payload: Option<&impl Serialize>) -> Self {
+        self.legacy_fingerprint = payload.map(fingerprint);
+        self
     }
 
     fn fingerprint_row(&self) -> String {
@@ -48,6 +66,10 @@ impl Key {
 
     fn done_row(&self) -> String {
         format!("{}_done", self.name)
+    }
+
+    fn takeover_row(&self, generation: u32) -> String {
+        format!("{}_t{generation}", self.name)
     }
 
     /// The external id under which a record the command imports is created (`{key}_{what}`).
@@ -64,13 +86,18 @@ pub(crate) enum Entry {
     /// The key was used with another payload.
     OtherPayload,
     /// A call owns the command and has not finished — or died before finishing.
-    Claimed {
-        since: Option<OffsetDateTime>,
-        /// The claim's rows, to release them when a takeover fails.
-        rows: Vec<i64>,
-    },
+    Claimed(Claim),
     /// Finished: the record the command produced.
     Done { record: i64 },
+}
+
+/// A key's claim: since when its current owner holds it, and its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claim {
+    /// When the newest owner (first claim or takeover) took it.
+    pub(crate) since: Option<OffsetDateTime>,
+    /// 0 for the first claim, n for the n-th takeover.
+    pub(crate) generation: u32,
 }
 
 /// Reads a key's rows (one read) and says where the command stands.
@@ -80,40 +107,48 @@ pub(crate) async fn lookup(odoo: &Odoo, schema: &Schema, key: &Key) -> Result<En
 }
 
 fn entry(key: &Key, rows: &[ir_model_data::Xid]) -> Entry {
-    let suffix = |row: &ir_model_data::Xid| row.name.strip_prefix(&key.name).map(str::to_owned);
-    let mut prints = Vec::new();
-    let (mut claim, mut done) = (None, None);
+    let (mut prints, mut legacy_prints) = (Vec::new(), Vec::new());
+    let mut claims: Vec<(u32, &ir_model_data::Xid)> = Vec::new();
+    let mut done = None;
     for row in rows {
-        let Some(rest) = suffix(row) else { continue };
-        match rest.as_str() {
-            "" => claim = Some(row),
-            "_done" => done = Some(row.res_id),
-            // An earlier release's claim: the record row says all there is to know.
-            "_created" => {}
-            _ => {
-                if let Some(print) = rest.strip_prefix("_fp_") {
-                    prints.push(print.to_owned());
-                } else if let Some(print) = legacy_fingerprint(&rest) {
-                    prints.push(print.to_owned());
-                }
-            }
+        let Some(rest) = row.name.strip_prefix(&key.name) else { continue };
+        if rest.is_empty() {
+            claims.push((0, row));
+        } else if rest == "_done" {
+            done = Some(row.res_id);
+        } else if let Some(print) = rest.strip_prefix("_fp_") {
+            prints.push(print.to_owned());
+        } else if let Some(generation) = rest.strip_prefix("_t").and_then(|n| n.parse::<u32>().ok()) {
+            claims.push((generation, row));
+        } else if let Some(print) = legacy_fingerprint(rest) {
+            legacy_prints.push(print.to_owned());
         }
+        // Anything else is a record the command imports (`_order`, `_customer`...), or an
+        // earlier release's claim `_created`: the rows above say all there is to know.
     }
-    if !prints.is_empty() && !prints.contains(&key.fingerprint) {
+    let legacy = key.legacy_fingerprint.as_ref().unwrap_or(&key.fingerprint);
+    if (!prints.is_empty() && !prints.contains(&key.fingerprint))
+        || (!legacy_prints.is_empty() && !legacy_prints.contains(legacy))
+    {
         return Entry::OtherPayload;
     }
     if let Some(record) = done {
         return Entry::Done { record };
     }
-    let Some(claim) = claim else { return Entry::Free };
+    let Some(&(generation, newest)) = claims.iter().max_by_key(|(generation, _)| *generation) else {
+        return Entry::Free;
+    };
+    let first = claims.iter().find(|(generation, _)| *generation == 0).map(|(_, row)| *row);
     let new_layout = rows.iter().any(|r| r.name == key.fingerprint_row());
-    if !new_layout && claim.res_id != 0 {
+    if let Some(first) = first
+        && !new_layout
+        && first.res_id != 0
+    {
         // An earlier release: the claim row was the record itself, finished or interrupted
         // between creating and confirming; replaying it finishes it either way.
-        return Entry::Done { record: claim.res_id };
+        return Entry::Done { record: first.res_id };
     }
-    let rows = rows.iter().filter(|r| r.name == key.name || r.name == key.fingerprint_row()).map(|r| r.id).collect();
-    Entry::Claimed { since: claim.created, rows }
+    Entry::Claimed(Claim { since: newest.created, generation })
 }
 
 /// An earlier release's line id `_{fingerprint}_l{n}`: 16 hex digits, then the line number.
@@ -125,7 +160,7 @@ fn legacy_fingerprint(rest: &str) -> Option<&str> {
 }
 
 /// Claims a key for this call: the claim and the fingerprint in one transaction, under a unique
-/// index. `Ok(None)` when another call holds it. `target` is the record the command acts on (0
+/// index. `false` when another call holds it. `target` is the record the command acts on (0
 /// when it creates one).
 pub(crate) async fn claim(
     odoo: &Odoo,
@@ -133,10 +168,35 @@ pub(crate) async fn claim(
     key: &Key,
     model: Model,
     target: i64,
-) -> Result<Option<Vec<i64>>, OdooError> {
+) -> Result<bool, OdooError> {
     let fingerprint = key.fingerprint_row();
     let rows = [(key.name.as_str(), model.name, target), (fingerprint.as_str(), model.name, target)];
-    ir_model_data::create(odoo, schema, &rows).await
+    Ok(ir_model_data::create(odoo, schema, &rows).await?.is_some())
+}
+
+/// Takes over a stale claim: the next generation's row, under the unique index, so exactly one of
+/// the retries that found it stale goes on. `false` when another one did.
+pub(crate) async fn take_over(
+    odoo: &Odoo,
+    schema: &Schema,
+    key: &Key,
+    stale: &Claim,
+    model: Model,
+    target: i64,
+) -> Result<bool, OdooError> {
+    let name = key.takeover_row(stale.generation + 1);
+    Ok(ir_model_data::create(odoo, schema, &[(name.as_str(), model.name, target)]).await?.is_some())
+}
+
+/// Frees a key whose command was undone: every row under it goes — the claim, and the external
+/// ids of what the command imported (the records are gone; Odoo leaves the ids of a deleted
+/// order's lines behind) — so the next call with it starts afresh.
+pub(crate) async fn release(odoo: &Odoo, schema: &Schema, key: &Key) -> Result<(), OdooError> {
+    let rows: Vec<i64> = ir_model_data::with_prefix(odoo, schema, &key.name).await?.iter().map(|r| r.id).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    odoo.call(ir_model_data::unlink(&rows)).await.map(|_| ())
 }
 
 /// Records that the command finished with `record`. Finishing twice (a takeover racing the first
@@ -177,7 +237,9 @@ mod tests {
         let k = key();
         assert_eq!(entry(&k, &[]), Entry::Free);
         let claimed = [xid(1, &k.name, 0), xid(2, &k.fingerprint_row(), 0)];
-        assert_eq!(entry(&k, &claimed), Entry::Claimed { since: None, rows: vec![1, 2] });
+        assert_eq!(entry(&k, &claimed), Entry::Claimed(Claim { since: None, generation: 0 }));
+        let taken_over = [xid(1, &k.name, 0), xid(2, &k.fingerprint_row(), 0), xid(4, &k.takeover_row(1), 0)];
+        assert_eq!(entry(&k, &taken_over), Entry::Claimed(Claim { since: None, generation: 1 }));
         let done = [xid(1, &k.name, 0), xid(2, &k.fingerprint_row(), 0), xid(3, &k.done_row(), 42)];
         assert_eq!(entry(&k, &done), Entry::Done { record: 42 });
     }
@@ -191,7 +253,7 @@ mod tests {
             xid(3, &k.record_name("order"), 42),
             xid(4, &format!("{}_l0", k.record_name("order")), 7),
         ];
-        assert_eq!(entry(&k, &rows), Entry::Claimed { since: None, rows: vec![1, 2] });
+        assert_eq!(entry(&k, &rows), Entry::Claimed(Claim { since: None, generation: 0 }));
     }
 
     #[test]
@@ -214,5 +276,10 @@ mod tests {
         };
         assert_eq!(entry(&k, &legacy(&k.fingerprint)), Entry::Done { record: 42 });
         assert_eq!(entry(&k, &legacy("0123456789abcdef")), Entry::OtherPayload);
+        // A field this release reads and the earlier one ignored does not make a retry "another payload".
+        let richer = Key::new("so", "spiffe://shop", "r-1", &["payload", "EUR"]).with_legacy(Some(&["payload"]));
+        let earlier = Key::new("so", "spiffe://shop", "r-1", &["payload"]);
+        let rows = [xid(1, &richer.name, 42), xid(2, &format!("{}_{}_l0", richer.name, earlier.fingerprint), 7)];
+        assert_eq!(entry(&richer, &rows), Entry::Done { record: 42 });
     }
 }

@@ -6,14 +6,16 @@
 //! 1. look the key up in the ledger (in Odoo): another payload → refused; done → replay;
 //!    claimed by a call still running → wait for it;
 //! 2. validate against Odoo, every violation at once, before anything is written;
-//! 3. claim the key (one of any number of concurrent duplicates wins);
-//! 4. apply, every write pushing its undo; a failure undoes them all and frees the key;
+//! 3. claim the key (one of any number of concurrent duplicates wins; the others wait for it);
+//! 4. apply, every write pushing its undo; a failure undoes them all and, once all is undone,
+//!    frees the key;
 //! 5. record the key done, and answer with the record as Odoo now has it.
 //!
 //! Steps 3 to 5 run on a task of their own: a caller that stops waiting (its deadline passed)
-//! does not leave a command half-applied. A claim whose owner died is taken over once it is
-//! older than `STALE_CLAIM`; a flow's steps are written to be safe to run twice (imports by
-//! external id are create-only).
+//! does not leave a command half-applied. A claim whose owner died (the process was killed) goes
+//! stale after ten Odoo request timeouts; one retry then takes it over — atomically, as a new
+//! generation of the claim — and first asks the command what the dead owner got as far as
+//! producing (`Command::recover`): that is finished (a replay's read) rather than done again.
 
 pub(crate) mod ledger;
 mod refusal;
@@ -38,9 +40,11 @@ use crate::{
 };
 use ledger::Entry;
 
-/// A claim this old without its command finishing means its owner died: it may be taken over.
-/// Far longer than any command takes, Odoo's request timeout included.
-const STALE_CLAIM: Duration = Duration::from_secs(120);
+/// A claim older than this many Odoo request timeouts without its command finishing means its
+/// owner died: no command makes that many Odoo calls one after the other.
+const STALE_AFTER_TIMEOUTS: u32 = 10;
+/// And never sooner than this, whatever the request timeout.
+const STALE_AT_LEAST: Duration = Duration::from_secs(60);
 /// How long a duplicate waits for the call that owns its key before answering "in progress".
 const WAIT_FOR_OWNER: Duration = Duration::from_secs(10);
 const FIRST_WAIT: Duration = Duration::from_millis(25);
@@ -110,6 +114,26 @@ pub(crate) trait Command: Serialize + Send + Sync + Sized + 'static {
         0
     }
 
+    /// The payload as the previous release fingerprinted it, when this one reads more of the
+    /// request (so a retry across the upgrade still matches its key).
+    fn earlier_payload(&self) -> Option<Self> {
+        None
+    }
+
+    /// The record an earlier owner of the key got as far as producing before it died, found by
+    /// what `apply` leaves in Odoo (an external id under the key); a takeover finishes from there.
+    fn recover(
+        &self,
+        odoo: &Odoo,
+        schema: &Schema,
+        key: &Key,
+    ) -> impl Future<Output = Result<Option<i64>, FlowError>> + Send;
+
+    /// What undoes a recovered record when finishing it is refused.
+    fn reverse(_record: i64) -> Vec<OdooCall> {
+        Vec::new()
+    }
+
     /// Checks the request against Odoo, reporting every violation at once; writes nothing.
     fn validate(&self, odoo: &Odoo, schema: &Schema) -> impl Future<Output = Result<Self::Plan, FlowError>> + Send;
 
@@ -170,71 +194,155 @@ async fn once<C: Command>(
     scope: &str,
 ) -> Result<Captured<C::Record>, FlowError> {
     let schema = odoo.ready(C::CAPABILITY).await?;
-    let key = Key::new(C::KIND, scope, request_id, &command);
+    schema.require_keys()?;
+    let key = Key::new(C::KIND, scope, request_id, &command).with_legacy(command.earlier_payload().as_ref());
+    let command = Arc::new(command);
+    let stale_after = (odoo.client().config().request_timeout * STALE_AFTER_TIMEOUTS).max(STALE_AT_LEAST);
     let mut waited = Duration::ZERO;
     loop {
-        let takeover = match ledger::lookup(odoo, &schema, &key).await? {
-            Entry::Free => None,
+        let owning = match ledger::lookup(odoo, &schema, &key).await? {
+            Entry::Free => Owning::Fresh(command.validate(odoo, &schema).await?),
             Entry::OtherPayload => return Err(FlowError::RequestIdReused(request_id.to_owned())),
             Entry::Done { record } => {
                 let record = command.read(odoo, &schema, record, true).await?;
                 return Ok(Captured { record, replayed: true, shortfalls: Vec::new() });
             }
-            Entry::Claimed { since, rows } if is_stale(since) => {
-                tracing::warn!(key = %key.name, ?since, "taking over a command whose first call never finished");
-                Some(rows)
-            }
-            Entry::Claimed { .. } => {
-                let Some(pause) = next_wait(waited) else {
-                    return Err(FlowError::InProgress(request_id.to_owned()));
-                };
-                tokio::time::sleep(pause).await;
-                waited += pause;
-                continue;
-            }
+            Entry::Claimed(claim) if is_stale(claim.since, stale_after) => Owning::TakeOver(claim),
+            Entry::Claimed(_) => Owning::Wait,
         };
-        let plan = command.validate(odoo, &schema).await?;
-        let claim = match takeover {
-            Some(rows) => rows,
-            None => match ledger::claim(odoo, &schema, &key, C::MODEL, command.target()).await? {
-                Some(rows) => rows,
-                // A concurrent duplicate claimed it first: wait for its outcome.
-                None => continue,
-            },
+        if !matches!(owning, Owning::Wait) {
+            let task = tokio::spawn(own(odoo.clone(), schema.clone(), command.clone(), key.clone(), owning));
+            let owned = task.await.unwrap_or_else(|failure| {
+                tracing::error!(%failure, "a command task failed");
+                Some(Err(FlowError::Odoo(OdooError::Protocol { message: "the command stopped unexpectedly".into() })))
+            });
+            if let Some(result) = owned {
+                return result;
+            }
+        }
+        // Another call owns the key: wait for its outcome.
+        let Some(pause) = next_wait(waited) else {
+            return Err(FlowError::InProgress(request_id.to_owned()));
         };
-        let task = tokio::spawn(execute(odoo.clone(), schema, command, key, claim, plan));
-        return task.await.unwrap_or_else(|failure| {
-            tracing::error!(%failure, "a command task failed");
-            Err(FlowError::Odoo(OdooError::Protocol { message: "the command stopped unexpectedly".into() }))
-        });
+        tokio::time::sleep(pause).await;
+        waited += pause;
     }
 }
 
-/// Steps 4 and 5, owning the key.
-async fn execute<C: Command>(
+/// How a call comes to own a key.
+enum Owning<P> {
+    /// The key is free and the request valid: claim it, then apply.
+    Fresh(P),
+    /// The key's owner died: take its claim over, then finish what it did or do it all.
+    TakeOver(ledger::Claim),
+    /// Another call owns it.
+    Wait,
+}
+
+/// Steps 3 to 5, on a task of their own. `None` when another call claimed the key first.
+async fn own<C: Command>(
     odoo: Arc<Odoo>,
     schema: Arc<Schema>,
-    command: C,
+    command: Arc<C>,
     key: Key,
-    claim: Vec<i64>,
-    plan: C::Plan,
+    owning: Owning<C::Plan>,
+) -> Option<Result<Captured<C::Record>, FlowError>> {
+    let (claim, plan) = match owning {
+        Owning::Fresh(plan) => (ledger::claim(&odoo, &schema, &key, C::MODEL, command.target()).await, Some(plan)),
+        Owning::TakeOver(stale) => {
+            tracing::warn!(key = %key.name, since = ?stale.since, "taking over a command whose owner never finished");
+            (ledger::take_over(&odoo, &schema, &key, &stale, C::MODEL, command.target()).await, None)
+        }
+        Owning::Wait => return None,
+    };
+    match claim {
+        Ok(true) => Some(execute(&odoo, &schema, &*command, &key, plan).await),
+        Ok(false) => None,
+        Err(error) => Some(Err(error.into())),
+    }
+}
+
+/// Applies the command, owning its key — or, taking over a dead owner's claim, finishes what it
+/// got as far as producing — and marks the key done.
+async fn execute<C: Command>(
+    odoo: &Odoo,
+    schema: &Schema,
+    command: &C,
+    key: &Key,
+    plan: Option<C::Plan>,
 ) -> Result<Captured<C::Record>, FlowError> {
-    let mut undo = Undo::default();
-    undo.push("the claim of the idempotency key", vec![ir_model_data::unlink(&claim)]);
+    let plan = match plan {
+        Some(plan) => plan,
+        None => {
+            if let Some(record) = command.recover(odoo, schema, key).await? {
+                return finish_recovered(odoo, schema, command, key, record).await;
+            }
+            match command.validate(odoo, schema).await {
+                Ok(plan) => plan,
+                Err(error) => {
+                    release(odoo, schema, key).await;
+                    return Err(error);
+                }
+            }
+        }
+    };
     let shortfalls = C::shortfalls(&plan);
-    let record = match command.apply(&odoo, &schema, &key, plan, &mut undo).await {
+    let mut undo = Undo::default();
+    let record = match command.apply(odoo, schema, key, plan, &mut undo).await {
         Ok(record) => record,
         Err(error) => {
-            undo.run(&odoo).await;
+            // Only a command undone in full frees its key; otherwise the claim stays, goes stale,
+            // and a takeover finds what was left.
+            if undo.run(odoo).await {
+                release(odoo, schema, key).await;
+            }
             return Err(error);
         }
     };
-    if let Err(error) = ledger::finish(&odoo, &schema, &key, C::MODEL, record).await {
-        // The writes stand; a retry takes the claim over once it is stale and finishes the key.
+    mark_done::<C>(odoo, schema, key, record).await;
+    let record = command.read(odoo, schema, record, false).await?;
+    Ok(Captured { record, replayed: false, shortfalls })
+}
+
+/// Finishes a record a dead owner produced (a replay's read does: confirming an order it had
+/// not confirmed yet). Refused, it is undone; another failure leaves it for the next takeover.
+async fn finish_recovered<C: Command>(
+    odoo: &Odoo,
+    schema: &Schema,
+    command: &C,
+    key: &Key,
+    record: i64,
+) -> Result<Captured<C::Record>, FlowError> {
+    match command.read(odoo, schema, record, true).await {
+        Ok(found) => {
+            mark_done::<C>(odoo, schema, key, record).await;
+            Ok(Captured { record: found, replayed: true, shortfalls: Vec::new() })
+        }
+        Err(refused @ FlowError::Refused(_)) => {
+            let mut undo = Undo::default();
+            undo.push(format!("the {} a dead owner left", C::MODEL.name), C::reverse(record));
+            if undo.run(odoo).await {
+                release(odoo, schema, key).await;
+            }
+            Err(refused)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Marks the key done with `record`. If that fails the writes stand all the same: the claim
+/// goes stale, and the takeover finds the record and finishes the key.
+async fn mark_done<C: Command>(odoo: &Odoo, schema: &Schema, key: &Key, record: i64) {
+    if let Err(error) = ledger::finish(odoo, schema, key, C::MODEL, record).await {
         tracing::error!(key = %key.name, record, %error, "a command's writes are done but its key could not be marked done");
     }
-    let record = command.read(&odoo, &schema, record, false).await?;
-    Ok(Captured { record, replayed: false, shortfalls })
+}
+
+/// Frees a key whose command was undone in full.
+async fn release(odoo: &Odoo, schema: &Schema, key: &Key) {
+    if let Err(error) = ledger::release(odoo, schema, key).await {
+        tracing::warn!(%error, "an undone command's key could not be freed; it is taken over once stale");
+    }
 }
 
 /// Imports a record create-only under odoo-mesh's external id `name` and pushes what reverses it —
@@ -266,8 +374,8 @@ pub(crate) async fn import(
     }
 }
 
-fn is_stale(since: Option<OffsetDateTime>) -> bool {
-    since.is_none_or(|at| OffsetDateTime::now_utc() - at > STALE_CLAIM)
+fn is_stale(since: Option<OffsetDateTime>, after: Duration) -> bool {
+    since.is_none_or(|at| OffsetDateTime::now_utc() - at > after)
 }
 
 /// The next pause while waiting for a key's owner: doubling from `FIRST_WAIT`, at most
@@ -298,8 +406,8 @@ mod tests {
 
     #[test]
     fn claims_go_stale_after_their_owner_had_all_the_time_it_needed() {
-        let now = OffsetDateTime::now_utc();
-        assert!(!is_stale(Some(now)));
-        assert!(is_stale(Some(now - STALE_CLAIM - Duration::from_secs(1))));
+        let (now, after) = (OffsetDateTime::now_utc(), Duration::from_secs(300));
+        assert!(!is_stale(Some(now), after));
+        assert!(is_stale(Some(now - after - Duration::from_secs(1)), after));
     }
 }

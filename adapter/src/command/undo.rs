@@ -23,16 +23,19 @@ impl Undo {
         self.steps.push(Step { what: what.into(), calls });
     }
 
-    /// Reverses every recorded write, last first. A step that fails is logged, never hidden
-    /// behind the failure that made the command undo.
-    pub(crate) async fn run(mut self, odoo: &Odoo) {
+    /// Reverses every recorded write, last first; whether all of it was reversed. A step that
+    /// fails is logged, never hidden behind the failure that made the command undo.
+    pub(crate) async fn run(mut self, odoo: &Odoo) -> bool {
+        let mut complete = true;
         while let Some(step) = self.steps.pop() {
             for call in step.calls {
                 let (model, method) = (call.model.clone(), call.method.clone());
                 if let Err(error) = odoo.call(call).await {
                     tracing::error!(what = %step.what, %model, %method, %error, "could not undo a write of a failed command");
+                    complete = false;
                 }
             }
         }
+        complete
     }
 }

@@ -20,6 +20,18 @@ pub(crate) const FIELDS: &[Field] = &[MODULE, NAME, MODEL, RES_ID, CREATED];
 /// The `ir.model.data` module odoo-mesh's external ids live in.
 pub const XID_MODULE: &str = "__odoo_mesh__";
 
+/// Whether the Odoo user may read external ids (and so write them: Odoo grants all four together,
+/// to Administration / Access Rights).
+pub(crate) async fn keys_allowed(client: &crate::OdooClient) -> Result<bool, OdooError> {
+    let probe = OdooCall::new(XID.name, "search_count")
+        .param("domain", json!([[MODULE.name, "=", XID_MODULE], ["id", "=", 0]]));
+    match client.call(probe).await {
+        Ok(_) => Ok(true),
+        Err(OdooError::AccessError { .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// The full external id of one of odoo-mesh's names, as `load` takes it.
 pub(crate) fn qualified(name: &str) -> String {
     format!("{XID_MODULE}.{name}")
@@ -86,7 +98,10 @@ pub(crate) async fn create(
         .collect();
     match odoo.call(OdooCall::new(XID.name, "create").param("vals_list", Value::Array(vals))).await {
         Ok(ids) => Ok(Some(ids_of(&ids))),
-        Err(OdooError::ValidationError { message }) if message.contains("duplicate key") => Ok(None),
+        // PostgreSQL names the index whatever the language of its messages.
+        Err(OdooError::ValidationError { message }) if message.contains("ir_model_data_module_name_uniq_index") => {
+            Ok(None)
+        }
         Err(error) => Err(error),
     }
 }
@@ -243,10 +258,13 @@ impl LineTable {
         self.column(name, ids.into_iter().map(|id| id.to_string()));
     }
 
+    /// A column: one cell per line, so no cell can land in another line's column.
     fn column(&mut self, name: String, cells: impl IntoIterator<Item = String>) {
         self.columns.push(name);
-        for (row, cell) in self.rows.iter_mut().zip(cells) {
-            row.push(cell);
+        let mut cells = cells.into_iter();
+        for row in &mut self.rows {
+            row.push(cells.next().unwrap_or_default());
         }
+        debug_assert!(cells.next().is_none(), "more cells than lines");
     }
 }

@@ -112,7 +112,18 @@ impl Odoo {
     }
 
     pub(crate) async fn call(&self, call: OdooCall) -> Result<Value, OdooError> {
-        self.client.call(call).await
+        self.noted(self.client.call(call).await)
+    }
+
+    /// Odoo lacking a model, field or method the schema vouched for means it changed (a module
+    /// uninstalled, an upgrade): the next call asks it again.
+    fn noted<T>(&self, result: Result<T, OdooError>) -> Result<T, OdooError> {
+        if let Err(OdooError::UnknownModel { .. } | OdooError::UnknownField { .. } | OdooError::UnknownMethod { .. }) =
+            &result
+        {
+            self.forget_schema();
+        }
+        result
     }
 
     /// `search_read` of `fields` under this server's names.
@@ -125,7 +136,7 @@ impl Odoo {
         options: &SearchOptions,
         context: Map<String, Value>,
     ) -> Result<Vec<Record>, OdooError> {
-        self.client.search_read(model.name, domain, &names(schema, fields), options, context).await
+        self.noted(self.client.search_read(model.name, domain, &names(schema, fields), options, context).await)
     }
 
     /// One page of records by ascending id — stable while records are created, when the domain
@@ -157,7 +168,7 @@ impl Odoo {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.client.read(model.name, ids.to_vec(), &names(schema, fields)).await
+        self.noted(self.client.read(model.name, ids.to_vec(), &names(schema, fields)).await)
     }
 }
 
@@ -197,7 +208,15 @@ pub(crate) fn write(model: Model, id: i64, vals: Map<String, Value>) -> OdooCall
     OdooCall::new(model.name, "write").ids(vec![id]).param("vals", Value::Object(vals))
 }
 
-/// Posts a note in a record's chatter (any model with `mail.thread`).
+/// A chatter message (module `mail`).
+pub(crate) const MESSAGE: Model = Model::new("mail.message", "mail");
+
+/// Removes a chatter message (what undoes posting it).
+pub(crate) fn unlink_message(id: i64) -> OdooCall {
+    OdooCall::new(MESSAGE.name, "unlink").ids(vec![id])
+}
+
+/// Posts a note in a record's chatter (any model with `mail.thread`); Odoo answers the message's id.
 pub(crate) fn post_message(model: Model, id: i64, body: &str) -> OdooCall {
     OdooCall::new(model.name, "message_post").ids(vec![id]).param("body", json!(body))
 }

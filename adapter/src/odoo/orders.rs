@@ -88,14 +88,14 @@ pub(crate) struct NewLine<X> {
 
 impl Lines {
     /// The import columns every order line has; the order's module adds its own after them.
-    /// A column is sent only when lines carry its value: an empty cell makes Odoo write 0.
+    /// The unit is always sent: left out, Odoo 18 puts a purchase line in the product's purchase
+    /// unit, not the unit its quantity is in. An optional column is sent only when lines carry its
+    /// value: an empty cell makes Odoo write 0.
     pub(crate) fn table<X>(&self, schema: &Schema, order: &str, lines: &[NewLine<X>]) -> LineTable {
         let mut table = LineTable::new(schema, &self.of_order, order, lines.len());
         table.record(schema, &self.product, lines.iter().map(|l| l.product));
         table.value(schema, &self.quantity, lines.iter().map(|l| super::decimal_cell(l.quantity)));
-        if lines.iter().any(|l| l.unit != l.product_unit) {
-            table.record(schema, &self.unit, lines.iter().map(|l| l.unit));
-        }
+        table.record(schema, &self.unit, lines.iter().map(|l| l.unit));
         if lines.iter().any(|l| l.price.is_some()) {
             table.value(
                 schema,

@@ -67,7 +67,8 @@ pub(crate) async fn find(odoo: &Odoo, schema: &Schema, lookup: Lookup<'_>) -> Re
     let term = match lookup {
         Lookup::Id(id) => json!(["id", "=", id]),
         Lookup::Reference(r) => schema.term(&REFERENCE, "=", r),
-        Lookup::Email(e) => schema.term(&EMAIL, "=ilike", e),
+        // `=ilike` without wildcards: case-insensitive, and exact (a `_` in an address is a `_`).
+        Lookup::Email(e) => schema.term(&EMAIL, "=ilike", super::escape_like(e)),
         Lookup::Vat(v) => schema.term(&VAT, "=", v),
     };
     let options = SearchOptions::ordered("id").limit(2);
@@ -94,7 +95,7 @@ pub(crate) async fn defaults(odoo: &Odoo, schema: &Schema, id: i64) -> Result<De
 /// A country by its ISO code.
 pub(crate) async fn country(odoo: &Odoo, schema: &Schema, code: &str) -> Result<Option<i64>, OdooError> {
     let options = SearchOptions::default().limit(1);
-    let domain = json!([schema.term(&COUNTRY_CODE, "=ilike", code)]);
+    let domain = json!([schema.term(&COUNTRY_CODE, "=ilike", super::escape_like(code))]);
     let rows = odoo.search(schema, COUNTRY, domain, &[], &options, Map::new()).await?;
     rows.first().map(|r| Ok(Row::new(COUNTRY, r)?.id())).transpose()
 }

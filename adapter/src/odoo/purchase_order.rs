@@ -85,10 +85,6 @@ pub(crate) const METHODS: &[Method] = &[
     ORDER.method("load").from("base"),
 ];
 
-fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
-    DecodeError { model: ORDER.name, id: row.id(), field: field.name, expected: "a known status" }
-}
-
 /// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
 /// and the ids of its lines.
 fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
@@ -100,14 +96,20 @@ fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOr
         (Some("purchase"), false) => PurchaseOrderState::Confirmed,
         (Some("purchase"), true) | (Some("done"), _) => PurchaseOrderState::Locked,
         (Some("cancel"), _) => PurchaseOrderState::Cancelled,
-        _ => return Err(invalid(&row, &STATE).into()),
+        (other, _) => {
+            row.unknown_value(&STATE, other.unwrap_or_default());
+            PurchaseOrderState::Other
+        }
     };
     let receipt_status = match row.text(&RECEIPT_STATUS)? {
         None => None,
         Some("pending") => Some(ReceiptStatus::Pending),
         Some("partial") => Some(ReceiptStatus::Partial),
         Some("full") => Some(ReceiptStatus::Full),
-        Some(_) => return Err(invalid(&row, &RECEIPT_STATUS).into()),
+        Some(other) => {
+            row.unknown_value(&RECEIPT_STATUS, other);
+            Some(ReceiptStatus::Other)
+        }
     };
     let currency = row.reference(&CURRENCY)?.name;
     let amount = |field: &Field| -> Result<Amount, DecodeError> {
@@ -204,7 +206,11 @@ impl OrderModel for PurchaseOrders {
 
     fn stage(order: &PurchaseOrder) -> Stage {
         match order.state {
-            PurchaseOrderState::Rfq | PurchaseOrderState::RfqSent | PurchaseOrderState::ToApprove => Stage::Draft,
+            // Odoo decides what confirming an order in a state odoo-mesh does not know means.
+            PurchaseOrderState::Rfq
+            | PurchaseOrderState::RfqSent
+            | PurchaseOrderState::ToApprove
+            | PurchaseOrderState::Other => Stage::Draft,
             PurchaseOrderState::Confirmed | PurchaseOrderState::Locked => Stage::Confirmed,
             PurchaseOrderState::Cancelled => Stage::Cancelled,
         }
@@ -235,6 +241,7 @@ fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
         // Odoo 18's state; 19 keeps `purchase` and sets `locked` (see `states_terms`).
         PurchaseOrderState::Locked => &["done"],
         PurchaseOrderState::Cancelled => &["cancel"],
+        PurchaseOrderState::Other => &[],
     }
 }
 

@@ -143,6 +143,18 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Notes a selection value odoo-mesh does not know (a module adds states, a newer Odoo
+    /// values): the record is still served, with the value as "other".
+    pub(crate) fn unknown_value(&self, field: &Field, value: &str) {
+        tracing::warn!(
+            model = self.model.name,
+            id = self.id,
+            field = field.name,
+            value,
+            "a value odoo-mesh does not know"
+        );
+    }
+
     /// The raw value, for change detection that compares values without decoding them.
     pub(crate) fn raw(&self, field: &Field) -> Option<&'a Value> {
         field.names().find_map(|name| self.record.get(name))

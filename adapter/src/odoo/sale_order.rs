@@ -95,17 +95,14 @@ pub(crate) const METHODS: &[Method] = &[
     ORDER.method("load").from("base"),
 ];
 
-fn state_name(state: SalesOrderState) -> &'static str {
-    match state {
+fn state_name(state: SalesOrderState) -> Option<&'static str> {
+    Some(match state {
         SalesOrderState::Quotation => "draft",
         SalesOrderState::QuotationSent => "sent",
         SalesOrderState::Confirmed => "sale",
         SalesOrderState::Cancelled => "cancel",
-    }
-}
-
-fn invalid(row: &Row<'_>, field: &Field) -> DecodeError {
-    DecodeError { model: ORDER.name, id: row.id(), field: field.name, expected: "a known status" }
+        SalesOrderState::Other => return None,
+    })
 }
 
 /// An order's header, and the ids of its lines (read apart, for any number of orders at once).
@@ -116,7 +113,10 @@ fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
         Some("sent") => SalesOrderState::QuotationSent,
         Some("sale") => SalesOrderState::Confirmed,
         Some("cancel") => SalesOrderState::Cancelled,
-        _ => return Err(invalid(&row, &STATE).into()),
+        other => {
+            row.unknown_value(&STATE, other.unwrap_or_default());
+            SalesOrderState::Other
+        }
     };
     let delivery_status = match row.text(&DELIVERY_STATUS)? {
         None => None,
@@ -124,14 +124,20 @@ fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
         Some("started") => Some(DeliveryStatus::Started),
         Some("partial") => Some(DeliveryStatus::Partial),
         Some("full") => Some(DeliveryStatus::Full),
-        Some(_) => return Err(invalid(&row, &DELIVERY_STATUS).into()),
+        Some(other) => {
+            row.unknown_value(&DELIVERY_STATUS, other);
+            Some(DeliveryStatus::Other)
+        }
     };
     let invoice_status = match row.text(&INVOICE_STATUS)? {
         None | Some("no") => InvoiceStatus::Nothing,
         Some("to invoice") => InvoiceStatus::ToInvoice,
         Some("invoiced") => InvoiceStatus::Invoiced,
         Some("upselling") => InvoiceStatus::Upselling,
-        Some(_) => return Err(invalid(&row, &INVOICE_STATUS).into()),
+        Some(other) => {
+            row.unknown_value(&INVOICE_STATUS, other);
+            InvoiceStatus::Other
+        }
     };
     let currency = row.reference(&CURRENCY)?.name;
     let amount = |field: &Field| -> Result<Amount, DecodeError> {
@@ -213,7 +219,7 @@ impl OrderModel for SalesOrders {
             .states
             .iter()
             .filter_map(|s| match s {
-                OrderState::Sales(s) => Some(state_name(*s)),
+                OrderState::Sales(s) => state_name(*s),
                 OrderState::Purchase(_) => None,
             })
             .collect();
@@ -237,7 +243,8 @@ impl OrderModel for SalesOrders {
 
     fn stage(order: &SalesOrder) -> Stage {
         match order.state {
-            SalesOrderState::Quotation | SalesOrderState::QuotationSent => Stage::Draft,
+            // Odoo decides what confirming an order in a state odoo-mesh does not know means.
+            SalesOrderState::Quotation | SalesOrderState::QuotationSent | SalesOrderState::Other => Stage::Draft,
             SalesOrderState::Confirmed => Stage::Confirmed,
             SalesOrderState::Cancelled => Stage::Cancelled,
         }

@@ -112,6 +112,8 @@ pub struct Schema {
     version: ServerVersion,
     /// The fields of each model the server has, by model; a model it lacks is absent.
     fields: HashMap<&'static str, HashSet<String>>,
+    /// Whether the Odoo user may read and write external ids, where the idempotency keys live.
+    keys_allowed: bool,
     /// Worked out once: every RPC asks.
     availability: HashMap<Capability, Availability>,
 }
@@ -130,11 +132,11 @@ impl Schema {
             }
         });
         let fields = try_join_all(reads).await?.into_iter().flatten().collect();
-        Ok(Self::new(version, fields))
+        Ok(Self::new(version, fields, ir_model_data::keys_allowed(client).await?))
     }
 
-    fn new(version: ServerVersion, fields: HashMap<&'static str, HashSet<String>>) -> Self {
-        let mut schema = Self { version, fields, availability: HashMap::new() };
+    fn new(version: ServerVersion, fields: HashMap<&'static str, HashSet<String>>, keys_allowed: bool) -> Self {
+        let mut schema = Self { version, fields, keys_allowed, availability: HashMap::new() };
         schema.availability = Capability::ALL.iter().map(|c| (*c, schema.work_out(*c))).collect();
         schema
     }
@@ -145,6 +147,7 @@ impl Schema {
         Self::new(
             ServerVersion { major, text: format!("{major}.0") },
             fields.iter().map(|(m, f)| (*m, f.iter().map(|s| (*s).to_owned()).collect())).collect(),
+            true,
         )
     }
 
@@ -235,6 +238,22 @@ impl Schema {
         (known, installed)
     }
 
+    /// Why commands cannot run as this Odoo user, if they cannot. Reads do not need the keys, and
+    /// a user without rights to them may still read what Odoo lets it.
+    fn keys_problem(&self) -> Option<String> {
+        (!self.keys_allowed).then(|| {
+            "the Odoo user odoo-mesh acts as may not read and write external ids (ir.model.data), where \
+             idempotency keys are kept, so creating, confirming, cancelling and acknowledging fail: give it \
+             the group Administration / Access Rights"
+                .to_owned()
+        })
+    }
+
+    /// Fails with the reason commands cannot run, for an RPC that writes.
+    pub(crate) fn require_keys(&self) -> Result<(), OdooError> {
+        self.keys_problem().map_or(Ok(()), |message| Err(OdooError::Unsupported { message }))
+    }
+
     /// Fails with the reason a capability is unavailable, for an RPC that needs it.
     pub(crate) fn require(&self, capability: Capability) -> Result<(), OdooError> {
         match self.availability(capability) {
@@ -248,6 +267,7 @@ impl Schema {
         Report {
             version: self.version.clone(),
             capabilities: Capability::ALL.iter().map(|c| (*c, self.availability(*c).clone())).collect(),
+            keys_problem: self.keys_problem(),
         }
     }
 }
@@ -295,12 +315,14 @@ impl Availability {
 pub struct Report {
     pub version: ServerVersion,
     pub capabilities: Vec<(Capability, Availability)>,
+    /// Why commands cannot run, when they cannot.
+    pub keys_problem: Option<String>,
 }
 
 impl Report {
     /// Whether everything odoo-mesh offers can be used.
     pub fn complete(&self) -> bool {
-        self.capabilities.iter().all(|(_, a)| a.is_available())
+        self.keys_problem.is_none() && self.capabilities.iter().all(|(_, a)| a.is_available())
     }
 }
 
@@ -323,6 +345,10 @@ impl fmt::Display for Report {
                     writeln!(f, "          those RPCs answer FAILED_PRECONDITION until this is fixed")?;
                 }
             }
+        }
+        if let Some(problem) = &self.keys_problem {
+            writeln!(f, "  MISSING commands: {problem}")?;
+            writeln!(f, "          those RPCs answer FAILED_PRECONDITION until this is fixed")?;
         }
         Ok(())
     }
@@ -394,7 +420,7 @@ mod tests {
                 fields.insert(name, all.filter(|f| f.model.name == name).map(|f| f.name.to_owned()).collect());
             }
         }
-        Schema::new(ServerVersion { major, text: format!("{major}.0") }, fields)
+        Schema::new(ServerVersion { major, text: format!("{major}.0") }, fields, true)
     }
 
     #[test]

@@ -53,12 +53,11 @@ fn state(row: &Row<'_>) -> Result<ShipmentState, OdooError> {
         Some("assigned") => ShipmentState::Ready,
         Some(DONE) => ShipmentState::Done,
         Some(CANCELLED) => ShipmentState::Cancelled,
-        _ => return Err(unknown(row, &STATE)),
+        other => {
+            row.unknown_value(&STATE, other.unwrap_or_default());
+            ShipmentState::Other
+        }
     })
-}
-
-fn unknown(row: &Row<'_>, field: &Field) -> OdooError {
-    super::DecodeError { model: PICKING.name, id: row.id(), field: field.name, expected: "a known state" }.into()
 }
 
 /// A transfer's header; its moves are read apart.

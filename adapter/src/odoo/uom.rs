@@ -27,6 +27,10 @@ pub(crate) const FIELDS: &[Field] = &[NAME, ROUNDING, FACTOR, ACTIVE, CATEGORY, 
 /// The rounding Odoo applies when a unit says nothing (its decimal precision "Product Unit").
 const DEFAULT_ROUNDING: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
+/// Digits kept of a converted quantity before rounding it up: Odoo 18 stores 1/12 as a float,
+/// and 2 / 0.08333333333333333 must be 24, not 24.01.
+const NOISE_DIGITS: u32 = 9;
+
 /// How a server's `factor` relates units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scale {
@@ -104,8 +108,9 @@ impl Units {
         named.iter().find(|(_, u)| Some(u.family) == family).map(|(id, _)| **id).ok_or(UnitProblem::Incompatible)
     }
 
-    /// `quantity` in `from` expressed in `to`, as Odoo's `_compute_quantity` does, rounded to `to`;
-    /// `None` when the units do not convert.
+    /// `quantity` in `from` expressed in `to`, as Odoo's `_compute_quantity` does: rounded up to
+    /// `to`'s precision (after dropping the noise of a factor stored as a float, as Odoo's
+    /// `float_round` does with its epsilon); `None` when the units do not convert.
     pub(crate) fn convert(&self, quantity: Decimal, from: i64, to: i64) -> Option<Decimal> {
         if from == to {
             return Some(quantity);
@@ -118,7 +123,9 @@ impl Units {
             Scale::PerReference => quantity.checked_div(a.factor)?.checked_mul(b.factor)?,
             Scale::RootSize => quantity.checked_mul(a.factor)?.checked_div(b.factor)?,
         };
-        Some(super::round_to_precision(converted, b.rounding))
+        let steps = (converted.round_dp(NOISE_DIGITS) / b.rounding)
+            .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::AwayFromZero);
+        Some((steps * b.rounding).normalize())
     }
 }
 
@@ -166,6 +173,23 @@ mod tests {
         };
         assert_eq!(units.convert(Decimal::TWO, 2, 1), Some(Decimal::from(24)));
         assert_eq!(units.convert(Decimal::from(6), 1, 2), Some(Decimal::new(5, 1)));
+        let stored_as_float = Units {
+            units: HashMap::from([
+                (1, unit("Units", Decimal::ONE, 1)),
+                (2, unit("Dozens", "0.08333333333333333".parse().expect("decimal"), 1)),
+            ]),
+            scale: Scale::PerReference,
+        };
+        assert_eq!(
+            stored_as_float.convert(Decimal::TWO, 2, 1),
+            Some(Decimal::from(24)),
+            "a float factor's noise is not a unit more"
+        );
+        assert_eq!(
+            units.convert(Decimal::ONE, 1, 2),
+            Some(Decimal::new(9, 2)),
+            "rounded up to the hundredth, as Odoo does"
+        );
         assert_eq!(units.convert(Decimal::ONE, 1, 3), None, "units of different categories never convert");
         assert_eq!(units.compatible("dozens", 1), Ok(2));
         assert_eq!(units.compatible("kg", 1), Err(UnitProblem::Incompatible));

@@ -239,12 +239,27 @@ impl Database {
             .collect()
     }
 
+    fn user_flag(&self, uid: i64, flag: &str) -> Option<bool> {
+        self.row(USERS, uid).and_then(|r| r.get(flag)).and_then(Value::as_bool)
+    }
+
     pub(crate) fn user_has_rights(&self, uid: i64) -> bool {
-        self.row(USERS, uid).and_then(|r| r.get("__rights")).and_then(Value::as_bool).unwrap_or(false)
+        self.user_flag(uid, "__rights").unwrap_or(false)
+    }
+
+    /// External ids are for Administration / Access Rights alone (base's `ir.model.access.csv`
+    /// grants internal users nothing on `ir.model.data`).
+    fn user_has_access_rights(&self, uid: i64) -> bool {
+        self.user_flag(uid, "__access_rights").unwrap_or_else(|| self.user_has_rights(uid))
     }
 
     pub(crate) fn check_access(&self, model: &ModelDef, access: Access, env: &Env) -> SimResult<()> {
-        if self.user_has_rights(env.uid) || (matches!(access, Access::Read) && model.public_read) {
+        let allowed = if model.name == "ir.model.data" {
+            self.user_has_access_rights(env.uid)
+        } else {
+            self.user_has_rights(env.uid) || (matches!(access, Access::Read) && model.public_read)
+        };
+        if allowed {
             return Ok(());
         }
         let verb = match (self.version, access) {
@@ -266,6 +281,17 @@ impl Database {
             OdooVersion::V19 => SimError::value(format!("Invalid field '{field}' on '{model}'")),
         }
     }
+}
+
+/// What a user may do, as Odoo's groups grant it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rights {
+    /// No groups: `AccessError` on everything but reading public master data.
+    None,
+    /// Sales, purchase and inventory rights, but not Administration / Access Rights: no external ids.
+    Business,
+    /// Everything, like the demo administrator.
+    Administrator,
 }
 
 /// A name the model lacks in create or write values, or in an order (both versions say it so).
