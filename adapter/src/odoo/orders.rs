@@ -6,9 +6,9 @@
 use std::{collections::HashMap, future::Future};
 
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{Capability, Field, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
+use super::{Capability, Field, Method, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
 use crate::{
     OdooCall, OdooError,
     models::{OrderQuery, Ref},
@@ -48,14 +48,57 @@ pub(crate) trait OrderModel: Send + Sync + 'static {
     /// A line of `order`, with its product's SKU.
     fn decode_line(record: &Record, order: &Self::Order, skus: &HashMap<i64, String>) -> Result<Self::Line, OdooError>;
     fn set_lines(order: &mut Self::Order, lines: Vec<Self::Line>);
+    const FILTERS: Filters;
+
+    /// The terms selecting the query's states (prefix notation).
+    fn state_terms(schema: &Schema, query: &OrderQuery) -> Vec<Value>;
+
     /// A page's filters, after the query's last id.
-    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value;
+    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
+        let filters = Self::FILTERS;
+        let mut domain = vec![json!(["id", ">", query.after_id])];
+        domain.extend(Self::state_terms(schema, query));
+        if let Some(partner) = query.partner {
+            domain.push(schema.term(&filters.partner, "child_of", json!([partner])));
+        }
+        if let Some(reference) = &query.customer_reference {
+            domain.push(schema.term(&filters.reference, "=", reference.as_str()));
+        }
+        if let Some(since) = query.created_since {
+            domain.push(schema.term(&filters.created, ">=", super::odoo_datetime(since)));
+        }
+        if let Some(since) = query.updated_since {
+            domain.push(schema.term(&filters.updated, ">=", super::odoo_datetime(since)));
+        }
+        Value::Array(domain)
+    }
     fn stage(order: &Self::Order) -> Stage;
     /// The order's number (`S00042`), as people name it.
     fn number(order: &Self::Order) -> &str;
     fn confirm(id: i64) -> OdooCall;
     /// The calls that undo an order's creation: cancel it, then delete it.
     fn remove(id: i64) -> Vec<OdooCall>;
+}
+
+/// The header fields a list of either kind of order is filtered by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Filters {
+    /// The customer or supplier.
+    pub(crate) partner: Field,
+    /// The partner's own reference for the order.
+    pub(crate) reference: Field,
+    pub(crate) created: Field,
+    pub(crate) updated: Field,
+}
+
+/// The methods the flows call on an order model: its confirm and cancel, the chatter and import.
+pub(crate) const fn methods(order: Model, confirm: &'static str, cancel: &'static str) -> [Method; 4] {
+    [
+        order.method(confirm),
+        order.method(cancel),
+        order.method("message_post").from("mail"),
+        order.method("load").from("base"),
+    ]
 }
 
 /// Where an order model keeps its lines, and the line fields both kinds share.
@@ -87,6 +130,17 @@ pub(crate) struct NewLine<X> {
 }
 
 impl Lines {
+    pub(crate) const fn new(
+        of_order: Field,
+        fields: &'static [Field],
+        product: Field,
+        quantity: Field,
+        unit: Field,
+        price: Field,
+    ) -> Self {
+        Self { of_order, model: product.model, fields, product, quantity, unit, price }
+    }
+
     /// The import columns every order line has; the order's module adds its own after them.
     /// The unit is always sent: left out, Odoo 18 puts a purchase line in the product's purchase
     /// unit, not the unit its quantity is in. An optional column is sent only when lines carry its

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{Field, Model, Odoo, Record, Row, Schema};
 use crate::{
     OdooError, SearchOptions,
-    models::{Amount, Product, Ref},
+    models::{Product, Ref},
 };
 
 pub(crate) const PRODUCT: Model = Model::new("product.product", "product");
@@ -56,7 +56,7 @@ pub(crate) fn decode(record: &Record, currency: &str) -> Result<Product, OdooErr
         display_name: row.text(&DISPLAY_NAME)?.unwrap_or_default().to_owned(),
         barcode: row.text(&BARCODE)?.map(str::to_owned),
         uom: row.reference(&UOM)?,
-        list_price: Amount { value: row.decimal(&LIST_PRICE)?.round_dp(6).normalize(), currency: currency.to_owned() },
+        list_price: row.amount(&LIST_PRICE, currency)?,
         is_storable: row.boolean(&STORABLE)?,
         sale_ok: row.boolean(&SALE_OK)?,
         purchase_ok: row.boolean(&PURCHASE_OK)?,

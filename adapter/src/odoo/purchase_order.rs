@@ -10,16 +10,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
-    orders::{self, Headers, Lines, OrderModel, Stage},
+    orders::{self, Filters, Headers, Lines, OrderModel, Stage},
     warehouse,
 };
 use crate::{
     OdooCall, OdooError,
-    models::{
-        Amount, OrderQuery, OrderState, PurchaseOrder, PurchaseOrderLine, PurchaseOrderState, ReceiptStatus, Ref,
-    },
+    models::{OrderQuery, OrderState, PurchaseOrder, PurchaseOrderLine, PurchaseOrderState, ReceiptStatus, Ref},
 };
 
 pub(crate) const ORDER: Model = Model::new("purchase.order", "purchase");
@@ -68,63 +66,44 @@ const EXPECTED: Field = LINE.field("date_planned");
 
 pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, RECEIVED, PRICE, EXPECTED];
 
-pub(crate) const ORDER_LINES: Lines = Lines {
-    of_order: LINES,
-    model: LINE,
-    fields: LINE_FIELDS,
-    product: PRODUCT,
-    quantity: QUANTITY,
-    unit: LINE_UOM,
-    price: PRICE,
-};
+pub(crate) const ORDER_LINES: Lines = Lines::new(LINES, LINE_FIELDS, PRODUCT, QUANTITY, LINE_UOM, PRICE);
 
-pub(crate) const METHODS: &[Method] = &[
-    ORDER.method("button_confirm"),
-    ORDER.method("button_cancel"),
-    ORDER.method("message_post").from("mail"),
-    ORDER.method("load").from("base"),
+const CONFIRM: &str = "button_confirm";
+const CANCEL: &str = "button_cancel";
+pub(crate) const METHODS: &[Method] = &orders::methods(ORDER, CONFIRM, CANCEL);
+
+/// `done` is Odoo 18's locked state; 19 keeps `purchase` and sets `locked` (see `states_terms`).
+const STATES: &[(&str, PurchaseOrderState)] = &[
+    ("draft", PurchaseOrderState::Rfq),
+    ("sent", PurchaseOrderState::RfqSent),
+    ("to approve", PurchaseOrderState::ToApprove),
+    ("purchase", PurchaseOrderState::Confirmed),
+    ("done", PurchaseOrderState::Locked),
+    ("cancel", PurchaseOrderState::Cancelled),
 ];
+const RECEIPT_STATUSES: &[(&str, ReceiptStatus)] =
+    &[("pending", ReceiptStatus::Pending), ("partial", ReceiptStatus::Partial), ("full", ReceiptStatus::Full)];
 
 /// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
 /// and the ids of its lines.
 fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
     let row = Row::new(ORDER, record)?;
-    let state = match (row.text(&STATE)?, row.boolean(&LOCKED)?) {
-        (Some("draft"), _) => PurchaseOrderState::Rfq,
-        (Some("sent"), _) => PurchaseOrderState::RfqSent,
-        (Some("to approve"), _) => PurchaseOrderState::ToApprove,
-        (Some("purchase"), false) => PurchaseOrderState::Confirmed,
-        (Some("purchase"), true) | (Some("done"), _) => PurchaseOrderState::Locked,
-        (Some("cancel"), _) => PurchaseOrderState::Cancelled,
-        (other, _) => {
-            row.unknown_value(&STATE, other.unwrap_or_default());
-            PurchaseOrderState::Other
-        }
-    };
-    let receipt_status = match row.text(&RECEIPT_STATUS)? {
-        None => None,
-        Some("pending") => Some(ReceiptStatus::Pending),
-        Some("partial") => Some(ReceiptStatus::Partial),
-        Some("full") => Some(ReceiptStatus::Full),
-        Some(other) => {
-            row.unknown_value(&RECEIPT_STATUS, other);
-            Some(ReceiptStatus::Other)
-        }
+    let state = match row.selection(&STATE, STATES, PurchaseOrderState::Other)? {
+        Some(PurchaseOrderState::Confirmed) if row.boolean(&LOCKED)? => PurchaseOrderState::Locked,
+        Some(state) => state,
+        None => PurchaseOrderState::Other,
     };
     let currency = row.reference(&CURRENCY)?.name;
-    let amount = |field: &Field| -> Result<Amount, DecodeError> {
-        Ok(Amount { value: row.decimal(field)?.round_dp(6).normalize(), currency: currency.clone() })
-    };
     let order = PurchaseOrder {
         id: row.id(),
         number: row.text(&NUMBER)?.unwrap_or_default().to_owned(),
         supplier: row.reference(&SUPPLIER)?,
         supplier_reference: row.text(&SUPPLIER_REFERENCE)?.map(str::to_owned),
         state,
-        receipt_status,
+        receipt_status: row.selection(&RECEIPT_STATUS, RECEIPT_STATUSES, ReceiptStatus::Other)?,
         lines: Vec::new(),
-        amount_untaxed: amount(&UNTAXED)?,
-        amount_total: amount(&TOTAL)?,
+        amount_untaxed: row.amount(&UNTAXED, &currency)?,
+        amount_total: row.amount(&TOTAL, &currency)?,
         warehouse: row.many2one(&RECEIPT_TYPE)?.and_then(|t| warehouses.get(&t.id).cloned()),
         receipts: row.ids(&RECEIPTS)?,
         acknowledged: row.boolean(&ACKNOWLEDGED)?,
@@ -151,6 +130,8 @@ impl OrderModel for PurchaseOrders {
     const FIELDS: &'static [Field] = FIELDS;
     const LINES: Lines = ORDER_LINES;
     const COLLECTION: &'static str = "purchaseOrders";
+    const FILTERS: Filters =
+        Filters { partner: SUPPLIER, reference: SUPPLIER_REFERENCE, created: CREATED, updated: UPDATED };
 
     /// With the warehouse each order delivers to, read by receipt type in one call.
     async fn decode(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Headers<PurchaseOrder>, OdooError> {
@@ -167,7 +148,6 @@ impl OrderModel for PurchaseOrders {
     ) -> Result<PurchaseOrderLine, OdooError> {
         let row = Row::new(LINE, record)?;
         let product = row.reference(&PRODUCT)?;
-        let currency = order.amount_total.currency.clone();
         Ok(PurchaseOrderLine {
             id: row.id(),
             sku: skus.get(&product.id).cloned(),
@@ -175,7 +155,7 @@ impl OrderModel for PurchaseOrders {
             quantity: row.decimal(&QUANTITY)?.normalize(),
             unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
             received: row.decimal(&RECEIVED)?.normalize(),
-            unit_price: Amount { value: row.decimal(&PRICE)?.normalize(), currency },
+            unit_price: row.amount(&PRICE, &order.amount_total.currency)?,
             expected: row.datetime(&EXPECTED)?,
         })
     }
@@ -184,8 +164,7 @@ impl OrderModel for PurchaseOrders {
         order.lines = lines;
     }
 
-    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
-        let mut domain = vec![json!(["id", ">", query.after_id])];
+    fn state_terms(schema: &Schema, query: &OrderQuery) -> Vec<Value> {
         let wanted: Vec<PurchaseOrderState> = query
             .states
             .iter()
@@ -194,14 +173,7 @@ impl OrderModel for PurchaseOrders {
                 OrderState::Sales(_) => None,
             })
             .collect();
-        domain.extend(states_terms(schema, &wanted));
-        if let Some(partner) = query.partner {
-            domain.push(schema.term(&SUPPLIER, "child_of", json!([partner])));
-        }
-        if let Some(since) = query.updated_since {
-            domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
-        }
-        Value::Array(domain)
+        states_terms(schema, &wanted)
     }
 
     fn stage(order: &PurchaseOrder) -> Stage {
@@ -222,27 +194,18 @@ impl OrderModel for PurchaseOrders {
 
     /// Odoo treats a second confirmation as a no-op.
     fn confirm(id: i64) -> OdooCall {
-        OdooCall::new(ORDER.name, "button_confirm").ids(vec![id])
+        OdooCall::new(ORDER.name, CONFIRM).ids(vec![id])
     }
 
     /// Odoo deletes only cancelled purchase orders.
     fn remove(id: i64) -> Vec<OdooCall> {
-        let cancel = OdooCall::new(ORDER.name, "button_cancel").ids(vec![id]);
+        let cancel = OdooCall::new(ORDER.name, CANCEL).ids(vec![id]);
         vec![cancel, OdooCall::new(ORDER.name, "unlink").ids(vec![id])]
     }
 }
 
-fn state_names(state: PurchaseOrderState) -> &'static [&'static str] {
-    match state {
-        PurchaseOrderState::Rfq => &["draft"],
-        PurchaseOrderState::RfqSent => &["sent"],
-        PurchaseOrderState::ToApprove => &["to approve"],
-        PurchaseOrderState::Confirmed => &["purchase"],
-        // Odoo 18's state; 19 keeps `purchase` and sets `locked` (see `states_terms`).
-        PurchaseOrderState::Locked => &["done"],
-        PurchaseOrderState::Cancelled => &["cancel"],
-        PurchaseOrderState::Other => &[],
-    }
+fn state_names(state: PurchaseOrderState) -> Vec<&'static str> {
+    STATES.iter().filter(|(_, known)| *known == state).map(|(name, _)| *name).collect()
 }
 
 /// The domain tokens of "in any of these states" (prefix notation). Odoo 19 tells confirmed from
@@ -252,7 +215,7 @@ fn states_terms(schema: &Schema, wanted: &[PurchaseOrderState]) -> Vec<Value> {
         return Vec::new();
     }
     let Some(locked) = schema.name(&LOCKED) else {
-        let names: Vec<&str> = wanted.iter().flat_map(|s| state_names(*s).iter().copied()).collect();
+        let names: Vec<&str> = wanted.iter().flat_map(|s| state_names(*s)).collect();
         return vec![schema.term(&STATE, "in", json!(names))];
     };
     let state = schema.name(&STATE).unwrap_or(STATE.name);

@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
 
 use super::{Field, Model};
-use crate::{OdooError, models::Ref};
+use crate::{
+    OdooError,
+    models::{Amount, Ref},
+};
 
 /// A record as Odoo's JSON has it.
 pub(crate) type Record = Map<String, Value>;
@@ -143,8 +146,31 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Notes a selection value odoo-mesh does not know (a module adds states, a newer Odoo
-    /// values): the record is still served, with the value as "other".
+    /// A selection field, by the table of the values odoo-mesh knows; `None` when empty. A value
+    /// it does not know (a module adds states, a newer Odoo values) is noted and decoded as
+    /// `other`: the record is still served.
+    pub(crate) fn selection<T: Copy>(
+        &self,
+        field: &Field,
+        known: &[(&str, T)],
+        other: T,
+    ) -> Result<Option<T>, DecodeError> {
+        let Some(text) = self.text(field)? else { return Ok(None) };
+        Ok(Some(known.iter().find(|(name, _)| *name == text).map_or_else(
+            || {
+                self.unknown_value(field, text);
+                other
+            },
+            |(_, value)| *value,
+        )))
+    }
+
+    /// A monetary field in `currency`, to the precision odoo-mesh answers with.
+    pub(crate) fn amount(&self, field: &Field, currency: &str) -> Result<Amount, DecodeError> {
+        Ok(Amount { value: self.decimal(field)?.round_dp(6).normalize(), currency: currency.to_owned() })
+    }
+
+    /// Notes a value odoo-mesh does not know, served as "other".
     pub(crate) fn unknown_value(&self, field: &Field, value: &str) {
         tracing::warn!(
             model = self.model.name,
@@ -213,6 +239,19 @@ mod tests {
     fn decimal_of(value: f64) -> Decimal {
         let r = record(json!({"id": 1, "q": value}));
         Row::new(THING, &r).expect("id").decimal(&Q).expect("number")
+    }
+
+    #[test]
+    fn a_selection_value_odoo_mesh_does_not_know_is_served_as_other() {
+        const KNOWN: &[(&str, u8)] = &[("draft", 1), ("done", 2)];
+        let other = 0;
+        let decode = |value: Value| {
+            let r = record(json!({"id": 1, "name": value}));
+            Row::new(THING, &r).expect("id").selection(&NAME, KNOWN, other).expect("text")
+        };
+        assert_eq!(decode(json!("done")), Some(2));
+        assert_eq!(decode(json!("to approve by the board")), Some(other), "a module's own state");
+        assert_eq!(decode(json!(false)), None, "Odoo's empty selection");
     }
 
     #[test]

@@ -8,15 +8,13 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
-    orders::{self, Headers, Lines, OrderModel, Stage},
+    orders::{self, Filters, Headers, Lines, OrderModel, Stage},
 };
 use crate::{
     OdooCall, OdooError,
-    models::{
-        Amount, DeliveryStatus, InvoiceStatus, OrderQuery, OrderState, SalesOrder, SalesOrderLine, SalesOrderState,
-    },
+    models::{DeliveryStatus, InvoiceStatus, OrderQuery, OrderState, SalesOrder, SalesOrderLine, SalesOrderState},
 };
 
 pub(crate) const ORDER: Model = Model::new("sale.order", "sale");
@@ -78,71 +76,35 @@ const SUBTOTAL: Field = LINE.field("price_subtotal");
 
 pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, DELIVERED, INVOICED, PRICE, DISCOUNT, SUBTOTAL];
 
-pub(crate) const ORDER_LINES: Lines = Lines {
-    of_order: LINES,
-    model: LINE,
-    fields: LINE_FIELDS,
-    product: PRODUCT,
-    quantity: QUANTITY,
-    unit: LINE_UOM,
-    price: PRICE,
-};
+pub(crate) const ORDER_LINES: Lines = Lines::new(LINES, LINE_FIELDS, PRODUCT, QUANTITY, LINE_UOM, PRICE);
 
-pub(crate) const METHODS: &[Method] = &[
-    ORDER.method("action_confirm"),
-    ORDER.method("action_cancel"),
-    ORDER.method("message_post").from("mail"),
-    ORDER.method("load").from("base"),
+const CONFIRM: &str = "action_confirm";
+const CANCEL: &str = "action_cancel";
+pub(crate) const METHODS: &[Method] = &orders::methods(ORDER, CONFIRM, CANCEL);
+
+const STATES: &[(&str, SalesOrderState)] = &[
+    ("draft", SalesOrderState::Quotation),
+    ("sent", SalesOrderState::QuotationSent),
+    ("sale", SalesOrderState::Confirmed),
+    ("cancel", SalesOrderState::Cancelled),
 ];
-
-fn state_name(state: SalesOrderState) -> Option<&'static str> {
-    Some(match state {
-        SalesOrderState::Quotation => "draft",
-        SalesOrderState::QuotationSent => "sent",
-        SalesOrderState::Confirmed => "sale",
-        SalesOrderState::Cancelled => "cancel",
-        SalesOrderState::Other => return None,
-    })
-}
+const DELIVERY_STATUSES: &[(&str, DeliveryStatus)] = &[
+    ("pending", DeliveryStatus::Pending),
+    ("started", DeliveryStatus::Started),
+    ("partial", DeliveryStatus::Partial),
+    ("full", DeliveryStatus::Full),
+];
+const INVOICE_STATUSES: &[(&str, InvoiceStatus)] = &[
+    ("no", InvoiceStatus::Nothing),
+    ("to invoice", InvoiceStatus::ToInvoice),
+    ("invoiced", InvoiceStatus::Invoiced),
+    ("upselling", InvoiceStatus::Upselling),
+];
 
 /// An order's header, and the ids of its lines (read apart, for any number of orders at once).
 fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
     let row = Row::new(ORDER, record)?;
-    let state = match row.text(&STATE)? {
-        Some("draft") => SalesOrderState::Quotation,
-        Some("sent") => SalesOrderState::QuotationSent,
-        Some("sale") => SalesOrderState::Confirmed,
-        Some("cancel") => SalesOrderState::Cancelled,
-        other => {
-            row.unknown_value(&STATE, other.unwrap_or_default());
-            SalesOrderState::Other
-        }
-    };
-    let delivery_status = match row.text(&DELIVERY_STATUS)? {
-        None => None,
-        Some("pending") => Some(DeliveryStatus::Pending),
-        Some("started") => Some(DeliveryStatus::Started),
-        Some("partial") => Some(DeliveryStatus::Partial),
-        Some("full") => Some(DeliveryStatus::Full),
-        Some(other) => {
-            row.unknown_value(&DELIVERY_STATUS, other);
-            Some(DeliveryStatus::Other)
-        }
-    };
-    let invoice_status = match row.text(&INVOICE_STATUS)? {
-        None | Some("no") => InvoiceStatus::Nothing,
-        Some("to invoice") => InvoiceStatus::ToInvoice,
-        Some("invoiced") => InvoiceStatus::Invoiced,
-        Some("upselling") => InvoiceStatus::Upselling,
-        Some(other) => {
-            row.unknown_value(&INVOICE_STATUS, other);
-            InvoiceStatus::Other
-        }
-    };
     let currency = row.reference(&CURRENCY)?.name;
-    let amount = |field: &Field| -> Result<Amount, DecodeError> {
-        Ok(Amount { value: row.decimal(field)?.round_dp(6).normalize(), currency: currency.clone() })
-    };
     let order = SalesOrder {
         id: row.id(),
         number: row.text(&NUMBER)?.unwrap_or_default().to_owned(),
@@ -150,13 +112,15 @@ fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
         invoice_address: row.many2one(&INVOICE_ADDRESS)?,
         delivery_address: row.many2one(&DELIVERY_ADDRESS)?,
         customer_reference: row.text(&CUSTOMER_REFERENCE)?.map(str::to_owned),
-        state,
-        delivery_status,
-        invoice_status,
+        state: row.selection(&STATE, STATES, SalesOrderState::Other)?.unwrap_or(SalesOrderState::Other),
+        delivery_status: row.selection(&DELIVERY_STATUS, DELIVERY_STATUSES, DeliveryStatus::Other)?,
+        invoice_status: row
+            .selection(&INVOICE_STATUS, INVOICE_STATUSES, InvoiceStatus::Other)?
+            .unwrap_or(InvoiceStatus::Nothing),
         lines: Vec::new(),
-        amount_untaxed: amount(&UNTAXED)?,
-        amount_tax: amount(&TAX)?,
-        amount_total: amount(&TOTAL)?,
+        amount_untaxed: row.amount(&UNTAXED, &currency)?,
+        amount_tax: row.amount(&TAX, &currency)?,
+        amount_total: row.amount(&TOTAL, &currency)?,
         warehouse: row.many2one(&WAREHOUSE)?,
         pricelist: row.many2one(&PRICELIST)?,
         commitment: row.datetime(&COMMITMENT)?,
@@ -181,6 +145,8 @@ impl OrderModel for SalesOrders {
     const FIELDS: &'static [Field] = FIELDS;
     const LINES: Lines = ORDER_LINES;
     const COLLECTION: &'static str = "salesOrders";
+    const FILTERS: Filters =
+        Filters { partner: CUSTOMER, reference: CUSTOMER_REFERENCE, created: CREATED, updated: UPDATED };
 
     async fn decode(_odoo: &Odoo, _schema: &Schema, rows: &[Record]) -> Result<Headers<SalesOrder>, OdooError> {
         rows.iter().map(decode).collect()
@@ -194,7 +160,7 @@ impl OrderModel for SalesOrders {
     ) -> Result<SalesOrderLine, OdooError> {
         let row = Row::new(LINE, record)?;
         let product = row.reference(&PRODUCT)?;
-        let money = |value: Decimal| Amount { value, currency: order.amount_total.currency.clone() };
+        let currency = &order.amount_total.currency;
         Ok(SalesOrderLine {
             id: row.id(),
             sku: skus.get(&product.id).cloned(),
@@ -203,9 +169,9 @@ impl OrderModel for SalesOrders {
             unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
             delivered: row.decimal(&DELIVERED)?.normalize(),
             invoiced: row.decimal(&INVOICED)?.normalize(),
-            unit_price: money(row.decimal(&PRICE)?.normalize()),
+            unit_price: row.amount(&PRICE, currency)?,
             discount: row.decimal(&DISCOUNT)?.normalize(),
-            subtotal: money(row.decimal(&SUBTOTAL)?.round_dp(6).normalize()),
+            subtotal: row.amount(&SUBTOTAL, currency)?,
         })
     }
 
@@ -213,32 +179,16 @@ impl OrderModel for SalesOrders {
         order.lines = lines;
     }
 
-    fn page_domain(schema: &Schema, query: &OrderQuery) -> Value {
-        let mut domain = vec![json!(["id", ">", query.after_id])];
+    fn state_terms(schema: &Schema, query: &OrderQuery) -> Vec<Value> {
         let states: Vec<&str> = query
             .states
             .iter()
             .filter_map(|s| match s {
-                OrderState::Sales(s) => state_name(*s),
+                OrderState::Sales(s) => STATES.iter().find(|(_, state)| state == s).map(|(name, _)| *name),
                 OrderState::Purchase(_) => None,
             })
             .collect();
-        if !states.is_empty() {
-            domain.push(schema.term(&STATE, "in", json!(states)));
-        }
-        if let Some(partner) = query.partner {
-            domain.push(schema.term(&CUSTOMER, "child_of", json!([partner])));
-        }
-        if let Some(reference) = &query.customer_reference {
-            domain.push(schema.term(&CUSTOMER_REFERENCE, "=", reference.as_str()));
-        }
-        if let Some(since) = query.created_since {
-            domain.push(schema.term(&CREATED, ">=", super::odoo_datetime(since)));
-        }
-        if let Some(since) = query.updated_since {
-            domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));
-        }
-        Value::Array(domain)
+        if states.is_empty() { Vec::new() } else { vec![schema.term(&STATE, "in", json!(states))] }
     }
 
     fn stage(order: &SalesOrder) -> Stage {
@@ -255,7 +205,7 @@ impl OrderModel for SalesOrders {
     }
 
     fn confirm(id: i64) -> OdooCall {
-        OdooCall::new(ORDER.name, "action_confirm").ids(vec![id])
+        OdooCall::new(ORDER.name, CONFIRM).ids(vec![id])
     }
 
     fn remove(id: i64) -> Vec<OdooCall> {
@@ -309,7 +259,7 @@ pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOr
 
 /// Cancels without Odoo's confirmation wizard (which it returns instead of cancelling otherwise).
 pub(crate) fn cancel(id: i64) -> OdooCall {
-    OdooCall::new(ORDER.name, "action_cancel").ids(vec![id]).context("disable_cancel_warning", json!(true))
+    OdooCall::new(ORDER.name, CANCEL).ids(vec![id]).context("disable_cancel_warning", json!(true))
 }
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {

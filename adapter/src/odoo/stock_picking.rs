@@ -45,19 +45,17 @@ pub(crate) const FIELDS: &[Field] = &[
 const DONE: &str = "done";
 const CANCELLED: &str = "cancel";
 
+const STATES: &[(&str, ShipmentState)] = &[
+    ("draft", ShipmentState::Draft),
+    ("waiting", ShipmentState::Waiting),
+    ("confirmed", ShipmentState::Confirmed),
+    ("assigned", ShipmentState::Ready),
+    (DONE, ShipmentState::Done),
+    (CANCELLED, ShipmentState::Cancelled),
+];
+
 fn state(row: &Row<'_>) -> Result<ShipmentState, OdooError> {
-    Ok(match row.text(&STATE)? {
-        Some("draft") => ShipmentState::Draft,
-        Some("waiting") => ShipmentState::Waiting,
-        Some("confirmed") => ShipmentState::Confirmed,
-        Some("assigned") => ShipmentState::Ready,
-        Some(DONE) => ShipmentState::Done,
-        Some(CANCELLED) => ShipmentState::Cancelled,
-        other => {
-            row.unknown_value(&STATE, other.unwrap_or_default());
-            ShipmentState::Other
-        }
-    })
+    Ok(row.selection(&STATE, STATES, ShipmentState::Other)?.unwrap_or(ShipmentState::Other))
 }
 
 /// A transfer's header; its moves are read apart.
