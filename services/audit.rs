@@ -6,13 +6,16 @@
 use std::{
     io::Write,
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{Arc, Mutex},
 };
 
 use serde::Serialize;
-use tonic::Status;
+use tonic::{Code, Status};
 
-use crate::authz::Caller;
+use crate::{
+    authz::{self, Caller},
+    deadline::CallDeadline,
+};
 
 /// One audited call.
 #[derive(Debug, Serialize)]
@@ -26,6 +29,38 @@ pub struct AuditRecord<'a> {
     /// `OK` or the gRPC code the call ended with.
     pub outcome: String,
     pub replayed: bool,
+}
+
+/// A mutating call under way. Its record is written when it ends — and when it never does: a call
+/// dropped at its deadline (or by its caller) may have had Odoo commit a write, and every record
+/// odoo-mesh writes must be traceable to an audit line (the `request_id` names its external ids).
+pub struct Pending {
+    log: Arc<AuditLog>,
+    caller: Caller,
+    method: &'static str,
+    request_id: Option<String>,
+    model: &'static str,
+    deadline: Option<CallDeadline>,
+    written: bool,
+}
+
+impl Pending {
+    pub fn finish(mut self, outcome: Result<(&[i64], bool), &Status>) {
+        self.written = true;
+        self.log.record(&self.caller, self.method, self.request_id.as_deref(), self.model, outcome);
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.written {
+            return;
+        }
+        let code =
+            if self.deadline.is_some_and(CallDeadline::passed) { Code::DeadlineExceeded } else { Code::Cancelled };
+        let status = Status::new(code, "the call ended before its outcome was known");
+        self.log.record(&self.caller, self.method, self.request_id.as_deref(), self.model, Err(&status));
+    }
 }
 
 /// Where audit records go.
@@ -43,8 +78,27 @@ impl AuditLog {
         Ok(Self { file, path: path.map(Path::to_path_buf) })
     }
 
+    /// Starts auditing a mutating call.
+    pub fn begin<T>(
+        self: &Arc<Self>,
+        request: &tonic::Request<T>,
+        method: &'static str,
+        request_id: Option<&str>,
+        model: &'static str,
+    ) -> Pending {
+        Pending {
+            log: self.clone(),
+            caller: authz::caller(request),
+            method,
+            request_id: request_id.map(str::to_owned),
+            model,
+            deadline: request.extensions().get::<CallDeadline>().copied(),
+            written: false,
+        }
+    }
+
     /// Records a call's outcome: the Odoo ids it touched and whether it replayed an earlier one.
-    pub fn record(
+    fn record(
         &self,
         caller: &Caller,
         method: &'static str,

@@ -92,9 +92,19 @@ pub(crate) fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: at.unix_timestamp(), nanos: i32::try_from(at.nanosecond()).unwrap_or_default() }
 }
 
+/// A timestamp Odoo can store: years 1 to 9999. Odoo keeps datetimes to the second; a fraction
+/// is dropped there.
 pub(crate) fn parse_timestamp(field: &str, ts: &prost_types::Timestamp) -> Result<OffsetDateTime, FieldViolation> {
+    let out_of_range = || FieldViolation::new(field, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z");
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return Err(FieldViolation::new(field, "nanos must be from 0 to 999,999,999"));
+    }
     let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
-    OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| FieldViolation::new(field, "timestamp out of range"))
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| out_of_range())?;
+    if !(odoo_adapter::EARLIEST_ODOO_DATETIME..=odoo_adapter::LATEST_ODOO_DATETIME).contains(&at) {
+        return Err(out_of_range());
+    }
+    Ok(at)
 }
 
 /// Validates `page_size`: 0 means the default.

@@ -10,6 +10,8 @@ use std::{
     time::Duration,
 };
 
+use tokio::time::Instant;
+
 use tower::{Layer, Service};
 
 /// How much earlier than the caller's deadline this layer answers, so it wins over tonic's timer
@@ -33,6 +35,18 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
         "n" => Duration::from_nanos(amount),
         _ => return None,
     })
+}
+
+/// When this layer ends the call, for handlers that must tell a call dropped at its deadline from
+/// one its caller abandoned (the audit trail).
+#[derive(Debug, Clone, Copy)]
+pub struct CallDeadline(pub Instant);
+
+impl CallDeadline {
+    /// Whether this layer has ended (or is ending) the call now.
+    pub fn passed(self) -> bool {
+        Instant::now() >= self.0
+    }
 }
 
 #[derive(Clone, Default)]
@@ -65,14 +79,18 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let budget = request.headers().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        let cut = budget.map(|b| b.saturating_sub(MARGIN));
+        if let Some(cut) = cut {
+            request.extensions_mut().insert(CallDeadline(Instant::now() + cut));
+        }
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let call = inner.call(request);
-        let Some(budget) = budget else { return Box::pin(call) };
+        let (Some(budget), Some(cut)) = (budget, cut) else { return Box::pin(call) };
         Box::pin(async move {
-            match tokio::time::timeout(budget.saturating_sub(MARGIN), call).await {
+            match tokio::time::timeout(cut, call).await {
                 Ok(result) => result,
                 Err(_) => {
                     metrics::counter!("odoo_mesh_deadlines_exceeded_total").increment(1);

@@ -51,6 +51,15 @@ fn order_request(
     }
 }
 
+/// A request for one unit of a stocked product, for a demo customer, under a fresh request id.
+async fn an_order_of_one(harness: &common::Harness, name: &str) -> (String, pb::CreateSalesOrderRequest) {
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 2, 1).await;
+    let request_id = unique(name);
+    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    (request_id, request)
+}
+
 async fn count_orders(harness: &common::Harness, reference: &str) -> i64 {
     harness
         .direct()
@@ -376,37 +385,93 @@ async fn a_purchase_order_is_confirmed_and_acknowledged_by_the_supplier(harness:
     assert_eq!(bad.code(), Code::InvalidArgument);
 }
 
+/// Instants on both sides of Brussels' 2027 changes of clock: 01:30 local before and 03:30 after
+/// the spring change, and 02:30 local twice in autumn — the hour a naive local time cannot tell.
+const AROUND_DST: [(&str, i64); 4] = [
+    ("2027-03-28T00:30:00Z, winter time", 1_806_193_800),
+    ("2027-03-28T01:30:00Z, summer time", 1_806_197_400),
+    ("2027-10-31T00:30:00Z, the first 02:30", 1_824_942_600),
+    ("2027-10-31T01:30:00Z, the second 02:30", 1_824_946_200),
+];
+
+fn at(seconds: i64) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp { seconds, nanos: 0 })
+}
+
 scenario!(dates_are_kept_to_the_second_whatever_odoos_time_zone);
 /// Odoo's import reads datetimes in the user's time zone unless told otherwise (recording 83 of
-/// Odoo 19; the demo admin is in Europe/Brussels): a commitment or expected date must come back
-/// exactly as given.
+/// Odoo 19; the demo admin is in Europe/Brussels): commitment, expected and confirmed dates must
+/// come back exactly as given, on both sides of a change of clock.
 async fn dates_are_kept_to_the_second_whatever_odoos_time_zone(harness: &common::Harness) {
     let mut orders = harness.orders().await;
     let customer = a_customer(harness).await;
     let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
-    // 2027-06-15 10:00:00 UTC, in summer time in Brussels; and a winter date for the purchase.
-    let summer = prost_types::Timestamp { seconds: 1_813_053_600, nanos: 0 };
-    let winter = prost_types::Timestamp { seconds: 1_799_316_000, nanos: 0 };
-    let mut request = order_request(&unique("dates"), customer, &warehouse, &[(&stock[0].0, "1")]);
-    request.commitment_time = Some(summer);
-    let order = orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order");
-    assert_eq!(order.commitment_time, Some(summer), "the commitment date is the one given");
+    for (when, seconds) in AROUND_DST {
+        let mut request = order_request(&unique("dates"), customer, &warehouse, &[(&stock[0].0, "1")]);
+        request.commitment_time = at(seconds);
+        let order = orders.create_sales_order(request).await.expect("created").into_inner().sales_order.expect("order");
+        assert_eq!(order.commitment_time, at(seconds), "the commitment date {when}");
+    }
 
     let purchase = pb::CreatePurchaseOrderRequest {
         request_id: unique("dates-po"),
         supplier: partner(a_supplier(harness).await),
-        lines: vec![pb::PurchaseOrderLineInput {
-            sku: stock[0].0.clone(),
-            quantity: qty("1"),
-            unit_price: None,
-            expected_time: Some(winter),
-        }],
+        lines: AROUND_DST
+            .iter()
+            .map(|(_, seconds)| pb::PurchaseOrderLineInput {
+                sku: stock[0].0.clone(),
+                quantity: qty("1"),
+                unit_price: None,
+                expected_time: at(*seconds),
+            })
+            .collect(),
         warehouse,
+        confirm: true,
         ..Default::default()
     };
     let order =
         orders.create_purchase_order(purchase).await.expect("created").into_inner().purchase_order.expect("order");
-    assert_eq!(order.lines[0].expected_time, Some(winter), "the expected date is the one given");
+    for ((when, seconds), line) in AROUND_DST.iter().zip(&order.lines) {
+        assert_eq!(line.expected_time, at(*seconds), "the expected date {when}");
+    }
+    // The supplier moves every line to the other side of the autumn change.
+    let acknowledgement = pb::AcknowledgePurchaseOrderRequest {
+        request_id: unique("dates-ack"),
+        name: order.name.clone(),
+        lines: order
+            .lines
+            .iter()
+            .map(|l| pb::LineAcknowledgement {
+                line_id: l.id,
+                confirmed_quantity: None,
+                confirmed_time: at(AROUND_DST[3].1),
+            })
+            .collect(),
+    };
+    let acknowledged = orders
+        .acknowledge_purchase_order(acknowledgement)
+        .await
+        .expect("acknowledged")
+        .into_inner()
+        .purchase_order
+        .expect("order");
+    assert!(acknowledged.lines.iter().all(|l| l.expected_time == at(AROUND_DST[3].1)), "{:?}", acknowledged.lines);
+}
+
+scenario!(dates_odoo_cannot_store_are_refused_naming_the_field);
+async fn dates_odoo_cannot_store_are_refused_naming_the_field(harness: &common::Harness) {
+    let mut orders = harness.orders().await;
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let year_10000 = 253_402_300_800;
+    let year_0 = -62_135_596_801;
+    for seconds in [year_10000, year_0] {
+        let mut request = order_request(&unique("far"), customer, &warehouse, &[(&stock[0].0, "1")]);
+        request.commitment_time = at(seconds);
+        let refused = orders.create_sales_order(request).await.expect_err("out of Odoo's range");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{}", refused.message());
+        assert_eq!(common::bad_fields(&refused), ["commitment_time"]);
+    }
 }
 
 scenario!(a_line_in_another_unit_is_ordered_in_it_and_reserves_what_it_converts_to);
@@ -559,6 +624,23 @@ async fn a_confirmed_purchase_order(harness: &common::Harness, quantity: &str) -
 }
 
 /// Chatter messages on a purchase order that say the supplier acknowledged it.
+/// A supplier's acknowledgement confirming `quantity` on the order's first line.
+fn confirming_first_line(
+    order: &pb::PurchaseOrder,
+    request_id: &str,
+    quantity: &str,
+) -> pb::AcknowledgePurchaseOrderRequest {
+    pb::AcknowledgePurchaseOrderRequest {
+        request_id: request_id.into(),
+        name: order.name.clone(),
+        lines: vec![pb::LineAcknowledgement {
+            line_id: order.lines[0].id,
+            confirmed_quantity: qty(quantity),
+            confirmed_time: None,
+        }],
+    }
+}
+
 async fn acknowledgement_notes(harness: &common::Harness, order: i64) -> i64 {
     let domain =
         json!([["model", "=", "purchase.order"], ["res_id", "=", order], ["body", "ilike", "Supplier acknowledged"]]);
@@ -574,10 +656,7 @@ async fn incoming(harness: &common::Harness, warehouse: &str, sku: &str) -> Deci
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_duplicates_make_one_order() {
     let harness = common::Harness::simulator().await;
-    let customer = a_customer(&harness).await;
-    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
-    let request_id = unique("fifty");
-    let mut request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    let (request_id, mut request) = an_order_of_one(&harness, "fifty").await;
     request.confirm = true;
     let calls = (0..50).map(|_| {
         let request = request.clone();
@@ -607,15 +686,7 @@ async fn fifty_concurrent_duplicates_make_one_order() {
 async fn concurrent_duplicate_acknowledgements_are_recorded_once() {
     let harness = common::Harness::simulator().await;
     let order = a_confirmed_purchase_order(&harness, "20").await;
-    let request = pb::AcknowledgePurchaseOrderRequest {
-        request_id: unique("ack-race"),
-        name: order.name.clone(),
-        lines: vec![pb::LineAcknowledgement {
-            line_id: order.lines[0].id,
-            confirmed_quantity: qty("18"),
-            confirmed_time: None,
-        }],
-    };
+    let request = confirming_first_line(&order, &unique("ack-race"), "18");
     let calls = (0..10).map(|_| {
         let (request, channel) = (request.clone(), harness.channel());
         async move {
@@ -788,15 +859,7 @@ async fn a_taken_over_acknowledgement_that_was_recorded_is_not_posted_again() {
     let harness = common::Harness::simulator().await;
     let order = a_confirmed_purchase_order(&harness, "20").await;
     let request_id = unique("ack-dead");
-    let request = pb::AcknowledgePurchaseOrderRequest {
-        request_id: request_id.clone(),
-        name: order.name.clone(),
-        lines: vec![pb::LineAcknowledgement {
-            line_id: order.lines[0].id,
-            confirmed_quantity: qty("18"),
-            confirmed_time: None,
-        }],
-    };
+    let request = confirming_first_line(&order, &request_id, "18");
     let mut orders = harness.orders().await;
     orders.acknowledge_purchase_order(request.clone()).await.expect("acknowledged");
     as_if_its_owner_died(&harness, "ack", &request_id);
@@ -809,10 +872,7 @@ async fn a_taken_over_acknowledgement_that_was_recorded_is_not_posted_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_whose_answers_are_lost_is_undone_and_its_retry_creates_it_once() {
     let harness = common::Harness::simulator().await;
-    let customer = a_customer(&harness).await;
-    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
-    let request_id = unique("lost");
-    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    let (request_id, request) = an_order_of_one(&harness, "lost").await;
     let faults = harness.simulator_handle().faults();
     faults.inject(FaultRule::always(Fault::LoseResponse).on("sale.order", "load"));
     let mut orders = harness.orders().await;
@@ -831,16 +891,74 @@ async fn a_create_whose_answers_are_lost_is_undone_and_its_retry_creates_it_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_lost_response_is_recovered_without_the_caller_noticing() {
     let harness = common::Harness::simulator().await;
-    let customer = a_customer(&harness).await;
-    let (warehouse, stock) = stocked_skus(&harness, 2, 1).await;
-    let request_id = unique("blip");
-    let request = order_request(&request_id, customer, &warehouse, &[(&stock[0].0, "1")]);
+    let (request_id, request) = an_order_of_one(&harness, "blip").await;
     let loads = harness.simulator_handle().call_count("sale.order", "load");
     harness.simulator_handle().faults().inject(FaultRule::times(Fault::LoseResponse, 1).on("sale.order", "load"));
     let created = harness.orders().await.create_sales_order(request).await.expect("created").into_inner();
     assert!(created.sales_order.is_some() && !created.replayed, "created for this call");
     assert_eq!(harness.simulator_handle().call_count("sale.order", "load"), loads + 2, "the load was repeated");
     assert_eq!(count_orders(&harness, &request_id).await, 1, "and found the order the first one made");
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audited() {
+    let harness = common::Harness::simulator().await;
+    let (request_id, mut request) = an_order_of_one(&harness, "unread").await;
+    request.confirm = true;
+    let faults = harness.simulator_handle().faults();
+    faults.inject(FaultRule::always(Fault::DropConnection).on("sale.order", "read"));
+    let mut orders = harness.orders().await;
+    let created = orders.create_sales_order(request.clone()).await.expect("the order stands").into_inner();
+    faults.clear();
+
+    assert!(created.read_back_failed && !created.replayed, "{created:?}");
+    let order = created.sales_order.expect("what is known of it");
+    assert_eq!(order.name, format!("salesOrders/{}", order.id));
+    assert_eq!(count_orders(&harness, &request_id).await, 1);
+    let audited =
+        harness.audit_records().into_iter().find(|r| r["request_id"] == request_id.as_str()).expect("audited");
+    assert_eq!((audited["outcome"].as_str(), audited["odoo_ids"].clone()), (Some("OK"), json!([order.id])));
+    let whole = common::wait::until_some("Odoo answers reads again", common::wait::PATIENCE, || {
+        let mut orders = orders.clone();
+        let name = order.name.clone();
+        async move { orders.get_sales_order(pb::GetSalesOrderRequest { name }).await.ok() }
+    })
+    .await
+    .into_inner()
+    .sales_order
+    .expect("order");
+    assert_eq!(whole.state(), pb::SalesOrderState::Confirmed, "it was confirmed before the read failed");
+    let replay = orders.create_sales_order(request).await.expect("replayed").into_inner();
+    assert!(replay.replayed && !replay.read_back_failed);
+    assert_eq!(replay.sales_order.map(|o| o.id), Some(order.id));
+    harness.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_dropped_at_its_deadline_is_audited_and_finishes_all_the_same() {
+    let harness = common::Harness::simulator().await;
+    let (request_id, request) = an_order_of_one(&harness, "late").await;
+    let slow = Fault::Latency { millis: 1500 };
+    harness.simulator_handle().faults().inject(FaultRule::times(slow, 1).on("sale.order", "load"));
+    let mut orders = harness.orders().await;
+    let mut late = tonic::Request::new(request.clone());
+    late.set_timeout(std::time::Duration::from_millis(500));
+    let ended = orders.create_sales_order(late).await.expect_err("the deadline passes while Odoo imports");
+    assert_eq!(ended.code(), Code::DeadlineExceeded, "{}", ended.message());
+
+    let audited = harness.audit_records().into_iter().find(|r| r["request_id"] == request_id.as_str());
+    let audited = audited.expect("a call dropped at its deadline is audited");
+    assert_eq!(audited["outcome"], "DeadlineExceeded");
+    assert_eq!(audited["odoo_ids"], json!([]), "what it wrote is not known yet");
+    // The command goes on without its caller; its order is traced by the request id.
+    common::wait::until("the order is imported", common::wait::PATIENCE, || async {
+        count_orders(&harness, &request_id).await == 1
+    })
+    .await;
+    let retry = orders.create_sales_order(request).await.expect("the retry").into_inner();
+    assert!(retry.replayed, "the retry finds it");
+    assert_eq!(count_orders(&harness, &request_id).await, 1);
     harness.stop().await;
 }
 
@@ -998,4 +1116,93 @@ async fn an_order_whose_goods_left_cannot_be_cancelled() {
         .expect_err("refused");
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(status.message().contains("already delivered"), "{}", status.message());
+}
+
+/// A partner made directly in Odoo, as its users would.
+async fn a_partner_with(harness: &common::Harness, name: &str, email: &str, reference: &str) -> i64 {
+    let values = json!({"name": name, "email": email, "ref": reference, "customer_rank": 1});
+    harness.direct().execute("res.partner", "create", json!([values]), json!({})).await.as_i64().expect("created")
+}
+
+/// Whom an order for a customer given by `selector` is booked on — or the field refused.
+async fn booked_on(
+    harness: &common::Harness,
+    warehouse: &str,
+    sku: &str,
+    selector: Selector,
+) -> Result<i64, Vec<String>> {
+    let mut request = order_request(&unique("who"), 0, warehouse, &[(sku, "1")]);
+    request.customer = Some(pb::PartnerSelector { selector: Some(selector) });
+    match harness.orders().await.create_sales_order(request).await {
+        Ok(created) => Ok(created.into_inner().sales_order.and_then(|o| o.customer).expect("customer").id),
+        Err(status) => {
+            assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+            Err(common::bad_fields(&status))
+        }
+    }
+}
+
+scenario!(selectors_match_exactly_what_they_say);
+/// `%`, `_` and `\` in what a caller types are characters, not patterns: an order is never booked
+/// on another customer whose e-mail or reference the text would match as a LIKE pattern.
+async fn selectors_match_exactly_what_they_say(harness: &common::Harness) {
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let sku = stock[0].0.as_str();
+    let domain = format!("{}.example", unique("exact"));
+    let underscore = a_partner_with(harness, "Under Score", &format!("a_b@{domain}"), &format!("R_{domain}")).await;
+    let letter = a_partner_with(harness, "Let Ter", &format!("axb@{domain}"), &format!("RX{domain}")).await;
+    let email = |text: &str| Selector::Email(text.to_owned());
+
+    assert_eq!(booked_on(harness, &warehouse, sku, email(&format!("a_b@{domain}"))).await, Ok(underscore));
+    assert_eq!(booked_on(harness, &warehouse, sku, email(&format!("AXB@{}", domain.to_uppercase()))).await, Ok(letter));
+    assert_eq!(
+        booked_on(harness, &warehouse, sku, email(&format!("a%@{domain}"))).await,
+        Err(vec!["customer".to_owned()]),
+        "a % is a character"
+    );
+    let reference = |text: String| Selector::Reference(text);
+    assert_eq!(booked_on(harness, &warehouse, sku, reference(format!("R_{domain}"))).await, Ok(underscore));
+    assert_eq!(
+        booked_on(harness, &warehouse, sku, reference(format!("r_{domain}"))).await,
+        Err(vec!["customer".to_owned()]),
+        "references match in their case"
+    );
+
+    // New details reuse the one partner with that e-mail, and refuse to guess among several.
+    let new_partner = |email: String| {
+        Selector::NewPartner(pb::NewPartner {
+            display_name: "Someone New".into(),
+            address: Some(Address { email, ..Default::default() }),
+            ..Default::default()
+        })
+    };
+    assert_eq!(booked_on(harness, &warehouse, sku, new_partner(format!("axb@{domain}"))).await, Ok(letter));
+    a_partner_with(harness, "Let Ter (duplicate)", &format!("axb@{domain}"), "").await;
+    assert_eq!(
+        booked_on(harness, &warehouse, sku, new_partner(format!("axb@{domain}"))).await,
+        Err(vec!["customer.new_partner.address.email".to_owned()])
+    );
+    let with_that_email = harness
+        .direct()
+        .execute("res.partner", "search_count", json!([[["email", "=", format!("axb@{domain}")]]]), json!({}))
+        .await;
+    assert_eq!(with_that_email, json!(2), "no third partner was made");
+}
+
+scenario!(quantities_odoo_would_round_are_refused);
+/// Odoo rounds a stored quantity to its unit's precision (0.01 of a Unit in the demo data): a
+/// thousandth of a Unit would be a line of nothing, 1.005 a line of 1.01 nobody asked for.
+async fn quantities_odoo_would_round_are_refused(harness: &common::Harness) {
+    let customer = a_customer(harness).await;
+    let (warehouse, stock) = stocked_skus(harness, 2, 1).await;
+    let sku = stock[0].0.as_str();
+    let request = order_request(&unique("tiny"), customer, &warehouse, &[(sku, "0.001"), (sku, "1.005"), (sku, "2.5")]);
+    let refused = harness.orders().await.create_sales_order(request).await.expect_err("rounded away");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{}", refused.message());
+    assert_eq!(common::bad_fields(&refused), ["lines[0].quantity.value", "lines[1].quantity.value"]);
+
+    let order = a_confirmed_purchase_order(harness, "20").await;
+    let acknowledgement = confirming_first_line(&order, &unique("tiny-ack"), "19.999");
+    let refused = harness.orders().await.acknowledge_purchase_order(acknowledgement).await.expect_err("rounded");
+    assert_eq!(common::bad_fields(&refused), ["lines[0].confirmed_quantity.value"]);
 }

@@ -383,9 +383,8 @@ async fn every_mutating_call_is_audited_and_keys_are_scoped_per_caller() {
         .await;
     assert_eq!(refused.expect_err("bad name").code(), Code::InvalidArgument);
 
-    let audit = std::fs::read_to_string(harness.dir.join("audit.jsonl")).expect("audit file");
-    let records: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
-    assert_eq!(records.len(), 4, "{audit}");
+    let records = harness.audit_records();
+    assert_eq!(records.len(), 4, "{records:?}");
     let order_id = first.sales_order.expect("order").id;
     assert_eq!(records[0]["identity"], DEMO_CLIENT_ID);
     assert_eq!(records[0]["method"], "CreateSalesOrder");

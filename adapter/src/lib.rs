@@ -36,7 +36,11 @@ pub use odoo::{
     Availability, Capability, DecodeError, Odoo, Report, SUPPORTED_VERSIONS, Schema, ir_model_data::XID_MODULE,
     odoo_datetime, round_to_precision,
 };
-pub use odoo::{purchase_order::PurchaseOrders, sale_order::SalesOrders};
+pub use odoo::{
+    datetime::{EARLIEST as EARLIEST_ODOO_DATETIME, LATEST as LATEST_ODOO_DATETIME},
+    purchase_order::PurchaseOrders,
+    sale_order::SalesOrders,
+};
 pub use orders::Orders;
 pub use purchase::Purchases;
 pub use sales::Sales;

@@ -212,7 +212,8 @@ pub struct SalesOrderLine {
     pub product: Ref,
     pub sku: Option<String>,
     pub quantity: Decimal,
-    pub unit_of_measure: String,
+    /// The unit the line's quantities are in.
+    pub unit: Ref,
     pub delivered: Decimal,
     pub invoiced: Decimal,
     pub unit_price: Amount,
@@ -299,10 +300,14 @@ pub struct Shortfall {
     pub unit_of_measure: String,
 }
 
-/// The result of an idempotent create: the record, and whether this call replayed an earlier one.
+/// The result of an idempotent command: the record it wrote, and whether this call replayed an
+/// earlier one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Captured<T> {
-    pub record: T,
+    /// The Odoo id of the record written.
+    pub id: i64,
+    /// The record as Odoo has it; `None` when the write committed but reading it back failed.
+    pub record: Option<T>,
     pub replayed: bool,
     pub shortfalls: Vec<Shortfall>,
 }
@@ -353,7 +358,8 @@ pub struct PurchaseOrderLine {
     pub product: Ref,
     pub sku: Option<String>,
     pub quantity: Decimal,
-    pub unit_of_measure: String,
+    /// The unit the line's quantities are in.
+    pub unit: Ref,
     pub received: Decimal,
     pub unit_price: Amount,
     pub expected: Option<OffsetDateTime>,

@@ -173,20 +173,23 @@ impl Command for Acknowledge {
     async fn validate(&self, odoo: &Odoo, schema: &Schema) -> Result<PurchaseOrder, FlowError> {
         let order = orders::one::<PurchaseOrders>(odoo, schema, self.order).await?;
         let mut violations = Violations::default();
+        let units = odoo.units().await?;
         for (i, ack) in self.lines.iter().enumerate() {
             let Some(line) = order.lines.iter().find(|l| l.id == ack.line_id) else {
                 let line = ack.line_id;
                 violations.add(format!("lines[{i}].line_id"), format!("line {line} is not a line of {}", order.number));
                 continue;
             };
-            if let Some(unit) =
-                ack.unit_of_measure.as_deref().filter(|u| !u.eq_ignore_ascii_case(&line.unit_of_measure))
-            {
+            if let Some(quantity) = ack.quantity {
+                let field = format!("lines[{i}].confirmed_quantity.value");
+                resolve::storable_quantity(&units, quantity, line.unit.id, &field, &mut violations);
+            }
+            if let Some(unit) = ack.unit_of_measure.as_deref().filter(|u| !u.eq_ignore_ascii_case(&line.unit.name)) {
                 violations.add(
                     format!("lines[{i}].confirmed_quantity.unit_of_measure"),
                     format!(
                         "line {} is in {:?}, not {unit:?}: confirm its quantity in that unit",
-                        line.id, line.unit_of_measure
+                        line.id, line.unit.name
                     ),
                 );
             }

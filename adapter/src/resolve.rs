@@ -51,13 +51,17 @@ pub(crate) async fn partner(
         PartnerSelector::Email(e) => (Lookup::Email(e), format!("e-mail {e:?}")),
         PartnerSelector::Vat(v) => (Lookup::Vat(v), format!("VAT {v:?}")),
         PartnerSelector::New(new) => {
-            // A new customer reuses the one partner that already has its e-mail, if there is one.
+            // A new customer reuses the one partner that already has its e-mail; of several, none
+            // is "the" customer, and another one would only add to them.
             let Some(email) = &new.address.email else { return Ok(None) };
             let found = partner::find(odoo, schema, Lookup::Email(email)).await?;
-            return Ok(match found.as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            });
+            if found.len() > 1 {
+                violations.add(
+                    format!("{field}.new_partner.address.email"),
+                    format!("several partners have e-mail {email:?}; name the partner by resource name"),
+                );
+            }
+            return Ok(found.first().copied().filter(|_| found.len() == 1));
         }
     };
     let found = partner::find(odoo, schema, lookup).await?;
@@ -149,6 +153,7 @@ pub(crate) async fn lines<X: Clone>(
         let Some(product) = product else { continue };
         let field = format!("lines[{i}].quantity.unit_of_measure");
         let unit = unit(&units, request.unit, &product, &field, violations);
+        storable_quantity(&units, request.quantity, unit, &format!("lines[{i}].quantity.value"), violations);
         let line = NewLine {
             product: product.id,
             quantity: request.quantity,
@@ -182,6 +187,18 @@ fn unit(units: &Units, named: Option<&str>, product: &Orderable, field: &str, vi
             product.uom.id
         }
     }
+}
+
+/// A quantity must be a whole number of its unit's rounding steps: Odoo rounds what it stores, and
+/// a thousandth of a Unit would become a line of nothing.
+pub(crate) fn storable_quantity(units: &Units, quantity: Decimal, unit: i64, field: &str, violations: &mut Violations) {
+    let Err(stored) = units.storable(quantity, unit) else { return };
+    let (rounding, name) = (units.rounding(unit), units.name(unit));
+    let problem = if stored.is_zero() { "is less than" } else { "is finer than" };
+    violations.add(
+        field,
+        format!("{quantity} {name} {problem} the unit's precision ({rounding}): Odoo would store {stored}"),
+    );
 }
 
 /// A price's currency must be the order's; a price without one is taken to be in it.

@@ -2,8 +2,8 @@
 //! reported at once), orders become responses.
 
 use odoo_adapter::models::{
-    Address, Amount, Availability, DeliveryStatus, InvoiceStatus, LineAcknowledgement, NewPartner, OrderQuery,
-    OrderState, PartnerSelector, PurchaseLineDraft, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState,
+    Address, Amount, Availability, Captured, DeliveryStatus, InvoiceStatus, LineAcknowledgement, NewPartner,
+    OrderQuery, OrderState, PartnerSelector, PurchaseLineDraft, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState,
     ReceiptStatus, SalesLineDraft, SalesOrder, SalesOrderDraft, SalesOrderState, Shortfall,
 };
 use rust_decimal::Decimal;
@@ -455,9 +455,9 @@ pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
                 id: l.id,
                 product: Some(record_ref("products", &l.product)),
                 sku: l.sku.clone().unwrap_or_default(),
-                quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
-                delivered: Some(quantity(l.delivered, &l.unit_of_measure)),
-                invoiced: Some(quantity(l.invoiced, &l.unit_of_measure)),
+                quantity: Some(quantity(l.quantity, &l.unit.name)),
+                delivered: Some(quantity(l.delivered, &l.unit.name)),
+                invoiced: Some(quantity(l.invoiced, &l.unit.name)),
                 unit_price: amount(&l.unit_price),
                 discount_percent: l.discount.normalize().to_string(),
                 subtotal: amount(&l.subtotal),
@@ -475,6 +475,26 @@ pub(super) fn sales_order(o: &SalesOrder) -> pb::SalesOrder {
         create_time: o.created_at.map(timestamp),
         update_time: o.updated_at.map(timestamp),
     }
+}
+
+/// A created order as its answer: whole, or only its name and id when it could not be read back.
+pub(super) fn captured_sales_order(captured: &Captured<SalesOrder>) -> pb::SalesOrder {
+    captured.record.as_ref().map_or_else(
+        || pb::SalesOrder { name: resource_name("salesOrders", captured.id), id: captured.id, ..Default::default() },
+        sales_order,
+    )
+}
+
+/// As `captured_sales_order`, for purchase orders.
+pub(super) fn captured_purchase_order(captured: &Captured<PurchaseOrder>) -> pb::PurchaseOrder {
+    captured.record.as_ref().map_or_else(
+        || pb::PurchaseOrder {
+            name: resource_name("purchaseOrders", captured.id),
+            id: captured.id,
+            ..Default::default()
+        },
+        purchase_order,
+    )
 }
 
 pub(super) fn shortfall(s: &Shortfall) -> pb::Shortfall {
@@ -515,13 +535,13 @@ pub(super) fn purchase_order(o: &PurchaseOrder) -> pb::PurchaseOrder {
                 id: l.id,
                 product: Some(record_ref("products", &l.product)),
                 sku: l.sku.clone().unwrap_or_default(),
-                quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
-                received: Some(quantity(l.received, &l.unit_of_measure)),
+                quantity: Some(quantity(l.quantity, &l.unit.name)),
+                received: Some(quantity(l.received, &l.unit.name)),
                 unit_price: amount(&l.unit_price),
                 expected_time: l.expected.map(timestamp),
                 acknowledgement: o.acknowledged.then(|| pb::LineAcknowledgement {
                     line_id: l.id,
-                    confirmed_quantity: Some(quantity(l.quantity, &l.unit_of_measure)),
+                    confirmed_quantity: Some(quantity(l.quantity, &l.unit.name)),
                     confirmed_time: l.expected.map(timestamp),
                 }),
             })

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     ApiError,
-    audit::AuditLog,
+    audit::{AuditLog, Pending},
     authz::{self, Caller},
     backends::Backends,
     convert::watch_opening,
@@ -50,19 +50,16 @@ impl OrderApi {
         &self.backends.for_caller(caller).purchases
     }
 
-    /// Runs a mutating call and writes its audit record, whatever the outcome. `work` yields the
-    /// response, the Odoo ids it touched and whether it replayed an earlier call.
+    /// Runs a mutating call and writes its audit record, whatever the outcome — also when the call
+    /// is dropped at its deadline. `work` yields the response, the Odoo ids it touched and whether it
+    /// replayed an earlier call.
     async fn audited<T>(
         &self,
-        caller: &Caller,
-        method: &'static str,
-        request_id: Option<&str>,
-        model: &'static str,
+        audit: Pending,
         work: impl Future<Output = Result<(T, Vec<i64>, bool), Status>>,
     ) -> Result<T, Status> {
         let result = work.await;
-        let outcome = result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed));
-        self.audit.record(caller, method, request_id, model, outcome);
+        audit.finish(result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed)));
         result.map(|(response, _, _)| response)
     }
 }
@@ -74,18 +71,21 @@ impl OrderService for OrderApi {
         request: Request<pb::CreateSalesOrderRequest>,
     ) -> Result<Response<pb::CreateSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
+        let model = self.sales(&caller).odoo_model();
+        let audit = self.audit.begin(&request, "CreateSalesOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(&caller, "CreateSalesOrder", Some(&request.request_id), self.sales(&caller).odoo_model(), async {
+        self.audited(audit, async {
             let draft = convert::sales_order_draft(&request)?;
             // Keys are scoped to the caller: two services cannot collide on each other's ids.
             let captured = self.sales(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
             count_capture("sales", captured.replayed);
             let response = pb::CreateSalesOrderResponse {
-                sales_order: Some(convert::sales_order(&captured.record)),
+                sales_order: Some(convert::captured_sales_order(&captured)),
                 replayed: captured.replayed,
                 shortfalls: captured.shortfalls.iter().map(convert::shortfall).collect(),
+                read_back_failed: captured.record.is_none(),
             };
-            Ok((Response::new(response), vec![captured.record.id], captured.replayed))
+            Ok((Response::new(response), vec![captured.id], captured.replayed))
         })
         .await
     }
@@ -116,7 +116,8 @@ impl OrderService for OrderApi {
         request: Request<pb::ConfirmSalesOrderRequest>,
     ) -> Result<Response<pb::ConfirmSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "ConfirmSalesOrder", None, self.sales(&caller).odoo_model(), async {
+        let audit = self.audit.begin(&request, "ConfirmSalesOrder", None, self.sales(&caller).odoo_model());
+        self.audited(audit, async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
             let order = self.sales(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
@@ -133,7 +134,8 @@ impl OrderService for OrderApi {
         request: Request<pb::CancelSalesOrderRequest>,
     ) -> Result<Response<pb::CancelSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "CancelSalesOrder", None, self.sales(&caller).odoo_model(), async {
+        let audit = self.audit.begin(&request, "CancelSalesOrder", None, self.sales(&caller).odoo_model());
+        self.audited(audit, async {
             let id = convert::sales_order_name(&request.get_ref().name)?;
             let order =
                 self.sales(&caller).cancel(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
@@ -163,23 +165,20 @@ impl OrderService for OrderApi {
         request: Request<pb::CreatePurchaseOrderRequest>,
     ) -> Result<Response<pb::CreatePurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
+        let model = self.purchases(&caller).odoo_model();
+        let audit = self.audit.begin(&request, "CreatePurchaseOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(
-            &caller,
-            "CreatePurchaseOrder",
-            Some(&request.request_id),
-            self.purchases(&caller).odoo_model(),
-            async {
-                let draft = convert::purchase_order_draft(&request)?;
-                let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
-                count_capture("purchase", captured.replayed);
-                let response = pb::CreatePurchaseOrderResponse {
-                    purchase_order: Some(convert::purchase_order(&captured.record)),
-                    replayed: captured.replayed,
-                };
-                Ok((Response::new(response), vec![captured.record.id], captured.replayed))
-            },
-        )
+        self.audited(audit, async {
+            let draft = convert::purchase_order_draft(&request)?;
+            let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
+            count_capture("purchase", captured.replayed);
+            let response = pb::CreatePurchaseOrderResponse {
+                purchase_order: Some(convert::captured_purchase_order(&captured)),
+                replayed: captured.replayed,
+                read_back_failed: captured.record.is_none(),
+            };
+            Ok((Response::new(response), vec![captured.id], captured.replayed))
+        })
         .await
     }
 
@@ -209,7 +208,8 @@ impl OrderService for OrderApi {
         request: Request<pb::ConfirmPurchaseOrderRequest>,
     ) -> Result<Response<pb::ConfirmPurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
-        self.audited(&caller, "ConfirmPurchaseOrder", None, self.purchases(&caller).odoo_model(), async {
+        let audit = self.audit.begin(&request, "ConfirmPurchaseOrder", None, self.purchases(&caller).odoo_model());
+        self.audited(audit, async {
             let id = convert::purchase_order_name(&request.get_ref().name)?;
             let order = self.purchases(&caller).confirm(id).await.map_err(ApiError::from)?;
             Ok((
@@ -228,26 +228,23 @@ impl OrderService for OrderApi {
         request: Request<pb::AcknowledgePurchaseOrderRequest>,
     ) -> Result<Response<pb::AcknowledgePurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
+        let model = self.purchases(&caller).odoo_model();
+        let audit = self.audit.begin(&request, "AcknowledgePurchaseOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(
-            &caller,
-            "AcknowledgePurchaseOrder",
-            Some(&request.request_id),
-            self.purchases(&caller).odoo_model(),
-            async {
-                let (id, request_id, lines) = convert::acknowledgement(&request)?;
-                let captured = self
-                    .purchases(&caller)
-                    .acknowledge(id, &request_id, lines, caller.name())
-                    .await
-                    .map_err(ApiError::from)?;
-                let response = pb::AcknowledgePurchaseOrderResponse {
-                    purchase_order: Some(convert::purchase_order(&captured.record)),
-                    replayed: captured.replayed,
-                };
-                Ok((Response::new(response), vec![id], captured.replayed))
-            },
-        )
+        self.audited(audit, async {
+            let (id, request_id, lines) = convert::acknowledgement(&request)?;
+            let captured = self
+                .purchases(&caller)
+                .acknowledge(id, &request_id, lines, caller.name())
+                .await
+                .map_err(ApiError::from)?;
+            let response = pb::AcknowledgePurchaseOrderResponse {
+                purchase_order: Some(convert::captured_purchase_order(&captured)),
+                replayed: captured.replayed,
+                read_back_failed: captured.record.is_none(),
+            };
+            Ok((Response::new(response), vec![captured.id], captured.replayed))
+        })
         .await
     }
 }

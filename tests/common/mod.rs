@@ -331,6 +331,12 @@ impl Harness {
         answer.into_inner().status()
     }
 
+    /// The audit trail so far, a JSON object per mutating call.
+    pub fn audit_records(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.dir.join("audit.jsonl")).unwrap_or_default();
+        text.lines().map(|line| serde_json::from_str(line).expect("an audit record is a JSON line")).collect()
+    }
+
     /// The Prometheus exposition the admin port serves right now.
     pub async fn metrics(&self) -> String {
         let url = format!("http://127.0.0.1:{}/metrics", self.admin_port());

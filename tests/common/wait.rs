@@ -22,3 +22,22 @@ where
         tokio::time::sleep(EVERY).await;
     }
 }
+
+/// How long a test waits, by default, for something the service does in the background.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Like `until`, for a condition that yields what it found.
+pub async fn until_some<T, F, Fut>(what: &str, patience: Duration, mut found: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(value) = found().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up after {patience:?} waiting until {what}");
+        tokio::time::sleep(EVERY).await;
+    }
+}

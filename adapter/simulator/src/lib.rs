@@ -41,7 +41,7 @@ use tokio::{net::TcpListener, sync::watch};
 
 pub use error::{Raised, SimError};
 pub use faults::{Fault, FaultRule, Faults};
-pub use orm::{OdooVersion, Rights};
+pub use orm::{OdooVersion, Rights, domain::like};
 pub use seed::SeedUser;
 
 use orm::{

@@ -203,9 +203,9 @@ async fn once<C: Command>(
         let owning = match ledger::lookup(odoo, &schema, &key).await? {
             Entry::Free => Owning::Fresh(command.validate(odoo, &schema).await?),
             Entry::OtherPayload => return Err(FlowError::RequestIdReused(request_id.to_owned())),
-            Entry::Done { record } => {
-                let record = command.read(odoo, &schema, record, true).await?;
-                return Ok(Captured { record, replayed: true, shortfalls: Vec::new() });
+            Entry::Done { record: id } => {
+                let record = read_back(odoo, &schema, &*command, id, true).await?;
+                return Ok(Captured { id, record, replayed: true, shortfalls: Vec::new() });
             }
             Entry::Claimed(claim) if is_stale(claim.since, stale_after) => Owning::TakeOver(claim),
             Entry::Claimed(_) => Owning::Wait,
@@ -288,8 +288,8 @@ async fn execute<C: Command>(
     };
     let shortfalls = C::shortfalls(&plan);
     let mut undo = Undo::default();
-    let record = match command.apply(odoo, schema, key, plan, &mut undo).await {
-        Ok(record) => record,
+    let id = match command.apply(odoo, schema, key, plan, &mut undo).await {
+        Ok(id) => id,
         Err(error) => {
             // Only a command undone in full frees its key; otherwise the claim stays, goes stale,
             // and a takeover finds what was left.
@@ -299,9 +299,30 @@ async fn execute<C: Command>(
             return Err(error);
         }
     };
-    mark_done::<C>(odoo, schema, key, record).await;
-    let record = command.read(odoo, schema, record, false).await?;
-    Ok(Captured { record, replayed: false, shortfalls })
+    mark_done::<C>(odoo, schema, key, id).await;
+    let record = read_back(odoo, schema, command, id, false).await?;
+    Ok(Captured { id, record, replayed: false, shortfalls })
+}
+
+/// Reads back what a done command wrote. A refusal (finishing an earlier release's confirmation)
+/// or a record deleted since is the answer; any other failure is not — the write stands, and the
+/// caller hears of it by id rather than believing nothing happened.
+async fn read_back<C: Command>(
+    odoo: &Odoo,
+    schema: &Schema,
+    command: &C,
+    id: i64,
+    replayed: bool,
+) -> Result<Option<C::Record>, FlowError> {
+    match command.read(odoo, schema, id, replayed).await {
+        Ok(record) => Ok(Some(record)),
+        Err(error @ (FlowError::Refused(_) | FlowError::NotFound(_))) => Err(error),
+        Err(error) => {
+            tracing::warn!(model = C::MODEL.name, id, %error, "a command's write stands but could not be read back");
+            metrics::counter!("odoo_mesh_commands_unread_total", "command" => C::NAME).increment(1);
+            Ok(None)
+        }
+    }
 }
 
 /// Finishes a record a dead owner produced (a replay's read does: confirming an order it had
@@ -316,7 +337,7 @@ async fn finish_recovered<C: Command>(
     match command.read(odoo, schema, record, true).await {
         Ok(found) => {
             mark_done::<C>(odoo, schema, key, record).await;
-            Ok(Captured { record: found, replayed: true, shortfalls: Vec::new() })
+            Ok(Captured { id: record, record: Some(found), replayed: true, shortfalls: Vec::new() })
         }
         Err(refused @ FlowError::Refused(_)) => {
             let mut undo = Undo::default();

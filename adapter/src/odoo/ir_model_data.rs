@@ -49,8 +49,7 @@ pub(crate) struct Xid {
 
 /// odoo-mesh's external ids whose name starts with `prefix` (taken literally).
 pub(crate) async fn with_prefix(odoo: &Odoo, schema: &Schema, prefix: &str) -> Result<Vec<Xid>, OdooError> {
-    let pattern = format!("{}%", super::escape_like(prefix));
-    let domain = json!([schema.term(&MODULE, "=", XID_MODULE), schema.term(&NAME, "=like", pattern)]);
+    let domain = json!([schema.term(&MODULE, "=", XID_MODULE), schema.prefix(&NAME, prefix)]);
     let rows = odoo.search(schema, XID, domain, FIELDS, &SearchOptions::ordered("id"), Map::new()).await?;
     rows.iter()
         .map(|r| {

@@ -3,7 +3,10 @@
 //! names are resolved once per connection from the server's own `fields_get` (`schema`), so flows
 //! never choose a name by version; they speak the typed records and enums these modules decode.
 
+pub(crate) mod datetime;
 mod field;
+mod matching;
+pub(crate) use matching::Case;
 mod row;
 mod schema;
 
@@ -27,9 +30,11 @@ use arc_swap::ArcSwapOption;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+pub use datetime::odoo_datetime;
+pub(crate) use datetime::parse_odoo_datetime;
 pub(crate) use field::{Field, Method, Model};
-pub use row::{DecodeError, odoo_datetime, round_to_precision};
-pub(crate) use row::{Record, Row, parse_odoo_datetime};
+pub use row::{DecodeError, round_to_precision};
+pub(crate) use row::{Record, Row};
 pub use schema::{Availability, Capability, Report, SUPPORTED_VERSIONS, Schema};
 
 use crate::{OdooCall, OdooClient, OdooError, SearchOptions};
@@ -219,9 +224,4 @@ pub(crate) fn unlink_message(id: i64) -> OdooCall {
 /// Posts a note in a record's chatter (any model with `mail.thread`); Odoo answers the message's id.
 pub(crate) fn post_message(model: Model, id: i64, body: &str) -> OdooCall {
     OdooCall::new(model.name, "message_post").ids(vec![id]).param("body", json!(body))
-}
-
-/// Escapes LIKE wildcards so a text matches literally.
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -8,7 +8,7 @@ use std::{collections::HashMap, future::Future};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{Capability, Field, Method, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
+use super::{Capability, Case, Field, Method, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
 use crate::{
     OdooCall, OdooError,
     models::{OrderQuery, Ref},
@@ -62,7 +62,7 @@ pub(crate) trait OrderModel: Send + Sync + 'static {
             domain.push(schema.term(&filters.partner, "child_of", json!([partner])));
         }
         if let Some(reference) = &query.customer_reference {
-            domain.push(schema.term(&filters.reference, "=", reference.as_str()));
+            domain.push(schema.exact(&filters.reference, reference, Case::Sensitive));
         }
         if let Some(since) = query.created_since {
             domain.push(schema.term(&filters.created, ">=", super::odoo_datetime(since)));

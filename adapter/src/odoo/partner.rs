@@ -3,7 +3,7 @@
 use serde_json::{Map, json};
 
 use super::{
-    Field, Model, Odoo, Row, Schema,
+    Case, Field, Model, Odoo, Row, Schema,
     ir_model_data::{self, Import, Loaded},
 };
 use crate::{
@@ -66,10 +66,9 @@ pub(crate) enum Lookup<'a> {
 pub(crate) async fn find(odoo: &Odoo, schema: &Schema, lookup: Lookup<'_>) -> Result<Vec<i64>, OdooError> {
     let term = match lookup {
         Lookup::Id(id) => json!(["id", "=", id]),
-        Lookup::Reference(r) => schema.term(&REFERENCE, "=", r),
-        // `=ilike` without wildcards: case-insensitive, and exact (a `_` in an address is a `_`).
-        Lookup::Email(e) => schema.term(&EMAIL, "=ilike", super::escape_like(e)),
-        Lookup::Vat(v) => schema.term(&VAT, "=", v),
+        Lookup::Reference(r) => schema.exact(&REFERENCE, r, Case::Sensitive),
+        Lookup::Email(e) => schema.exact(&EMAIL, e, Case::Insensitive),
+        Lookup::Vat(v) => schema.exact(&VAT, v, Case::Sensitive),
     };
     let options = SearchOptions::ordered("id").limit(2);
     let rows = odoo.search(schema, PARTNER, json!([term]), &[], &options, Map::new()).await?;
@@ -95,7 +94,7 @@ pub(crate) async fn defaults(odoo: &Odoo, schema: &Schema, id: i64) -> Result<De
 /// A country by its ISO code.
 pub(crate) async fn country(odoo: &Odoo, schema: &Schema, code: &str) -> Result<Option<i64>, OdooError> {
     let options = SearchOptions::default().limit(1);
-    let domain = json!([schema.term(&COUNTRY_CODE, "=ilike", super::escape_like(code))]);
+    let domain = json!([schema.exact(&COUNTRY_CODE, code, Case::Insensitive)]);
     let rows = odoo.search(schema, COUNTRY, domain, &[], &options, Map::new()).await?;
     rows.first().map(|r| Ok(Row::new(COUNTRY, r)?.id())).transpose()
 }

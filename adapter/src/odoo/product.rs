@@ -163,7 +163,7 @@ pub(crate) fn page_domain(
 ) -> Value {
     let mut domain = vec![json!(["id", ">", after_id])];
     if let Some(prefix) = sku_prefix {
-        domain.push(schema.term(&SKU, "=like", format!("{}%", super::escape_like(prefix))));
+        domain.push(schema.prefix(&SKU, prefix));
     }
     if let Some(since) = updated_since {
         domain.push(schema.term(&UPDATED, ">=", super::odoo_datetime(since)));

@@ -153,7 +153,7 @@ impl OrderModel for PurchaseOrders {
             sku: skus.get(&product.id).cloned(),
             product,
             quantity: row.decimal(&QUANTITY)?.normalize(),
-            unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+            unit: row.reference(&LINE_UOM)?,
             received: row.decimal(&RECEIVED)?.normalize(),
             unit_price: row.amount(&PRICE, &order.amount_total.currency)?,
             expected: row.datetime(&EXPECTED)?,

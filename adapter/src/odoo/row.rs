@@ -7,9 +7,9 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
+use time::OffsetDateTime;
 
-use super::{Field, Model};
+use super::{Field, Model, datetime::parse_odoo_datetime};
 use crate::{
     OdooError,
     models::{Amount, Ref},
@@ -192,19 +192,6 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok()
 }
 
-/// Parses Odoo's naive UTC "YYYY-MM-DD HH:MM:SS" (any fraction of a second is dropped).
-pub(crate) fn parse_odoo_datetime(text: &str) -> Option<OffsetDateTime> {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(text.get(..19).unwrap_or(text), &format).ok().map(PrimitiveDateTime::assume_utc)
-}
-
-/// Formats a timestamp the way Odoo stores and compares datetimes: naive UTC.
-pub fn odoo_datetime(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    at.format(&format).unwrap_or_default()
-}
-
 /// Rounds to a unit of measure's rounding precision (half away from zero, as Odoo's `float_round`),
 /// and drops trailing zeros.
 pub fn round_to_precision(value: Decimal, rounding: Decimal) -> Decimal {
@@ -307,7 +294,7 @@ mod tests {
         let r = record(json!({"id": 1, "write_date": "2026-11-23 04:09:06"}));
         let at = Row::new(THING, &r).expect("id").datetime(&AT).expect("valid").expect("set");
         assert_eq!(at.unix_timestamp(), 1_795_406_946);
-        assert_eq!(odoo_datetime(at), "2026-11-23 04:09:06");
+        assert_eq!(crate::odoo::odoo_datetime(at), "2026-11-23 04:09:06");
     }
 
     proptest! {

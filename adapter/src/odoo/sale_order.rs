@@ -166,7 +166,7 @@ impl OrderModel for SalesOrders {
             sku: skus.get(&product.id).cloned(),
             product,
             quantity: row.decimal(&QUANTITY)?.normalize(),
-            unit_of_measure: row.many2one(&LINE_UOM)?.map(|u| u.name).unwrap_or_default(),
+            unit: row.reference(&LINE_UOM)?,
             delivered: row.decimal(&DELIVERED)?.normalize(),
             invoiced: row.decimal(&INVOICED)?.normalize(),
             unit_price: row.amount(&PRICE, currency)?,

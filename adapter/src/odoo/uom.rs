@@ -92,6 +92,17 @@ impl Units {
         Ok(Self { units, scale })
     }
 
+    pub(crate) fn name(&self, unit: i64) -> &str {
+        self.units.get(&unit).map_or("", |u| u.name.as_str())
+    }
+
+    /// What Odoo stores of `quantity` in `unit`: rounded to the unit's precision. The quantity when
+    /// that leaves it as it is; else what it would become (zero for a thousandth of a Unit).
+    pub(crate) fn storable(&self, quantity: Decimal, unit: i64) -> Result<Decimal, Decimal> {
+        let stored = super::round_to_precision(quantity, self.rounding(unit));
+        if stored == quantity.normalize() { Ok(stored) } else { Err(stored) }
+    }
+
     /// The precision quantities in a unit are rounded to.
     pub(crate) fn rounding(&self, unit: i64) -> Decimal {
         self.units.get(&unit).map_or(DEFAULT_ROUNDING, |u| u.rounding)
@@ -155,6 +166,28 @@ fn root(id: i64, parents: &HashMap<i64, Option<i64>>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A quantity is storable exactly when it is a whole number of its unit's rounding steps,
+        /// and then Odoo keeps it as it is.
+        #[test]
+        fn only_whole_steps_of_a_units_precision_are_stored_as_given(
+            millis in 1i64..10_000_000,
+            rounding in prop_oneof![Just(Decimal::new(1, 2)), Just(Decimal::new(1, 3)), Just(Decimal::ONE), Just(Decimal::new(5, 1))],
+        ) {
+            let units = Units {
+                units: HashMap::from([(1, Unit { rounding, ..unit("Units", Decimal::ONE, 1) })]),
+                scale: Scale::PerReference,
+            };
+            let quantity = Decimal::new(millis, 3);
+            let whole_steps = (quantity / rounding).fract().is_zero();
+            match units.storable(quantity, 1) {
+                Ok(stored) => prop_assert!(whole_steps && stored == quantity.normalize()),
+                Err(stored) => prop_assert!(!whole_steps && stored != quantity.normalize()),
+            }
+        }
+    }
 
     fn unit(name: &str, factor: Decimal, family: i64) -> Unit {
         Unit { name: name.into(), rounding: Decimal::new(1, 2), factor, family, active: true }

@@ -158,8 +158,9 @@ pub(crate) fn equals(a: &Value, b: &Value) -> bool {
     compare(a, b) == Some(std::cmp::Ordering::Equal)
 }
 
-/// SQL `LIKE` matching with `%` and `_` wildcards.
-pub(crate) fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
+/// SQL `LIKE` matching with `%` and `_` wildcards and `\\` escaping the next character, as
+/// PostgreSQL runs Odoo's `like` operators (`ilike` and `=ilike` case-insensitively).
+pub fn like(text: &str, pattern: &str, case_insensitive: bool) -> bool {
     let (t, p): (Vec<char>, Vec<char>) = if case_insensitive {
         (text.to_lowercase().chars().collect(), pattern.to_lowercase().chars().collect())
     } else {
