@@ -1,6 +1,6 @@
 //! Page and resume tokens: opaque to clients and tamper-evident. A token is its payload followed
-//! by an HMAC-SHA256 tag over the token's purpose, the query it belongs to and the payload, in
-//! URL-safe base64. A token that was edited, cut, made for another query or another deployment,
+//! by an HMAC-SHA256 tag over the token's purpose, what it belongs to (a listing's filters, a
+//! watch's stream) and the payload, in URL-safe base64. A token that was edited, cut, made for another query or another deployment,
 //! or is not a token at all fails the tag and is refused as such; only then is its payload read.
 //!
 //! **The key** must be the same on every replica and after a restart, or a client could not page
@@ -68,7 +68,7 @@ impl TokenKey {
         mac
     }
 
-    /// `payload` as a token for `purpose`, bound to `context` (a query's filters).
+    /// `payload` as a token for `purpose`, bound to `context` (a listing's filters, a watch's stream).
     pub(crate) fn seal(&self, purpose: Purpose, context: &[u8], payload: &[u8]) -> String {
         let tag = self.mac(purpose, context, payload).finalize().into_bytes();
         let mut bytes = Vec::with_capacity(payload.len() + TAG_LEN);
