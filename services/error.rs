@@ -8,6 +8,8 @@ use odoo_adapter::{FlowError, OdooError, TransportFailure};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::edge::echo::{clip, echo};
+
 /// The `ErrorInfo.domain` of every error odoo-mesh reports.
 pub(crate) const ERROR_DOMAIN: &str = "odoo-mesh";
 
@@ -16,6 +18,18 @@ const ODOO_REFUSED: &str = "ODOO_REFUSED";
 
 /// How long a client should wait before retrying when Odoo is unreachable.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// An error travels in HTTP/2 headers (`grpc-message`, `grpc-status-details-bin`), and gRPC
+/// clients refuse headers over 16 KiB (hyper's default): a bigger error reaches the caller as a
+/// broken stream, not as the error. So every error is bounded, whatever the request: its message
+/// to this many bytes (percent-encoded, at most three times that)...
+const MESSAGE_BUDGET: usize = 1024;
+/// ...its listed violations (`BadRequest`, `PreconditionFailure`) to this many bytes (base64, a
+/// third more); the violations past it are counted in the message, not listed...
+const DETAILS_BUDGET: usize = 5 * 1024;
+/// ...and each violation's field and description to these.
+const FIELD_BUDGET: usize = 256;
+const DESCRIPTION_BUDGET: usize = 1024;
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +48,8 @@ impl FieldViolation {
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request is malformed; every bad field is listed.
-    #[error("invalid request: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    /// The request is malformed; every bad field is listed (as many as an error can carry).
+    #[error("invalid request: {}", summary(.0.iter().map(|v| (v.field.as_str(), v.description.as_str()))))]
     InvalidArgument(Vec<FieldViolation>),
     /// The request names a record that does not exist.
     #[error("{kind} {name} not found")]
@@ -95,7 +109,7 @@ impl From<FlowError> for ApiError {
             },
             FlowError::RequestIdReused(request_id) => Self::AlreadyExists {
                 reason: "REQUEST_ID_REUSED",
-                message: format!("request_id {request_id:?} was already used with a different payload"),
+                message: format!("request_id {} was already used with a different payload", echo(&request_id)),
             },
             in_progress @ FlowError::InProgress(_) => Self::InProgress { message: in_progress.to_string() },
             FlowError::Refused(message) => Self::FailedPrecondition { reason: ODOO_REFUSED, message },
@@ -117,21 +131,58 @@ impl From<Vec<FieldViolation>> for ApiError {
     }
 }
 
-fn with_info(code: Code, message: String, reason: &str) -> Status {
+fn with_info(code: Code, mut message: String, reason: &str) -> Status {
+    if message.len() > MESSAGE_BUDGET {
+        message = clip(&message, MESSAGE_BUDGET).into_owned();
+    }
     Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []))
+}
+
+/// The violations an error lists: each clipped, in order, as many as fit [`DETAILS_BUDGET`].
+fn listed<'a>(violations: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
+    let mut used = 0;
+    violations
+        .into_iter()
+        .map(|(field, description)| (clip(field, FIELD_BUDGET), clip(description, DESCRIPTION_BUDGET)))
+        .take_while(|(field, description)| {
+            // Each entry costs its texts and a few bytes of protobuf framing.
+            used += field.len() + description.len() + 12;
+            used <= DETAILS_BUDGET
+        })
+        .map(|(field, description)| (field.into_owned(), description.into_owned()))
+        .collect()
+}
+
+/// The violations in words, as many as fit [`MESSAGE_BUDGET`], then how many more there are.
+fn summary<'a>(violations: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> String {
+    let total = violations.len();
+    let mut text = String::new();
+    for (shown, (field, description)) in violations.enumerate() {
+        let item = format!("{field}: {description}");
+        let room = (MESSAGE_BUDGET - 40).saturating_sub(text.len());
+        if shown > 0 && item.len() + 2 > room {
+            text.push_str(&format!("; and {} more", total - shown));
+            break;
+        }
+        if shown > 0 {
+            text.push_str("; ");
+        }
+        text.push_str(&clip(&item, room));
+    }
+    text
 }
 
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
-        let message = error.to_string();
+        let message = clip(&error.to_string(), MESSAGE_BUDGET).into_owned();
         match error {
             ApiError::InvalidArgument(violations) => Status::with_error_details(
                 Code::InvalidArgument,
                 message,
                 ErrorDetails::with_bad_request(
-                    violations
+                    listed(violations.iter().map(|v| (v.field.as_str(), v.description.as_str())))
                         .into_iter()
-                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .map(|(field, description)| tonic_types::FieldViolation::new(field, description))
                         .collect::<Vec<_>>(),
                 ),
             ),
@@ -144,7 +195,7 @@ impl From<ApiError> for Status {
             ApiError::AlreadyExists { reason, .. } => with_info(Code::AlreadyExists, message, reason),
             ApiError::Preconditions { reason, violations, .. } => {
                 let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []);
-                for (subject, description) in violations {
+                for (subject, description) in listed(violations.iter().map(|(s, d)| (s.as_str(), d.as_str()))) {
                     details.add_precondition_failure_violation(reason, subject, description);
                 }
                 Status::with_error_details(Code::FailedPrecondition, message, details)
@@ -254,8 +305,66 @@ fn odoo_status(error: OdooError) -> Status {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// What a client must accept of an error: its headers, as HTTP/2 counts them (RFC 7540 §6.5.2).
+    pub(crate) fn header_bytes(status: &Status) -> usize {
+        let response = status.clone().into_http::<tonic::body::Body>();
+        response.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 32).sum()
+    }
+
+    /// Under hyper's 16 KiB, with room for the response's other headers.
+    pub(crate) const MAX_ERROR_HEADERS: usize = 12 * 1024;
+
+    proptest! {
+        /// However many violations a request has and however long what they say, the error fits
+        /// what a client accepts, and lists at least the first.
+        #[test]
+        fn an_error_stays_small_whatever_it_reports(
+            violations in prop::collection::vec((any::<String>(), any::<String>(), 1usize..300), 1..60),
+            copies in 1usize..100,
+        ) {
+            let violations: Vec<FieldViolation> = violations
+                .iter()
+                .cycle()
+                .take(violations.len() * copies)
+                .map(|(field, description, repeat)| FieldViolation::new(field.repeat(*repeat), description.repeat(*repeat)))
+                .collect();
+            let status = Status::from(ApiError::InvalidArgument(violations.clone()));
+            prop_assert!(header_bytes(&status) < MAX_ERROR_HEADERS, "{} bytes", header_bytes(&status));
+            let details = status.get_error_details();
+            let listed = &details.bad_request().expect("BadRequest").field_violations;
+            prop_assert!(!listed.is_empty());
+            prop_assert!(violations[0].field.starts_with(listed[0].field.trim_end_matches('…')));
+
+            let shortfalls = ApiError::Preconditions {
+                reason: "INSUFFICIENT_STOCK",
+                message: "lines exceed what is available".into(),
+                violations: violations.into_iter().map(|v| (v.field, v.description)).collect(),
+            };
+            let status = Status::from(shortfalls);
+            prop_assert!(header_bytes(&status) < MAX_ERROR_HEADERS, "{} bytes", header_bytes(&status));
+        }
+
+        #[test]
+        fn odoos_own_words_are_bounded_too(message in any::<String>(), repeat in 1usize..2000) {
+            let status = Status::from(ApiError::Odoo(OdooError::UserError { message: message.repeat(repeat) }));
+            prop_assert!(header_bytes(&status) < MAX_ERROR_HEADERS);
+        }
+    }
+
+    #[test]
+    fn the_violations_past_the_budget_are_counted_in_the_message() {
+        let violations = (0..1000)
+            .map(|i| FieldViolation::new(format!("lines[{i}].sku"), "at most 128 characters, got 129"))
+            .collect();
+        let status = Status::from(ApiError::InvalidArgument(violations));
+        assert!(status.message().starts_with("invalid request: lines[0].sku: at most 128 characters, got 129; "));
+        assert!(status.message().ends_with(" more"), "{}", status.message());
+    }
 
     #[test]
     fn every_bad_field_is_listed_in_bad_request() {

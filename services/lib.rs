@@ -14,6 +14,7 @@ pub mod config;
 mod convert;
 pub mod deadline;
 pub mod demo;
+mod edge;
 mod error;
 pub mod finance;
 mod health;
@@ -63,4 +64,5 @@ pub mod proto {
     pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/odoomesh_descriptor.bin"));
 }
 
+pub use edge::TokenKey;
 pub use error::ApiError;

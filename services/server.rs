@@ -15,7 +15,7 @@ use tonic_health::server::HealthReporter;
 use tower::util::MapResponseLayer;
 
 use crate::{
-    admin,
+    TokenKey, admin,
     audit::AuditLog,
     authz::{AuthzLayer, IdentitySource},
     backends::Backends,
@@ -150,9 +150,11 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let stock_view = Arc::new(StockView::new(Arc::new(Hub::new(config.watch.retention))));
     let order_view = Arc::new(RecordView::<Sales>::new(Arc::new(Hub::new(config.watch.retention))));
     let shipment_view = Arc::new(RecordView::<Shipments>::new(Arc::new(Hub::new(config.watch.retention))));
-    let stock_watch = streams_of("stock", &stock_view.hub, config, &grpc_stop_rx);
-    let order_watch = streams_of("sales_orders", &order_view.hub, config, &grpc_stop_rx);
-    let shipment_watch = streams_of("shipments", &shipment_view.hub, config, &grpc_stop_rx);
+    // Page and resume tokens are sealed with a key every replica of the deployment derives alike.
+    let tokens = TokenKey::for_deployment(&config.odoo);
+    let stock_watch = streams_of("stock", &stock_view.hub, config, &grpc_stop_rx, &tokens);
+    let order_watch = streams_of("sales_orders", &order_view.hub, config, &grpc_stop_rx, &tokens);
+    let shipment_watch = streams_of("shipments", &shipment_view.hub, config, &grpc_stop_rx, &tokens);
     let grpc =
         http2_hygiene(tonic::transport::Server::builder())
             // Outermost: every call, denied ones included, gets a request id, a span and metrics.
@@ -167,12 +169,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(
-                InventoryApi::new(backends.clone(), stock_view.clone(), stock_watch),
+                InventoryApi::new(backends.clone(), stock_view.clone(), stock_watch, tokens.clone()),
             ))
             .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
                 backends.clone(),
                 audit,
                 order_watch,
+                tokens,
             )))
             .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi::new(
                 shipment_watch,
@@ -260,8 +263,9 @@ fn streams_of<T: Watched>(
     hub: &Arc<Hub<T>>,
     config: &Config,
     draining: &watch::Receiver<bool>,
+    tokens: &TokenKey,
 ) -> Watch<T> {
-    Watch { name, hub: hub.clone(), settings: config.watch.stream, draining: draining.clone() }
+    Watch { name, hub: hub.clone(), settings: config.watch.stream, draining: draining.clone(), tokens: tokens.clone() }
 }
 
 /// Accepted connections until `stop`; then the listener is closed, so a draining server refuses

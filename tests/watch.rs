@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::{Harness, a_customer, available, bad_fields, partner, qty, stocked_skus, unique, wait};
 use odoo_mesh::proto::shipment::v1::{self as ship, shipment_service_client::ShipmentServiceClient};
 use odoo_mesh::{
+    TokenKey,
     config::Config,
     proto::{
         inventory::v1::{self as pb, WatchEventType, inventory_service_client::InventoryServiceClient},
@@ -130,9 +131,10 @@ async fn until_available(
     .await
 }
 
-/// Where a resume token says its stream stood: everything visible in Odoo then had been delivered.
-fn position(token: &str) -> SystemTime {
-    ResumeToken::decode(token).expect("a resume token").position
+/// Where a stock watch's resume token says its stream stood: everything visible in Odoo then had
+/// been delivered. Read with the key every replica in front of this Odoo derives alike.
+fn position(harness: &Harness, token: &str) -> SystemTime {
+    ResumeToken::open(token, &TokenKey::for_deployment(&harness.odoo), "stock").expect("a resume token").position
 }
 
 /// Waits until a capture poll that started after `since` has completed: GetStockLevels, answering
@@ -614,7 +616,7 @@ async fn a_restarted_server_or_another_replica_resumes_without_gaps() {
     running_replica.stock_view_loaded().await;
     let log_begun_by = SystemTime::now();
     let heartbeat = crate::first(&mut stream, "a heartbeat an overlap past the running replica's start", |event| {
-        event.r#type() == WatchEventType::Heartbeat && position(&event.resume_token) >= log_begun_by + OVERLAP
+        event.r#type() == WatchEventType::Heartbeat && position(&first, &event.resume_token) >= log_begun_by + OVERLAP
     })
     .await;
     drop(stream);
@@ -654,24 +656,40 @@ async fn an_expired_or_foreign_token_is_refused_clearly() {
     let mut stream = watch(&mut inventory, pb::WatchStockLevelsRequest::default()).await;
     let (_, heartbeat) = until(&mut stream, WatchEventType::Heartbeat).await;
     drop(stream);
-    let stood = position(&heartbeat.resume_token);
+    let stood = position(&harness, &heartbeat.resume_token);
     wait::until("the token is older than the 1 s retention window", PATIENCE, || async {
         stood.elapsed().is_ok_and(|age| age > Duration::from_secs(1))
     })
     .await;
+    let token = heartbeat.resume_token;
     let expired = inventory
-        .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: heartbeat.resume_token, ..Default::default() })
+        .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: token.clone(), ..Default::default() })
         .await
         .expect_err("too old");
     assert_eq!(expired.code(), Code::FailedPrecondition);
     assert_eq!(expired.get_error_details().error_info().expect("ErrorInfo").reason, "RESUME_TOKEN_EXPIRED");
 
-    let forged = inventory
-        .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: "AAAA".into(), ..Default::default() })
+    // An edited token is not read as another place in the stream: it is no token at all.
+    let middle = token.len() / 2;
+    let flipped = if token.as_bytes()[middle] == b'A' { "B" } else { "A" };
+    let edited = format!("{}{flipped}{}", &token[..middle], &token[middle + 1..]);
+    for forgery in ["AAAA".to_owned(), edited, token[..token.len() - 1].to_owned()] {
+        let forged = inventory
+            .watch_stock_levels(pb::WatchStockLevelsRequest { resume_token: forgery.clone(), ..Default::default() })
+            .await
+            .expect_err("not a token");
+        assert_eq!(forged.code(), Code::InvalidArgument, "{forgery}");
+        assert_eq!(bad_fields(&forged), ["resume_token"]);
+    }
+    // Nor is a stock token a place in another stream.
+    let foreign = harness
+        .orders()
         .await
-        .expect_err("not a token");
-    assert_eq!(forged.code(), Code::InvalidArgument);
-    assert_eq!(bad_fields(&forged), ["resume_token"]);
+        .watch_sales_orders(order::WatchSalesOrdersRequest { resume_token: token, ..Default::default() })
+        .await
+        .expect_err("a token of the stock stream");
+    assert_eq!(foreign.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&foreign), ["resume_token"]);
     harness.stop().await;
 }
 

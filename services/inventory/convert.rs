@@ -13,9 +13,12 @@ use time::OffsetDateTime;
 
 use crate::{
     ApiError,
-    convert::{
-        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_ref, resource_name,
-        timestamp, watch_opening,
+    convert::{money, page_size, quantity, record_ref, resource_name, timestamp, watch_opening},
+    edge::{
+        id::parse_resource_name,
+        limits::{self, MAX_ITEMS},
+        timestamp::parse_timestamp,
+        token::{PageToken, TokenKey},
     },
     error::FieldViolation,
     proto::inventory::v1 as pb,
@@ -50,11 +53,18 @@ impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
                 format!("at most {MAX_SKUS_PER_CALL} SKUs per call, got {}", request.skus.len()),
             ));
         }
+        if let Err(v) = limits::items("warehouses", request.warehouses.len(), MAX_ITEMS) {
+            violations.push(v);
+        }
+        if !violations.is_empty() {
+            // Too many items: not worth looking at each one.
+            return Err(ApiError::InvalidArgument(violations));
+        }
         let mut seen = HashSet::new();
         let mut skus = Vec::with_capacity(request.skus.len());
         for (i, sku) in request.skus.into_iter().enumerate() {
-            if sku.trim().is_empty() {
-                violations.push(FieldViolation::new(format!("skus[{i}]"), "must not be empty"));
+            if let Err(v) = sku_text(&format!("skus[{i}]"), &sku) {
+                violations.push(v);
             } else if seen.insert(sku.clone()) {
                 skus.push(sku);
             }
@@ -83,6 +93,14 @@ impl TryFrom<pb::GetStockLevelsRequest> for StockQuery {
     }
 }
 
+/// A SKU as a caller sends it: not blank, within [`limits::SKU`].
+fn sku_text(field: &str, sku: &str) -> Result<(), FieldViolation> {
+    if sku.trim().is_empty() {
+        return Err(FieldViolation::new(field, "must not be empty"));
+    }
+    limits::text(field, sku, limits::SKU)
+}
+
 /// Which product GetProduct asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductRef {
@@ -96,8 +114,10 @@ impl TryFrom<pb::GetProductRequest> for ProductRef {
     fn try_from(request: pb::GetProductRequest) -> Result<Self, Self::Error> {
         use pb::get_product_request::Product;
         match request.product {
-            Some(Product::Sku(sku)) if !sku.trim().is_empty() => Ok(Self::Sku(sku)),
-            Some(Product::Sku(_)) => Err(FieldViolation::new("sku", "must not be empty").into()),
+            Some(Product::Sku(sku)) => {
+                sku_text("sku", &sku)?;
+                Ok(Self::Sku(sku))
+            }
             Some(Product::Name(name)) => Ok(Self::Id(parse_resource_name("name", &name, "products")?)),
             None => Err(FieldViolation::new("product", "give either sku or name").into()),
         }
@@ -105,9 +125,15 @@ impl TryFrom<pb::GetProductRequest> for ProductRef {
 }
 
 /// Validates ListProducts; also returns the filters' text that page tokens are bound to.
-pub(super) fn product_query(request: &pb::ListProductsRequest) -> Result<(ProductQuery, String), ApiError> {
+pub(super) fn product_query(
+    request: &pb::ListProductsRequest,
+    tokens: &TokenKey,
+) -> Result<(ProductQuery, String), ApiError> {
     let mut violations = Vec::new();
     let limit = page_size(request.page_size).map_err(|v| violations.push(v)).unwrap_or_default();
+    if let Err(v) = limits::text("sku_prefix", &request.sku_prefix, limits::SKU) {
+        violations.push(v);
+    }
     let updated_since = match &request.updated_since {
         Some(ts) => parse_timestamp("updated_since", ts).map_err(|v| violations.push(v)).ok(),
         None => None,
@@ -118,10 +144,8 @@ pub(super) fn product_query(request: &pb::ListProductsRequest) -> Result<(Produc
         request.updated_since.as_ref().map(|t| (t.seconds, t.nanos)),
         request.include_archived
     );
-    let after_id = PageToken::decode(&request.page_token, &filters)
-        .map_err(|v| violations.push(v))
-        .map(|t| t.after_id)
-        .unwrap_or_default();
+    let after_id =
+        PageToken::decode(tokens, &request.page_token, &filters).map_err(|v| violations.push(v)).unwrap_or_default();
     if !violations.is_empty() {
         return Err(ApiError::InvalidArgument(violations));
     }
@@ -174,9 +198,9 @@ pub(super) fn product(p: &Product) -> pb::Product {
     }
 }
 
-pub(super) fn product_page(page: &ProductPage, filters: &str) -> pb::ListProductsResponse {
+pub(super) fn product_page(page: &ProductPage, filters: &str, tokens: &TokenKey) -> pb::ListProductsResponse {
     let next_page_token = match (page.more, page.products.last()) {
-        (true, Some(last)) => PageToken::encode(last.id, filters),
+        (true, Some(last)) => PageToken::encode(tokens, last.id, filters),
         _ => String::new(),
     };
     pb::ListProductsResponse { products: page.products.iter().map(product).collect(), next_page_token }
@@ -245,9 +269,17 @@ impl TryFrom<pb::WatchStockLevelsRequest> for StockWatchQuery {
                 format!("at most {MAX_SKUS_PER_WATCH} SKUs per watch, got {}", request.skus.len()),
             ));
         }
+        for (field, count) in [("warehouses", request.warehouses.len()), ("locations", request.locations.len())] {
+            if let Err(v) = limits::items(field, count, MAX_ITEMS) {
+                violations.push(v);
+            }
+        }
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations));
+        }
         for (i, sku) in request.skus.iter().enumerate() {
-            if sku.trim().is_empty() {
-                violations.push(FieldViolation::new(format!("skus[{i}]"), "must not be empty"));
+            if let Err(v) = sku_text(&format!("skus[{i}]"), sku) {
+                violations.push(v);
             }
         }
         let mut warehouses = Vec::new();
@@ -293,7 +325,7 @@ impl StockWatchQuery {
 }
 
 /// One watch event as its protobuf message.
-pub(super) fn watch_event(event: Event<'_, ProductLevel>) -> pb::WatchStockLevelsResponse {
+pub(super) fn watch_event(event: Event<'_, ProductLevel>, resume_token: String) -> pb::WatchStockLevelsResponse {
     let levels = |item: &ProductLevel, kind: pb::WatchEventType| pb::WatchStockLevelsResponse {
         r#type: kind.into(),
         product: Some(record_ref("products", &item.product)),
@@ -308,25 +340,25 @@ pub(super) fn watch_event(event: Event<'_, ProductLevel>) -> pb::WatchStockLevel
         Event::SnapshotEnd(position) => pb::WatchStockLevelsResponse {
             r#type: pb::WatchEventType::SnapshotEnd.into(),
             revision: revision(position.revision),
-            resume_token: position.encode(),
+            resume_token,
             ..Default::default()
         },
         Event::Changed(change) => pb::WatchStockLevelsResponse {
             changed_fields: change.changed_fields.iter().map(|f| (*f).to_owned()).collect(),
             change_time: stamp(change.change_time),
             revision: revision(change.revision),
-            resume_token: change.token.encode(),
+            resume_token,
             ..levels(&change.item, pb::WatchEventType::Changed)
         },
-        Event::Replayed { item, revision: at, token } => pb::WatchStockLevelsResponse {
+        Event::Replayed { item, revision: at, .. } => pb::WatchStockLevelsResponse {
             revision: revision(at),
-            resume_token: token.encode(),
+            resume_token,
             ..levels(item, pb::WatchEventType::Changed)
         },
         Event::Heartbeat(position) => pb::WatchStockLevelsResponse {
             r#type: pb::WatchEventType::Heartbeat.into(),
             revision: revision(position.revision),
-            resume_token: position.encode(),
+            resume_token,
             ..Default::default()
         },
     }

@@ -13,8 +13,9 @@ use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    ApiError, authz,
+    ApiError, TokenKey, authz,
     backends::Backends,
+    edge::echo::echo,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
     unavailable::Stream,
     watch::{StockView, Watch},
@@ -27,6 +28,8 @@ pub struct InventoryApi {
     backends: Arc<Backends>,
     stock: Arc<StockView>,
     watch: Watch<ProductLevel>,
+    /// Seals and opens page tokens.
+    tokens: TokenKey,
 }
 
 /// The inventory of the Odoo user acting for the caller of `request`.
@@ -35,8 +38,8 @@ fn inventory_for<'a, T>(backends: &'a Backends, request: &Request<T>) -> &'a Inv
 }
 
 impl InventoryApi {
-    pub fn new(backends: Arc<Backends>, stock: Arc<StockView>, watch: Watch<ProductLevel>) -> Self {
-        Self { backends, stock, watch }
+    pub fn new(backends: Arc<Backends>, stock: Arc<StockView>, watch: Watch<ProductLevel>, tokens: TokenKey) -> Self {
+        Self { backends, stock, watch, tokens }
     }
 }
 
@@ -73,11 +76,14 @@ async fn product(inventory: &Inventory, which: ProductRef) -> Result<odoo_adapte
         match which {
             ProductRef::Sku(sku) => match inventory.product_by_sku(&sku).await? {
                 ProductLookup::Found(product) => Ok(*product),
-                ProductLookup::NotFound => Err(ApiError::NotFound { kind: "product", name: format!("sku {sku}") }),
+                ProductLookup::NotFound => {
+                    Err(ApiError::NotFound { kind: "product", name: format!("sku {}", echo(&sku)) })
+                }
                 ProductLookup::Ambiguous(ids) => Err(ApiError::FailedPrecondition {
                     reason: "SKU_AMBIGUOUS",
                     message: format!(
-                        "several products carry SKU {sku} (ids {}); ask by resource name instead",
+                        "several products carry SKU {} (ids {}); ask by resource name instead",
+                        echo(&sku),
                         ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                     ),
                 }),
@@ -119,9 +125,9 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        let (query, filters) = convert::product_query(request.get_ref())?;
+        let (query, filters) = convert::product_query(request.get_ref(), &self.tokens)?;
         let page = inventory_for(&self.backends, &request).products(&query).await.map_err(ApiError::from)?;
-        Ok(Response::new(convert::product_page(&page, &filters)))
+        Ok(Response::new(convert::product_page(&page, &filters, &self.tokens)))
     }
 
     async fn get_product(

@@ -11,17 +11,18 @@ use time::OffsetDateTime;
 
 use crate::{
     ApiError,
-    convert::{
-        PageToken, money, page_size, parse_resource_name, parse_timestamp, quantity, record_event, record_ref,
-        resource_name, timestamp,
+    convert::{money, page_size, quantity, record_event, record_ref, resource_name, timestamp},
+    edge::{
+        decimal,
+        id::{self, parse_resource_name},
+        limits::{self, MAX_ITEMS, MAX_LINES},
+        timestamp::parse_timestamp,
+        token::{PageToken, TokenKey},
     },
     error::FieldViolation,
     proto::{common::v1 as common, order::v1 as pb},
     watch::Event,
 };
-
-/// The longest `request_id` accepted; a UUID is 36 characters.
-const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// Collects violations while converting, so a request's every problem is reported at once.
 #[derive(Default)]
@@ -44,13 +45,15 @@ impl Checks {
         let trimmed = request_id.trim();
         if trimmed.is_empty() {
             self.fail("request_id", "required: a unique id per order (a UUID is best), reused when retrying");
-        } else if trimmed.len() > MAX_REQUEST_ID_LEN {
-            self.fail("request_id", format!("at most {MAX_REQUEST_ID_LEN} characters"));
+        } else {
+            self.take(limits::text("request_id", request_id, limits::REQUEST_ID));
         }
         trimmed.to_owned()
     }
 
-    fn text(&mut self, field: &str, value: &str) -> Option<String> {
+    /// A required text of at most `max` characters, trimmed.
+    fn text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        self.take(limits::text(field, value, max))?;
         let value = value.trim();
         if value.is_empty() {
             self.fail(field, "must not be empty");
@@ -58,6 +61,17 @@ impl Checks {
         } else {
             Some(value.to_owned())
         }
+    }
+
+    /// An optional text of at most `max` characters, trimmed; `None` when blank or refused.
+    fn optional(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        self.take(limits::text(field, value, max))?;
+        Some(value.trim().to_owned()).filter(|t| !t.is_empty())
+    }
+
+    /// Whether a repeated field is within `max` items; past it, its items are not looked at.
+    fn items(&mut self, field: &str, count: usize, max: usize) -> bool {
+        self.take(limits::items(field, count, max)).is_some()
     }
 
     fn time(&mut self, field: &str, value: Option<&prost_types::Timestamp>) -> Option<OffsetDateTime> {
@@ -70,40 +84,33 @@ impl Checks {
             self.fail(field, "required");
             return (Decimal::ZERO, None);
         };
-        let unit = Some(q.unit_of_measure.trim().to_owned()).filter(|u| !u.is_empty());
-        match q.value.trim().parse::<Decimal>() {
-            Ok(v) if v > Decimal::ZERO => (v, unit),
-            Ok(_) => {
-                self.fail(format!("{field}.value"), "must be greater than zero");
-                (Decimal::ZERO, unit)
-            }
-            Err(_) => {
-                self.fail(format!("{field}.value"), format!("{:?} is not a decimal number", q.value));
-                (Decimal::ZERO, unit)
-            }
-        }
+        let unit = self.optional(&format!("{field}.unit_of_measure"), &q.unit_of_measure, limits::UNIT_OF_MEASURE);
+        let value = self.take(decimal::quantity(&format!("{field}.value"), &q.value)).unwrap_or_default();
+        (value, unit)
     }
 
     /// A non-negative amount of money, and its currency when the caller named one.
     fn price(&mut self, field: &str, m: Option<&common::Money>) -> (Option<Decimal>, Option<String>) {
         let Some(m) = m else { return (None, None) };
-        (self.amount(field, m), optional(&m.currency_code).map(|c| c.to_ascii_uppercase()))
+        let currency = match m.currency_code.as_str() {
+            "" => None,
+            code => self.take(limits::currency_code(&format!("{field}.currency_code"), code)),
+        };
+        (self.take(decimal::price(field, m)), currency)
     }
 
-    fn amount(&mut self, field: &str, m: &common::Money) -> Option<Decimal> {
-        if !(-999_999_999..=999_999_999).contains(&m.nanos)
-            || (m.units > 0 && m.nanos < 0)
-            || (m.units < 0 && m.nanos > 0)
-        {
-            self.fail(field, "nanos must be within ±999,999,999 and have the sign of units");
-            return None;
-        }
-        let value = Decimal::from(m.units) + Decimal::new(i64::from(m.nanos), 9);
-        if value < Decimal::ZERO {
-            self.fail(field, "must not be negative");
-            return None;
-        }
-        Some(value.normalize())
+    /// What every order line has, checked under `lines[i]`.
+    fn line(
+        &mut self,
+        i: usize,
+        sku: &str,
+        quantity: Option<&common::Quantity>,
+        price: Option<&common::Money>,
+    ) -> LineBasics {
+        let sku = self.text(&format!("lines[{i}].sku"), sku, limits::SKU).unwrap_or_default();
+        let (quantity, unit_of_measure) = self.quantity(&format!("lines[{i}].quantity"), quantity);
+        let (unit_price, currency) = self.price(&format!("lines[{i}].unit_price"), price);
+        LineBasics { sku, quantity, unit_of_measure, unit_price, currency }
     }
 
     fn partner(&mut self, field: &str, selector: Option<&pb::PartnerSelector>) -> PartnerSelector {
@@ -117,28 +124,71 @@ impl Checks {
             Selector::Partner(name) => self
                 .take(parse_resource_name(&format!("{field}.partner"), name, "partners"))
                 .map_or(placeholder, PartnerSelector::Id),
-            Selector::Reference(r) => {
-                self.text(&format!("{field}.reference"), r).map_or(placeholder, PartnerSelector::Reference)
+            Selector::Reference(r) => self
+                .text(&format!("{field}.reference"), r, limits::PARTNER_REFERENCE)
+                .map_or(placeholder, PartnerSelector::Reference),
+            Selector::Email(e) => {
+                self.text(&format!("{field}.email"), e, limits::EMAIL).map_or(placeholder, PartnerSelector::Email)
             }
-            Selector::Email(e) => self.text(&format!("{field}.email"), e).map_or(placeholder, PartnerSelector::Email),
-            Selector::Vat(v) => self.text(&format!("{field}.vat"), v).map_or(placeholder, PartnerSelector::Vat),
+            Selector::Vat(v) => {
+                self.text(&format!("{field}.vat"), v, limits::VAT).map_or(placeholder, PartnerSelector::Vat)
+            }
             Selector::NewPartner(new) => {
+                let prefix = format!("{field}.new_partner");
                 let name =
-                    self.text(&format!("{field}.new_partner.display_name"), &new.display_name).unwrap_or_default();
-                let address = address(new.address.as_ref());
+                    self.text(&format!("{prefix}.display_name"), &new.display_name, limits::NAME).unwrap_or_default();
+                let address = self.address(&format!("{prefix}.address"), new.address.as_ref());
                 if address.email.is_none() {
-                    self.fail(format!("{field}.new_partner.address.email"), "required for a new partner");
+                    self.fail(format!("{prefix}.address.email"), "required for a new partner");
                 }
                 PartnerSelector::New(Box::new(NewPartner {
                     name,
                     is_company: new.is_company,
-                    reference: optional(&new.reference),
-                    vat: optional(&new.vat),
+                    reference: self.optional(&format!("{prefix}.reference"), &new.reference, limits::PARTNER_REFERENCE),
+                    vat: self.optional(&format!("{prefix}.vat"), &new.vat, limits::VAT),
                     address,
                 }))
             }
         }
     }
+
+    /// An address, every part within its bound (`{field}.street`...).
+    fn address(&mut self, field: &str, a: Option<&common::Address>) -> Address {
+        let Some(a) = a else { return Address::default() };
+        let mut part = |name: &str, value: &str, max: usize| self.optional(&format!("{field}.{name}"), value, max);
+        let address = Address {
+            contact_name: part("contact_name", &a.contact_name, limits::NAME),
+            street: part("street", &a.street, limits::STREET),
+            street2: part("street2", &a.street2, limits::STREET),
+            city: part("city", &a.city, limits::CITY),
+            zip: part("zip", &a.zip, limits::ZIP),
+            country_code: part("country_code", &a.country_code, limits::COUNTRY_CODE),
+            email: part("email", &a.email, limits::EMAIL),
+            phone: part("phone", &a.phone, limits::PHONE),
+        };
+        // Not used yet, but bounded like the rest.
+        part("state_code", &a.state_code, limits::STATE_CODE);
+        address
+    }
+
+    fn optional_name(&mut self, field: &str, name: &str, collection: &str) -> Option<i64> {
+        if name.trim().is_empty() { None } else { self.take(parse_resource_name(field, name, collection)) }
+    }
+
+    fn page(&mut self, page_size_value: i32, token: &str, filters: &str, tokens: &TokenKey) -> (usize, i64) {
+        let limit = self.take(page_size(page_size_value)).unwrap_or_default();
+        let after_id = self.take(PageToken::decode(tokens, token, filters)).unwrap_or_default();
+        (limit, after_id)
+    }
+}
+
+/// A SKU, a quantity in an optional unit, an optional price in an optional currency.
+struct LineBasics {
+    sku: String,
+    quantity: Decimal,
+    unit_of_measure: Option<String>,
+    unit_price: Option<Decimal>,
+    currency: Option<String>,
 }
 
 /// Odoo imports a line's missing value as zero (a price of 0, no discount, no date) when other
@@ -152,61 +202,41 @@ fn all_or_none(checks: &mut Checks, given: impl Iterator<Item = bool>, field: &s
     }
 }
 
-fn optional(text: &str) -> Option<String> {
-    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
-}
-
-fn address(a: Option<&common::Address>) -> Address {
-    let Some(a) = a else { return Address::default() };
-    Address {
-        contact_name: optional(&a.contact_name),
-        street: optional(&a.street),
-        street2: optional(&a.street2),
-        city: optional(&a.city),
-        zip: optional(&a.zip),
-        country_code: optional(&a.country_code),
-        email: optional(&a.email),
-        phone: optional(&a.phone),
+/// The lines of an order, each converted by `line`: at least one, at most [`MAX_LINES`]; past that,
+/// none is looked at and none is answered.
+fn order_lines<L, T>(checks: &mut Checks, lines: &[L], mut line: impl FnMut(&mut Checks, usize, &L) -> T) -> Vec<T> {
+    if lines.is_empty() {
+        checks.fail("lines", "at least one line is required");
     }
-}
-
-fn optional_name(checks: &mut Checks, field: &str, name: &str, collection: &str) -> Option<i64> {
-    if name.trim().is_empty() { None } else { checks.take(parse_resource_name(field, name, collection)) }
+    if !checks.items("lines", lines.len(), MAX_LINES) {
+        return Vec::new();
+    }
+    lines.iter().enumerate().map(|(i, l)| line(checks, i, l)).collect()
 }
 
 pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result<SalesOrderDraft, ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let customer = checks.partner("customer", request.customer.as_ref());
-    if request.lines.is_empty() {
-        checks.fail("lines", "at least one line is required");
+    let lines = order_lines(&mut checks, &request.lines, |checks, i, line| {
+        let LineBasics { sku, quantity, unit_of_measure, unit_price, currency } =
+            checks.line(i, &line.sku, line.quantity.as_ref(), line.unit_price.as_ref());
+        let discount = match line.discount_percent.as_str() {
+            "" => None,
+            text => checks.take(decimal::percent(&format!("lines[{i}].discount_percent"), text)),
+        };
+        SalesLineDraft { sku, quantity, unit_of_measure, unit_price, currency, discount }
+    });
+    if lines.len() == request.lines.len() {
+        all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
+        // A line without a discount would get 0, overriding the discount its price list gives.
+        all_or_none(&mut checks, request.lines.iter().map(|l| !l.discount_percent.is_empty()), "discount_percent");
     }
-    let lines = request
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
-            let (quantity, unit_of_measure) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
-            let (unit_price, currency) = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
-            let discount = match line.discount_percent.trim() {
-                "" => None,
-                text => match text.parse::<Decimal>() {
-                    Ok(d) if d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED => Some(d.normalize()),
-                    _ => {
-                        checks.fail(format!("lines[{i}].discount_percent"), "must be a decimal from 0 to 100");
-                        None
-                    }
-                },
-            };
-            SalesLineDraft { sku, quantity, unit_of_measure, unit_price, currency, discount }
-        })
-        .collect();
-    all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
-    // A line without a discount would get 0, overriding the discount its price list gives.
-    all_or_none(&mut checks, request.lines.iter().map(|l| !l.discount_percent.trim().is_empty()), "discount_percent");
-    let delivery_address =
-        request.delivery_address.as_ref().map(|a| address(Some(a))).filter(|a| *a != Address::default());
+    let delivery_address = request
+        .delivery_address
+        .as_ref()
+        .map(|a| checks.address("delivery_address", Some(a)))
+        .filter(|a| *a != Address::default());
     let availability = match pb::AvailabilityPolicy::try_from(request.availability_policy) {
         Ok(pb::AvailabilityPolicy::Unspecified | pb::AvailabilityPolicy::Ignore) => Availability::Ignore,
         Ok(pb::AvailabilityPolicy::Flag) => Availability::Flag,
@@ -219,14 +249,14 @@ pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result
     let draft = SalesOrderDraft {
         request_id,
         customer,
-        invoice_address: optional_name(&mut checks, "invoice_address", &request.invoice_address, "partners"),
+        invoice_address: checks.optional_name("invoice_address", &request.invoice_address, "partners"),
         delivery_address,
         lines,
-        pricelist: optional_name(&mut checks, "pricelist", &request.pricelist, "pricelists"),
-        warehouse: optional_name(&mut checks, "warehouse", &request.warehouse, "warehouses"),
+        pricelist: checks.optional_name("pricelist", &request.pricelist, "pricelists"),
+        warehouse: checks.optional_name("warehouse", &request.warehouse, "warehouses"),
         commitment: checks.time("commitment_time", request.commitment_time.as_ref()),
-        customer_reference: optional(&request.customer_reference),
-        note: optional(&request.note),
+        customer_reference: checks.optional("customer_reference", &request.customer_reference, limits::ORDER_REFERENCE),
+        note: checks.optional("note", &request.note, limits::NOTE),
         confirm: request.confirm,
         availability,
     };
@@ -237,35 +267,22 @@ pub(super) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> 
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let supplier = checks.partner("supplier", request.supplier.as_ref());
-    if request.lines.is_empty() {
-        checks.fail("lines", "at least one line is required");
+    let lines = order_lines(&mut checks, &request.lines, |checks, i, line| {
+        let LineBasics { sku, quantity, unit_of_measure, unit_price, currency } =
+            checks.line(i, &line.sku, line.quantity.as_ref(), line.unit_price.as_ref());
+        let expected = checks.time(&format!("lines[{i}].expected_time"), line.expected_time.as_ref());
+        PurchaseLineDraft { sku, quantity, unit_of_measure, unit_price, currency, expected }
+    });
+    if lines.len() == request.lines.len() {
+        all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
+        all_or_none(&mut checks, request.lines.iter().map(|l| l.expected_time.is_some()), "expected_time");
     }
-    let lines = request
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let sku = checks.text(&format!("lines[{i}].sku"), &line.sku).unwrap_or_default();
-            let (quantity, unit_of_measure) = checks.quantity(&format!("lines[{i}].quantity"), line.quantity.as_ref());
-            let (unit_price, currency) = checks.price(&format!("lines[{i}].unit_price"), line.unit_price.as_ref());
-            PurchaseLineDraft {
-                sku,
-                quantity,
-                unit_of_measure,
-                unit_price,
-                currency,
-                expected: checks.time(&format!("lines[{i}].expected_time"), line.expected_time.as_ref()),
-            }
-        })
-        .collect();
-    all_or_none(&mut checks, request.lines.iter().map(|l| l.unit_price.is_some()), "unit_price");
-    all_or_none(&mut checks, request.lines.iter().map(|l| l.expected_time.is_some()), "expected_time");
     let draft = PurchaseOrderDraft {
         request_id,
         supplier,
         lines,
-        warehouse: optional_name(&mut checks, "warehouse", &request.warehouse, "warehouses"),
-        supplier_reference: optional(&request.supplier_reference),
+        warehouse: checks.optional_name("warehouse", &request.warehouse, "warehouses"),
+        supplier_reference: checks.optional("supplier_reference", &request.supplier_reference, limits::ORDER_REFERENCE),
         confirm: request.confirm,
     };
     checks.finish(draft)
@@ -277,26 +294,36 @@ pub(super) fn acknowledgement(
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let id = checks.take(parse_resource_name("name", &request.name, "purchaseOrders")).unwrap_or_default();
-    let lines = request
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, ack)| {
-            if ack.line_id <= 0 {
-                checks.fail(format!("lines[{i}].line_id"), "required");
-            }
-            let (quantity, unit_of_measure) = match ack.confirmed_quantity.as_ref() {
-                Some(q) => {
-                    let (quantity, unit) = checks.quantity(&format!("lines[{i}].confirmed_quantity"), Some(q));
-                    (Some(quantity), unit)
-                }
-                None => (None, None),
-            };
-            let expected = checks.time(&format!("lines[{i}].confirmed_time"), ack.confirmed_time.as_ref());
-            LineAcknowledgement { line_id: ack.line_id, quantity, unit_of_measure, expected }
-        })
-        .collect();
+    let mut lines = Vec::new();
+    // No line is an acknowledgement of the order as it is.
+    if checks.items("lines", request.lines.len(), MAX_LINES) {
+        lines = request
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, ack)| {
+                let line_id = checks.take(id::id(&format!("lines[{i}].line_id"), ack.line_id)).unwrap_or_default();
+                let (quantity, unit_of_measure) = match ack.confirmed_quantity.as_ref() {
+                    Some(q) => {
+                        let (quantity, unit) = checks.quantity(&format!("lines[{i}].confirmed_quantity"), Some(q));
+                        (Some(quantity), unit)
+                    }
+                    None => (None, None),
+                };
+                let expected = checks.time(&format!("lines[{i}].confirmed_time"), ack.confirmed_time.as_ref());
+                LineAcknowledgement { line_id, quantity, unit_of_measure, expected }
+            })
+            .collect();
+    }
     checks.finish((id, request_id, lines))
+}
+
+/// The order CancelSalesOrder names and why it is cancelled.
+pub(super) fn cancellation(request: &pb::CancelSalesOrderRequest) -> Result<(i64, String), ApiError> {
+    let mut checks = Checks::default();
+    let id = checks.take(parse_resource_name("name", &request.name, "salesOrders")).unwrap_or_default();
+    let reason = checks.optional("reason", &request.reason, limits::REASON).unwrap_or_default();
+    checks.finish((id, reason))
 }
 
 pub(super) fn sales_order_name(name: &str) -> Result<i64, ApiError> {
@@ -331,13 +358,10 @@ fn purchase_state(state: i32) -> Option<Vec<OrderState>> {
     Some(states.into_iter().map(OrderState::Purchase).collect())
 }
 
-fn page(checks: &mut Checks, page_size_value: i32, token: &str, filters: &str) -> (usize, i64) {
-    let limit = checks.take(page_size(page_size_value)).unwrap_or_default();
-    let after_id = checks.take(PageToken::decode(token, filters)).map(|t| t.after_id).unwrap_or_default();
-    (limit, after_id)
-}
-
-pub(super) fn sales_order_query(request: &pb::ListSalesOrdersRequest) -> Result<(OrderQuery, String), ApiError> {
+pub(super) fn sales_order_query(
+    request: &pb::ListSalesOrdersRequest,
+    tokens: &TokenKey,
+) -> Result<(OrderQuery, String), ApiError> {
     let mut checks = Checks::default();
     let filters = format!(
         "states={:?};customer={:?};ref={:?};created={:?};updated={:?}",
@@ -347,9 +371,10 @@ pub(super) fn sales_order_query(request: &pb::ListSalesOrdersRequest) -> Result<
         request.created_since.as_ref().map(|t| (t.seconds, t.nanos)),
         request.updated_since.as_ref().map(|t| (t.seconds, t.nanos)),
     );
-    let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
+    let (limit, after_id) = checks.page(request.page_size, &request.page_token, &filters, tokens);
     let mut states = Vec::new();
-    for (i, state) in request.states.iter().enumerate() {
+    let states_given = if checks.items("states", request.states.len(), MAX_ITEMS) { &request.states[..] } else { &[] };
+    for (i, state) in states_given.iter().enumerate() {
         match sales_state(*state) {
             Some(s) => states.push(s),
             None => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
@@ -359,15 +384,18 @@ pub(super) fn sales_order_query(request: &pb::ListSalesOrdersRequest) -> Result<
         after_id,
         limit,
         states,
-        partner: optional_name(&mut checks, "customer", &request.customer, "partners"),
-        customer_reference: optional(&request.customer_reference),
+        partner: checks.optional_name("customer", &request.customer, "partners"),
+        customer_reference: checks.optional("customer_reference", &request.customer_reference, limits::ORDER_REFERENCE),
         created_since: checks.time("created_since", request.created_since.as_ref()),
         updated_since: checks.time("updated_since", request.updated_since.as_ref()),
     };
     checks.finish((query, filters))
 }
 
-pub(super) fn purchase_order_query(request: &pb::ListPurchaseOrdersRequest) -> Result<(OrderQuery, String), ApiError> {
+pub(super) fn purchase_order_query(
+    request: &pb::ListPurchaseOrdersRequest,
+    tokens: &TokenKey,
+) -> Result<(OrderQuery, String), ApiError> {
     let mut checks = Checks::default();
     let filters = format!(
         "states={:?};supplier={:?};updated={:?}",
@@ -375,9 +403,10 @@ pub(super) fn purchase_order_query(request: &pb::ListPurchaseOrdersRequest) -> R
         request.supplier,
         request.updated_since.as_ref().map(|t| (t.seconds, t.nanos))
     );
-    let (limit, after_id) = page(&mut checks, request.page_size, &request.page_token, &filters);
+    let (limit, after_id) = checks.page(request.page_size, &request.page_token, &filters, tokens);
     let mut states = Vec::new();
-    for (i, state) in request.states.iter().enumerate() {
+    let states_given = if checks.items("states", request.states.len(), MAX_ITEMS) { &request.states[..] } else { &[] };
+    for (i, state) in states_given.iter().enumerate() {
         match purchase_state(*state) {
             Some(s) => states.extend(s),
             None => checks.fail(format!("states[{i}]"), "unknown or unspecified state"),
@@ -387,16 +416,16 @@ pub(super) fn purchase_order_query(request: &pb::ListPurchaseOrdersRequest) -> R
         after_id,
         limit,
         states,
-        partner: optional_name(&mut checks, "supplier", &request.supplier, "partners"),
+        partner: checks.optional_name("supplier", &request.supplier, "partners"),
         updated_since: checks.time("updated_since", request.updated_since.as_ref()),
         ..OrderQuery::default()
     };
     checks.finish((query, filters))
 }
 
-pub(super) fn next_token(more: bool, last_id: Option<i64>, filters: &str) -> String {
+pub(super) fn next_token(more: bool, last_id: Option<i64>, filters: &str, tokens: &TokenKey) -> String {
     match (more, last_id) {
-        (true, Some(id)) => PageToken::encode(id, filters),
+        (true, Some(id)) => PageToken::encode(tokens, id, filters),
         _ => String::new(),
     }
 }
@@ -406,12 +435,9 @@ fn amount(a: &Amount) -> Option<common::Money> {
 }
 
 /// One sales order watch event as its protobuf message.
-pub(super) fn watch_event(event: Event<'_, SalesOrder>) -> pb::WatchSalesOrdersResponse {
-    record_event(event, sales_order, |sales_order, revision, resume_token, heartbeat| pb::WatchSalesOrdersResponse {
-        sales_order,
-        revision,
-        resume_token,
-        heartbeat,
+pub(super) fn watch_event(event: Event<'_, SalesOrder>, resume_token: String) -> pb::WatchSalesOrdersResponse {
+    record_event(event, resume_token, sales_order, |sales_order, revision, resume_token, heartbeat| {
+        pb::WatchSalesOrdersResponse { sales_order, revision, resume_token, heartbeat }
     })
 }
 
@@ -559,7 +585,10 @@ pub(super) fn purchase_order(o: &PurchaseOrder) -> pb::PurchaseOrder {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::error::tests::{MAX_ERROR_HEADERS, header_bytes};
 
     fn line(sku: &str, qty: &str) -> pb::SalesOrderLineInput {
         pb::SalesOrderLineInput {
@@ -570,9 +599,9 @@ mod tests {
         }
     }
 
-    fn fields(error: ApiError) -> Vec<String> {
+    fn fields(error: &ApiError) -> Vec<String> {
         match error {
-            ApiError::InvalidArgument(v) => v.into_iter().map(|v| v.field).collect(),
+            ApiError::InvalidArgument(v) => v.iter().map(|v| v.field.clone()).collect(),
             other => panic!("expected InvalidArgument, got {other:?}"),
         }
     }
@@ -587,7 +616,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            fields(sales_order_draft(&request).expect_err("invalid")),
+            fields(&sales_order_draft(&request).expect_err("invalid")),
             [
                 "request_id",
                 "customer",
@@ -629,6 +658,92 @@ mod tests {
         assert_eq!(checks.price("p", Some(&money(1, -5))), (None, None));
         assert_eq!(checks.price("p", Some(&money(-1, 0))), (None, None));
         assert_eq!(checks.0.len(), 2);
+    }
+
+    #[test]
+    fn an_order_past_a_limit_is_refused_naming_the_field() {
+        let request = |lines: Vec<pb::SalesOrderLineInput>| pb::CreateSalesOrderRequest {
+            request_id: "r-1".into(),
+            customer: Some(pb::PartnerSelector {
+                selector: Some(pb::partner_selector::Selector::Email("a@b.c".into())),
+            }),
+            lines,
+            ..Default::default()
+        };
+        let many = vec![line("E-COM11", "1"); MAX_LINES + 1];
+        assert_eq!(fields(&sales_order_draft(&request(many)).expect_err("too many lines")), ["lines"]);
+        let long = request(vec![line(&"X".repeat(100_000), "1_000")]);
+        assert_eq!(
+            fields(&sales_order_draft(&long).expect_err("too long")),
+            ["lines[0].sku", "lines[0].quantity.value"]
+        );
+        let mut euros = line("E-COM11", "1");
+        euros.unit_price = Some(common::Money { currency_code: "€".into(), units: 1, nanos: 1 });
+        assert_eq!(
+            fields(&sales_order_draft(&request(vec![euros])).expect_err("bad price")),
+            ["lines[0].unit_price.currency_code", "lines[0].unit_price.nanos"]
+        );
+    }
+
+    #[test]
+    fn an_acknowledged_line_id_must_be_a_postgres_integer() {
+        let ack = |line_id| pb::AcknowledgePurchaseOrderRequest {
+            request_id: "r-1".into(),
+            name: "purchaseOrders/9999999999".into(),
+            lines: vec![pb::LineAcknowledgement { line_id, confirmed_quantity: None, confirmed_time: None }],
+        };
+        assert_eq!(
+            fields(&acknowledgement(&ack(9_999_999_999)).expect_err("beyond int4")),
+            ["name", "lines[0].line_id"]
+        );
+        assert_eq!(fields(&acknowledgement(&ack(0)).expect_err("no id")), ["name", "lines[0].line_id"]);
+    }
+
+    proptest! {
+        /// Whatever text a caller puts in whichever field of an order, the answer is either a
+        /// draft or an error naming fields that fits what a gRPC client accepts.
+        #[test]
+        fn any_text_in_any_field_of_an_order_gets_a_small_error(
+            text in any::<String>(),
+            repeat in 1usize..3000,
+            field in 0usize..13,
+        ) {
+            let text = text.repeat(repeat);
+            let mut l = line("E-COM11", "1");
+            let mut request = pb::CreateSalesOrderRequest {
+                request_id: "r-1".into(),
+                customer: Some(pb::PartnerSelector {
+                    selector: Some(pb::partner_selector::Selector::Email("a@b.c".into())),
+                }),
+                ..Default::default()
+            };
+            let address = common::Address { street: text.clone(), ..Default::default() };
+            match field {
+                0 => l.sku.clone_from(&text),
+                1 => l.quantity = Some(common::Quantity { value: text.clone(), unit_of_measure: String::new() }),
+                2 => l.quantity = Some(common::Quantity { value: "1".into(), unit_of_measure: text.clone() }),
+                3 => l.discount_percent.clone_from(&text),
+                4 => l.unit_price = Some(common::Money { currency_code: text.clone(), units: 1, nanos: 0 }),
+                5 => request.customer = Some(pb::PartnerSelector {
+                    selector: Some(pb::partner_selector::Selector::Email(text.clone())),
+                }),
+                6 => request.customer = Some(pb::PartnerSelector {
+                    selector: Some(pb::partner_selector::Selector::Partner(text.clone())),
+                }),
+                7 => request.warehouse.clone_from(&text),
+                8 => request.note.clone_from(&text),
+                9 => request.customer_reference.clone_from(&text),
+                10 => request.request_id.clone_from(&text),
+                11 => request.delivery_address = Some(address),
+                _ => request.invoice_address.clone_from(&text),
+            }
+            request.lines = vec![l; 1 + repeat % 3];
+            if let Err(error) = sales_order_draft(&request) {
+                prop_assert!(!fields(&error).is_empty());
+                let status = tonic::Status::from(error);
+                prop_assert!(header_bytes(&status) < MAX_ERROR_HEADERS, "{} bytes", header_bytes(&status));
+            }
+        }
     }
 
     #[test]

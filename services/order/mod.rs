@@ -9,7 +9,7 @@ use odoo_adapter::{Purchases, Sales, models::SalesOrder};
 use tonic::{Request, Response, Status};
 
 use crate::{
-    ApiError,
+    ApiError, TokenKey,
     audit::{AuditLog, Pending},
     authz::{self, Caller},
     backends::Backends,
@@ -33,11 +33,13 @@ pub struct OrderApi {
     backends: Arc<Backends>,
     audit: Arc<AuditLog>,
     watch: Watch<SalesOrder>,
+    /// Seals and opens page tokens.
+    tokens: TokenKey,
 }
 
 impl OrderApi {
-    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>, watch: Watch<SalesOrder>) -> Self {
-        Self { backends, audit, watch }
+    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>, watch: Watch<SalesOrder>, tokens: TokenKey) -> Self {
+        Self { backends, audit, watch, tokens }
     }
 
     /// The sales orders of the Odoo user acting for this caller.
@@ -103,10 +105,10 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::ListSalesOrdersRequest>,
     ) -> Result<Response<pb::ListSalesOrdersResponse>, Status> {
-        let (query, filters) = convert::sales_order_query(request.get_ref())?;
+        let (query, filters) = convert::sales_order_query(request.get_ref(), &self.tokens)?;
         let (orders, more) = self.sales(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListSalesOrdersResponse {
-            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
+            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters, &self.tokens),
             sales_orders: orders.iter().map(convert::sales_order).collect(),
         }))
     }
@@ -136,9 +138,8 @@ impl OrderService for OrderApi {
         let caller = authz::caller(&request);
         let audit = self.audit.begin(&request, "CancelSalesOrder", None, self.sales(&caller).odoo_model());
         self.audited(audit, async {
-            let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order =
-                self.sales(&caller).cancel(id, request.get_ref().reason.trim()).await.map_err(ApiError::from)?;
+            let (id, reason) = convert::cancellation(request.get_ref())?;
+            let order = self.sales(&caller).cancel(id, &reason).await.map_err(ApiError::from)?;
             Ok((
                 Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
                 vec![id],
@@ -195,10 +196,10 @@ impl OrderService for OrderApi {
         &self,
         request: Request<pb::ListPurchaseOrdersRequest>,
     ) -> Result<Response<pb::ListPurchaseOrdersResponse>, Status> {
-        let (query, filters) = convert::purchase_order_query(request.get_ref())?;
+        let (query, filters) = convert::purchase_order_query(request.get_ref(), &self.tokens)?;
         let (orders, more) = self.purchases(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
-            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters),
+            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters, &self.tokens),
             purchase_orders: orders.iter().map(convert::purchase_order).collect(),
         }))
     }

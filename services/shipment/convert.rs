@@ -73,11 +73,8 @@ pub(super) fn shipment(s: &Shipment) -> pb::Shipment {
 }
 
 /// One shipment watch event as its protobuf message.
-pub(super) fn watch_event(event: Event<'_, Shipment>) -> pb::WatchShipmentsResponse {
-    record_event(event, shipment, |shipment, revision, resume_token, heartbeat| pb::WatchShipmentsResponse {
-        shipment,
-        revision,
-        resume_token,
-        heartbeat,
+pub(super) fn watch_event(event: Event<'_, Shipment>, resume_token: String) -> pb::WatchShipmentsResponse {
+    record_event(event, resume_token, shipment, |shipment, revision, resume_token, heartbeat| {
+        pb::WatchShipmentsResponse { shipment, revision, resume_token, heartbeat }
     })
 }

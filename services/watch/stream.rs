@@ -25,7 +25,7 @@ use super::{
 };
 use odoo_adapter::OdooError;
 
-use crate::{ApiError, error::FieldViolation};
+use crate::{ApiError, edge::TokenKey, error::FieldViolation};
 
 /// How long a new stream waits for a view that is still loading before it is refused.
 const VIEW_LOAD_PATIENCE: Duration = Duration::from_secs(5);
@@ -107,7 +107,8 @@ enum End {
 struct Outgoing<M> {
     message: M,
     kind: &'static str,
-    position: Option<ResumeToken>,
+    /// The sealed resume token of the position the client stands at once it has this message.
+    position: Option<String>,
     detected_at: Option<SystemTime>,
 }
 
@@ -118,11 +119,19 @@ pub struct Watch<T: Watched> {
     pub settings: StreamSettings,
     /// Turns true when the server drains.
     pub draining: watch::Receiver<bool>,
+    /// Seals the resume tokens streams hand out and opens those clients resume with.
+    pub tokens: TokenKey,
 }
 
 impl<T: Watched> Clone for Watch<T> {
     fn clone(&self) -> Self {
-        Self { name: self.name, hub: self.hub.clone(), settings: self.settings, draining: self.draining.clone() }
+        Self {
+            name: self.name,
+            hub: self.hub.clone(),
+            settings: self.settings,
+            draining: self.draining.clone(),
+            tokens: self.tokens.clone(),
+        }
     }
 }
 
@@ -141,19 +150,21 @@ impl<T: Watched> Watch<T> {
     }
 
     /// Opens a stream, or refuses: view not loaded in time, token malformed, unknown or expired.
+    /// `render` makes each event a message, given the sealed resume token of the event's position
+    /// (empty for an event that is not a resumable point).
     pub async fn open<M: Send + 'static>(
         &self,
         opening: Opening,
         keep: impl Fn(&T) -> bool + Send + Sync + 'static,
-        render: impl Fn(Event<'_, T>) -> M + Send + 'static,
+        render: impl Fn(Event<'_, T>, String) -> M + Send + 'static,
     ) -> Result<WatchStream<M>, ApiError> {
         self.ready().await?;
         let (start, position) = match &opening {
             Opening::Now => (None, Some(self.hub.position())),
             Opening::Snapshot => (None, None),
             Opening::Resume(text) => {
-                let token =
-                    ResumeToken::decode(text).map_err(|e| FieldViolation::new("resume_token", e.to_string()))?;
+                let token = ResumeToken::open(text, &self.tokens, self.name)
+                    .map_err(|e| FieldViolation::new("resume_token", e.to_string()))?;
                 let start = self.hub.start_at(&token, SystemTime::now()).map_err(|refused| {
                     metrics::counter!("odoo_mesh_watch_resyncs_total", "stream" => self.name, "reason" => "expired")
                         .increment(1);
@@ -184,6 +195,7 @@ impl<T: Watched> Watch<T> {
             }
         });
         metrics::gauge!("odoo_mesh_watch_subscribers", "stream" => self.name).increment(1);
+        let position = position.map(|p| p.seal(&self.tokens, self.name));
         Ok(WatchStream { name: self.name, events: rx, end: Some(end_rx), position })
     }
 }
@@ -191,7 +203,7 @@ impl<T: Watched> Watch<T> {
 /// `Err(None)`: the client went away; `Err(Some(end))`: the stream is ended by the server.
 type Delivered = Result<(), Option<End>>;
 
-type Renderer<T, M> = Box<dyn Fn(Event<'_, T>) -> M + Send>;
+type Renderer<T, M> = Box<dyn Fn(Event<'_, T>, String) -> M + Send>;
 
 struct Delivery<T: Watched, M> {
     watch: Watch<T>,
@@ -253,14 +265,15 @@ impl<T: Watched, M: Send + 'static> Delivery<T, M> {
 
     /// Queues one event; while the buffer is full, watches how far behind the stream falls.
     async fn send(&mut self, event: Event<'_, T>, cursor: u64) -> Delivered {
+        let position = event.position().map(|p| p.seal(&self.watch.tokens, self.watch.name));
         let outgoing = Outgoing {
             kind: event.kind(),
-            position: event.position(),
             detected_at: match &event {
                 Event::Changed(change) => Some(change.detected_at),
                 _ => None,
             },
-            message: (self.render)(event),
+            message: (self.render)(event, position.clone().unwrap_or_default()),
+            position,
         };
         let mut updates = self.watch.hub.subscribe();
         loop {
@@ -287,13 +300,13 @@ pub struct WatchStream<M> {
     name: &'static str,
     events: mpsc::Receiver<Outgoing<M>>,
     end: Option<oneshot::Receiver<End>>,
-    /// The position after the last event handed to gRPC.
-    position: Option<ResumeToken>,
+    /// The sealed token of the position after the last event handed to gRPC.
+    position: Option<String>,
 }
 
 impl<M> WatchStream<M> {
     fn ending(&self, end: End) -> Status {
-        let resume_token = self.position.map(|p| p.encode()).unwrap_or_default();
+        let resume_token = self.position.clone().unwrap_or_default();
         match end {
             End::TooSlow => ApiError::StreamEnded {
                 code: tonic::Code::ResourceExhausted,

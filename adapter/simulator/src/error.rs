@@ -24,6 +24,7 @@ pub(crate) const VALUE_ERROR: &str = "builtins.ValueError";
 pub(crate) const TYPE_ERROR: &str = "builtins.TypeError";
 pub(crate) const SERIALIZATION_FAILURE: &str = "psycopg2.errors.SerializationFailure";
 pub(crate) const SERIALIZATION_MESSAGE: &str = "could not serialize access due to concurrent update\n";
+pub(crate) const NUMERIC_VALUE_OUT_OF_RANGE: &str = "psycopg2.errors.NumericValueOutOfRange";
 
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,15 @@ impl SimError {
         Self::Raise(Raised::new(
             MISSING_ERROR,
             format!("Record does not exist or has been deleted.\n(Record: {model}({ids}), User: {uid})"),
+        ))
+    }
+
+    /// PostgreSQL refusing a literal beyond its `integer` column, as Odoo passes it on (the real
+    /// message goes on with the SQL line and a caret).
+    pub fn integer_out_of_range(literal: &str) -> Self {
+        Self::Raise(Raised::new(
+            NUMERIC_VALUE_OUT_OF_RANGE,
+            format!("value \"{literal}\" is out of range for type integer\n"),
         ))
     }
 

@@ -3,52 +3,11 @@
 //! columns, orders), in each wire format's envelope; and modules left uninstalled take their models
 //! and fields with them.
 
-use odoo_simulator::{OdooVersion, RunningSimulator, SimConfig, Simulator};
+mod client;
+
+use client::{json2, jsonrpc, rpc_error, start};
+use odoo_simulator::OdooVersion;
 use serde_json::{Value, json};
-
-const KEY: &str = "odoo-mesh-demo-key";
-
-async fn start(version: OdooVersion, missing_modules: &[&str]) -> RunningSimulator {
-    let config = SimConfig {
-        version,
-        missing_modules: missing_modules.iter().map(|m| (*m).to_owned()).collect(),
-        ..SimConfig::default()
-    };
-    Simulator::new(config).start("127.0.0.1:0".parse().expect("address")).await.expect("simulator starts")
-}
-
-/// A JSON-RPC `execute_kw` call: the whole envelope.
-async fn jsonrpc(sim: &RunningSimulator, model: &str, method: &str, args: Value, kwargs: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-        "service": "object", "method": "execute_kw", "args": ["odoo", 2, "admin", model, method, args, kwargs],
-    }});
-    let response =
-        reqwest::Client::new().post(format!("{}/jsonrpc", sim.url())).json(&body).send().await.expect("answer");
-    assert_eq!(response.status(), 200, "JSON-RPC answers errors with HTTP 200");
-    response.json().await.expect("a JSON-RPC envelope")
-}
-
-/// A JSON-2 call: the HTTP status and the body.
-async fn json2(sim: &RunningSimulator, model: &str, method: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/json/2/{model}/{method}", sim.url()))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await
-        .expect("answer");
-    (response.status().as_u16(), response.json().await.expect("a JSON body"))
-}
-
-/// The class and message of a JSON-RPC error, and its code.
-fn rpc_error(envelope: &Value) -> (i64, &str, &str) {
-    let error = &envelope["error"];
-    (
-        error["code"].as_i64().unwrap_or(-1),
-        error["data"]["name"].as_str().unwrap_or_else(|| panic!("an error, got {envelope}")),
-        error["data"]["message"].as_str().unwrap_or_default(),
-    )
-}
 
 #[tokio::test]
 async fn odoo_19_refuses_18s_line_fields_as_it_does_over_json2() {

@@ -25,6 +25,9 @@ impl Database {
         self.check_access(model, Access::Read, env)?;
         let domain = domain::parse(domain_json).map_err(SimError::value)?;
         self.validate_domain(model, &domain)?;
+        if let Some(literal) = id_beyond_integer(&domain) {
+            return Err(SimError::integer_out_of_range(&literal));
+        }
         let filter_active = model.has_active() && env.active_test() && !mentions_active(&domain);
         let mut ids = Vec::new();
         for id in self.table(model.name).rows.keys() {
@@ -230,6 +233,29 @@ impl Database {
             a.cmp(b)
         });
         Ok(())
+    }
+}
+
+/// The first id compared with a value PostgreSQL's `integer` cannot hold, as that value's text.
+/// Odoo sends such a comparison on `id` (or a path ending in `id`) to PostgreSQL as a quoted
+/// literal, which PostgreSQL must cast to `integer` and cannot; `in` lists and many2one values
+/// go as numbers and just match nothing (verified on Odoo 18: `[('id', '=', 9999999999)]` fails,
+/// `[('id', 'in', [9999999999])]` and `read([9999999999])` answer nothing).
+fn id_beyond_integer(domain: &Domain) -> Option<String> {
+    match domain {
+        Domain::True | Domain::False => None,
+        Domain::Not(d) => id_beyond_integer(d),
+        Domain::And(a, b) | Domain::Or(a, b) => id_beyond_integer(a).or_else(|| id_beyond_integer(b)),
+        Domain::Leaf(leaf) => {
+            let compared = matches!(leaf.op, Op::Eq | Op::Ne | Op::Lt | Op::Gt | Op::Le | Op::Ge);
+            let literal = match &leaf.value {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.clone(),
+                _ => return None,
+            };
+            let fits = literal.parse::<i128>().map_or(true, |v| i32::try_from(v).is_ok());
+            (compared && leaf.path.last().is_some_and(|f| f == "id") && !fits).then_some(literal)
+        }
     }
 }
 
