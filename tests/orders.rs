@@ -1189,17 +1189,27 @@ async fn selectors_match_exactly_what_they_say(harness: &common::Harness) {
     assert_eq!(with_that_email, json!(2), "no third partner was made");
 }
 
-scenario!(quantities_odoo_would_round_are_refused);
-/// Odoo rounds a stored quantity to its unit's precision (0.01 of a Unit in the demo data): a
-/// thousandth of a Unit would be a line of nothing, 1.005 a line of 1.01 nobody asked for.
-async fn quantities_odoo_would_round_are_refused(harness: &common::Harness) {
+scenario!(numbers_odoo_would_round_are_refused);
+/// Odoo rounds a stored quantity to its unit's precision and a float to its field's decimal
+/// precision (0.01 of a Unit, two decimals of prices and discounts in the demo data): a thousandth
+/// of a Unit would be a line of nothing, 1.005 a line of 1.01, 12.345 a price nobody asked for.
+async fn numbers_odoo_would_round_are_refused(harness: &common::Harness) {
     let customer = a_customer(harness).await;
     let (warehouse, stock) = stocked_skus(harness, 2, 1).await;
     let sku = stock[0].0.as_str();
-    let request = order_request(&unique("tiny"), customer, &warehouse, &[(sku, "0.001"), (sku, "1.005"), (sku, "2.5")]);
+    let mut request =
+        order_request(&unique("tiny"), customer, &warehouse, &[(sku, "0.001"), (sku, "1.005"), (sku, "2.5")]);
+    let price = |units, nanos| Some(Money { currency_code: String::new(), units, nanos });
+    let prices = [price(10, 0), price(12, 345_000_000), price(7, 500_000_000)];
+    for (line, (unit_price, discount)) in request.lines.iter_mut().zip(prices.into_iter().zip(["5", "2.5", "10.125"])) {
+        (line.unit_price, line.discount_percent) = (unit_price, discount.to_owned());
+    }
     let refused = harness.orders().await.create_sales_order(request).await.expect_err("rounded away");
     assert_eq!(refused.code(), Code::InvalidArgument, "{}", refused.message());
-    assert_eq!(common::bad_fields(&refused), ["lines[0].quantity.value", "lines[1].quantity.value"]);
+    assert_eq!(
+        common::bad_fields(&refused),
+        ["lines[0].quantity.value", "lines[1].unit_price", "lines[1].quantity.value", "lines[2].discount_percent"]
+    );
 
     let order = a_confirmed_purchase_order(harness, "20").await;
     let acknowledgement = confirming_first_line(&order, &unique("tiny-ack"), "19.999");

@@ -181,8 +181,9 @@ impl Command for Acknowledge {
                 continue;
             };
             if let Some(quantity) = ack.quantity {
-                let field = format!("lines[{i}].confirmed_quantity.value");
-                resolve::storable_quantity(&units, quantity, line.unit.id, &field, &mut violations);
+                let at = format!("lines[{i}].confirmed_quantity.value");
+                let quantity = (&purchase_order::ORDER_LINES.quantity, quantity);
+                resolve::storable_quantity(schema, &units, quantity, line.unit.id, &at, &mut violations);
             }
             if let Some(unit) = ack.unit_of_measure.as_deref().filter(|u| !u.eq_ignore_ascii_case(&line.unit.name)) {
                 violations.add(

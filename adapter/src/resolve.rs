@@ -12,10 +12,12 @@ use crate::{
     command::{FlowError, Violation},
     models::{PartnerSelector, Ref},
     odoo::{
-        Odoo, Schema,
+        Field, Odoo, Schema,
+        orders::Lines,
         orders::NewLine,
         partner::{self, Lookup},
         product::{self, Orderable},
+        purchase_order, sale_order,
         uom::{UnitProblem, Units},
         warehouse,
     },
@@ -85,6 +87,16 @@ pub(crate) enum Purpose {
     Purchase,
 }
 
+impl Purpose {
+    /// The order lines they go on.
+    fn lines(self) -> Lines {
+        match self {
+            Self::Sale => sale_order::ORDER_LINES,
+            Self::Purchase => purchase_order::ORDER_LINES,
+        }
+    }
+}
+
 /// The product of each line's SKU (`lines[i].sku`), or a violation saying why there is none.
 async fn products(
     odoo: &Odoo,
@@ -147,13 +159,18 @@ pub(crate) async fn lines<X: Clone>(
     let skus: Vec<&str> = requests.iter().map(|r| r.sku).collect();
     let products = products(odoo, schema, &skus, purpose, violations).await?;
     let units = odoo.units().await?;
+    let fields = purpose.lines();
     let mut lines = Vec::with_capacity(requests.len());
     for (i, (request, product)) in requests.iter().zip(products).enumerate() {
         self::currency(currency, request.currency, &format!("lines[{i}].unit_price.currency_code"), violations);
+        if let Some(price) = request.price {
+            storable_decimal(schema, &fields.price, price, &format!("lines[{i}].unit_price"), violations);
+        }
         let Some(product) = product else { continue };
         let field = format!("lines[{i}].quantity.unit_of_measure");
         let unit = unit(&units, request.unit, &product, &field, violations);
-        storable_quantity(&units, request.quantity, unit, &format!("lines[{i}].quantity.value"), violations);
+        let quantity = (&fields.quantity, request.quantity);
+        storable_quantity(schema, &units, quantity, unit, &format!("lines[{i}].quantity.value"), violations);
         let line = NewLine {
             product: product.id,
             quantity: request.quantity,
@@ -189,16 +206,33 @@ fn unit(units: &Units, named: Option<&str>, product: &Orderable, field: &str, vi
     }
 }
 
-/// A quantity must be a whole number of its unit's rounding steps: Odoo rounds what it stores, and
-/// a thousandth of a Unit would become a line of nothing.
-pub(crate) fn storable_quantity(units: &Units, quantity: Decimal, unit: i64, field: &str, violations: &mut Violations) {
-    let Err(stored) = units.storable(quantity, unit) else { return };
+/// A quantity must be a whole number of its unit's rounding steps, and keep no more decimals than
+/// its field: Odoo rounds what it stores, and a thousandth of a Unit would become a line of nothing.
+pub(crate) fn storable_quantity(
+    schema: &Schema,
+    units: &Units,
+    (field, quantity): (&Field, Decimal),
+    unit: i64,
+    at: &str,
+    violations: &mut Violations,
+) {
+    let Err(stored) = units.storable(quantity, unit) else {
+        return storable_decimal(schema, field, quantity, at, violations);
+    };
     let (rounding, name) = (units.rounding(unit), units.name(unit));
     let problem = if stored.is_zero() { "is less than" } else { "is finer than" };
-    violations.add(
-        field,
-        format!("{quantity} {name} {problem} the unit's precision ({rounding}): Odoo would store {stored}"),
-    );
+    violations
+        .add(at, format!("{quantity} {name} {problem} the unit's precision ({rounding}): Odoo would store {stored}"));
+}
+
+/// A value must keep no more decimals than Odoo stores of its field (its decimal precision:
+/// two for prices, quantities and discounts by default); finer ones are refused, not rounded.
+pub(crate) fn storable_decimal(schema: &Schema, field: &Field, value: Decimal, at: &str, violations: &mut Violations) {
+    if let Some(scale) = schema.scale(field)
+        && value.normalize().scale() > scale
+    {
+        violations.add(at, format!("{value} has more decimals than Odoo keeps here ({scale})"));
+    }
 }
 
 /// A price's currency must be the order's; a price without one is taken to be in it.

@@ -116,6 +116,10 @@ impl Command for CreateSalesOrder {
             })
             .collect();
         let lines = resolve::lines(odoo, schema, &requests, Purpose::Sale, &currency, &mut violations).await?;
+        for (i, discount) in draft.lines.iter().enumerate().filter_map(|(i, l)| Some((i, l.discount?))) {
+            let at = format!("lines[{i}].discount_percent");
+            resolve::storable_decimal(schema, &sale_order::DISCOUNT, discount, &at, &mut violations);
+        }
         let mut plan = violations.finish(Plan { customer, warehouse, lines: Vec::new(), shortfalls: Vec::new() })?;
         if let (Availability::Flag | Availability::Refuse, Some(warehouse)) = (draft.availability, plan.warehouse) {
             plan.shortfalls = shortfalls(odoo, schema, draft, &lines, warehouse).await?;

@@ -71,7 +71,7 @@ pub(crate) const LINE_UOM: Field = LINE.field("product_uom_id").before_19("produ
 const DELIVERED: Field = LINE.field("qty_delivered");
 const INVOICED: Field = LINE.field("qty_invoiced");
 const PRICE: Field = LINE.field("price_unit");
-const DISCOUNT: Field = LINE.field("discount");
+pub(crate) const DISCOUNT: Field = LINE.field("discount");
 const SUBTOTAL: Field = LINE.field("price_subtotal");
 
 pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, DELIVERED, INVOICED, PRICE, DISCOUNT, SUBTOTAL];

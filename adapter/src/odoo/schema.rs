@@ -112,6 +112,9 @@ pub struct Schema {
     version: ServerVersion,
     /// The fields of each model the server has, by model; a model it lacks is absent.
     fields: HashMap<&'static str, HashSet<String>>,
+    /// The decimal places Odoo rounds a float field to when storing it (its `digits`, from the
+    /// server's decimal precision settings), by model and field name.
+    scales: HashMap<(&'static str, String), u32>,
     /// Whether the Odoo user may read and write external ids, where the idempotency keys live.
     keys_allowed: bool,
     /// Worked out once: every RPC asks.
@@ -123,20 +126,31 @@ impl Schema {
     pub(crate) async fn load(client: &OdooClient) -> Result<Self, OdooError> {
         let version = client.version().await?;
         let reads = models().into_iter().map(|model| async move {
-            let call = OdooCall::new(model, "fields_get").param("attributes", json!(["type"]));
+            let call = OdooCall::new(model, "fields_get").param("attributes", json!(["type", "digits"]));
             match client.call(call).await {
-                Ok(Value::Object(fields)) => Ok(Some((model, fields.keys().cloned().collect()))),
+                Ok(Value::Object(fields)) => Ok(Some((model, fields))),
                 Ok(_) => Err(OdooError::Protocol { message: format!("fields_get of {model}: expected an object") }),
                 Err(OdooError::UnknownModel { .. }) => Ok(None),
                 Err(error) => Err(error),
             }
         });
-        let fields = try_join_all(reads).await?.into_iter().flatten().collect();
-        Ok(Self::new(version, fields, ir_model_data::keys_allowed(client).await?))
+        let described: Vec<_> = try_join_all(reads).await?.into_iter().flatten().collect();
+        let fields = described.iter().map(|(model, fields)| (*model, fields.keys().cloned().collect())).collect();
+        let mut schema = Self::new(version, fields, ir_model_data::keys_allowed(client).await?);
+        schema.scales = described
+            .iter()
+            .flat_map(|(model, fields)| {
+                fields.iter().filter_map(move |(name, description)| {
+                    let scale = description.get("digits")?.get(1)?.as_u64()?;
+                    Some(((*model, name.clone()), u32::try_from(scale).ok()?))
+                })
+            })
+            .collect();
+        Ok(schema)
     }
 
     fn new(version: ServerVersion, fields: HashMap<&'static str, HashSet<String>>, keys_allowed: bool) -> Self {
-        let mut schema = Self { version, fields, keys_allowed, availability: HashMap::new() };
+        let mut schema = Self { version, fields, scales: HashMap::new(), keys_allowed, availability: HashMap::new() };
         schema.availability = Capability::ALL.iter().map(|c| (*c, schema.work_out(*c))).collect();
         schema
     }
@@ -163,6 +177,11 @@ impl Schema {
     pub(crate) fn name(&self, field: &Field) -> Option<&'static str> {
         let known = self.fields.get(field.model.name)?;
         field.names().find(|name| known.contains(*name))
+    }
+
+    /// The decimal places Odoo keeps of a float field, when it rounds it.
+    pub(crate) fn scale(&self, field: &Field) -> Option<u32> {
+        self.scales.get(&(field.model.name, self.name(field)?.to_owned())).copied()
     }
 
     /// The names to ask for when reading these fields; optional fields the server lacks are left out.

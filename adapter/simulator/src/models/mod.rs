@@ -25,6 +25,13 @@ pub(crate) mod uom;
 pub(crate) mod users;
 pub(crate) mod warehouse;
 
+/// The decimal places of Odoo's decimal precision settings in the demo data, which floats with
+/// `digits` are rounded to when stored: "Product Unit of Measure" ("Product Unit" in 19),
+/// "Product Price" and "Discount" are all 2 (read from a real Odoo 18).
+pub(crate) const PRODUCT_UNIT_DIGITS: u32 = 2;
+pub(crate) const PRODUCT_PRICE_DIGITS: u32 = 2;
+pub(crate) const DISCOUNT_DIGITS: u32 = 2;
+
 use serde_json::Value;
 
 use crate::orm::registry::{Model, Module};

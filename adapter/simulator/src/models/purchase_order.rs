@@ -258,6 +258,8 @@ impl Model for PurchaseOrderLine {
             .stored_computed("product_uom_qty", Float, "Total Quantity")
             .stored(procurement::uom_field(version), Many2one("uom.uom"), "Unit")
             .stored("price_unit", Float, "Unit Price")
+            .digits("product_qty", super::PRODUCT_UNIT_DIGITS)
+            .digits("price_unit", super::PRODUCT_PRICE_DIGITS)
             .stored(Flow::Purchase.tax_field(version), Many2many("account.tax"), "Taxes")
             .stored("date_planned", Datetime, "Expected Arrival")
             .stored_computed("price_subtotal", Monetary, "Subtotal")

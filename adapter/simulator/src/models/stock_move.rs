@@ -43,6 +43,8 @@ impl Model for StockMove {
             .stored("product_uom_qty", Float, "Demand")
             .stored_computed("product_qty", Float, "Real Quantity")
             .stored("quantity", Float, "Quantity")
+            .digits("product_uom_qty", super::PRODUCT_UNIT_DIGITS)
+            .digits("quantity", super::PRODUCT_UNIT_DIGITS)
             .stored("product_uom", Many2one("uom.uom"), "Unit")
             .stored("picked", Boolean, "Picked")
             .stored("is_inventory", Boolean, "Inventory")

@@ -105,6 +105,9 @@ pub(crate) struct FieldDef {
     pub(crate) required: bool,
     /// Translatable: reads honour the `lang` context key.
     pub(crate) translate: bool,
+    /// The decimal places a float is rounded to when stored (Odoo's `digits`, from a decimal
+    /// precision setting), and `fields_get` reports.
+    pub(crate) digits: Option<u32>,
 }
 
 /// The fields a model module declares for one version. `addon` switches the module the next
@@ -149,6 +152,7 @@ impl Fields {
             readonly,
             required: false,
             translate: false,
+            digits: None,
         });
         self
     }
@@ -187,6 +191,11 @@ impl Fields {
 
     pub(crate) fn translated(&mut self, name: &'static str) -> &mut Self {
         self.flag(name, |f| f.translate = true)
+    }
+
+    /// Rounded to `places` decimals when stored, as a float with `digits` is.
+    pub(crate) fn digits(&mut self, name: &'static str, places: u32) -> &mut Self {
+        self.flag(name, |f| f.digits = Some(places))
     }
 
     pub(crate) fn default(&mut self, name: &'static str, value: Value) -> &mut Self {

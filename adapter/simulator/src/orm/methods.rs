@@ -250,6 +250,9 @@ fn fields_get(model: &ModelDef, params: &Map<String, Value>) -> Value {
         if let Some(rel) = field.ftype.relation() {
             desc.insert("relation".into(), json!(rel));
         }
+        if let Some(places) = field.digits {
+            desc.insert("digits".into(), json!([16, places]));
+        }
         if let FieldType::Selection(options) = &field.ftype {
             desc.insert(
                 "selection".into(),

@@ -129,14 +129,14 @@ impl Database {
                     _ => Value::Bool(false),
                 },
                 FieldType::Float | FieldType::Monetary => match value {
-                    Value::Number(n) => json!(n.as_f64().unwrap_or_default()),
+                    Value::Number(n) => json!(float_round(n.as_f64().unwrap_or_default(), field.digits)),
                     Value::Bool(false) | Value::Null => json!(0.0),
                     Value::String(s) => {
-                        json!(
-                            s.trim()
-                                .parse::<f64>()
-                                .map_err(|_| SimError::value(format!("could not convert string to float: '{s}'")))?
-                        )
+                        let value = s
+                            .trim()
+                            .parse::<f64>()
+                            .map_err(|_| SimError::value(format!("could not convert string to float: '{s}'")))?;
+                        json!(float_round(value, field.digits))
                     }
                     other => {
                         return Err(SimError::type_error(format!(
@@ -279,5 +279,35 @@ impl Database {
             });
         }
         Ok(())
+    }
+}
+
+/// What Odoo stores of a float field with `digits`: rounded half away from zero to that many
+/// places, after nudging by an epsilon relative to the value as `float_round` does (so 1.005
+/// rounds to 1.01 although the double is 1.00499...). Without digits, as given.
+fn float_round(value: f64, digits: Option<u32>) -> f64 {
+    let Some(places) = digits else { return value };
+    let step = 10f64.powi(-i32::try_from(places).unwrap_or(0));
+    let normalized = value / step;
+    if normalized == 0.0 || !normalized.is_finite() {
+        return value;
+    }
+    let epsilon = 2f64.powf(normalized.abs().log2() - 52.0);
+    (normalized + normalized.signum() * epsilon).round() * step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::float_round;
+
+    #[test]
+    fn floats_with_digits_are_stored_as_odoos_float_round_leaves_them() {
+        assert_eq!(float_round(12.345, Some(2)), 12.35);
+        assert_eq!(float_round(1.005, Some(2)), 1.01, "the double below 1.005 still rounds up");
+        assert_eq!(float_round(-2.675, Some(2)), -2.68, "half away from zero");
+        assert_eq!(float_round(0.001, Some(2)), 0.0, "a thousandth of a Unit is nothing");
+        let huge = float_round(1e30, Some(2));
+        assert!(huge != 1e30 && (huge / 1e30 - 1.0).abs() < 1e-12, "a little off, as on a real Odoo 18: {huge}");
+        assert_eq!(float_round(0.123_456_7, None), 0.123_456_7, "no digits, no rounding");
     }
 }
