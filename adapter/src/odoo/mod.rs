@@ -3,6 +3,7 @@
 //! names are resolved once per connection from the server's own `fields_get` (`schema`), so flows
 //! never choose a name by version; they speak the typed records and enums these modules decode.
 
+mod decoded;
 mod field;
 mod row;
 mod schema;
@@ -27,6 +28,7 @@ use arc_swap::ArcSwapOption;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+pub(crate) use decoded::Decoded;
 pub(crate) use field::{Field, Method, Model};
 pub use row::{DecodeError, odoo_datetime, round_to_precision};
 pub(crate) use row::{Record, Row, parse_odoo_datetime};
@@ -44,6 +46,8 @@ pub struct Odoo {
     /// Reference data that changes about never, read once per schema.
     units: ArcSwapOption<uom::Units>,
     currency: ArcSwapOption<crate::models::Ref>,
+    /// The records found undecodable, each reported once.
+    unreadable: decoded::Unreadable,
 }
 
 impl Odoo {
@@ -54,6 +58,7 @@ impl Odoo {
             loading: tokio::sync::Mutex::new(()),
             units: ArcSwapOption::empty(),
             currency: ArcSwapOption::empty(),
+            unreadable: decoded::Unreadable::default(),
         }
     }
 
@@ -124,6 +129,17 @@ impl Odoo {
             self.forget_schema();
         }
         result
+    }
+
+    /// Decodes records of `model` one by one: a record that cannot be decoded is left out and
+    /// reported once, never failing the others (see `decoded`).
+    pub(crate) fn decode_each<T>(
+        &self,
+        model: Model,
+        records: &[Record],
+        decode: impl FnMut(&Row<'_>) -> Result<T, DecodeError>,
+    ) -> Result<Decoded<T>, OdooError> {
+        self.unreadable.decode_each(model, records, decode)
     }
 
     /// `search_read` of `fields` under this server's names.

@@ -53,6 +53,11 @@ impl std::fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 impl DecodeError {
+    /// The error as that of a part of `model` record `id`.
+    pub(crate) fn part_of(self, model: &'static str, id: i64) -> Self {
+        Self { part_of: Some((model, id)), ..self }
+    }
+
     /// Whether Odoo holds a value odoo-mesh cannot decode, rather than odoo-mesh having read
     /// the record wrongly.
     pub fn is_odd_value(&self) -> bool {
