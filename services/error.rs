@@ -253,6 +253,27 @@ fn odoo_status(error: OdooError) -> Status {
         }
         OdooError::Unsupported { message } => with_info(Code::FailedPrecondition, message, "ODOO_CAPABILITY_MISSING"),
         OdooError::MissingRecord { message } => with_info(Code::NotFound, message, "ODOO_RECORD_MISSING"),
+        // Data in Odoo that odoo-mesh did not write and cannot represent: not odoo-mesh's fault nor
+        // the caller's, and no retry helps until someone corrects the record in Odoo.
+        OdooError::UnreadableRecord(odd) => {
+            let mut metadata = std::collections::HashMap::from([
+                ("model".to_owned(), odd.model.to_owned()),
+                ("id".to_owned(), odd.id.to_string()),
+                ("field".to_owned(), odd.field.to_owned()),
+            ]);
+            if let Some((model, id)) = odd.part_of {
+                metadata.insert("part_of".to_owned(), format!("{model}/{id}"));
+            }
+            let message = format!(
+                "odoo holds a value odoo-mesh cannot read: {odd}; correct it in odoo (until then the record is left \
+                 out of lists and watches)"
+            );
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_error_info("ODOO_RECORD_UNREADABLE", ERROR_DOMAIN, metadata),
+            )
+        }
         OdooError::ConcurrencyFailure { .. } => {
             let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
             details.set_error_info("ODOO_CONCURRENT_UPDATE", ERROR_DOMAIN, []);
@@ -411,5 +432,32 @@ pub(crate) mod tests {
             message: String::new(),
         }));
         assert!(unreachable.get_error_details().retry_info().is_some(), "UNAVAILABLE carries RetryInfo");
+    }
+
+    #[test]
+    fn an_undecodable_record_is_a_named_precondition_saying_what_to_correct_in_odoo() {
+        let odd = odoo_adapter::DecodeError {
+            model: "sale.order.line",
+            id: 173,
+            field: "product_uom_qty",
+            expected: "a number of at most 28 digits before the decimal point",
+            found: Some("1.0000000000000027e+30".into()),
+            part_of: Some(("sale.order", 130)),
+        };
+        let status = Status::from(ApiError::Odoo(OdooError::UnreadableRecord(odd)));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = status.get_error_details();
+        let info = details.error_info().expect("ErrorInfo");
+        assert_eq!(info.reason, "ODOO_RECORD_UNREADABLE");
+        let named: Vec<(&str, &str)> = ["model", "id", "field", "part_of"]
+            .iter()
+            .map(|k| (*k, info.metadata.get(*k).map_or("", String::as_str)))
+            .collect();
+        assert_eq!(
+            named,
+            [("model", "sale.order.line"), ("id", "173"), ("field", "product_uom_qty"), ("part_of", "sale.order/130")]
+        );
+        assert!(status.message().contains("1.0000000000000027e+30"), "{}", status.message());
+        assert!(status.message().contains("correct it in odoo"), "{}", status.message());
     }
 }

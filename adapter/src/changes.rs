@@ -133,20 +133,23 @@ impl ChangeFeed {
         let all = futures::future::try_join_all(reads).await?;
         let mut polled = Polled { records: Changed::new(), seen: Vec::new(), watermark: self.watermark.clone() };
         for (source, rows) in self.sources.iter().zip(&all) {
-            for record in rows {
-                let row = Row::new(source.model, record)?;
+            // A row whose stamp or record cannot be read is left out (and reported): the poll,
+            // and every watcher, goes on without it.
+            let decoded = self.odoo.decode_each(source.model, rows, |row| {
                 let stamp = row.text(&source.stamp)?.unwrap_or_default().to_owned();
-                let fingerprint = fingerprint(&row, &stamp, source.values);
-                let key = (source.model.name, row.id());
-                if self.seen.get(&key) == Some(&fingerprint) {
-                    continue;
-                }
-                polled.seen.push((key, fingerprint));
                 let touched = match &source.touches {
                     None => Some(row.id()),
                     Some(field) => row.many2one(field)?.map(|r| r.id),
                 };
-                if let (Some(record), Some(at)) = (touched, row.datetime(&source.stamp)?) {
+                Ok((row.id(), fingerprint(row, &stamp, source.values), touched, row.datetime(&source.stamp)?, stamp))
+            })?;
+            for (id, fingerprint, touched, at, stamp) in decoded.items {
+                let key = (source.model.name, id);
+                if self.seen.get(&key) == Some(&fingerprint) {
+                    continue;
+                }
+                polled.seen.push((key, fingerprint));
+                if let (Some(record), Some(at)) = (touched, at) {
                     let newest = polled.records.entry(record).or_insert(at);
                     *newest = (*newest).max(at);
                 }

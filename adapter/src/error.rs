@@ -63,6 +63,11 @@ pub enum OdooError {
     /// Recent calls found Odoo down; calls fail fast until `retry_after` has passed.
     #[error("odoo is down: failing fast for {retry_after:?}")]
     CircuitOpen { retry_after: std::time::Duration },
+    /// Odoo holds a value in a record that odoo-mesh cannot decode — a number beyond a decimal's
+    /// range, a value of another type than its field's. Data odoo-mesh did not write and cannot
+    /// vet: someone must correct the record in Odoo.
+    #[error("{0}")]
+    UnreadableRecord(crate::odoo::DecodeError),
     /// Odoo answered something that is not a JSON-RPC or JSON-2 answer.
     #[error("unexpected answer from odoo: {message}")]
     Protocol { message: String },

@@ -1,7 +1,10 @@
 //! Inventory reads: warehouses, locations, products and per-warehouse stock, each in as few Odoo
 //! round trips as the data allows (one per warehouse for a batch of up to 1,000 SKUs).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use futures::future::try_join_all;
 use rust_decimal::Decimal;
@@ -11,11 +14,11 @@ use crate::{
     OdooError, SearchOptions,
     call::StockBatcher,
     models::{
-        Location, Product, ProductLevel, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock, StockFigures,
-        Warehouse,
+        Location, Product, ProductLevel, ProductLevels, ProductLookup, ProductPage, ProductQuery, Ref, SkuStock,
+        StockFigures, Warehouse,
     },
     odoo::{
-        Capability, Odoo, Record, Schema,
+        Capability, Decoded, Odoo, Record, Schema,
         product::{self, StockRow},
         round_to_precision, stock_move, stock_quant,
         uom::Units,
@@ -50,7 +53,8 @@ impl Inventory {
         warehouse::locations(&self.odoo, &*self.schema().await?, warehouse).await
     }
 
-    /// One page of products by ascending id.
+    /// One page of products by ascending id; one that cannot be decoded is left out of it (and
+    /// reported), and the next page starts after it all the same.
     pub async fn products(&self, query: &ProductQuery) -> Result<ProductPage, OdooError> {
         let schema = self.schema().await?;
         let domain = product::page_domain(&schema, query.after_id, query.sku_prefix.as_deref(), query.updated_since);
@@ -59,10 +63,8 @@ impl Inventory {
         let options = SearchOptions::ordered("id asc").limit(query.limit + 1);
         let rows = self.odoo.search(&schema, product::PRODUCT, domain, product::FIELDS, &options, context).await?;
         let more = rows.len() > query.limit;
-        let currency = self.odoo.company_currency().await?;
-        let products =
-            rows.iter().take(query.limit).map(|r| product::decode(r, &currency.name)).collect::<Result<_, _>>()?;
-        Ok(ProductPage { products, more })
+        let products = self.decode(&rows[..rows.len().min(query.limit)]).await?;
+        Ok(ProductPage { products: products.items, more, last_id: products.last_id })
     }
 
     pub async fn product_by_sku(&self, sku: &str) -> Result<ProductLookup, OdooError> {
@@ -72,7 +74,11 @@ impl Inventory {
         let rows = self.odoo.search(&schema, product::PRODUCT, domain, product::FIELDS, &options, Map::new()).await?;
         match rows.as_slice() {
             [] => Ok(ProductLookup::NotFound),
-            [row] => Ok(ProductLookup::Found(Box::new(self.product(row).await?))),
+            [_] => Ok(self
+                .decode(&rows)
+                .await?
+                .single()?
+                .map_or(ProductLookup::NotFound, |p| ProductLookup::Found(Box::new(p)))),
             _ => Ok(ProductLookup::Ambiguous(rows.iter().filter_map(|r| r.get("id")?.as_i64()).collect())),
         }
     }
@@ -81,14 +87,13 @@ impl Inventory {
         let schema = self.schema().await?;
         // `read` returns archived records too, and silently nothing for a missing id.
         let rows = self.odoo.read(&schema, product::PRODUCT, &[id], product::FIELDS).await?;
-        match rows.first() {
-            Some(row) => Ok(Some(self.product(row).await?)),
-            None => Ok(None),
-        }
+        Ok(self.decode(&rows).await?.single()?)
     }
 
-    async fn product(&self, row: &Record) -> Result<Product, OdooError> {
-        product::decode(row, &self.odoo.company_currency().await?.name)
+    /// Products as the catalogue shows them, prices in the company's currency.
+    async fn decode(&self, rows: &[Record]) -> Result<Decoded<Product>, OdooError> {
+        let currency = self.odoo.company_currency().await?;
+        self.odoo.decode_each(product::PRODUCT, rows, |row| product::decode(row, &currency.name))
     }
 
     /// Stock of each SKU in each warehouse: one Odoo read per warehouse, run concurrently.
@@ -106,25 +111,32 @@ impl Inventory {
                 self.odoo.search(&schema, product::PRODUCT, domain, product::STOCK_FIELDS, &options, context)
             })
         });
-        let per_warehouse: Vec<Vec<StockRow>> = try_join_all(reads)
-            .await?
-            .iter()
-            .map(|rows| rows.iter().map(product::decode_stock).collect::<Result<Vec<_>, _>>())
-            .collect::<Result<_, _>>()?;
+        let read = try_join_all(reads).await?;
+        // A product whose figures cannot be decoded in some warehouse is answered as such, not
+        // with the levels of the others alone.
+        let mut unreadable = HashSet::new();
+        let mut per_warehouse: Vec<Vec<StockRow>> = Vec::with_capacity(read.len());
+        for rows in &read {
+            let decoded = self.odoo.decode_each(product::PRODUCT, rows, product::decode_stock)?;
+            unreadable.extend(decoded.unreadable.iter().map(|e| e.id));
+            per_warehouse.push(decoded.items);
+        }
         let units = self.odoo.units().await?;
-        let mut by_sku: HashMap<&str, Vec<i64>> = HashMap::new();
-        for row in per_warehouse.first().into_iter().flatten() {
-            if let Some(sku) = &row.sku {
-                by_sku.entry(sku).or_default().push(row.product.id);
-            }
+        // SKUs as read, so that a product whose figures cannot be decoded is still found by its SKU.
+        let mut by_sku: HashMap<String, Vec<Ref>> = HashMap::new();
+        for (sku, product) in read.first().into_iter().flat_map(|rows| rows.iter()).filter_map(product::identity) {
+            by_sku.entry(sku).or_default().push(product);
         }
         Ok(skus
             .iter()
             .map(|sku| {
                 let stock = match by_sku.get(sku.as_str()).map(Vec::as_slice) {
                     None | Some([]) => SkuStock::NotFound,
-                    Some([id]) => levels_of(*id, warehouses, &per_warehouse, &units),
-                    Some(ids) => SkuStock::Ambiguous { product_ids: ids.to_vec() },
+                    Some([product]) if unreadable.contains(&product.id) => {
+                        SkuStock::Unreadable { product: product.clone() }
+                    }
+                    Some([product]) => levels_of(product.id, warehouses, &per_warehouse, &units),
+                    Some(products) => SkuStock::Ambiguous { product_ids: products.iter().map(|p| p.id).collect() },
                 };
                 (sku.clone(), stock)
             })
@@ -132,48 +144,55 @@ impl Inventory {
     }
 
     /// Stock of storable products in each warehouse: those with these ids, or every one when
-    /// `ids` is `None` (read in pages, so a large catalogue never becomes one huge answer).
+    /// `ids` is `None` (read in pages, so a large catalogue never becomes one huge answer). A
+    /// product whose figures cannot be decoded in a warehouse is left out, and named.
     pub async fn product_levels(
         &self,
         ids: Option<&[i64]>,
         warehouses: &[Warehouse],
-    ) -> Result<Vec<ProductLevel>, OdooError> {
+    ) -> Result<ProductLevels, OdooError> {
         let schema = self.schema().await?;
         let units = self.odoo.units().await?;
         let storable = schema.term(&product::STORABLE, "=", true);
-        let mut levels = Vec::new();
+        let mut found = ProductLevels::default();
         for wh in warehouses {
-            let mut rows: Vec<StockRow> = Vec::new();
+            let mut pages: Vec<Decoded<StockRow>> = Vec::new();
             match ids {
                 Some(ids) => {
                     for chunk in ids.chunks(LEVELS_PAGE) {
                         let domain = json!([["id", "in", chunk], storable]);
-                        rows.extend(self.stock_page(&schema, wh.id, domain, SearchOptions::ordered("id")).await?);
+                        pages.push(self.stock_page(&schema, wh.id, domain, SearchOptions::ordered("id")).await?);
                     }
                 }
                 None => loop {
-                    let after = rows.last().map_or(0, |r| r.product.id);
+                    // After the last product read, decoded or not.
+                    let after = pages.last().and_then(|p| p.last_id).unwrap_or(0);
                     let domain = json!([["id", ">", after], storable]);
                     let page = self
                         .stock_page(&schema, wh.id, domain, SearchOptions::ordered("id").limit(LEVELS_PAGE))
                         .await?;
-                    let last_page = page.len() < LEVELS_PAGE;
-                    rows.extend(page);
+                    let last_page = page.read() < LEVELS_PAGE;
+                    pages.push(page);
                     if last_page {
                         break;
                     }
                 },
             }
-            levels.extend(rows.into_iter().map(|row| ProductLevel {
-                figures: figures(&row, units.rounding(row.uom.id)),
-                product: row.product,
-                sku: row.sku,
-                uom: row.uom,
-                warehouse: wh.as_ref(),
-                location: None,
-            }));
+            for page in pages {
+                found.unreadable.extend(page.unreadable.iter().map(|e| e.id));
+                found.levels.extend(page.items.into_iter().map(|row| ProductLevel {
+                    figures: figures(&row, units.rounding(row.uom.id)),
+                    product: row.product,
+                    sku: row.sku,
+                    uom: row.uom,
+                    warehouse: wh.as_ref(),
+                    location: None,
+                }));
+            }
         }
-        Ok(levels)
+        found.unreadable.sort_unstable();
+        found.unreadable.dedup();
+        Ok(found)
     }
 
     /// One background read of products' stock in a warehouse.
@@ -183,27 +202,28 @@ impl Inventory {
         warehouse: i64,
         domain: serde_json::Value,
         options: SearchOptions,
-    ) -> Result<Vec<StockRow>, OdooError> {
+    ) -> Result<Decoded<StockRow>, OdooError> {
         let context = product::in_warehouse(warehouse);
         let options = options.in_background();
         let rows = self.odoo.search(schema, product::PRODUCT, domain, product::STOCK_FIELDS, &options, context).await?;
-        rows.iter().map(product::decode_stock).collect()
+        self.odoo.decode_each(product::PRODUCT, &rows, product::decode_stock)
     }
 
     /// Stock in each of `locations` (internal ones), counting the locations below it as Odoo's
     /// `location` context does, for the products of `products` (their warehouse levels, which
     /// name them, their SKU and unit). Computed from quants and pending moves: two reads, however
-    /// many locations there are.
+    /// many locations there are. A product one of whose quants or moves cannot be decoded is
+    /// left out, and named: its sums would be wrong.
     pub async fn location_levels(
         &self,
         products: &[ProductLevel],
         locations: &[Location],
-    ) -> Result<Vec<ProductLevel>, OdooError> {
+    ) -> Result<ProductLevels, OdooError> {
         let mut ids: Vec<i64> = products.iter().map(|p| p.product.id).collect();
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(ProductLevels::default());
         }
         let schema = self.schema().await?;
         let background = SearchOptions::ordered("id").in_background();
@@ -211,6 +231,13 @@ impl Inventory {
             stock_quant::internal_of(&self.odoo, &schema, &ids, &background),
             stock_move::pending_of(&self.odoo, &schema, &ids, &background),
         )?;
+        let broken: HashSet<i64> = quants
+            .unreadable
+            .iter()
+            .chain(&moves.unreadable)
+            .filter_map(|e| e.part_of.filter(|(model, _)| *model == product::PRODUCT.name).map(|(_, id)| id))
+            .collect();
+        let (quants, moves) = (quants.items, moves.items);
 
         // Each internal location with the internal locations above it (itself included).
         let parent: HashMap<i64, Option<i64>> =
@@ -252,8 +279,8 @@ impl Inventory {
         let units = self.odoo.units().await?;
         let places: HashMap<i64, &Location> = locations.iter().map(|l| (l.id, l)).collect();
         let mut levels = Vec::new();
-        let mut done = std::collections::HashSet::new();
-        for known in products.iter().filter(|p| done.insert(p.product.id)) {
+        let mut done = HashSet::new();
+        for known in products.iter().filter(|p| !broken.contains(&p.product.id) && done.insert(p.product.id)) {
             let round = |d: Decimal| round_to_precision(d, units.rounding(known.uom.id));
             for (at, s) in sums.get(&known.product.id).into_iter().flatten() {
                 let Some(location) = places.get(at) else { continue };
@@ -272,7 +299,9 @@ impl Inventory {
                 });
             }
         }
-        Ok(levels)
+        let mut unreadable: Vec<i64> = broken.into_iter().collect();
+        unreadable.sort_unstable();
+        Ok(ProductLevels { levels, unreadable })
     }
 }
 

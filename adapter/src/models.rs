@@ -100,6 +100,19 @@ pub enum SkuStock {
     Ambiguous {
         product_ids: Vec<i64>,
     },
+    /// The product carrying this SKU holds a value odoo-mesh cannot decode (reported in the
+    /// logs and `odoo_mesh_undecodable_records_total`); its levels are not given.
+    Unreadable {
+        product: Ref,
+    },
+}
+
+/// Stock levels as the watched view reads them, and the products that could not be decoded
+/// (left out, and reported once).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductLevels {
+    pub levels: Vec<ProductLevel>,
+    pub unreadable: Vec<i64>,
 }
 
 /// Filters and position of one page of products.
@@ -118,6 +131,8 @@ pub struct ProductQuery {
 pub struct ProductPage {
     pub products: Vec<Product>,
     pub more: bool,
+    /// Where the next page starts: see `Page::last_id`.
+    pub last_id: Option<i64>,
 }
 
 /// The outcome of looking a product up by SKU.
@@ -310,6 +325,17 @@ pub struct Captured<T> {
     pub record: Option<T>,
     pub replayed: bool,
     pub shortfalls: Vec<Shortfall>,
+}
+
+/// One page of a list by ascending id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Whether more follow.
+    pub more: bool,
+    /// The id of the last record read for the page, decoded or not: the next page starts after
+    /// it, so a record left out as undecodable is neither read again nor makes paging stop.
+    pub last_id: Option<i64>,
 }
 
 /// Filters and position of a page of orders.

@@ -8,9 +8,9 @@ use std::{collections::HashMap, future::Future, marker::PhantomData, sync::Arc};
 use crate::{
     OdooError,
     command::{self, FlowError, Key, Undo, refusal},
-    models::OrderQuery,
+    models::{OrderQuery, Page},
     odoo::{
-        Odoo, Record, Schema,
+        Decoded, Odoo, Record, Row, Schema,
         ir_model_data::{self, Loaded},
         orders::{OrderModel, Stage},
     },
@@ -43,19 +43,22 @@ impl<M: OrderModel<Order = O>, O> Orders<M, O> {
         one::<M>(&self.odoo, &schema, id).await
     }
 
-    /// The orders with these ids that exist (read in one call, their lines in another).
+    /// The orders with these ids that exist and can be decoded (read in one call, their lines in
+    /// another); one that cannot is left out, and reported.
     pub async fn by_id(&self, ids: &[i64]) -> Result<Vec<O>, FlowError> {
         let schema = self.odoo.ready(M::CAPABILITY).await?;
         let rows = self.odoo.read(&schema, M::ORDER, ids, M::FIELDS).await?;
-        Ok(read::<M>(&self.odoo, &schema, &rows).await?)
+        Ok(read::<M>(&self.odoo, &schema, &rows).await?.items)
     }
 
-    /// One page of orders by ascending id (stable while orders are created), and whether more follow.
-    pub async fn list(&self, query: &OrderQuery) -> Result<(Vec<O>, bool), FlowError> {
+    /// One page of orders by ascending id (stable while orders are created); an order that cannot
+    /// be decoded is left out of it, and the next page starts after it all the same.
+    pub async fn list(&self, query: &OrderQuery) -> Result<Page<O>, FlowError> {
         let schema = self.odoo.ready(M::CAPABILITY).await?;
         let domain = M::page_domain(&schema, query);
         let (rows, more) = self.odoo.page(&schema, M::ORDER, domain, M::FIELDS, query.limit).await?;
-        Ok((read::<M>(&self.odoo, &schema, &rows).await?, more))
+        let orders = read::<M>(&self.odoo, &schema, &rows).await?;
+        Ok(Page { items: orders.items, more, last_id: orders.last_id })
     }
 
     /// Confirms an order; confirming a confirmed one changes nothing, a cancelled one is refused.
@@ -65,10 +68,14 @@ impl<M: OrderModel<Order = O>, O> Orders<M, O> {
     }
 }
 
-/// One order by id, on a schema already at hand.
+/// One order by id, on a schema already at hand; one that cannot be decoded is refused, naming
+/// the record and field to correct in Odoo.
 pub(crate) async fn one<M: OrderModel>(odoo: &Odoo, schema: &Schema, id: i64) -> Result<M::Order, FlowError> {
     let rows = odoo.read(schema, M::ORDER, &[id], M::FIELDS).await?;
-    read::<M>(odoo, schema, &rows).await?.pop().ok_or_else(|| FlowError::NotFound(format!("{}/{id}", M::COLLECTION)))
+    read::<M>(odoo, schema, &rows)
+        .await?
+        .single()?
+        .ok_or_else(|| FlowError::NotFound(format!("{}/{id}", M::COLLECTION)))
 }
 
 async fn confirm_with<M: OrderModel>(odoo: &Odoo, schema: &Schema, id: i64) -> Result<M::Order, FlowError> {
@@ -144,9 +151,9 @@ pub(crate) async fn created<M: OrderModel>(
 }
 
 /// Orders from their rows, with their lines and the lines' SKUs (two more reads, however many
-/// orders).
-async fn read<M: OrderModel>(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Vec<M::Order>, OdooError> {
+/// orders); those that cannot be decoded, or one of whose lines cannot, left out.
+async fn read<M: OrderModel>(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Decoded<M::Order>, OdooError> {
     let orders = M::decode(odoo, schema, rows).await?;
-    let decode = |line: &Record, order: &M::Order, skus: &HashMap<i64, String>| M::decode_line(line, order, skus);
-    M::LINES.attach(odoo, schema, orders, decode, M::set_lines).await
+    let decode = |line: &Row<'_>, order: &M::Order, skus: &HashMap<i64, String>| M::decode_line(line, order, skus);
+    M::LINES.attach(odoo, schema, orders, M::id, decode, M::set_lines).await
 }

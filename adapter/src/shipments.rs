@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::{
     OdooError, SearchOptions,
     models::{Shipment, ShipmentLine},
-    odoo::{Capability, Odoo, Record, Schema, product, stock_move, stock_picking},
+    odoo::{Capability, Decoded, Odoo, Record, Schema, product, stock_move, stock_picking},
 };
 
 /// Shipment reads over one Odoo user's connection.
@@ -23,11 +23,12 @@ impl Shipments {
         Self { odoo }
     }
 
-    /// The shipments with these ids that exist.
+    /// The shipments with these ids that exist and can be decoded (one that cannot is left out,
+    /// and reported).
     pub async fn by_id(&self, ids: &[i64]) -> Result<Vec<Shipment>, OdooError> {
         let schema = self.odoo.ready(Capability::Shipments).await?;
         let rows = self.odoo.read(&schema, stock_picking::PICKING, ids, stock_picking::FIELDS).await?;
-        self.shipments(&schema, &rows).await
+        Ok(self.shipments(&schema, &rows).await?.items)
     }
 
     /// Shipments still open, and those changed since `since`, by id.
@@ -39,14 +40,24 @@ impl Shipments {
             .odoo
             .search(&schema, stock_picking::PICKING, domain, stock_picking::FIELDS, &options, Map::new())
             .await?;
-        self.shipments(&schema, &rows).await
+        Ok(self.shipments(&schema, &rows).await?.items)
     }
 
-    async fn shipments(&self, schema: &Schema, rows: &[Record]) -> Result<Vec<Shipment>, OdooError> {
-        let pickings = rows.iter().map(stock_picking::decode).collect::<Result<Vec<_>, _>>()?;
-        let move_ids: Vec<i64> = pickings.iter().flat_map(|p| p.moves.iter().copied()).collect();
+    /// Shipments from their rows; one whose transfer or one of whose moves cannot be decoded is
+    /// left out (a shipment missing a line would be a wrong one).
+    async fn shipments(&self, schema: &Schema, rows: &[Record]) -> Result<Decoded<Shipment>, OdooError> {
+        let pickings = self.odoo.decode_each(stock_picking::PICKING, rows, stock_picking::decode)?;
+        let move_ids: Vec<i64> = pickings.items.iter().flat_map(|p| p.moves.iter().copied()).collect();
+        let owner: HashMap<i64, i64> = pickings.items.iter().flat_map(|p| p.moves.iter().map(|m| (*m, p.id))).collect();
         let moves = self.odoo.read(schema, stock_move::MOVE, &move_ids, stock_move::LINE_FIELDS).await?;
-        let moves = moves.iter().map(stock_move::decode_line).collect::<Result<Vec<_>, _>>()?;
+        let Decoded { items: moves, unreadable: unreadable_moves, .. } =
+            self.odoo.decode_each(stock_move::MOVE, &moves, |row| {
+                let line = stock_move::decode_line(row);
+                match owner.get(&row.id()) {
+                    Some(picking) => line.map_err(|e| e.part_of(stock_picking::PICKING.name, *picking)),
+                    None => line,
+                }
+            })?;
         let product_ids: Vec<i64> = moves.iter().map(|m| m.product.id).collect();
         let skus: HashMap<i64, String> = product::skus(&self.odoo, schema, &product_ids).await?.into_iter().collect();
         let lines: HashMap<i64, ShipmentLine> = moves
@@ -64,23 +75,21 @@ impl Shipments {
                 (line.id, line)
             })
             .collect();
-        Ok(pickings
-            .into_iter()
-            .map(|p| Shipment {
-                lines: p.moves.iter().filter_map(|id| lines.get(id).cloned()).collect(),
-                id: p.id,
-                reference: p.reference,
-                kind: p.kind,
-                state: p.state,
-                partner: p.partner,
-                sales_order: p.sales_order,
-                purchase_order: p.purchase_order,
-                carrier: p.carrier,
-                tracking_reference: p.tracking_reference,
-                backorder_of: p.backorder_of,
-                scheduled: p.scheduled,
-                done_at: p.done_at,
-            })
-            .collect())
+        let shipments = pickings.map(|p| Shipment {
+            lines: p.moves.iter().filter_map(|id| lines.get(id).cloned()).collect(),
+            id: p.id,
+            reference: p.reference,
+            kind: p.kind,
+            state: p.state,
+            partner: p.partner,
+            sales_order: p.sales_order,
+            purchase_order: p.purchase_order,
+            carrier: p.carrier,
+            tracking_reference: p.tracking_reference,
+            backorder_of: p.backorder_of,
+            scheduled: p.scheduled,
+            done_at: p.done_at,
+        });
+        Ok(shipments.without_unreadable_parts(&unreadable_moves, |s| s.id))
     }
 }

@@ -199,8 +199,8 @@ pub(super) fn product(p: &Product) -> pb::Product {
 }
 
 pub(super) fn product_page(page: &ProductPage, filters: &str, tokens: &TokenKey) -> pb::ListProductsResponse {
-    let next_page_token = match (page.more, page.products.last()) {
-        (true, Some(last)) => PageToken::encode(tokens, last.id, filters),
+    let next_page_token = match (page.more, page.last_id) {
+        (true, Some(last)) => PageToken::encode(tokens, last, filters),
         _ => String::new(),
     };
     pb::ListProductsResponse { products: page.products.iter().map(product).collect(), next_page_token }
@@ -238,6 +238,12 @@ pub(super) fn stock_levels(
             SkuStock::Ambiguous { .. } => {
                 pb::SkuStockLevels { sku: sku.clone(), status: pb::SkuStatus::Ambiguous.into(), ..Default::default() }
             }
+            SkuStock::Unreadable { product } => pb::SkuStockLevels {
+                sku: sku.clone(),
+                status: pb::SkuStatus::Unreadable.into(),
+                product: Some(record_ref("products", product)),
+                levels: Vec::new(),
+            },
         })
         .collect();
     pb::GetStockLevelsResponse { items, source: source.into(), read_time: Some(timestamp(read_at)) }

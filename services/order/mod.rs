@@ -106,10 +106,10 @@ impl OrderService for OrderApi {
         request: Request<pb::ListSalesOrdersRequest>,
     ) -> Result<Response<pb::ListSalesOrdersResponse>, Status> {
         let (query, filters) = convert::sales_order_query(request.get_ref(), &self.tokens)?;
-        let (orders, more) = self.sales(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
+        let page = self.sales(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListSalesOrdersResponse {
-            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters, &self.tokens),
-            sales_orders: orders.iter().map(convert::sales_order).collect(),
+            next_page_token: convert::next_token(page.more, page.last_id, &filters, &self.tokens),
+            sales_orders: page.items.iter().map(convert::sales_order).collect(),
         }))
     }
 
@@ -197,10 +197,10 @@ impl OrderService for OrderApi {
         request: Request<pb::ListPurchaseOrdersRequest>,
     ) -> Result<Response<pb::ListPurchaseOrdersResponse>, Status> {
         let (query, filters) = convert::purchase_order_query(request.get_ref(), &self.tokens)?;
-        let (orders, more) = self.purchases(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
+        let page = self.purchases(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
-            next_page_token: convert::next_token(more, orders.last().map(|o| o.id), &filters, &self.tokens),
-            purchase_orders: orders.iter().map(convert::purchase_order).collect(),
+            next_page_token: convert::next_token(page.more, page.last_id, &filters, &self.tokens),
+            purchase_orders: page.items.iter().map(convert::purchase_order).collect(),
         }))
     }
 

@@ -46,10 +46,12 @@ impl Reader for Sales {
         let mut query = OrderQuery { limit: LOAD_PAGE, updated_since: Some(since), ..OrderQuery::default() };
         let mut recent = Vec::new();
         loop {
-            let (page, more) = self.list(&query).await?;
-            query.after_id = page.last().map_or(query.after_id, |o| o.id);
-            recent.extend(page);
-            if !more {
+            let page = self.list(&query).await?;
+            // After the last order read, decoded or not: a page of undecodable orders must not
+            // stop the load, nor loop on them.
+            query.after_id = page.last_id.unwrap_or(query.after_id);
+            recent.extend(page.items);
+            if !page.more {
                 return Ok(recent);
             }
         }

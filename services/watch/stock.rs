@@ -12,7 +12,7 @@ use std::{
 
 use odoo_adapter::{
     ChangeFeed, Inventory, Odoo, OdooError, STOCK_SOURCES,
-    models::{Location, ProductLevel, SkuStock, StockFigures, Warehouse},
+    models::{Location, ProductLevel, ProductLevels, SkuStock, StockFigures, Warehouse},
 };
 use parking_lot::RwLock;
 use tokio::sync::Notify;
@@ -66,6 +66,9 @@ pub struct StockView {
     warehouses: RwLock<Vec<Warehouse>>,
     /// The internal locations, which a watch may ask for.
     locations: RwLock<Vec<Location>>,
+    /// Products whose stock Odoo holds in a form odoo-mesh cannot decode (reported as such): the
+    /// view keeps their last readable levels, which it must not serve as current.
+    unreadable: RwLock<HashSet<i64>>,
     wake: Notify,
 }
 
@@ -76,6 +79,7 @@ impl StockView {
             skus: RwLock::new(HashMap::new()),
             warehouses: RwLock::new(Vec::new()),
             locations: RwLock::new(Vec::new()),
+            unreadable: RwLock::new(HashSet::new()),
             wake: Notify::new(),
         }
     }
@@ -108,10 +112,13 @@ impl StockView {
             return None;
         }
         let index = self.skus.read();
+        let unreadable = self.unreadable.read();
         let mut answers = Vec::with_capacity(skus.len());
         for sku in skus {
             let stock = match index.get(sku).map(Vec::as_slice) {
+                // Odoo answers for a product the view cannot vouch for: as undecodable, today.
                 None | Some([]) => return None,
+                Some([product]) if unreadable.contains(product) => return None,
                 Some([product]) => {
                     let mut levels: Vec<ProductLevel> =
                         self.hub.items(&|l: &ProductLevel| l.product.id == *product && l.location.is_none());
@@ -210,19 +217,31 @@ impl StockView {
 
     /// The levels of these products (every storable one when `None`) per warehouse and per
     /// internal location. A location the product has left altogether (its quant deleted, no move
-    /// pending) is reported with zero levels, since Odoo no longer lists it.
+    /// pending) is reported with zero levels, since Odoo no longer lists it. A product Odoo holds
+    /// figures of that cannot be decoded is left out, and noted as such (see `unreadable`).
     async fn levels(&self, inventory: &Inventory, ids: Option<&[i64]>) -> Result<Vec<ProductLevel>, OdooError> {
         let warehouses = self.warehouses.read().clone();
-        let mut levels = inventory.product_levels(ids, &warehouses).await?;
+        let ProductLevels { mut levels, unreadable } = inventory.product_levels(ids, &warehouses).await?;
         self.index(&levels);
         let locations = self.locations.read().clone();
         let by_location = inventory.location_levels(&levels, &locations).await?;
-        let present: HashSet<_> = by_location.iter().map(Watched::key).collect();
+        let unreadable: HashSet<i64> = unreadable.into_iter().chain(by_location.unreadable).collect();
+        let present: HashSet<_> = by_location.levels.iter().map(Watched::key).collect();
         let in_scope = |l: &ProductLevel| ids.is_none_or(|ids| ids.contains(&l.product.id));
-        let vanished =
-            self.hub.items(&|l: &ProductLevel| l.location.is_some() && in_scope(l) && !present.contains(&l.key()));
-        levels.extend(by_location);
+        // A product that cannot be decoded has not left its locations: it is left as it was.
+        let vanished = self.hub.items(&|l: &ProductLevel| {
+            l.location.is_some() && in_scope(l) && !unreadable.contains(&l.product.id) && !present.contains(&l.key())
+        });
+        levels.extend(by_location.levels);
         levels.extend(vanished.into_iter().map(|l| ProductLevel { figures: StockFigures::default(), ..l }));
+        let mut known = self.unreadable.write();
+        match ids {
+            None => known.clear(),
+            Some(ids) => ids.iter().for_each(|id| {
+                known.remove(id);
+            }),
+        }
+        known.extend(unreadable);
         Ok(levels)
     }
 

@@ -391,7 +391,7 @@ impl Harness {
 
     /// Odoo called directly over JSON-RPC, independently of odoo-mesh, to check what it answers.
     pub fn direct(&self) -> DirectOdoo {
-        DirectOdoo { config: self.odoo.clone(), http: reqwest::Client::new() }
+        DirectOdoo::new(self.odoo.clone())
     }
 
     pub async fn stop(mut self) {
@@ -417,30 +417,35 @@ pub struct DirectOdoo {
 }
 
 impl DirectOdoo {
-    async fn rpc(&self, service: &str, method: &str, args: Value) -> Value {
+    pub fn new(config: OdooConfig) -> Self {
+        Self { config, http: reqwest::Client::new() }
+    }
+
+    /// Odoo's result, or its error (or the transport's) as an answer to report.
+    async fn rpc(&self, service: &str, method: &str, args: Value) -> Result<Value, Value> {
         let body = json!({"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}, "id": 1});
-        let answer: Value = self
-            .http
-            .post(format!("{}/jsonrpc", self.config.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("odoo answers")
-            .json()
-            .await
-            .expect("json-rpc answer");
-        assert!(answer.get("error").is_none(), "direct odoo call failed: {answer}");
-        answer["result"].clone()
+        let sent = self.http.post(format!("{}/jsonrpc", self.config.url)).json(&body).send().await;
+        let answer: Value = match sent {
+            Ok(response) => response.json().await.map_err(|e| json!(e.to_string()))?,
+            Err(e) => return Err(json!(e.to_string())),
+        };
+        match answer.get("error") {
+            Some(error) => Err(error.clone()),
+            None => Ok(answer["result"].clone()),
+        }
     }
 
     pub async fn execute(&self, model: &str, method: &str, args: Value, kwargs: Value) -> Value {
-        let uid = self
-            .rpc(
-                "common",
-                "authenticate",
-                json!([self.config.database, self.config.login, self.config.secret.expose(), {}]),
-            )
-            .await;
+        match self.try_execute(model, method, args, kwargs).await {
+            Ok(result) => result,
+            Err(error) => panic!("direct odoo call failed: {error}"),
+        }
+    }
+
+    /// `execute`, answering Odoo's error instead of failing the test (for cleaning up).
+    pub async fn try_execute(&self, model: &str, method: &str, args: Value, kwargs: Value) -> Result<Value, Value> {
+        let credentials = json!([self.config.database, self.config.login, self.config.secret.expose(), {}]);
+        let uid = self.rpc("common", "authenticate", credentials).await?;
         self.rpc(
             "object",
             "execute_kw",

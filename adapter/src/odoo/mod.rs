@@ -4,9 +4,9 @@
 //! never choose a name by version; they speak the typed records and enums these modules decode.
 
 pub(crate) mod datetime;
+mod decoded;
 mod field;
 mod matching;
-pub(crate) use matching::Case;
 mod row;
 mod schema;
 
@@ -32,7 +32,9 @@ use serde_json::{Map, Value, json};
 
 pub use datetime::odoo_datetime;
 pub(crate) use datetime::parse_odoo_datetime;
+pub(crate) use decoded::Decoded;
 pub(crate) use field::{Field, Method, Model};
+pub(crate) use matching::Case;
 pub use row::{DecodeError, round_to_precision};
 pub(crate) use row::{Record, Row};
 pub use schema::{Availability, Capability, Report, SUPPORTED_VERSIONS, Schema};
@@ -49,6 +51,8 @@ pub struct Odoo {
     /// Reference data that changes about never, read once per schema.
     units: ArcSwapOption<uom::Units>,
     currency: ArcSwapOption<crate::models::Ref>,
+    /// The records found undecodable, each reported once.
+    unreadable: decoded::Unreadable,
 }
 
 impl Odoo {
@@ -59,6 +63,7 @@ impl Odoo {
             loading: tokio::sync::Mutex::new(()),
             units: ArcSwapOption::empty(),
             currency: ArcSwapOption::empty(),
+            unreadable: decoded::Unreadable::default(),
         }
     }
 
@@ -129,6 +134,17 @@ impl Odoo {
             self.forget_schema();
         }
         result
+    }
+
+    /// Decodes records of `model` one by one: a record that cannot be decoded is left out and
+    /// reported once, never failing the others (see `decoded`).
+    pub(crate) fn decode_each<T>(
+        &self,
+        model: Model,
+        records: &[Record],
+        decode: impl FnMut(&Row<'_>) -> Result<T, DecodeError>,
+    ) -> Result<Decoded<T>, OdooError> {
+        self.unreadable.decode_each(model, records, decode)
     }
 
     /// `search_read` of `fields` under this server's names.

@@ -8,11 +8,11 @@ use std::{collections::HashMap, future::Future};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{Capability, Case, Field, Method, Model, Odoo, Record, Schema, ir_model_data::LineTable, product};
-use crate::{
-    OdooCall, OdooError,
-    models::{OrderQuery, Ref},
+use super::{
+    Capability, Case, DecodeError, Decoded, Field, Method, Model, Odoo, Record, Row, Schema, ir_model_data::LineTable,
+    product,
 };
+use crate::{OdooCall, OdooError, models::OrderQuery};
 
 /// Where an order stands, as far as confirming it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub(crate) enum Stage {
 }
 
 /// Orders decoded without their lines, each with the ids of its lines.
-pub(crate) type Headers<O> = Vec<(O, Vec<i64>)>;
+pub(crate) type Headers<O> = Decoded<(O, Vec<i64>)>;
 
 /// An order model (`sale.order`, `purchase.order`) as the flows use it alike.
 pub(crate) trait OrderModel: Send + Sync + 'static {
@@ -38,16 +38,18 @@ pub(crate) trait OrderModel: Send + Sync + 'static {
     /// The orders' resource collection (`salesOrders`), to say which one is not found.
     const COLLECTION: &'static str;
 
-    /// The orders of these rows, without their lines, and the ids of their lines; any reads it
-    /// needs besides are made once for all of them.
+    /// The orders of these rows, without their lines, and the ids of their lines (those that
+    /// cannot be decoded left out, through `Odoo::decode_each`); any reads it needs besides are
+    /// made once for all of them.
     fn decode(
         odoo: &Odoo,
         schema: &Schema,
         rows: &[Record],
     ) -> impl Future<Output = Result<Headers<Self::Order>, OdooError>> + Send;
     /// A line of `order`, with its product's SKU.
-    fn decode_line(record: &Record, order: &Self::Order, skus: &HashMap<i64, String>) -> Result<Self::Line, OdooError>;
+    fn decode_line(row: &Row<'_>, order: &Self::Order, skus: &HashMap<i64, String>) -> Result<Self::Line, DecodeError>;
     fn set_lines(order: &mut Self::Order, lines: Vec<Self::Line>);
+    fn id(order: &Self::Order) -> i64;
     const FILTERS: Filters;
 
     /// The terms selecting the query's states (prefix notation).
@@ -160,35 +162,41 @@ impl Lines {
         table
     }
 
-    /// The orders with their lines: every line read at once, their products' SKUs at once.
+    /// The orders with their lines: every line read at once, their products' SKUs at once. An
+    /// order one of whose lines cannot be decoded is left out with it (see `Decoded`).
     pub(crate) async fn attach<O, L>(
         &self,
         odoo: &Odoo,
         schema: &Schema,
-        orders: Vec<(O, Vec<i64>)>,
-        decode: impl Fn(&Record, &O, &HashMap<i64, String>) -> Result<L, OdooError>,
+        orders: Decoded<(O, Vec<i64>)>,
+        id: impl Fn(&O) -> i64,
+        decode: impl Fn(&Row<'_>, &O, &HashMap<i64, String>) -> Result<L, DecodeError>,
         set: impl Fn(&mut O, Vec<L>),
-    ) -> Result<Vec<O>, OdooError> {
-        let ids: Vec<i64> = orders.iter().flat_map(|(_, lines)| lines.iter().copied()).collect();
+    ) -> Result<Decoded<O>, OdooError> {
+        let ids: Vec<i64> = orders.items.iter().flat_map(|(_, lines)| lines.iter().copied()).collect();
         let records = odoo.read(schema, self.model, &ids, self.fields).await?;
-        let products = records.iter().map(|r| self.product_of(r).map(|p| p.id)).collect::<Result<Vec<_>, _>>()?;
+        // A line whose product cannot be read is reported by its own decoding, below.
+        let products: Vec<i64> = records
+            .iter()
+            .filter_map(|r| Some(Row::new(self.model, r).ok()?.reference(&self.product).ok()?.id))
+            .collect();
         let skus: HashMap<i64, String> = product::skus(odoo, schema, &products).await?.into_iter().collect();
-        let by_id: HashMap<i64, &Record> = records.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, r))).collect();
-        orders
-            .into_iter()
-            .map(|(mut order, own)| {
-                let lines = own
-                    .iter()
-                    .filter_map(|id| by_id.get(id))
-                    .map(|r| decode(r, &order, &skus))
-                    .collect::<Result<_, _>>()?;
-                set(&mut order, lines);
-                Ok(order)
-            })
-            .collect()
-    }
-
-    fn product_of(&self, record: &Record) -> Result<Ref, OdooError> {
-        Ok(super::Row::new(self.model, record)?.reference(&self.product)?)
+        let owner: HashMap<i64, &O> =
+            orders.items.iter().flat_map(|(order, lines)| lines.iter().map(move |line| (*line, order))).collect();
+        let mut lines: HashMap<i64, L> = HashMap::new();
+        let unreadable = odoo
+            .decode_each(self.model, &records, |row| {
+                // Lines are read by their orders' ids: one that is none of theirs is not wanted.
+                let Some(order) = owner.get(&row.id()) else { return Ok(()) };
+                let line = decode(row, order, &skus).map_err(|e| e.part_of(self.of_order.model.name, id(order)))?;
+                lines.insert(row.id(), line);
+                Ok(())
+            })?
+            .unreadable;
+        let orders = orders.map(|(mut order, own)| {
+            set(&mut order, own.iter().filter_map(|line| lines.remove(line)).collect());
+            order
+        });
+        Ok(orders.without_unreadable_parts(&unreadable, id))
     }
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{Field, Model, Odoo, Record, Row, Schema};
+use super::{DecodeError, Field, Model, Odoo, Record, Row, Schema};
 use crate::{
     OdooError, SearchOptions,
     models::{Product, Ref},
@@ -47,8 +47,7 @@ pub(crate) fn with_archived() -> Map<String, Value> {
 }
 
 /// A product as the catalogue shows it, prices in `currency`.
-pub(crate) fn decode(record: &Record, currency: &str) -> Result<Product, OdooError> {
-    let row = Row::new(PRODUCT, record)?;
+pub(crate) fn decode(row: &Row<'_>, currency: &str) -> Result<Product, DecodeError> {
     Ok(Product {
         id: row.id(),
         sku: row.text(&SKU)?.map(str::to_owned),
@@ -78,8 +77,7 @@ pub(crate) struct StockRow {
     pub(crate) forecast: Decimal,
 }
 
-pub(crate) fn decode_stock(record: &Record) -> Result<StockRow, OdooError> {
-    let row = Row::new(PRODUCT, record)?;
+pub(crate) fn decode_stock(row: &Row<'_>) -> Result<StockRow, DecodeError> {
     Ok(StockRow {
         product: Ref { id: row.id(), name: row.text(&DISPLAY_NAME)?.unwrap_or_default().to_owned() },
         sku: row.text(&SKU)?.map(str::to_owned),
@@ -90,6 +88,13 @@ pub(crate) fn decode_stock(record: &Record) -> Result<StockRow, OdooError> {
         outgoing: row.decimal(&OUTGOING)?,
         forecast: row.decimal(&FORECAST)?,
     })
+}
+
+/// A product's SKU and name as read, whatever else its record holds; `None` without a SKU.
+pub(crate) fn identity(record: &Record) -> Option<(String, Ref)> {
+    let row = Row::new(PRODUCT, record).ok()?;
+    let name = row.text(&DISPLAY_NAME).ok().flatten().unwrap_or_default().to_owned();
+    Some((row.text(&SKU).ok()??.to_owned(), Ref { id: row.id(), name }))
 }
 
 /// What an order line needs to know of a product.
@@ -141,17 +146,11 @@ pub(crate) async fn free_in_warehouse(
         .collect()
 }
 
-/// The SKU of each of these products that has one, in one read.
+/// The SKU of each of these products that has one (and can be read), in one read.
 pub(crate) async fn skus(odoo: &Odoo, schema: &Schema, ids: &[i64]) -> Result<Vec<(i64, String)>, OdooError> {
     let rows = odoo.read(schema, PRODUCT, ids, &[SKU]).await?;
-    let mut skus = Vec::with_capacity(rows.len());
-    for record in &rows {
-        let row = Row::new(PRODUCT, record)?;
-        if let Some(sku) = row.text(&SKU)? {
-            skus.push((row.id(), sku.to_owned()));
-        }
-    }
-    Ok(skus)
+    let skus = odoo.decode_each(PRODUCT, &rows, |row| Ok(row.text(&SKU)?.map(|sku| (row.id(), sku.to_owned()))))?;
+    Ok(skus.items.into_iter().flatten().collect())
 }
 
 /// Filters of a page of the catalogue, keyset-paged by id.

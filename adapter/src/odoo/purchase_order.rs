@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    Capability, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
     orders::{self, Filters, Headers, Lines, OrderModel, Stage},
     warehouse,
@@ -86,8 +86,7 @@ const RECEIPT_STATUSES: &[(&str, ReceiptStatus)] =
 
 /// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
 /// and the ids of its lines.
-fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), OdooError> {
-    let row = Row::new(ORDER, record)?;
+fn decode(row: &Row<'_>, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), DecodeError> {
     let state = match row.selection(&STATE, STATES, PurchaseOrderState::Other)? {
         Some(PurchaseOrderState::Confirmed) if row.boolean(&LOCKED)? => PurchaseOrderState::Locked,
         Some(state) => state,
@@ -113,9 +112,10 @@ fn decode(record: &Record, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOr
     Ok((order, row.ids(&LINES)?))
 }
 
-/// The receipt type of an order (which warehouse it delivers to).
-fn receipt_type(record: &Record) -> Result<Option<i64>, OdooError> {
-    Ok(Row::new(ORDER, record)?.many2one(&RECEIPT_TYPE)?.map(|t| t.id))
+/// The receipt type of an order (which warehouse it delivers to), if it can be read: an order
+/// whose type cannot is reported by its own decoding.
+fn receipt_type(record: &Record) -> Option<i64> {
+    Some(Row::new(ORDER, record).ok()?.many2one(&RECEIPT_TYPE).ok()??.id)
 }
 
 /// Purchase orders, as the flows use them alike with sales orders (the kind of `Purchases`).
@@ -135,18 +135,16 @@ impl OrderModel for PurchaseOrders {
 
     /// With the warehouse each order delivers to, read by receipt type in one call.
     async fn decode(odoo: &Odoo, schema: &Schema, rows: &[Record]) -> Result<Headers<PurchaseOrder>, OdooError> {
-        let types = rows.iter().map(receipt_type).collect::<Result<Vec<_>, _>>()?;
-        let types: Vec<i64> = types.into_iter().flatten().collect();
+        let types: Vec<i64> = rows.iter().filter_map(receipt_type).collect();
         let warehouses = warehouse::of_picking_types(odoo, schema, &types).await?;
-        rows.iter().map(|r| decode(r, &warehouses)).collect()
+        odoo.decode_each(ORDER, rows, |row| decode(row, &warehouses))
     }
 
     fn decode_line(
-        record: &Record,
+        row: &Row<'_>,
         order: &PurchaseOrder,
         skus: &HashMap<i64, String>,
-    ) -> Result<PurchaseOrderLine, OdooError> {
-        let row = Row::new(LINE, record)?;
+    ) -> Result<PurchaseOrderLine, DecodeError> {
         let product = row.reference(&PRODUCT)?;
         Ok(PurchaseOrderLine {
             id: row.id(),
@@ -162,6 +160,10 @@ impl OrderModel for PurchaseOrders {
 
     fn set_lines(order: &mut PurchaseOrder, lines: Vec<PurchaseOrderLine>) {
         order.lines = lines;
+    }
+
+    fn id(order: &PurchaseOrder) -> i64 {
+        order.id
     }
 
     fn state_terms(schema: &Schema, query: &OrderQuery) -> Vec<Value> {

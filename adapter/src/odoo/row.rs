@@ -1,12 +1,13 @@
 //! Decoding one record as Odoo returned it, field by field: `false` for empty, many2one as
 //! `[id, display_name]`, floats that must become exact decimals, naive UTC datetimes as
 //! "YYYY-MM-DD HH:MM:SS". A field that was not read, or holds something else than its type,
-//! fails with the model, the record and the field, so one odd record can be told apart.
+//! fails with the model, the record and the field, so one odd record can be told apart (and left
+//! out of a batch: see `decoded`).
 
 use std::str::FromStr;
 
-use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use rust_decimal::{Decimal, prelude::FromPrimitive};
+use serde_json::{Map, Number, Value};
 use time::OffsetDateTime;
 
 use super::{Field, Model, datetime::parse_odoo_datetime};
@@ -18,20 +19,61 @@ use crate::{
 /// A record as Odoo's JSON has it.
 pub(crate) type Record = Map<String, Value>;
 
+/// The most characters of an odd value a report quotes.
+const QUOTED: usize = 60;
+
 /// A record that could not be decoded, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{model} record {id}: field {field}: expected {expected}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     pub model: &'static str,
     /// The record's id (0 when even that was missing).
     pub id: i64,
     pub field: &'static str,
     pub expected: &'static str,
+    /// What Odoo holds there, quoted and shortened; `None` when its answer lacks the field, which
+    /// is odoo-mesh's mistake (it did not ask for it), not the record's.
+    pub found: Option<String>,
+    /// The record this one is part of (the order of a line), which cannot be read without it.
+    pub part_of: Option<(&'static str, i64)>,
 }
 
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} record {}", self.model, self.id)?;
+        if let Some((model, id)) = self.part_of {
+            write!(f, " (of {model} record {id})")?;
+        }
+        match &self.found {
+            Some(found) => write!(f, ": field {} holds {found}, expected {}", self.field, self.expected),
+            None => write!(f, ": field {} is not in odoo's answer", self.field),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl DecodeError {
+    /// The error as that of a part of `model` record `id`.
+    pub(crate) fn part_of(self, model: &'static str, id: i64) -> Self {
+        Self { part_of: Some((model, id)), ..self }
+    }
+
+    /// Whether Odoo holds a value odoo-mesh cannot decode, rather than odoo-mesh having read
+    /// the record wrongly.
+    pub fn is_odd_value(&self) -> bool {
+        self.found.is_some()
+    }
+}
+
+/// An odd value in a record is the record's, and named as such; a field missing from Odoo's
+/// answer is odoo-mesh's own mistake.
 impl From<DecodeError> for OdooError {
     fn from(error: DecodeError) -> Self {
-        OdooError::Protocol { message: error.to_string() }
+        if error.is_odd_value() {
+            OdooError::UnreadableRecord(error)
+        } else {
+            OdooError::Protocol { message: error.to_string() }
+        }
     }
 }
 
@@ -45,11 +87,13 @@ pub(crate) struct Row<'a> {
 
 impl<'a> Row<'a> {
     pub(crate) fn new(model: Model, record: &'a Record) -> Result<Self, DecodeError> {
-        let id = record.get("id").and_then(Value::as_i64).ok_or(DecodeError {
+        let id = record.get("id").and_then(Value::as_i64).ok_or_else(|| DecodeError {
             model: model.name,
             id: 0,
             field: "id",
             expected: "an integer",
+            found: record.get("id").map(quote),
+            part_of: None,
         })?;
         Ok(Self { model, id, record })
     }
@@ -59,7 +103,14 @@ impl<'a> Row<'a> {
     }
 
     fn mismatch(&self, field: &Field, expected: &'static str) -> DecodeError {
-        DecodeError { model: self.model.name, id: self.id, field: field.name, expected }
+        DecodeError {
+            model: self.model.name,
+            id: self.id,
+            field: field.name,
+            expected,
+            found: self.raw(field).map(quote),
+            part_of: None,
+        }
     }
 
     /// The field's value under whichever of its names was read; `None` for an optional field the
@@ -133,7 +184,7 @@ impl<'a> Row<'a> {
     pub(crate) fn decimal(&self, field: &Field) -> Result<Decimal, DecodeError> {
         match self.value(field)? {
             None => Ok(Decimal::ZERO),
-            Some(Value::Number(n)) => parse_decimal(&n.to_string()).ok_or_else(|| self.mismatch(field, "a number")),
+            Some(Value::Number(n)) => decimal_of(n).ok_or_else(|| self.mismatch(field, IN_RANGE)),
             Some(_) => Err(self.mismatch(field, "a number")),
         }
     }
@@ -187,9 +238,30 @@ impl<'a> Row<'a> {
     }
 }
 
+/// What a decimal holds: Odoo's floats go far beyond (a `float` column takes 1e30, and Odoo's JSON
+/// sends it as `1e+30`).
+const IN_RANGE: &str = "a number of at most 28 digits before the decimal point";
+
+/// A JSON number as an exact decimal, `None` beyond a decimal's range (±7.9e28: rust_decimal
+/// answers an error there, never a panic). A magnitude below its 28 decimal places (1e-30) is
+/// rounded to them — to zero, far below any precision Odoo shows a quantity or amount with.
+fn decimal_of(number: &Number) -> Option<Decimal> {
+    parse_decimal(&number.to_string())
+        .or_else(|| number.as_f64().filter(|f| f.abs() < 1.0).and_then(Decimal::from_f64).map(|d| d.normalize()))
+}
+
 /// A JSON number's text as an exact decimal (plain or scientific notation).
 fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok()
+}
+
+/// A value as a report quotes it: its JSON, shortened.
+fn quote(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(QUOTED) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
 }
 
 /// Rounds to a unit of measure's rounding precision (half away from zero, as Odoo's `float_round`),
@@ -284,9 +356,33 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_numbers_are_a_decode_error() {
-        let r = record(json!({"id": 7, "q": 1e300}));
-        assert!(Row::new(THING, &r).expect("id").decimal(&Q).is_err());
+    fn numbers_beyond_a_decimals_range_are_a_decode_error_naming_the_value() {
+        for huge in [1e30, -1e30, 1.000_000_000_000_002_7e30, 8e28, 1e300, f64::MAX] {
+            let r = record(json!({"id": 7, "q": huge}));
+            let error = Row::new(THING, &r).expect("id").decimal(&Q).expect_err("beyond range");
+            assert_eq!((error.model, error.id, error.field), ("x.thing", 7, "q"));
+            assert!(error.is_odd_value(), "the record's, not odoo-mesh's: {error}");
+            assert_eq!(error.found.as_deref().and_then(|f| f.parse::<f64>().ok()), Some(huge));
+        }
+    }
+
+    #[test]
+    fn numbers_below_a_decimals_places_round_to_zero() {
+        for tiny in [1e-30, -1e-30, 1.5e-29, 5e-324] {
+            assert_eq!(decimal_of(tiny), Decimal::ZERO, "{tiny:e}");
+        }
+        assert_eq!(decimal_of(1.5e-28).to_string(), "0.0000000000000000000000000002");
+    }
+
+    #[test]
+    fn a_field_missing_from_the_answer_is_odoo_meshs_mistake_not_the_records() {
+        let r = record(json!({"id": 9}));
+        let error = Row::new(THING, &r).expect("id").text(&NAME).expect_err("not read");
+        assert!(!error.is_odd_value());
+        assert!(matches!(OdooError::from(error), OdooError::Protocol { .. }));
+        let odd = record(json!({"id": 9, "name": 12}));
+        let error = Row::new(THING, &odd).expect("id").text(&NAME).expect_err("a number");
+        assert!(matches!(OdooError::from(error), OdooError::UnreadableRecord(_)));
     }
 
     #[test]
@@ -298,6 +394,22 @@ mod tests {
     }
 
     proptest! {
+        /// Whatever float Odoo holds, decoding it answers (never panics): exactly when it is
+        /// within a decimal's range, give or take the last digit of its text.
+        #[test]
+        fn any_float_decodes_or_is_refused_without_panic(bits in any::<u64>()) {
+            let value = f64::from_bits(bits);
+            prop_assume!(value.is_finite());
+            let r = record(json!({"id": 1, "q": value}));
+            let decoded = Row::new(THING, &r).expect("id").decimal(&Q);
+            if value.abs() < 7.9e28 {
+                prop_assert!(decoded.is_ok(), "{value:e}");
+            }
+            if value.abs() > 7.93e28 {
+                prop_assert!(decoded.is_err(), "{value:e}");
+            }
+        }
+
         #[test]
         fn rounded_quantities_are_multiples_of_the_precision(units in -1_000_000i64..1_000_000, noise in -4i64..5) {
             // A value within a few ulps of n/100 always rounds back to exactly n/100.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    Capability, Field, Method, Model, Odoo, Record, Row, Schema,
+    Capability, DecodeError, Field, Method, Model, Odoo, Record, Row, Schema,
     ir_model_data::{self, Import, Loaded},
     orders::{self, Filters, Headers, Lines, OrderModel, Stage},
 };
@@ -102,8 +102,7 @@ const INVOICE_STATUSES: &[(&str, InvoiceStatus)] = &[
 ];
 
 /// An order's header, and the ids of its lines (read apart, for any number of orders at once).
-fn decode(record: &Record) -> Result<(SalesOrder, Vec<i64>), OdooError> {
-    let row = Row::new(ORDER, record)?;
+fn decode(row: &Row<'_>) -> Result<(SalesOrder, Vec<i64>), DecodeError> {
     let currency = row.reference(&CURRENCY)?.name;
     let order = SalesOrder {
         id: row.id(),
@@ -148,17 +147,16 @@ impl OrderModel for SalesOrders {
     const FILTERS: Filters =
         Filters { partner: CUSTOMER, reference: CUSTOMER_REFERENCE, created: CREATED, updated: UPDATED };
 
-    async fn decode(_odoo: &Odoo, _schema: &Schema, rows: &[Record]) -> Result<Headers<SalesOrder>, OdooError> {
-        rows.iter().map(decode).collect()
+    async fn decode(odoo: &Odoo, _schema: &Schema, rows: &[Record]) -> Result<Headers<SalesOrder>, OdooError> {
+        odoo.decode_each(ORDER, rows, decode)
     }
 
     /// Amounts in the order's currency.
     fn decode_line(
-        record: &Record,
+        row: &Row<'_>,
         order: &SalesOrder,
         skus: &HashMap<i64, String>,
-    ) -> Result<SalesOrderLine, OdooError> {
-        let row = Row::new(LINE, record)?;
+    ) -> Result<SalesOrderLine, DecodeError> {
         let product = row.reference(&PRODUCT)?;
         let currency = &order.amount_total.currency;
         Ok(SalesOrderLine {
@@ -177,6 +175,10 @@ impl OrderModel for SalesOrders {
 
     fn set_lines(order: &mut SalesOrder, lines: Vec<SalesOrderLine>) {
         order.lines = lines;
+    }
+
+    fn id(order: &SalesOrder) -> i64 {
+        order.id
     }
 
     fn state_terms(schema: &Schema, query: &OrderQuery) -> Vec<Value> {

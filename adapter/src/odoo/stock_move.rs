@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde_json::{Map, json};
 
-use super::{Field, Model, Odoo, Record, Row, Schema};
+use super::{DecodeError, Decoded, Field, Model, Odoo, Row, Schema, product};
 use crate::{OdooError, SearchOptions, models::Ref};
 
 pub(crate) const MOVE: Model = Model::new("stock.move", "stock");
@@ -38,28 +38,27 @@ pub(crate) struct PendingMove {
     pub(crate) quantity: Decimal,
 }
 
-/// The moves of these products still to happen.
+/// The moves of these products still to happen. A move that cannot be decoded is left out and
+/// reported as a part of its product, whose levels it would falsify.
 pub(crate) async fn pending_of(
     odoo: &Odoo,
     schema: &Schema,
     products: &[i64],
     options: &SearchOptions,
-) -> Result<Vec<PendingMove>, OdooError> {
+) -> Result<Decoded<PendingMove>, OdooError> {
     let domain = json!([schema.term(&PRODUCT, "in", json!(products)), schema.term(&STATE, "in", json!(PENDING))]);
     let fields = [PRODUCT, SOURCE, DESTINATION, PRODUCT_QUANTITY];
     let rows = odoo.search(schema, MOVE, domain, &fields, options, Map::new()).await?;
-    let mut moves = Vec::with_capacity(rows.len());
-    for record in &rows {
-        let row = Row::new(MOVE, record)?;
-        let Some(product) = row.many2one(&PRODUCT)? else { continue };
-        moves.push(PendingMove {
-            product: product.id,
-            from: row.many2one(&SOURCE)?.map(|l| l.id),
-            to: row.many2one(&DESTINATION)?.map(|l| l.id),
-            quantity: row.decimal(&PRODUCT_QUANTITY)?,
-        });
-    }
-    Ok(moves)
+    odoo.decode_each(MOVE, &rows, |row| {
+        let product = row.reference(&PRODUCT)?.id;
+        let of_product = |e: DecodeError| e.part_of(product::PRODUCT.name, product);
+        Ok(PendingMove {
+            product,
+            from: row.many2one(&SOURCE).map_err(of_product)?.map(|l| l.id),
+            to: row.many2one(&DESTINATION).map_err(of_product)?.map(|l| l.id),
+            quantity: row.decimal(&PRODUCT_QUANTITY).map_err(of_product)?,
+        })
+    })
 }
 
 /// A move as a shipment line shows it.
@@ -73,8 +72,7 @@ pub(crate) struct Line {
     pub(crate) picked: bool,
 }
 
-pub(crate) fn decode_line(record: &Record) -> Result<Line, OdooError> {
-    let row = Row::new(MOVE, record)?;
+pub(crate) fn decode_line(row: &Row<'_>) -> Result<Line, DecodeError> {
     Ok(Line {
         id: row.id(),
         product: row.reference(&PRODUCT)?,

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{Field, Model, Odoo, Record, Row, Schema};
+use super::{DecodeError, Field, Model, Odoo, Row, Schema};
 use crate::{
     OdooError, SearchOptions,
     models::{Ref, ShipmentKind, ShipmentState},
@@ -54,7 +54,7 @@ const STATES: &[(&str, ShipmentState)] = &[
     (CANCELLED, ShipmentState::Cancelled),
 ];
 
-fn state(row: &Row<'_>) -> Result<ShipmentState, OdooError> {
+fn state(row: &Row<'_>) -> Result<ShipmentState, DecodeError> {
     Ok(row.selection(&STATE, STATES, ShipmentState::Other)?.unwrap_or(ShipmentState::Other))
 }
 
@@ -76,8 +76,7 @@ pub(crate) struct Picking {
     pub(crate) done_at: Option<OffsetDateTime>,
 }
 
-pub(crate) fn decode(record: &Record) -> Result<Picking, OdooError> {
-    let row = Row::new(PICKING, record)?;
+pub(crate) fn decode(row: &Row<'_>) -> Result<Picking, DecodeError> {
     let kind = match row.text(&CODE)? {
         _ if row.many2one(&RETURN_OF)?.is_some() => ShipmentKind::Return,
         Some("incoming") => ShipmentKind::Receipt,
@@ -88,7 +87,7 @@ pub(crate) fn decode(record: &Record) -> Result<Picking, OdooError> {
         id: row.id(),
         reference: row.text(&NAME)?.unwrap_or_default().to_owned(),
         kind,
-        state: state(&row)?,
+        state: state(row)?,
         partner: row.many2one(&PARTNER)?,
         sales_order: row.many2one(&SALES_ORDER)?.map(|o| o.id),
         purchase_order: row.many2one(&PURCHASE_ORDER)?.map(|o| o.id),

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde_json::{Map, json};
 
-use super::{Field, Model, Odoo, Row, Schema, warehouse};
+use super::{Decoded, Field, Model, Odoo, Schema, product, warehouse};
 use crate::{OdooError, SearchOptions};
 
 pub(crate) const QUANT: Model = Model::new("stock.quant", "stock");
@@ -32,25 +32,24 @@ pub(crate) struct Quant {
     pub(crate) reserved: Decimal,
 }
 
-/// The quants of these products in internal locations.
+/// The quants of these products in internal locations. A quant that cannot be decoded is left
+/// out and reported as a part of its product, whose levels it would falsify.
 pub(crate) async fn internal_of(
     odoo: &Odoo,
     schema: &Schema,
     products: &[i64],
     options: &SearchOptions,
-) -> Result<Vec<Quant>, OdooError> {
+) -> Result<Decoded<Quant>, OdooError> {
     let domain = json!([schema.term(&PRODUCT, "in", json!(products)), internal_only(schema)]);
     let rows = odoo.search(schema, QUANT, domain, FIELDS, options, Map::new()).await?;
-    let mut quants = Vec::with_capacity(rows.len());
-    for record in &rows {
-        let row = Row::new(QUANT, record)?;
-        let Some(product) = row.many2one(&PRODUCT)? else { continue };
-        quants.push(Quant {
-            product: product.id,
-            location: row.many2one(&LOCATION)?.map(|l| l.id),
-            quantity: row.decimal(&QUANTITY)?,
-            reserved: row.decimal(&RESERVED)?,
-        });
-    }
-    Ok(quants)
+    odoo.decode_each(QUANT, &rows, |row| {
+        let product = row.reference(&PRODUCT)?.id;
+        let of_product = |e: super::DecodeError| e.part_of(product::PRODUCT.name, product);
+        Ok(Quant {
+            product,
+            location: row.many2one(&LOCATION).map_err(of_product)?.map(|l| l.id),
+            quantity: row.decimal(&QUANTITY).map_err(of_product)?,
+            reserved: row.decimal(&RESERVED).map_err(of_product)?,
+        })
+    })
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde_json::{Map, json};
 
-use super::{Field, Model, Odoo, Row, Schema};
+use super::{Field, Model, Odoo, Schema};
 use crate::{OdooError, SearchOptions};
 
 pub(crate) const UOM: Model = Model::new("uom.uom", "uom");
@@ -63,26 +63,28 @@ impl Units {
         let context = Map::from_iter([("active_test".to_owned(), json!(false))]);
         let rows = odoo.search(schema, UOM, json!([]), FIELDS, &SearchOptions::ordered("id"), context).await?;
         let scale = if schema.name(&PARENT).is_some() { Scale::RootSize } else { Scale::PerReference };
-        let mut parents = HashMap::new();
-        let mut units = HashMap::new();
-        for record in &rows {
-            let row = Row::new(UOM, record)?;
+        // A unit that cannot be decoded is left out (and reported): its quantities are then
+        // rounded to the default precision and do not convert, rather than every stock read failing.
+        let decoded = odoo.decode_each(UOM, &rows, |row| {
             let rounding = row.decimal(&ROUNDING)?;
             let family = match scale {
                 Scale::PerReference => row.many2one(&CATEGORY)?.map_or(row.id(), |c| c.id),
                 Scale::RootSize => row.id(),
             };
-            parents.insert(row.id(), row.many2one(&PARENT)?.map(|p| p.id));
-            units.insert(
-                row.id(),
-                Unit {
-                    name: row.text(&NAME)?.unwrap_or_default().to_owned(),
-                    rounding: if rounding > Decimal::ZERO { rounding } else { DEFAULT_ROUNDING },
-                    factor: row.decimal(&FACTOR)?,
-                    family,
-                    active: row.boolean(&ACTIVE)?,
-                },
-            );
+            let unit = Unit {
+                name: row.text(&NAME)?.unwrap_or_default().to_owned(),
+                rounding: if rounding > Decimal::ZERO { rounding } else { DEFAULT_ROUNDING },
+                factor: row.decimal(&FACTOR)?,
+                family,
+                active: row.boolean(&ACTIVE)?,
+            };
+            Ok((row.id(), row.many2one(&PARENT)?.map(|p| p.id), unit))
+        })?;
+        let mut parents = HashMap::new();
+        let mut units = HashMap::new();
+        for (id, parent, unit) in decoded.items {
+            parents.insert(id, parent);
+            units.insert(id, unit);
         }
         if scale == Scale::RootSize {
             for (id, unit) in &mut units {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Field, Model, Odoo, Row, Schema};
+use super::{DecodeError, Field, Model, Odoo, Row, Schema};
 use crate::{
     OdooError, SearchOptions,
     models::{Location, Ref, Warehouse},
@@ -37,8 +37,7 @@ const TYPE_WAREHOUSE: Field = PICKING_TYPE.field("warehouse_id");
 
 pub(crate) const PICKING_TYPE_FIELDS: &[Field] = &[TYPE_WAREHOUSE];
 
-fn warehouse(record: &super::Record) -> Result<Warehouse, OdooError> {
-    let row = Row::new(WAREHOUSE, record)?;
+fn warehouse(row: &Row<'_>) -> Result<Warehouse, DecodeError> {
     Ok(Warehouse {
         id: row.id(),
         name: row.text(&NAME)?.unwrap_or_default().to_owned(),
@@ -51,7 +50,7 @@ fn warehouse(record: &super::Record) -> Result<Warehouse, OdooError> {
 pub(crate) async fn all(odoo: &Odoo, schema: &Schema) -> Result<Vec<Warehouse>, OdooError> {
     let options = SearchOptions::ordered("id");
     let rows = odoo.search(schema, WAREHOUSE, json!([]), FIELDS, &options, Map::new()).await?;
-    rows.iter().map(warehouse).collect()
+    Ok(odoo.decode_each(WAREHOUSE, &rows, warehouse)?.items)
 }
 
 /// The warehouse Odoo picks when an order names none.
@@ -63,7 +62,8 @@ pub(crate) async fn default(odoo: &Odoo, schema: &Schema) -> Result<Option<i64>,
 
 /// A warehouse by id, if it exists.
 pub(crate) async fn by_id(odoo: &Odoo, schema: &Schema, id: i64) -> Result<Option<Warehouse>, OdooError> {
-    odoo.read(schema, WAREHOUSE, &[id], FIELDS).await?.first().map(warehouse).transpose()
+    let rows = odoo.read(schema, WAREHOUSE, &[id], FIELDS).await?;
+    Ok(odoo.decode_each(WAREHOUSE, &rows, warehouse)?.single()?)
 }
 
 /// The operation type that receives goods into a warehouse.
@@ -79,14 +79,9 @@ pub(crate) async fn of_picking_types(
     types: &[i64],
 ) -> Result<HashMap<i64, Ref>, OdooError> {
     let rows = odoo.read(schema, PICKING_TYPE, types, PICKING_TYPE_FIELDS).await?;
-    let mut warehouses = HashMap::new();
-    for record in &rows {
-        let row = Row::new(PICKING_TYPE, record)?;
-        if let Some(warehouse) = row.many2one(&TYPE_WAREHOUSE)? {
-            warehouses.insert(row.id(), warehouse);
-        }
-    }
-    Ok(warehouses)
+    let types =
+        odoo.decode_each(PICKING_TYPE, &rows, |row| Ok(row.many2one(&TYPE_WAREHOUSE)?.map(|w| (row.id(), w))))?;
+    Ok(types.items.into_iter().flatten().collect())
 }
 
 /// Internal locations, of one warehouse or all.
@@ -101,15 +96,13 @@ pub(crate) async fn locations(
     }
     let options = SearchOptions::ordered("id");
     let rows = odoo.search(schema, LOCATION, Value::Array(domain), LOCATION_FIELDS, &options, Map::new()).await?;
-    rows.iter()
-        .map(|r| {
-            let row = Row::new(LOCATION, r)?;
-            Ok(Location {
-                id: row.id(),
-                complete_name: row.text(&COMPLETE_NAME)?.unwrap_or_default().to_owned(),
-                warehouse: row.many2one(&LOCATION_WAREHOUSE)?,
-                parent: row.many2one(&PARENT)?,
-            })
+    let locations = odoo.decode_each(LOCATION, &rows, |row| {
+        Ok(Location {
+            id: row.id(),
+            complete_name: row.text(&COMPLETE_NAME)?.unwrap_or_default().to_owned(),
+            warehouse: row.many2one(&LOCATION_WAREHOUSE)?,
+            parent: row.many2one(&PARENT)?,
         })
-        .collect()
+    })?;
+    Ok(locations.items)
 }
