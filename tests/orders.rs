@@ -901,10 +901,9 @@ async fn one_lost_response_is_recovered_without_the_caller_noticing() {
     harness.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audited() {
-    let harness = common::Harness::simulator().await;
-    let (request_id, mut request) = an_order_of_one(&harness, "unread").await;
+on_both_simulators!(a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audited);
+async fn a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audited(harness: &common::Harness) {
+    let (request_id, mut request) = an_order_of_one(harness, "unread").await;
     request.confirm = true;
     let faults = harness.simulator_handle().faults();
     faults.inject(FaultRule::always(Fault::DropConnection).on("sale.order", "read"));
@@ -915,7 +914,7 @@ async fn a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audite
     assert!(created.read_back_failed && !created.replayed, "{created:?}");
     let order = created.sales_order.expect("what is known of it");
     assert_eq!(order.name, format!("salesOrders/{}", order.id));
-    assert_eq!(count_orders(&harness, &request_id).await, 1);
+    assert_eq!(count_orders(harness, &request_id).await, 1);
     let audited =
         harness.audit_records().into_iter().find(|r| r["request_id"] == request_id.as_str()).expect("audited");
     assert_eq!((audited["outcome"].as_str(), audited["odoo_ids"].clone()), (Some("OK"), json!([order.id])));
@@ -932,13 +931,11 @@ async fn a_committed_order_that_cannot_be_read_back_is_answered_by_id_and_audite
     let replay = orders.create_sales_order(request).await.expect("replayed").into_inner();
     assert!(replay.replayed && !replay.read_back_failed);
     assert_eq!(replay.sales_order.map(|o| o.id), Some(order.id));
-    harness.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_dropped_at_its_deadline_is_audited_and_finishes_all_the_same() {
-    let harness = common::Harness::simulator().await;
-    let (request_id, request) = an_order_of_one(&harness, "late").await;
+on_both_simulators!(a_create_dropped_at_its_deadline_is_audited_and_finishes_all_the_same);
+async fn a_create_dropped_at_its_deadline_is_audited_and_finishes_all_the_same(harness: &common::Harness) {
+    let (request_id, request) = an_order_of_one(harness, "late").await;
     let slow = Fault::Latency { millis: 1500 };
     harness.simulator_handle().faults().inject(FaultRule::times(slow, 1).on("sale.order", "load"));
     let mut orders = harness.orders().await;
@@ -953,13 +950,12 @@ async fn a_create_dropped_at_its_deadline_is_audited_and_finishes_all_the_same()
     assert_eq!(audited["odoo_ids"], json!([]), "what it wrote is not known yet");
     // The command goes on without its caller; its order is traced by the request id.
     common::wait::until("the order is imported", common::wait::PATIENCE, || async {
-        count_orders(&harness, &request_id).await == 1
+        count_orders(harness, &request_id).await == 1
     })
     .await;
     let retry = orders.create_sales_order(request).await.expect("the retry").into_inner();
     assert!(retry.replayed, "the retry finds it");
-    assert_eq!(count_orders(&harness, &request_id).await, 1);
-    harness.stop().await;
+    assert_eq!(count_orders(harness, &request_id).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -528,6 +528,29 @@ macro_rules! scenario {
     };
 }
 
+/// Declares a test that needs the simulator (its faults, its internals) twice: against its Odoo 18
+/// flavour (JSON-RPC) and its Odoo 19 flavour (JSON-2).
+#[macro_export]
+macro_rules! on_both_simulators {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_odoo18_simulator() {
+                let harness = $crate::common::Harness::simulator_with(odoo_simulator::OdooVersion::V18).await;
+                super::$name(&harness).await;
+                harness.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_odoo19_simulator() {
+                let harness = $crate::common::Harness::simulator_with(odoo_simulator::OdooVersion::V19).await;
+                super::$name(&harness).await;
+                harness.stop().await;
+            }
+        }
+    };
+}
+
 /// The fields a `google.rpc.BadRequest` names, in order.
 pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt;
