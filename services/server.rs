@@ -173,12 +173,15 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             ))
             .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
                 backends.clone(),
-                audit,
+                audit.clone(),
                 order_watch,
-                tokens,
+                tokens.clone(),
             )))
             .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi::new(
+                backends.clone(),
+                audit,
                 shipment_watch,
+                tokens,
             )))
             .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
 

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::{
     OdooError, SearchOptions,
-    odoo::{self, Field, Model, Odoo, Row, Schema, sale_order, stock_move, stock_picking, stock_quant},
+    odoo::{self, Field, Model, Odoo, Row, Schema, mail_message, sale_order, stock_move, stock_picking, stock_quant},
 };
 
 /// A kind of row whose changes touch a watched record.
@@ -29,12 +29,23 @@ pub struct Source {
     model: Model,
     /// Narrows the rows, if they need it.
     only: Option<fn(&Schema) -> Value>,
-    /// The many2one naming the touched record; `None` when the row is the record itself.
-    touches: Option<Field>,
+    /// Which record the row touches.
+    touches: Touches,
     /// The row's `write_date`.
     stamp: Field,
     /// The values whose change matters (besides the stamp).
     values: &'static [Field],
+}
+
+/// Which record a changed row touches.
+#[derive(Debug, Clone, Copy)]
+enum Touches {
+    /// The row is the record itself.
+    Itself,
+    /// The record its many2one names.
+    Many2one(Field),
+    /// The record whose id it holds (a message's `res_id`).
+    Id(Field),
 }
 
 /// A product's stock moves with its internal quants and its moves.
@@ -42,14 +53,14 @@ pub const STOCK_SOURCES: &[Source] = &[
     Source {
         model: stock_quant::QUANT,
         only: Some(stock_quant::internal_only),
-        touches: Some(stock_quant::PRODUCT),
+        touches: Touches::Many2one(stock_quant::PRODUCT),
         stamp: stock_quant::UPDATED,
         values: &[stock_quant::QUANTITY, stock_quant::RESERVED],
     },
     Source {
         model: stock_move::MOVE,
         only: None,
-        touches: Some(stock_move::PRODUCT),
+        touches: Touches::Many2one(stock_move::PRODUCT),
         stamp: stock_move::UPDATED,
         values: &[stock_move::STATE, stock_move::DEMAND, stock_move::QUANTITY],
     },
@@ -62,14 +73,14 @@ pub const SALES_ORDER_SOURCES: &[Source] = &[
     Source {
         model: sale_order::ORDER,
         only: None,
-        touches: None,
+        touches: Touches::Itself,
         stamp: sale_order::UPDATED,
         values: &[sale_order::STATE],
     },
     Source {
         model: stock_picking::PICKING,
         only: Some(|schema| schema.term(&stock_picking::SALES_ORDER, "!=", false)),
-        touches: Some(stock_picking::SALES_ORDER),
+        touches: Touches::Many2one(stock_picking::SALES_ORDER),
         stamp: stock_picking::UPDATED,
         values: &[stock_picking::STATE],
     },
@@ -81,16 +92,25 @@ pub const SHIPMENT_SOURCES: &[Source] = &[
     Source {
         model: stock_picking::PICKING,
         only: None,
-        touches: None,
+        touches: Touches::Itself,
         stamp: stock_picking::UPDATED,
         values: &[stock_picking::STATE, stock_picking::TRACKING],
     },
     Source {
         model: stock_move::MOVE,
         only: Some(|schema| schema.term(&stock_move::PICKING, "!=", false)),
-        touches: Some(stock_move::PICKING),
+        touches: Touches::Many2one(stock_move::PICKING),
         stamp: stock_move::UPDATED,
         values: &[stock_move::STATE, stock_move::DEMAND, stock_move::QUANTITY, stock_move::PICKED],
+    },
+    // The notes odoo-mesh keeps on a shipment (milestones, notices): adding one stamps no field
+    // of the transfer.
+    Source {
+        model: mail_message::MESSAGE,
+        only: Some(|schema| mail_message::on_model(schema, stock_picking::PICKING)),
+        touches: Touches::Id(mail_message::DOCUMENT),
+        stamp: mail_message::UPDATED,
+        values: &[],
     },
 ];
 
@@ -138,8 +158,9 @@ impl ChangeFeed {
             let decoded = self.odoo.decode_each(source.model, rows, |row| {
                 let stamp = row.text(&source.stamp)?.unwrap_or_default().to_owned();
                 let touched = match &source.touches {
-                    None => Some(row.id()),
-                    Some(field) => row.many2one(field)?.map(|r| r.id),
+                    Touches::Itself => Some(row.id()),
+                    Touches::Many2one(field) => row.many2one(field)?.map(|r| r.id),
+                    Touches::Id(field) => Some(row.integer(field)?).filter(|id| *id > 0),
                 };
                 Ok((row.id(), fingerprint(row, &stamp, source.values), touched, row.datetime(&source.stamp)?, stamp))
             })?;
@@ -181,7 +202,9 @@ impl ChangeFeed {
             domain.push(only(schema));
         }
         let mut fields = vec![source.stamp];
-        fields.extend(source.touches);
+        if let Touches::Many2one(field) | Touches::Id(field) = source.touches {
+            fields.push(field);
+        }
         fields.extend(source.values);
         let options = SearchOptions::ordered("write_date asc, id asc").in_background();
         self.odoo.search(schema, source.model, Value::Array(domain), &fields, &options, Map::new()).await

@@ -45,4 +45,4 @@ pub use orders::Orders;
 pub use purchase::Purchases;
 pub use sales::Sales;
 pub use secret::Secret;
-pub use shipments::Shipments;
+pub use shipments::{AsnDraft, Shipments, Validated, Validation};

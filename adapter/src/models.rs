@@ -483,10 +483,13 @@ pub struct ShipmentLine {
     pub product: Ref,
     pub sku: Option<String>,
     pub demand: Decimal,
-    /// Reserved, or picked once `picked`.
+    /// Reserved, or picked once `picked`, or moved once `done`.
     pub quantity: Decimal,
-    pub unit_of_measure: String,
+    /// The unit the line's quantities are in.
+    pub unit: Ref,
     pub picked: bool,
+    /// The move is done: `quantity` left (or arrived).
+    pub done: bool,
 }
 
 /// A transfer (`stock.picking`) as Odoo holds it.
@@ -501,8 +504,118 @@ pub struct Shipment {
     pub purchase_order: Option<i64>,
     pub lines: Vec<ShipmentLine>,
     pub carrier: Option<Ref>,
-    pub tracking_reference: Option<String>,
+    /// The carrier's references, one per parcel.
+    pub tracking_references: Vec<String>,
     pub backorder_of: Option<i64>,
+    /// The shipments made of what this one left to do.
+    pub backorders: Vec<i64>,
+    /// The delivery this one returns.
+    pub return_of: Option<i64>,
+    /// The returns of this one.
+    pub returns: Vec<i64>,
     pub scheduled: Option<OffsetDateTime>,
     pub done_at: Option<OffsetDateTime>,
+    /// The carrier's milestones, by the time they happened.
+    pub tracking_events: Vec<TrackingEvent>,
+    /// The supplier's advance shipping notice, for a receipt that has one (the latest).
+    pub asn: Option<Asn>,
+}
+
+impl Shipment {
+    /// Where the goods are by the carrier's latest word: the milestone that happened last, so an
+    /// event reported late never moves it back.
+    pub fn milestone(&self) -> Option<Milestone> {
+        self.tracking_events.iter().max_by_key(|e| e.at).map(|e| e.milestone)
+    }
+}
+
+/// A quantity done (or returned) of one line of a shipment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LineQuantity {
+    /// The line: Odoo's move id, or 0 to name it by `sku`.
+    pub line_id: i64,
+    /// The line by its product's SKU, when the shipment has one line of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// In the line's unit.
+    pub quantity: Decimal,
+    /// The unit the caller named, if it did: it must be the line's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
+}
+
+/// What becomes of the quantities a partial validation leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Rest {
+    /// A backorder is made of them, to ship or receive later.
+    Backorder,
+    /// They are cancelled.
+    Cancel,
+}
+
+/// Filters and position of a page of shipments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShipmentQuery {
+    pub after_id: i64,
+    pub limit: usize,
+    /// Deliveries, receipts or returns; `None` for all three.
+    pub kind: Option<ShipmentKind>,
+    pub states: Vec<ShipmentState>,
+    pub sales_order: Option<i64>,
+    pub purchase_order: Option<i64>,
+    pub warehouse: Option<i64>,
+    pub carrier: Option<i64>,
+    pub updated_since: Option<OffsetDateTime>,
+}
+
+/// A milestone in a shipment's journey, as carriers report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Milestone {
+    PickedUp,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    FailedAttempt,
+    /// Held up: customs, damage, a wrong address.
+    Exception,
+    /// Being returned to the sender.
+    Returning,
+}
+
+/// One milestone a carrier reported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrackingEvent {
+    pub milestone: Milestone,
+    /// When it happened, by the carrier's clock.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub description: String,
+    /// The carrier's own id of the event: the same id is recorded once.
+    #[serde(default)]
+    pub carrier_event_id: String,
+}
+
+/// A supplier's advance shipping notice: what it says it sent for a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Asn {
+    #[serde(default)]
+    pub supplier_reference: String,
+    /// When the goods are expected.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expected: Option<OffsetDateTime>,
+    pub lines: Vec<AsnLine>,
+}
+
+/// What an advance shipping notice announces of one line of the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AsnLine {
+    /// The receipt's move.
+    pub line_id: i64,
+    pub sku: String,
+    /// In the move's unit.
+    pub quantity: Decimal,
 }

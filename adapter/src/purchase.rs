@@ -11,7 +11,7 @@ use crate::{
         Captured, LineAcknowledgement, PartnerSelector, PurchaseOrder, PurchaseOrderDraft, PurchaseOrderState, Ref,
     },
     odoo::{
-        self, Capability, Odoo, Schema, ir_model_data, partner,
+        Capability, Odoo, Schema, ir_model_data, mail_message, partner,
         purchase_order::{self, NewLine, NewOrder, PurchaseOrders},
         warehouse,
     },
@@ -185,15 +185,8 @@ impl Command for Acknowledge {
                 let quantity = (&purchase_order::ORDER_LINES.quantity, quantity);
                 resolve::storable_quantity(schema, &units, quantity, line.unit.id, &at, &mut violations);
             }
-            if let Some(unit) = ack.unit_of_measure.as_deref().filter(|u| !u.eq_ignore_ascii_case(&line.unit.name)) {
-                violations.add(
-                    format!("lines[{i}].confirmed_quantity.unit_of_measure"),
-                    format!(
-                        "line {} is in {:?}, not {unit:?}: confirm its quantity in that unit",
-                        line.id, line.unit.name
-                    ),
-                );
-            }
+            let at = format!("lines[{i}].confirmed_quantity.unit_of_measure");
+            resolve::same_unit(ack.unit_of_measure.as_deref(), &line.unit, &at, &mut violations);
         }
         let order = violations.finish(order)?;
         if order.state == PurchaseOrderState::Cancelled {
@@ -246,15 +239,15 @@ impl Command for Acknowledge {
         };
         let posted = odoo.call(purchase_order::post_message(order.id, &body)).await.map_err(refusal)?;
         let message = ir_model_data::ids_of(&posted).first().copied().unwrap_or_default();
-        undo.push("the acknowledgement note", vec![odoo::unlink_message(message)]);
+        undo.push("the acknowledgement note", vec![mail_message::unlink(message)]);
         // The note is the last write: found under the key, it tells a takeover all was done.
         let note = key.record_name("note");
-        ir_model_data::create(odoo, schema, &[(note.as_str(), odoo::MESSAGE.name, message)]).await?;
+        ir_model_data::create(odoo, schema, &[(note.as_str(), mail_message::MESSAGE.name, message)]).await?;
         Ok(order.id)
     }
 
     async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
-        let note = ir_model_data::find(odoo, schema, &key.record_name("note"), odoo::MESSAGE).await?;
+        let note = ir_model_data::find(odoo, schema, &key.record_name("note"), mail_message::MESSAGE).await?;
         Ok(note.map(|_| self.order))
     }
 

@@ -235,6 +235,13 @@ pub(crate) fn storable_decimal(schema: &Schema, field: &Field, value: Decimal, a
     }
 }
 
+/// A quantity given for an existing line must be in the line's unit, when the caller names one.
+pub(crate) fn same_unit(given: Option<&str>, line: &Ref, at: &str, violations: &mut Violations) {
+    if let Some(unit) = given.filter(|u| !u.eq_ignore_ascii_case(&line.name)) {
+        violations.add(at, format!("the line is in {:?}, not {unit:?}: give its quantity in that unit", line.name));
+    }
+}
+
 /// A price's currency must be the order's; a price without one is taken to be in it.
 fn currency(order_currency: &Ref, given: Option<&str>, field: &str, violations: &mut Violations) {
     if let Some(code) = given

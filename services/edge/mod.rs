@@ -4,6 +4,7 @@
 //! tokens (`token`), instants Odoo can store (`timestamp`), how much one request may ask
 //! (`limits`), and how much of a caller's value an error repeats (`echo`).
 
+pub(crate) mod checks;
 pub(crate) mod decimal;
 pub(crate) mod echo;
 pub(crate) mod id;

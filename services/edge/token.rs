@@ -105,6 +105,14 @@ impl PageToken {
         key.seal(Purpose::Page, filters.as_bytes(), &payload)
     }
 
+    /// The token of the page after one that ended with `last_id`; empty after the last page.
+    pub(crate) fn next(key: &TokenKey, more: bool, last_id: Option<i64>, filters: &str) -> String {
+        match (more, last_id) {
+            (true, Some(id)) => Self::encode(key, id, filters),
+            _ => String::new(),
+        }
+    }
+
     /// The id after which the page starts; 0 for an empty token, the first page.
     pub(crate) fn decode(key: &TokenKey, token: &str, filters: &str) -> Result<i64, FieldViolation> {
         if token.is_empty() {

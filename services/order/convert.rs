@@ -7,88 +7,22 @@ use odoo_adapter::models::{
     ReceiptStatus, SalesLineDraft, SalesOrder, SalesOrderDraft, SalesOrderState, Shortfall,
 };
 use rust_decimal::Decimal;
-use time::OffsetDateTime;
 
 use crate::{
     ApiError,
-    convert::{money, page_size, quantity, record_event, record_ref, resource_name, timestamp},
+    convert::{money, quantity, record_event, record_ref, resource_name, timestamp},
     edge::{
+        checks::Checks,
         decimal,
         id::{self, parse_resource_name},
         limits::{self, MAX_ITEMS, MAX_LINES},
-        timestamp::parse_timestamp,
-        token::{PageToken, TokenKey},
+        token::TokenKey,
     },
-    error::FieldViolation,
     proto::{common::v1 as common, order::v1 as pb},
     watch::Event,
 };
 
-/// Collects violations while converting, so a request's every problem is reported at once.
-#[derive(Default)]
-struct Checks(Vec<FieldViolation>);
-
 impl Checks {
-    fn fail(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
-    }
-
-    fn take<T>(&mut self, result: Result<T, FieldViolation>) -> Option<T> {
-        result.map_err(|v| self.0.push(v)).ok()
-    }
-
-    fn finish<T>(self, value: T) -> Result<T, ApiError> {
-        if self.0.is_empty() { Ok(value) } else { Err(ApiError::InvalidArgument(self.0)) }
-    }
-
-    fn request_id(&mut self, request_id: &str) -> String {
-        let trimmed = request_id.trim();
-        if trimmed.is_empty() {
-            self.fail("request_id", "required: a unique id per order (a UUID is best), reused when retrying");
-        } else {
-            self.take(limits::text("request_id", request_id, limits::REQUEST_ID));
-        }
-        trimmed.to_owned()
-    }
-
-    /// A required text of at most `max` characters, trimmed.
-    fn text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
-        self.take(limits::text(field, value, max))?;
-        let value = value.trim();
-        if value.is_empty() {
-            self.fail(field, "must not be empty");
-            None
-        } else {
-            Some(value.to_owned())
-        }
-    }
-
-    /// An optional text of at most `max` characters, trimmed; `None` when blank or refused.
-    fn optional(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
-        self.take(limits::text(field, value, max))?;
-        Some(value.trim().to_owned()).filter(|t| !t.is_empty())
-    }
-
-    /// Whether a repeated field is within `max` items; past it, its items are not looked at.
-    fn items(&mut self, field: &str, count: usize, max: usize) -> bool {
-        self.take(limits::items(field, count, max)).is_some()
-    }
-
-    fn time(&mut self, field: &str, value: Option<&prost_types::Timestamp>) -> Option<OffsetDateTime> {
-        value.and_then(|ts| self.take(parse_timestamp(field, ts)))
-    }
-
-    /// A quantity that must be a positive decimal; its unit is optional.
-    fn quantity(&mut self, field: &str, q: Option<&common::Quantity>) -> (Decimal, Option<String>) {
-        let Some(q) = q else {
-            self.fail(field, "required");
-            return (Decimal::ZERO, None);
-        };
-        let unit = self.optional(&format!("{field}.unit_of_measure"), &q.unit_of_measure, limits::UNIT_OF_MEASURE);
-        let value = self.take(decimal::quantity(&format!("{field}.value"), &q.value)).unwrap_or_default();
-        (value, unit)
-    }
-
     /// A non-negative amount of money, and its currency when the caller named one.
     fn price(&mut self, field: &str, m: Option<&common::Money>) -> (Option<Decimal>, Option<String>) {
         let Some(m) = m else { return (None, None) };
@@ -169,16 +103,6 @@ impl Checks {
         // Not used yet, but bounded like the rest.
         part("state_code", &a.state_code, limits::STATE_CODE);
         address
-    }
-
-    fn optional_name(&mut self, field: &str, name: &str, collection: &str) -> Option<i64> {
-        if name.trim().is_empty() { None } else { self.take(parse_resource_name(field, name, collection)) }
-    }
-
-    fn page(&mut self, page_size_value: i32, token: &str, filters: &str, tokens: &TokenKey) -> (usize, i64) {
-        let limit = self.take(page_size(page_size_value)).unwrap_or_default();
-        let after_id = self.take(PageToken::decode(tokens, token, filters)).unwrap_or_default();
-        (limit, after_id)
     }
 }
 
@@ -423,13 +347,6 @@ pub(super) fn purchase_order_query(
     checks.finish((query, filters))
 }
 
-pub(super) fn next_token(more: bool, last_id: Option<i64>, filters: &str, tokens: &TokenKey) -> String {
-    match (more, last_id) {
-        (true, Some(id)) => PageToken::encode(tokens, id, filters),
-        _ => String::new(),
-    }
-}
-
 fn amount(a: &Amount) -> Option<common::Money> {
     Some(money(a))
 }
@@ -657,7 +574,7 @@ mod tests {
         let money = |units, nanos| common::Money { currency_code: String::new(), units, nanos };
         assert_eq!(checks.price("p", Some(&money(1, -5))), (None, None));
         assert_eq!(checks.price("p", Some(&money(-1, 0))), (None, None));
-        assert_eq!(checks.0.len(), 2);
+        assert_eq!(checks.count(), 2);
     }
 
     #[test]
@@ -751,6 +668,6 @@ mod tests {
         let mut checks = Checks::default();
         let euros = common::Money { currency_code: "eur".into(), units: 12, nanos: 500_000_000 };
         assert_eq!(checks.price("p", Some(&euros)), (Some(Decimal::new(125, 1)), Some("EUR".to_owned())));
-        assert!(checks.0.is_empty());
+        assert_eq!(checks.count(), 0);
     }
 }

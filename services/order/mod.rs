@@ -14,6 +14,7 @@ use crate::{
     authz::{self, Caller},
     backends::Backends,
     convert::watch_opening,
+    edge::token::PageToken,
     proto::order::v1::{self as pb, order_service_server::OrderService},
     unavailable::Stream,
     watch::Watch,
@@ -108,7 +109,7 @@ impl OrderService for OrderApi {
         let (query, filters) = convert::sales_order_query(request.get_ref(), &self.tokens)?;
         let page = self.sales(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListSalesOrdersResponse {
-            next_page_token: convert::next_token(page.more, page.last_id, &filters, &self.tokens),
+            next_page_token: PageToken::next(&self.tokens, page.more, page.last_id, &filters),
             sales_orders: page.items.iter().map(convert::sales_order).collect(),
         }))
     }
@@ -199,7 +200,7 @@ impl OrderService for OrderApi {
         let (query, filters) = convert::purchase_order_query(request.get_ref(), &self.tokens)?;
         let page = self.purchases(&authz::caller(&request)).list(&query).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
-            next_page_token: convert::next_token(page.more, page.last_id, &filters, &self.tokens),
+            next_page_token: PageToken::next(&self.tokens, page.more, page.last_id, &filters),
             purchase_orders: page.items.iter().map(convert::purchase_order).collect(),
         }))
     }

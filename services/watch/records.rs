@@ -125,16 +125,19 @@ impl Watched for Shipment {
         self.id
     }
 
-    /// Assigned, done, cancelled, tracking changed, quantities reserved or picked.
+    /// Assigned, done, cancelled, tracking changed (parcels, milestones), quantities reserved or
+    /// picked, a notice of what the supplier sent.
     fn changed_fields(&self, before: Option<&Self>) -> Vec<&'static str> {
         let Some(before) = before else {
-            return vec!["state", "tracking_reference", "carrier", "lines"];
+            return vec!["state", "tracking_reference", "carrier", "lines", "tracking_events", "asn"];
         };
         differing(&[
             ("state", self.state != before.state),
-            ("tracking_reference", self.tracking_reference != before.tracking_reference),
+            ("tracking_reference", self.tracking_references != before.tracking_references),
             ("carrier", self.carrier != before.carrier),
             ("lines", self.lines != before.lines),
+            ("tracking_events", self.tracking_events != before.tracking_events),
+            ("asn", self.asn != before.asn),
         ])
     }
 }

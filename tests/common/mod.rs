@@ -360,6 +360,12 @@ impl Harness {
         odoo_mesh::proto::order::v1::order_service_client::OrderServiceClient::new(self.channel().await)
     }
 
+    pub async fn shipments(
+        &self,
+    ) -> odoo_mesh::proto::shipment::v1::shipment_service_client::ShipmentServiceClient<Channel> {
+        odoo_mesh::proto::shipment::v1::shipment_service_client::ShipmentServiceClient::new(self.channel().await)
+    }
+
     /// A client channel over mutual TLS with the harness's client certificate.
     pub async fn channel(&self) -> Channel {
         self.channel_with(Some((&self.pki.client.cert, &self.pki.client.key)), &self.pki.ca_pem)

@@ -76,6 +76,20 @@ pub(crate) async fn find(odoo: &Odoo, schema: &Schema, name: &str, model: Model)
     rows.first().map(|r| Ok(Row::new(XID, r)?.integer(&RES_ID)?)).transpose()
 }
 
+/// Those of these records of `model` that odoo-mesh made (that have one of its external ids).
+pub(crate) async fn records_of(odoo: &Odoo, schema: &Schema, model: Model, ids: &[i64]) -> Result<Vec<i64>, OdooError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let domain = json!([
+        schema.term(&MODULE, "=", XID_MODULE),
+        schema.term(&MODEL, "=", model.name),
+        schema.term(&RES_ID, "in", json!(ids))
+    ]);
+    let rows = odoo.search(schema, XID, domain, &[RES_ID], &SearchOptions::default(), Map::new()).await?;
+    Ok(rows.iter().filter_map(|r| Row::new(XID, r).ok()?.integer(&RES_ID).ok()).collect())
+}
+
 /// Creates external ids in one transaction: all or none. `Ok(None)` when one of the names exists
 /// already (the unique index refused it): someone else got there first.
 pub(crate) async fn create(
@@ -196,6 +210,12 @@ impl Import {
     pub(crate) fn record(&mut self, schema: &Schema, field: &Field, id: i64) {
         self.columns.push(format!("{}/.id", schema.name(field).unwrap_or(field.name)));
         self.cells.push(id.to_string());
+    }
+
+    /// A relation by external id (`module.name`).
+    pub(crate) fn external(&mut self, schema: &Schema, field: &Field, xid: &str) {
+        self.columns.push(format!("{}/id", schema.name(field).unwrap_or(field.name)));
+        self.cells.push(xid.to_owned());
     }
 
     /// A value when there is one: an empty cell would make Odoo write 0 or false (checked on Odoo

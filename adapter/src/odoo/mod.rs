@@ -10,8 +10,10 @@ mod matching;
 mod row;
 mod schema;
 
+pub(crate) mod carrier;
 pub(crate) mod company;
 pub(crate) mod ir_model_data;
+pub(crate) mod mail_message;
 pub(crate) mod orders;
 pub(crate) mod partner;
 pub(crate) mod pricelist;
@@ -21,6 +23,7 @@ pub(crate) mod sale_order;
 pub(crate) mod stock_move;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
+pub(crate) mod stock_return;
 pub(crate) mod uom;
 pub(crate) mod warehouse;
 
@@ -227,17 +230,4 @@ pub(crate) fn decimal_value(value: Decimal) -> Value {
 /// Writes values on one record.
 pub(crate) fn write(model: Model, id: i64, vals: Map<String, Value>) -> OdooCall {
     OdooCall::new(model.name, "write").ids(vec![id]).param("vals", Value::Object(vals))
-}
-
-/// A chatter message (module `mail`).
-pub(crate) const MESSAGE: Model = Model::new("mail.message", "mail");
-
-/// Removes a chatter message (what undoes posting it).
-pub(crate) fn unlink_message(id: i64) -> OdooCall {
-    OdooCall::new(MESSAGE.name, "unlink").ids(vec![id])
-}
-
-/// Posts a note in a record's chatter (any model with `mail.thread`); Odoo answers the message's id.
-pub(crate) fn post_message(model: Model, id: i64, body: &str) -> OdooCall {
-    OdooCall::new(model.name, "message_post").ids(vec![id]).param("body", json!(body))
 }

@@ -266,7 +266,7 @@ pub(crate) async fn load(odoo: &Odoo, schema: &Schema, name: &str, order: &NewOr
 }
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {
-    super::post_message(ORDER, id, body)
+    super::mail_message::post(ORDER, id, body)
 }
 
 /// Marks an order acknowledged by its supplier (`false` undoes it).

@@ -265,5 +265,5 @@ pub(crate) fn cancel(id: i64) -> OdooCall {
 }
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {
-    super::post_message(ORDER, id, body)
+    super::mail_message::post(ORDER, id, body)
 }

@@ -12,8 +12,8 @@ use futures::future::try_join_all;
 use serde_json::{Value, json};
 
 use super::{
-    Field, Method, Model, company, ir_model_data, partner, pricelist, product, purchase_order, sale_order, stock_move,
-    stock_picking, stock_quant, uom, warehouse,
+    Field, Method, Model, carrier, company, ir_model_data, mail_message, partner, pricelist, product, purchase_order,
+    sale_order, stock_move, stock_picking, stock_quant, stock_return, uom, warehouse,
 };
 use crate::{OdooCall, OdooClient, OdooError, ServerVersion};
 
@@ -84,7 +84,18 @@ impl Capability {
                 company::FIELDS,
                 ir_model_data::FIELDS,
             ],
-            Self::Shipments => &[stock_picking::FIELDS, stock_move::FIELDS, product::FIELDS],
+            Self::Shipments => &[
+                stock_picking::FIELDS,
+                stock_move::FIELDS,
+                product::FIELDS,
+                uom::FIELDS,
+                warehouse::PICKING_TYPE_FIELDS,
+                stock_return::FIELDS,
+                stock_return::LINE_FIELDS,
+                mail_message::FIELDS,
+                carrier::FIELDS,
+                ir_model_data::FIELDS,
+            ],
         }
     }
 

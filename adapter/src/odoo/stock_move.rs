@@ -70,6 +70,7 @@ pub(crate) struct Line {
     pub(crate) quantity: Decimal,
     pub(crate) unit: Option<Ref>,
     pub(crate) picked: bool,
+    pub(crate) done: bool,
 }
 
 pub(crate) fn decode_line(row: &Row<'_>) -> Result<Line, DecodeError> {
@@ -80,8 +81,15 @@ pub(crate) fn decode_line(row: &Row<'_>) -> Result<Line, DecodeError> {
         quantity: row.decimal(&QUANTITY)?.normalize(),
         unit: row.many2one(&UNIT)?,
         picked: row.boolean(&PICKED)?,
+        done: row.text(&STATE)? == Some("done"),
     })
 }
 
 /// The fields a shipment line reads.
-pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, DEMAND, QUANTITY, UNIT, PICKED];
+pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, DEMAND, QUANTITY, UNIT, PICKED, STATE];
+
+/// Sets what is done of a move: `quantity` picked (in the move's unit), or nothing picked.
+pub(crate) fn set_done(schema: &Schema, id: i64, quantity: Decimal, picked: bool) -> crate::OdooCall {
+    let vals = schema.vals([(&QUANTITY, super::decimal_value(quantity)), (&PICKED, json!(picked))]);
+    super::write(MOVE, id, vals)
+}

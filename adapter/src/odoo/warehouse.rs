@@ -72,6 +72,13 @@ pub(crate) async fn receipt_type(odoo: &Odoo, schema: &Schema, id: i64) -> Resul
     rows.first().map(|r| Ok(Row::new(WAREHOUSE, r)?.many2one(&RECEIPT_TYPE)?.map(|t| t.id))).transpose()
 }
 
+/// The operation types (receipts, deliveries, ...) of a warehouse.
+pub(crate) async fn picking_types_of(odoo: &Odoo, schema: &Schema, warehouse: i64) -> Result<Vec<i64>, OdooError> {
+    let domain = json!([schema.term(&TYPE_WAREHOUSE, "=", warehouse)]);
+    let rows = odoo.search(schema, PICKING_TYPE, domain, &[], &SearchOptions::ordered("id"), Map::new()).await?;
+    rows.iter().map(|r| Ok(Row::new(PICKING_TYPE, r)?.id())).collect()
+}
+
 /// The warehouse of each of these operation types.
 pub(crate) async fn of_picking_types(
     odoo: &Odoo,
