@@ -124,12 +124,26 @@ confirm, list and cancel it:
   grpcurl {tls} -d '{{"name": "salesOrders/1", "reason": "demo over"}}' {target} odoomesh.order.v1.OrderService/CancelSalesOrder
 
 Watch stock as it moves. Start the watch (it runs until Ctrl-C), then, in another terminal, take
-and confirm an order (its reservation streams in), and ship it in Odoo — here the simulator, over
-Odoo's own JSON-RPC; use the shipment id the order names (2 if you ran the commands above in order):
+and confirm an order (its reservation streams in) and ship it in two parts, the carrier reporting
+along the way; the ids are those the answers name, if you ran the commands above in order (the
+order's delivery is shipments/2, the backorder of its first part shipments/3):
 
   grpcurl {tls} -d '{{"skus": ["E-COM11"], "send_initial": true}}' {target} odoomesh.inventory.v1.InventoryService/WatchStockLevels
   grpcurl {tls} -d '{{"request_id": "demo-order-2", "customer": {{"reference": "C01006"}}, "confirm": true, "lines": [{{"sku": "E-COM11", "quantity": {{"value": "3"}}}}]}}' {target} odoomesh.order.v1.OrderService/CreateSalesOrder
-  curl -s {odoo_url}/jsonrpc -H 'Content-Type: application/json' -d '{{"jsonrpc": "2.0", "method": "call", "params": {{"service": "object", "method": "execute_kw", "args": ["{DEMO_DATABASE}", 2, "{DEMO_API_KEY}", "stock.picking", "button_validate", [[2]], {{}}]}}}}'
+  grpcurl {tls} -d '{{"request_id": "demo-ship-1", "name": "shipments/2", "lines": [{{"sku": "E-COM11", "quantity": {{"value": "2"}}}}]}}' {target} odoomesh.shipment.v1.ShipmentService/ValidateShipment
+  grpcurl {tls} -d '{{"name": "shipments/2", "tracking_references": ["1Z999AA10123456784"]}}' {target} odoomesh.shipment.v1.ShipmentService/SetTracking
+  grpcurl {tls} -d '{{"request_id": "demo-track-1", "name": "shipments/2", "event": {{"milestone": "TRACKING_MILESTONE_PICKED_UP", "event_time": "2027-01-04T09:00:00Z", "location": "Brussels hub", "carrier_event_id": "DEMO-1"}}}}' {target} odoomesh.shipment.v1.ShipmentService/RecordTrackingEvent
+  grpcurl {tls} -d '{{"request_id": "demo-track-2", "name": "shipments/2", "event": {{"milestone": "TRACKING_MILESTONE_DELIVERED", "event_time": "2027-01-05T14:30:00Z", "location": "Ghent", "carrier_event_id": "DEMO-2"}}}}' {target} odoomesh.shipment.v1.ShipmentService/RecordTrackingEvent
+  grpcurl {tls} -d '{{"request_id": "demo-ship-2", "name": "shipments/3"}}' {target} odoomesh.shipment.v1.ShipmentService/ValidateShipment
+  grpcurl {tls} -d '{{"name": "salesOrders/2"}}' {target} odoomesh.order.v1.OrderService/GetSalesOrder
+
+Buy more: a purchase order, the supplier's advance shipping notice for its receipt (shipments/4),
+and the goods received as announced:
+
+  grpcurl {tls} -d '{{"request_id": "demo-po-1", "supplier": {{"reference": "C01006"}}, "confirm": true, "lines": [{{"sku": "E-COM11", "quantity": {{"value": "10"}}}}]}}' {target} odoomesh.order.v1.OrderService/CreatePurchaseOrder
+  grpcurl {tls} -d '{{"request_id": "demo-asn-1", "name": "shipments/4", "supplier_reference": "DESADV-1", "expected_time": "2027-01-06T08:00:00Z", "lines": [{{"sku": "E-COM11", "quantity": {{"value": "10"}}}}]}}' {target} odoomesh.shipment.v1.ShipmentService/RecordAdvanceShippingNotice
+  grpcurl {tls} -d '{{"request_id": "demo-receive-1", "name": "shipments/4", "as_announced": true}}' {target} odoomesh.shipment.v1.ShipmentService/ValidateShipment
+  grpcurl {tls} -d '{{"skus": ["E-COM11"]}}' {target} odoomesh.inventory.v1.InventoryService/GetStockLevels
 
 Operations:
 

@@ -297,18 +297,8 @@ async fn a_bad_stock_request_names_every_bad_field(harness: &common::Harness) {
 
 scenario!(later_capabilities_answer_unimplemented_and_say_which);
 async fn later_capabilities_answer_unimplemented_and_say_which(harness: &common::Harness) {
-    use odoo_mesh::proto::{finance::v1 as finance, shipment::v1 as shipment};
+    use odoo_mesh::proto::finance::v1 as finance;
     let channel = harness.channel().await;
-    let status = shipment::shipment_service_client::ShipmentServiceClient::new(channel.clone())
-        .list_shipments(shipment::ListShipmentsRequest::default())
-        .await
-        .expect_err("not yet");
-    assert_eq!(status.code(), Code::Unimplemented);
-    let status = shipment::shipment_service_client::ShipmentServiceClient::new(channel.clone())
-        .validate_shipment(shipment::ValidateShipmentRequest::default())
-        .await
-        .expect_err("not yet");
-    assert_eq!(status.code(), Code::Unimplemented);
     let status = finance::finance_service_client::FinanceServiceClient::new(channel.clone())
         .register_payment(finance::RegisterPaymentRequest::default())
         .await
