@@ -226,6 +226,7 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
 
     seed_locations(db);
     seed_products(db);
+    crate::models::mail::seed_subtypes(db);
 }
 
 /// Units of measure in each version's shape: 18's categories with a reference unit and inverse

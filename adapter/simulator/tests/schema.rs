@@ -13,6 +13,7 @@ const UNRECORDED: &[&str] = &[
     "account.fiscal.position",
     "ir.model",
     "ir.model.fields",
+    "mail.message.subtype",
     "product.category",
     "product.pricelist.item",
     "res.country",

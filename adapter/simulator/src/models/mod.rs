@@ -74,6 +74,7 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &automation::ServerAction,
     &automation::Automation,
     &mail::Message,
+    &mail::MessageSubtype,
     &sale_order::SaleOrder,
     &sale_order::SaleOrderLine,
     &purchase_order::PurchaseOrder,

@@ -72,6 +72,7 @@ impl Model for SaleOrder {
             .default("warehouse_id", json!(1))
             .stored("picking_ids", One2many("stock.picking", "sale_id"), "Transfers")
             .stored_computed("delivery_status", selection(DELIVERY_STATUS), "Delivery Status");
+        mail::thread_fields(f);
     }
 
     fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
@@ -94,7 +95,7 @@ impl Model for SaleOrder {
                 )
             }
             "invoice_ids" => json!([]),
-            _ => return None,
+            _ => return mail::compute_thread(db, "sale.order", id, field),
         })
     }
 
