@@ -18,10 +18,11 @@ const UNRECORDED: &[&str] = &[
     "product.pricelist.item",
     "res.country",
     "res.groups",
+    "stock.backorder.confirmation.line",
     "stock.inventory.conflict",
 ];
-/// ...and in one of them: 18's unit categories and packages, 19's renamed packages.
-const UNRECORDED_18: &[&str] = &["stock.quant.package", "uom.category"];
+/// ...and in one of them: 18's unit categories, packages and tracking wizard, 19's renamed packages.
+const UNRECORDED_18: &[&str] = &["stock.quant.package", "stock.track.confirmation", "uom.category"];
 const UNRECORDED_19: &[&str] = &["stock.package"];
 
 fn recording(version: OdooVersion) -> Map<String, Value> {

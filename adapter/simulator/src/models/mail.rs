@@ -209,6 +209,21 @@ fn insert(db: &mut Database, env: &Env, model: &str, id: i64, body: &str, messag
     )
 }
 
+/// A note a business rule posts in a record's chatter (a backorder made, say); `body` is HTML.
+pub(crate) fn note(db: &mut Database, env: &Env, model: &str, id: i64, body: &str) {
+    if db.installed("mail") {
+        insert(db, env, model, id, body, "notification", NOTE);
+    }
+}
+
+/// Odoo's `_get_html_link`: a link to a record, as notes name them.
+pub(crate) fn html_link(db: &Database, model: &str, id: i64) -> String {
+    format!(
+        "<a href=\"#\" data-oe-model=\"{model}\" data-oe-id=\"{id}\">{}</a>",
+        escape(&db.get_str(model, id, "name"))
+    )
+}
+
 /// What `message_post` escapes of a plain-text body.
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")

@@ -17,7 +17,9 @@ pub(crate) mod product;
 pub(crate) mod purchase_order;
 pub(crate) mod sale_order;
 pub(crate) mod stock_backorder;
+pub(crate) mod stock_lot;
 pub(crate) mod stock_move;
+pub(crate) mod stock_move_line;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
 pub(crate) mod stock_return;
@@ -58,13 +60,15 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &warehouse::PickingType,
     &location::Location,
     &stock_quant::Quant,
-    &stock_quant::Lot,
+    &stock_lot::Lot,
     &stock_quant::Package,
     &stock_quant::InventoryConflict,
+    &stock_quant::TrackConfirmation,
     &stock_move::StockMove,
-    &stock_move::StockMoveLine,
+    &stock_move_line::StockMoveLine,
     &stock_picking::Picking,
     &stock_backorder::BackorderConfirmation,
+    &stock_backorder::BackorderConfirmationLine,
     &stock_return::ReturnPicking,
     &stock_return::ReturnPickingLine,
     &delivery::Carrier,
