@@ -93,6 +93,12 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
             ("partner_id", json!(1)),
             ("currency_id", json!(1)),
             ("sequence", json!(10)),
+            // Delivery SMS on, never asked yet: the first customer delivery to a contact with a
+            // phone asks (module `stock_sms`); each version keeps the fields it has.
+            ("stock_move_sms_validation", json!(true)),
+            ("stock_text_confirmation", json!(true)),
+            ("stock_confirmation_type", json!("sms")),
+            ("has_received_warning_stock_sms", json!(false)),
         ]),
     );
     db.insert_raw("res.groups", 1, row(&[("name", json!("Role / User"))]));

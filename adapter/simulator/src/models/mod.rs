@@ -23,6 +23,7 @@ pub(crate) mod stock_move_line;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
 pub(crate) mod stock_return;
+pub(crate) mod stock_sms;
 pub(crate) mod uom;
 pub(crate) mod users;
 pub(crate) mod warehouse;
@@ -69,6 +70,7 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &stock_picking::Picking,
     &stock_backorder::BackorderConfirmation,
     &stock_backorder::BackorderConfirmationLine,
+    &stock_sms::ConfirmStockSms,
     &stock_return::ReturnPicking,
     &stock_return::ReturnPickingLine,
     &delivery::Carrier,
@@ -94,6 +96,7 @@ pub(crate) static MODULES: &[Module] = &[
     Module { name: "product", depends: &["mail", "uom"] },
     Module { name: "account", depends: &["product"] },
     Module { name: "stock", depends: &["product"] },
+    Module { name: "stock_sms", depends: &["stock", "mail"] },
     Module { name: "sale", depends: &["account"] },
     Module { name: "purchase", depends: &["account"] },
     Module { name: "sale_stock", depends: &["sale", "stock"] },

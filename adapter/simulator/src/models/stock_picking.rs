@@ -1,14 +1,15 @@
-//! Transfers (`stock.picking`, module `stock`, extended by `sale_stock`, `purchase_stock` and
-//! `stock_delivery`): their state follows their moves; `action_assign` reserves; `button_validate`
-//! runs Odoo's pre-validation wizard (the backorder question on a partial pick) and otherwise moves
-//! what was picked, making backorders of the rest unless told not to.
+//! Transfers (`stock.picking`, module `stock`, extended by `sale_stock`, `purchase_stock`,
+//! `stock_delivery` and `stock_sms`): their state follows their moves; `action_assign` reserves;
+//! `button_validate` runs Odoo's pre-validation wizards (the backorder question on a partial pick,
+//! then the one-time SMS question on a customer delivery) and otherwise moves what was picked,
+//! making backorders of the rest unless told not to.
 
 use serde_json::{Map, Value, json};
 
 use super::{
     context_ids, mail,
     stock_move::{self, OPEN_MOVE_STATES},
-    stock_move_line,
+    stock_move_line, stock_sms,
     warehouse::PICKING_CODE,
 };
 use crate::{
@@ -316,10 +317,10 @@ pub(crate) fn cancel(db: &mut Database, picking: i64) {
 /// `stock.picking.button_validate`. Draft transfers are confirmed and take their demand as done;
 /// the sanity checks refuse a transfer without moves, with nothing reserved or picked, or with a
 /// tracked product picked without its lot. With nothing marked picked, everything with a quantity
-/// counts as picked (and stays so). Then the pre-validation wizard, answering its action and
+/// counts as picked (and stays so). Then the pre-validation wizards, each answering its action and
 /// validating nothing: the backorder question when something was picked short (unless the context
-/// says `skip_backorder`). Otherwise the transfers are done — those in
-/// `picking_ids_not_to_backorder` without a backorder — and the answer is `true`.
+/// says `skip_backorder`), and the SMS question (unless `skip_sms`). Otherwise the transfers are
+/// done — those in `picking_ids_not_to_backorder` without a backorder — and the answer is `true`.
 pub(crate) fn button_validate(db: &mut Database, env: &Env, ids: &[i64]) -> SimResult<Value> {
     let drafts: Vec<i64> = ids.iter().copied().filter(|p| db.get_str(PICKING, *p, "state") == "draft").collect();
     action_confirm(db, &drafts);
@@ -423,7 +424,7 @@ fn sanity_check(db: &Database, env: &Env, ids: &[i64]) -> SimResult<()> {
 }
 
 /// `_pre_action_done_hook`: marks everything picked when nothing is, then asks the backorder
-/// question; `None` when validation may go on.
+/// question, then (module `stock_sms`) the SMS question; `None` when validation may go on.
 fn pre_validation_wizard(db: &mut Database, env: &Env, ids: &[i64]) -> SimResult<Option<Value>> {
     for picking in ids {
         let moves = moves_of(db, *picking);
@@ -443,6 +444,9 @@ fn pre_validation_wizard(db: &mut Database, env: &Env, ids: &[i64]) -> SimResult
         if !short.is_empty() {
             return Ok(Some(backorder_wizard(db.version, &env.context, &short, ids.len() > 1)));
         }
+    }
+    if db.installed("stock_sms") && !env.flag("skip_sms") {
+        return Ok(stock_sms::warn(db, env, ids));
     }
     Ok(None)
 }
