@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    models::warehouse::{Operation, picking_type},
+    models::warehouse::{Operation, link_returns, picking_type},
     orm::{Database, OdooVersion, Row},
 };
 
@@ -93,6 +93,12 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
             ("partner_id", json!(1)),
             ("currency_id", json!(1)),
             ("sequence", json!(10)),
+            // Delivery SMS on, never asked yet: the first customer delivery to a contact with a
+            // phone asks (module `stock_sms`); each version keeps the fields it has.
+            ("stock_move_sms_validation", json!(true)),
+            ("stock_text_confirmation", json!(true)),
+            ("stock_confirmation_type", json!("sms")),
+            ("has_received_warning_stock_sms", json!(false)),
         ]),
     );
     db.insert_raw("res.groups", 1, row(&[("name", json!("Role / User"))]));
@@ -226,6 +232,13 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
 
     seed_locations(db);
     seed_products(db);
+    crate::models::mail::seed_subtypes(db);
+    // The shipping method of Odoo's demo data that the recordings name.
+    db.insert_raw(
+        "delivery.carrier",
+        1,
+        row(&[("name", json!("Standard delivery")), ("sequence", json!(1)), ("active", json!(true))]),
+    );
 }
 
 /// Units of measure in each version's shape: 18's categories with a reference unit and inverse
@@ -482,6 +495,7 @@ fn seed_locations(db: &mut Database) {
             row.insert("sequence".into(), json!(type_id));
             db.insert_raw("stock.picking.type", type_id, row);
         }
+        link_returns(db, in_type, out_type);
     }
     db.tables.entry("stock.picking.type").or_default().next_id = 20;
     db.tables.entry("stock.warehouse").or_default().next_id = 3;
@@ -653,6 +667,7 @@ fn seed_products(db: &mut Database) {
             ("categ_id", json!(category)),
             ("type", json!("consu")),
             ("is_storable", json!(true)),
+            ("tracking", json!("none")),
             ("sale_ok", json!(true)),
             ("purchase_ok", json!(true)),
             ("invoice_policy", json!("delivery")),
@@ -682,6 +697,7 @@ fn seed_products(db: &mut Database) {
         }
         let mut pending = |qty: f64, src: i64, dst: i64, state: &str, reference: String| {
             if qty > 0.0 {
+                let quantity = if state == "assigned" { qty } else { 0.0 };
                 db.insert_raw(
                     "stock.move",
                     move_id,
@@ -690,17 +706,41 @@ fn seed_products(db: &mut Database) {
                         ("name", json!(product.name)),
                         ("product_id", json!(product.id)),
                         ("product_uom_qty", json!(qty)),
-                        ("quantity", json!(if state == "assigned" { qty } else { 0.0 })),
+                        ("quantity", json!(quantity)),
                         ("product_uom", json!(product.uom)),
                         ("picked", json!(false)),
                         ("state", json!(state)),
                         ("location_id", json!(src)),
                         ("location_dest_id", json!(dst)),
                         ("date", json!(crate::orm::now())),
+                        ("procure_method", json!("make_to_stock")),
+                        ("priority", json!("0")),
                         ("company_id", json!(1)),
                         ("sequence", json!(10)),
                     ]),
                 );
+                // What a reserved move holds sits on its line (the quants' reserved quantities
+                // above already count it).
+                if quantity > 0.0 {
+                    let line = db.table("stock.move.line").next_id.max(1);
+                    let mut line_row = row(&[
+                        ("move_id", json!(move_id)),
+                        ("product_id", json!(product.id)),
+                        ("product_uom_id", json!(product.uom)),
+                        ("location_id", json!(src)),
+                        ("location_dest_id", json!(dst)),
+                        ("quantity", json!(quantity)),
+                        ("picked", json!(false)),
+                        ("reference", json!(reference)),
+                        ("date", json!(crate::orm::now())),
+                        ("company_id", json!(1)),
+                    ]);
+                    if src != LOC_VENDORS {
+                        line_row.insert("__reserved".into(), json!(quantity));
+                        line_row.insert("__reserved_at".into(), json!([src, null]));
+                    }
+                    db.insert_raw("stock.move.line", line, line_row);
+                }
                 move_id += 1;
             }
         };

@@ -11,16 +11,19 @@ use serde_json::{Map, Value, json};
 /// Models the simulator serves that the recordings do not cover, in both versions...
 const UNRECORDED: &[&str] = &[
     "account.fiscal.position",
+    "confirm.stock.sms",
     "ir.model",
     "ir.model.fields",
+    "mail.message.subtype",
     "product.category",
     "product.pricelist.item",
     "res.country",
     "res.groups",
+    "stock.backorder.confirmation.line",
     "stock.inventory.conflict",
 ];
-/// ...and in one of them: 18's unit categories and packages, 19's renamed packages.
-const UNRECORDED_18: &[&str] = &["stock.quant.package", "uom.category"];
+/// ...and in one of them: 18's unit categories, packages and tracking wizard, 19's renamed packages.
+const UNRECORDED_18: &[&str] = &["stock.quant.package", "stock.track.confirmation", "uom.category"];
 const UNRECORDED_19: &[&str] = &["stock.package"];
 
 fn recording(version: OdooVersion) -> Map<String, Value> {

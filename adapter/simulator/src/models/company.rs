@@ -1,4 +1,4 @@
-//! `res.company` and `res.currency` (module `base`).
+//! `res.company` and `res.currency` (module `base`; `stock_sms` adds the delivery SMS settings).
 
 use crate::orm::{
     OdooVersion,
@@ -13,11 +13,12 @@ impl Model for Company {
         Info::new("res.company", "Companies", "base", "sequence, name").public()
     }
 
-    fn fields(&self, _version: OdooVersion, f: &mut Fields) {
+    fn fields(&self, version: OdooVersion, f: &mut Fields) {
         f.stored("name", Char, "Company Name")
             .stored("partner_id", Many2one("res.partner"), "Partner")
             .stored("currency_id", Many2one("res.currency"), "Currency")
             .stored("sequence", Integer, "Sequence");
+        super::stock_sms::company_fields(version, f);
     }
 }
 

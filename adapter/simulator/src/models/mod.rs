@@ -17,10 +17,13 @@ pub(crate) mod product;
 pub(crate) mod purchase_order;
 pub(crate) mod sale_order;
 pub(crate) mod stock_backorder;
+pub(crate) mod stock_lot;
 pub(crate) mod stock_move;
+pub(crate) mod stock_move_line;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
 pub(crate) mod stock_return;
+pub(crate) mod stock_sms;
 pub(crate) mod uom;
 pub(crate) mod users;
 pub(crate) mod warehouse;
@@ -58,13 +61,16 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &warehouse::PickingType,
     &location::Location,
     &stock_quant::Quant,
-    &stock_quant::Lot,
+    &stock_lot::Lot,
     &stock_quant::Package,
     &stock_quant::InventoryConflict,
+    &stock_quant::TrackConfirmation,
     &stock_move::StockMove,
-    &stock_move::StockMoveLine,
+    &stock_move_line::StockMoveLine,
     &stock_picking::Picking,
     &stock_backorder::BackorderConfirmation,
+    &stock_backorder::BackorderConfirmationLine,
+    &stock_sms::ConfirmStockSms,
     &stock_return::ReturnPicking,
     &stock_return::ReturnPickingLine,
     &delivery::Carrier,
@@ -74,6 +80,7 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &automation::ServerAction,
     &automation::Automation,
     &mail::Message,
+    &mail::MessageSubtype,
     &sale_order::SaleOrder,
     &sale_order::SaleOrderLine,
     &purchase_order::PurchaseOrder,
@@ -89,6 +96,7 @@ pub(crate) static MODULES: &[Module] = &[
     Module { name: "product", depends: &["mail", "uom"] },
     Module { name: "account", depends: &["product"] },
     Module { name: "stock", depends: &["product"] },
+    Module { name: "stock_sms", depends: &["stock", "mail"] },
     Module { name: "sale", depends: &["account"] },
     Module { name: "purchase", depends: &["account"] },
     Module { name: "sale_stock", depends: &["sale", "stock"] },

@@ -14,6 +14,9 @@ use crate::orm::{
 };
 
 const PRODUCT_TYPE: &[(&str, &str)] = &[("consu", "Goods"), ("service", "Service"), ("combo", "Combo")];
+/// How a product's units are told apart (`tracking`, module `stock`).
+pub(crate) const TRACKING: &[(&str, &str)] =
+    &[("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")];
 const INVOICE_POLICY: &[(&str, &str)] = &[("order", "Ordered quantities"), ("delivery", "Delivered quantities")];
 const APPLIED_ON: &[(&str, &str)] = &[
     ("3_global", "All Products"),
@@ -77,6 +80,8 @@ impl Model for Product {
         f.addon("stock")
             .related("is_storable", Boolean, "Track Inventory")
             .default("is_storable", json!(false))
+            .related("tracking", selection(TRACKING), "Tracking")
+            .default("tracking", json!("none"))
             .computed("qty_available", Float, "Quantity On Hand")
             .computed("virtual_available", Float, "Forecasted Quantity")
             .computed("free_qty", Float, "Free To Use Quantity ")
@@ -110,6 +115,12 @@ impl Model for Product {
     fn write_parameter(&self) -> &'static str {
         "values"
     }
+}
+
+/// How a product is tracked: "none", "lot" or "serial".
+pub(crate) fn tracking(db: &Database, product: i64) -> String {
+    let tracking = db.get_str("product.product", product, "tracking");
+    if tracking.is_empty() { "none".to_owned() } else { tracking }
 }
 
 /// Stock figures of one product within the context's scope.

@@ -104,6 +104,7 @@ impl Model for PurchaseOrder {
             .stored_computed("picking_ids", Many2many("stock.picking"), "Receptions")
             .computed("incoming_picking_count", Integer, "Incoming Shipment count")
             .stored_computed("receipt_status", selection(RECEIPT_STATUS), "Receipt Status");
+        mail::thread_fields(f);
     }
 
     fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
@@ -133,7 +134,7 @@ impl Model for PurchaseOrder {
                     |l| db.get_f64("purchase.order.line", l, "qty_invoiced"),
                 )
             }
-            _ => return None,
+            _ => return mail::compute_thread(db, "purchase.order", id, field),
         })
     }
 

@@ -71,7 +71,9 @@ impl Model for SaleOrder {
             .stored("warehouse_id", Many2one("stock.warehouse"), "Warehouse")
             .default("warehouse_id", json!(1))
             .stored("picking_ids", One2many("stock.picking", "sale_id"), "Transfers")
-            .stored_computed("delivery_status", selection(DELIVERY_STATUS), "Delivery Status");
+            .stored_computed("delivery_status", selection(DELIVERY_STATUS), "Delivery Status")
+            .stored_computed("effective_date", Datetime, "Effective Date");
+        mail::thread_fields(f);
     }
 
     fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
@@ -84,6 +86,7 @@ impl Model for SaleOrder {
             "amount_tax" => sum(|(_, t)| t),
             "amount_total" => sum(|(s, t)| s + t),
             "delivery_status" => delivery_status(db, id),
+            "effective_date" => effective_date(db, id),
             "invoice_status" => {
                 let confirmed = db.get_str("sale.order", id, "state") == "sale";
                 invoice_status(
@@ -94,7 +97,7 @@ impl Model for SaleOrder {
                 )
             }
             "invoice_ids" => json!([]),
-            _ => return None,
+            _ => return mail::compute_thread(db, "sale.order", id, field),
         })
     }
 
@@ -195,9 +198,21 @@ pub(crate) fn invoice_status(
     }
 }
 
-/// Computed from the transfers' states only (a return does not make a delivery partial again).
+/// Odoo's stored `delivery_status`, from the transfers' states only (so a return does not make a
+/// delivery partial again, and a delivery validated without backorder is "full" although short).
+/// 18 calls a delivery "started" rather than "partial" while no line has anything delivered.
 pub(crate) fn delivery_status(db: &Database, order: i64) -> Value {
-    picking_status(db, &db.ids_where("stock.picking", "sale_id", order))
+    let status = picking_status(db, &db.ids_where("stock.picking", "sale_id", order));
+    if db.version == OdooVersion::V18
+        && status == json!("partial")
+        && db
+            .ids_where("sale.order.line", "order_id", order)
+            .iter()
+            .all(|l| procurement::done_quantity(db, Flow::Sale, *l) == 0.0)
+    {
+        return json!("started");
+    }
+    status
 }
 
 /// "full" when every live transfer is done, "partial" when some are, "pending" otherwise.
@@ -213,6 +228,21 @@ pub(crate) fn picking_status(db: &Database, pickings: &[i64]) -> Value {
     } else {
         json!("pending")
     }
+}
+
+/// When the first delivery to the customer was done.
+fn effective_date(db: &Database, order: i64) -> Value {
+    db.ids_where("stock.picking", "sale_id", order)
+        .into_iter()
+        .filter(|p| db.get_str("stock.picking", *p, "state") == "done")
+        .filter(|p| {
+            db.get_i64("stock.picking", *p, "location_dest_id")
+                .is_some_and(|l| db.get_str("stock.location", l, "usage") == "customer")
+        })
+        .map(|p| db.get_str("stock.picking", p, "date_done"))
+        .filter(|d| !d.is_empty())
+        .min()
+        .map_or(Value::Bool(false), Value::from)
 }
 
 /// A sale line's subtotal and tax.

@@ -135,7 +135,7 @@ fn create_returns(db: &mut Database, env: &Env, args: &Args<'_>) -> SimResult<Ou
             ("quantity", json!(0.0)),
             ("product_uom", db.get("stock.move", original, "product_uom")),
             ("picked", json!(false)),
-            ("state", json!("confirmed")),
+            ("state", json!("draft")),
             ("location_id", db.get("stock.picking", returned, "location_id")),
             ("location_dest_id", db.get("stock.picking", returned, "location_dest_id")),
             ("picking_id", json!(returned)),
@@ -151,8 +151,11 @@ fn create_returns(db: &mut Database, env: &Env, args: &Args<'_>) -> SimResult<Ou
         for link in ["sale_line_id", "purchase_line_id"] {
             copy.insert(link.into(), db.get("stock.move", original, link));
         }
-        let mv = db.insert("stock.move", copy);
-        stock_move::reserve(db, mv);
+        db.insert("stock.move", copy);
+    }
+    // Odoo confirms the return and reserves at once.
+    for mv in db.ids_where("stock.move", "picking_id", returned) {
+        stock_move::confirm(db, mv);
     }
     stock_picking::refresh_state(db, returned);
     Ok(Outcome::Value(json!({
@@ -165,31 +168,33 @@ fn create_returns(db: &mut Database, env: &Env, args: &Args<'_>) -> SimResult<Ou
     })))
 }
 
-/// The return transfer: the opposite operation of the same warehouse, between the same locations
-/// the other way round, for the same order.
+/// The return transfer, as Odoo copies the transfer: of the type's return type (receipts for
+/// deliveries), between the same locations the other way round (into the return type's own
+/// destination when it is a receipt), for the same order and carrier.
 fn return_picking(db: &mut Database, picking: i64) -> i64 {
     let original_type = db.get_i64("stock.picking", picking, "picking_type_id").unwrap_or_default();
-    let warehouse = db.get_i64("stock.picking.type", original_type, "warehouse_id").unwrap_or(1);
-    let opposite = if db.get_str("stock.picking.type", original_type, "code") == "outgoing" {
-        "in_type_id"
-    } else {
-        "out_type_id"
+    let picking_type =
+        db.get_i64("stock.picking.type", original_type, "return_picking_type_id").unwrap_or(original_type);
+    let destination = match db.get_str("stock.picking.type", picking_type, "code").as_str() {
+        "incoming" => db.get("stock.picking.type", picking_type, "default_location_dest_id"),
+        _ => db.get("stock.picking", picking, "location_id"),
     };
-    let picking_type = db.get_i64("stock.warehouse", warehouse, opposite).unwrap_or(original_type);
     let mut values = row(&[
         ("name", json!(stock_picking::next_name(db, picking_type))),
-        ("state", json!("confirmed")),
+        ("state", json!("draft")),
         ("picking_type_id", json!(picking_type)),
         ("partner_id", db.get("stock.picking", picking, "partner_id")),
         ("origin", json!(format!("Return of {}", db.get_str("stock.picking", picking, "name")))),
         ("location_id", db.get("stock.picking", picking, "location_dest_id")),
-        ("location_dest_id", db.get("stock.picking", picking, "location_id")),
+        ("location_dest_id", destination),
         ("scheduled_date", json!(crate::orm::now())),
+        ("move_type", db.get("stock.picking", picking, "move_type")),
         ("priority", json!("0")),
+        ("is_locked", json!(true)),
         ("return_id", json!(picking)),
         ("company_id", db.get("stock.picking", picking, "company_id")),
     ]);
-    for link in ["sale_id", "purchase_id"] {
+    for link in ["sale_id", "purchase_id", "carrier_id"] {
         values.insert(link.into(), db.get("stock.picking", picking, link));
     }
     db.insert("stock.picking", values)

@@ -24,6 +24,9 @@ const DELIVERY_STEPS: &[(&str, &str)] = &[
 ];
 pub(crate) const PICKING_CODE: &[(&str, &str)] =
     &[("incoming", "Receipt"), ("outgoing", "Delivery"), ("internal", "Internal Transfer")];
+const CREATE_BACKORDER: &[(&str, &str)] = &[("ask", "Ask"), ("always", "Always"), ("never", "Never")];
+const RESERVATION_METHOD: &[(&str, &str)] =
+    &[("at_confirm", "At Confirmation"), ("manual", "Manually"), ("by_date", "Before scheduled date")];
 
 pub(crate) struct Warehouse;
 
@@ -126,6 +129,7 @@ fn create_locations(db: &mut Database, wh: i64, env: &Env) {
     let output = db.insert("stock.location", location("Output", Some(view), "internal", false));
     let in_type = db.insert("stock.picking.type", picking_type(wh, company, Receipts, stock));
     let out_type = db.insert("stock.picking.type", picking_type(wh, company, Deliveries, stock));
+    link_returns(db, in_type, out_type);
     if let Some(row) = db.tables.get_mut("stock.warehouse").and_then(|t| t.rows.get_mut(&wh)) {
         for (k, v) in [
             ("code", json!(code)),
@@ -152,7 +156,9 @@ pub(crate) enum Operation {
 }
 use Operation::{Deliveries, Receipts};
 
-/// A warehouse's receipt or delivery type, into or out of its stock location.
+/// A warehouse's receipt or delivery type, into or out of its stock location: receipts may create
+/// lots, deliveries use existing ones; both ask before making a backorder and reserve at
+/// confirmation.
 pub(crate) fn picking_type(warehouse: i64, company: i64, operation: Operation, stock: i64) -> Row {
     let (name, code, prefix, src, dst) = match operation {
         Receipts => ("Receipts", "incoming", "IN", json!(false), json!(stock)),
@@ -166,7 +172,18 @@ pub(crate) fn picking_type(warehouse: i64, company: i64, operation: Operation, s
         ("default_location_src_id", src),
         ("default_location_dest_id", dst),
         ("company_id", json!(company)),
+        ("create_backorder", json!("ask")),
+        ("reservation_method", json!("at_confirm")),
+        ("use_create_lots", json!(matches!(operation, Receipts))),
+        ("use_existing_lots", json!(matches!(operation, Deliveries))),
     ])
+}
+
+/// Each type's returns are made with the other: a delivery comes back as a receipt and a
+/// receipt goes back as a delivery.
+pub(crate) fn link_returns(db: &mut Database, in_type: i64, out_type: i64) {
+    db.set("stock.picking.type", in_type, "return_picking_type_id", json!(out_type));
+    db.set("stock.picking.type", out_type, "return_picking_type_id", json!(in_type));
 }
 
 pub(crate) struct PickingType;
@@ -185,6 +202,13 @@ impl Model for PickingType {
             .stored("default_location_dest_id", Many2one("stock.location"), "Default Destination Location")
             .stored("company_id", Many2one("res.company"), "Company")
             .stored("sequence", Integer, "Sequence")
+            .stored("create_backorder", selection(CREATE_BACKORDER), "Create Backorder")
+            .default("create_backorder", json!("ask"))
+            .stored("reservation_method", selection(RESERVATION_METHOD), "Reservation Method")
+            .default("reservation_method", json!("at_confirm"))
+            .stored("use_create_lots", Boolean, "Create New Lots/Serial Numbers")
+            .stored("use_existing_lots", Boolean, "Use Existing Lots/Serial Numbers")
+            .stored("return_picking_type_id", Many2one("stock.picking.type"), "Operation Type for Returns")
             .stored("active", Boolean, "Active");
     }
 

@@ -303,7 +303,8 @@ fn convert(
             .parse::<f64>()
             .map(|f| json!(f))
             .map_err(|_| (format!("'{text}' does not seem to be a number for field '{label}'"), None)),
-        (_, FieldType::Integer) => text
+        // A many2one_reference is imported as the integer it is (Odoo's `_str_to_many2one_reference`).
+        (_, FieldType::Integer | FieldType::Many2oneReference) => text
             .trim()
             .parse::<i64>()
             .map(|i| json!(i))

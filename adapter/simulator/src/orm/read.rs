@@ -81,13 +81,17 @@ impl Database {
             return Value::Bool(false);
         };
         if let Some(FieldType::One2many(comodel, inverse)) = field_def.map(|f| &f.ftype) {
-            let ids: Vec<i64> = self
+            let mut ids: Vec<i64> = self
                 .table(comodel)
                 .rows
                 .iter()
                 .filter(|(_, r)| r.get(*inverse).and_then(Value::as_i64) == Some(id))
                 .map(|(cid, _)| *cid)
                 .collect();
+            // Odoo lists a one2many in its comodel's default order.
+            if let Ok(comodel) = self.model(comodel) {
+                let _ = self.sort(comodel, &mut ids, comodel.order, env);
+            }
             return json!(ids);
         }
         if field_def.is_some_and(|f| f.translate) {

@@ -191,7 +191,7 @@ impl Database {
         })
     }
 
-    fn sort(&self, model: &ModelDef, ids: &mut [i64], order: &str, env: &Env) -> SimResult<()> {
+    pub(super) fn sort(&self, model: &ModelDef, ids: &mut [i64], order: &str, env: &Env) -> SimResult<()> {
         let mut keys: Vec<(String, bool)> = Vec::new();
         for part in order.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let mut words = part.split_whitespace();
