@@ -487,3 +487,35 @@ async fn a_validation_odoo_never_finished_is_undone_and_its_retry_completes_it(h
     let reason = failed.get_error_details().error_info().map(|i| i.reason.clone());
     assert!(reason.is_some(), "an Odoo outage carries its reason");
 }
+
+on_both_simulators!(a_return_whose_answer_was_lost_is_found_not_made_twice);
+/// Odoo makes the return, and the answer naming it is lost: the call finds the one new return no
+/// command named, and a retry replays it — one return in the end.
+async fn a_return_whose_answer_was_lost_is_found_not_made_twice(harness: &common::Harness) {
+    let mut shipments = harness.shipments().await;
+    let (_, delivery, _) = a_delivery(harness, &["3"]).await;
+    shipments
+        .validate_shipment(validation(&delivery, Vec::new(), pb::BackorderPolicy::Create))
+        .await
+        .expect("validated");
+    let faults = harness.simulator_handle().faults();
+    faults.inject(FaultRule::times(Fault::LoseResponse, 1).on("stock.return.picking", "action_create_returns"));
+    let request = pb::CreateReturnRequest {
+        request_id: unique("return"),
+        name: delivery.name.clone(),
+        lines: Vec::new(),
+        reason: String::new(),
+    };
+    let created = shipments.create_return(request.clone()).await.expect("found").into_inner();
+    let again = shipments.create_return(request).await.expect("replayed").into_inner();
+    assert!(again.replayed);
+    assert_eq!(created.return_shipment.map(|s| s.id), again.return_shipment.map(|s| s.id));
+    let delivery = shipments
+        .get_shipment(pb::GetShipmentRequest { name: delivery.name.clone() })
+        .await
+        .expect("delivery")
+        .into_inner()
+        .shipment
+        .expect("delivery");
+    assert_eq!(delivery.returns.len(), 1, "one return: {:?}", delivery.returns);
+}

@@ -104,13 +104,25 @@ impl Model for MessageSubtype {
     }
 }
 
-/// Seeds the subtypes of module `mail`'s data.
+/// Seeds the subtypes of module `mail`'s data, with their external ids (`load` names a message's
+/// subtype by them: `subtype_id/id` = `mail.mt_note`).
 pub(crate) fn seed_subtypes(db: &mut Database) {
-    for (_, id, name, internal) in SUBTYPES {
+    for (xmlid, id, name, internal) in SUBTYPES {
         db.insert_raw(
             SUBTYPE,
             id,
             row(&[("name", json!(name)), ("internal", json!(internal)), ("sequence", json!(id))]),
+        );
+        let (module, name) = xmlid.split_once('.').unwrap_or(("mail", xmlid));
+        db.insert(
+            crate::orm::EXTERNAL_IDS,
+            row(&[
+                ("module", json!(module)),
+                ("name", json!(name)),
+                ("model", json!(SUBTYPE)),
+                ("res_id", json!(id)),
+                ("noupdate", json!(true)),
+            ]),
         );
     }
 }
