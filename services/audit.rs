@@ -4,6 +4,7 @@
 //! the log under the target `odoo_mesh::audit`.
 
 use std::{
+    future::Future,
     io::Write,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
@@ -45,6 +46,15 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// Runs a mutating call and writes its audit record, whatever the outcome — also when the call
+    /// is dropped at its deadline. `work` yields the response, the Odoo ids it touched and whether
+    /// it replayed an earlier call.
+    pub async fn around<T>(self, work: impl Future<Output = Result<(T, Vec<i64>, bool), Status>>) -> Result<T, Status> {
+        let result = work.await;
+        self.finish(result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed)));
+        result.map(|(response, _, _)| response)
+    }
+
     pub fn finish(mut self, outcome: Result<(&[i64], bool), &Status>) {
         self.written = true;
         self.log.record(&self.caller, self.method, self.request_id.as_deref(), self.model, outcome);

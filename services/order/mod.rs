@@ -3,14 +3,14 @@
 
 mod convert;
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
 use odoo_adapter::{Purchases, Sales, models::SalesOrder};
 use tonic::{Request, Response, Status};
 
 use crate::{
     ApiError, TokenKey,
-    audit::{AuditLog, Pending},
+    audit::AuditLog,
     authz::{self, Caller},
     backends::Backends,
     convert::watch_opening,
@@ -52,19 +52,6 @@ impl OrderApi {
     fn purchases(&self, caller: &Caller) -> &Purchases {
         &self.backends.for_caller(caller).purchases
     }
-
-    /// Runs a mutating call and writes its audit record, whatever the outcome — also when the call
-    /// is dropped at its deadline. `work` yields the response, the Odoo ids it touched and whether it
-    /// replayed an earlier call.
-    async fn audited<T>(
-        &self,
-        audit: Pending,
-        work: impl Future<Output = Result<(T, Vec<i64>, bool), Status>>,
-    ) -> Result<T, Status> {
-        let result = work.await;
-        audit.finish(result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed)));
-        result.map(|(response, _, _)| response)
-    }
 }
 
 #[tonic::async_trait]
@@ -77,20 +64,21 @@ impl OrderService for OrderApi {
         let model = self.sales(&caller).odoo_model();
         let audit = self.audit.begin(&request, "CreateSalesOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(audit, async {
-            let draft = convert::sales_order_draft(&request)?;
-            // Keys are scoped to the caller: two services cannot collide on each other's ids.
-            let captured = self.sales(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
-            count_capture("sales", captured.replayed);
-            let response = pb::CreateSalesOrderResponse {
-                sales_order: Some(convert::captured_sales_order(&captured)),
-                replayed: captured.replayed,
-                shortfalls: captured.shortfalls.iter().map(convert::shortfall).collect(),
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let draft = convert::sales_order_draft(&request)?;
+                // Keys are scoped to the caller: two services cannot collide on each other's ids.
+                let captured = self.sales(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
+                count_capture("sales", captured.replayed);
+                let response = pb::CreateSalesOrderResponse {
+                    sales_order: Some(convert::captured_sales_order(&captured)),
+                    replayed: captured.replayed,
+                    shortfalls: captured.shortfalls.iter().map(convert::shortfall).collect(),
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     async fn get_sales_order(
@@ -120,16 +108,17 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::ConfirmSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit.begin(&request, "ConfirmSalesOrder", None, self.sales(&caller).odoo_model());
-        self.audited(audit, async {
-            let id = convert::sales_order_name(&request.get_ref().name)?;
-            let order = self.sales(&caller).confirm(id).await.map_err(ApiError::from)?;
-            Ok((
-                Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
-                vec![id],
-                false,
-            ))
-        })
-        .await
+        audit
+            .around(async {
+                let id = convert::sales_order_name(&request.get_ref().name)?;
+                let order = self.sales(&caller).confirm(id).await.map_err(ApiError::from)?;
+                Ok((
+                    Response::new(pb::ConfirmSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
+                    vec![id],
+                    false,
+                ))
+            })
+            .await
     }
 
     async fn cancel_sales_order(
@@ -138,16 +127,17 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::CancelSalesOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit.begin(&request, "CancelSalesOrder", None, self.sales(&caller).odoo_model());
-        self.audited(audit, async {
-            let (id, reason) = convert::cancellation(request.get_ref())?;
-            let order = self.sales(&caller).cancel(id, &reason).await.map_err(ApiError::from)?;
-            Ok((
-                Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
-                vec![id],
-                false,
-            ))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, reason) = convert::cancellation(request.get_ref())?;
+                let order = self.sales(&caller).cancel(id, &reason).await.map_err(ApiError::from)?;
+                Ok((
+                    Response::new(pb::CancelSalesOrderResponse { sales_order: Some(convert::sales_order(&order)) }),
+                    vec![id],
+                    false,
+                ))
+            })
+            .await
     }
 
     type WatchSalesOrdersStream = Stream<pb::WatchSalesOrdersResponse>;
@@ -170,18 +160,19 @@ impl OrderService for OrderApi {
         let model = self.purchases(&caller).odoo_model();
         let audit = self.audit.begin(&request, "CreatePurchaseOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(audit, async {
-            let draft = convert::purchase_order_draft(&request)?;
-            let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
-            count_capture("purchase", captured.replayed);
-            let response = pb::CreatePurchaseOrderResponse {
-                purchase_order: Some(convert::captured_purchase_order(&captured)),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let draft = convert::purchase_order_draft(&request)?;
+                let captured = self.purchases(&caller).create(draft, caller.name()).await.map_err(ApiError::from)?;
+                count_capture("purchase", captured.replayed);
+                let response = pb::CreatePurchaseOrderResponse {
+                    purchase_order: Some(convert::captured_purchase_order(&captured)),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     async fn get_purchase_order(
@@ -211,18 +202,19 @@ impl OrderService for OrderApi {
     ) -> Result<Response<pb::ConfirmPurchaseOrderResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit.begin(&request, "ConfirmPurchaseOrder", None, self.purchases(&caller).odoo_model());
-        self.audited(audit, async {
-            let id = convert::purchase_order_name(&request.get_ref().name)?;
-            let order = self.purchases(&caller).confirm(id).await.map_err(ApiError::from)?;
-            Ok((
-                Response::new(pb::ConfirmPurchaseOrderResponse {
-                    purchase_order: Some(convert::purchase_order(&order)),
-                }),
-                vec![id],
-                false,
-            ))
-        })
-        .await
+        audit
+            .around(async {
+                let id = convert::purchase_order_name(&request.get_ref().name)?;
+                let order = self.purchases(&caller).confirm(id).await.map_err(ApiError::from)?;
+                Ok((
+                    Response::new(pb::ConfirmPurchaseOrderResponse {
+                        purchase_order: Some(convert::purchase_order(&order)),
+                    }),
+                    vec![id],
+                    false,
+                ))
+            })
+            .await
     }
 
     async fn acknowledge_purchase_order(
@@ -233,20 +225,21 @@ impl OrderService for OrderApi {
         let model = self.purchases(&caller).odoo_model();
         let audit = self.audit.begin(&request, "AcknowledgePurchaseOrder", Some(&request.get_ref().request_id), model);
         let request = request.into_inner();
-        self.audited(audit, async {
-            let (id, request_id, lines) = convert::acknowledgement(&request)?;
-            let captured = self
-                .purchases(&caller)
-                .acknowledge(id, &request_id, lines, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            let response = pb::AcknowledgePurchaseOrderResponse {
-                purchase_order: Some(convert::captured_purchase_order(&captured)),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, request_id, lines) = convert::acknowledgement(&request)?;
+                let captured = self
+                    .purchases(&caller)
+                    .acknowledge(id, &request_id, lines, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                let response = pb::AcknowledgePurchaseOrderResponse {
+                    purchase_order: Some(convert::captured_purchase_order(&captured)),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 }

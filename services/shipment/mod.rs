@@ -4,7 +4,7 @@
 
 mod convert;
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
 use odoo_adapter::{
     Shipments,
@@ -46,18 +46,6 @@ impl ShipmentApi {
     fn audit<T>(&self, request: &Request<T>, method: &'static str, request_id: Option<&str>) -> Pending {
         let model = self.shipments(&authz::caller(request)).odoo_model();
         self.audit.begin(request, method, request_id, model)
-    }
-
-    /// Runs a mutating call and writes its audit record, whatever the outcome. `work` yields the
-    /// response, the Odoo ids it touched and whether it replayed an earlier call.
-    async fn audited<T>(
-        &self,
-        audit: Pending,
-        work: impl Future<Output = Result<(T, Vec<i64>, bool), Status>>,
-    ) -> Result<T, Status> {
-        let result = work.await;
-        audit.finish(result.as_ref().map(|(_, ids, replayed)| (ids.as_slice(), *replayed)));
-        result.map(|(response, _, _)| response)
     }
 }
 
@@ -102,31 +90,32 @@ impl ShipmentService for ShipmentApi {
     ) -> Result<Response<pb::ValidateShipmentResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit(&request, "ValidateShipment", Some(&request.get_ref().request_id));
-        self.audited(audit, async {
-            let (id, request_id, validation) = convert::validation(request.get_ref())?;
-            let captured = self
-                .shipments(&caller)
-                .validate(id, &request_id, validation, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            let backorder = captured.record.as_ref().and_then(|v| v.backorder);
-            if let (false, Some(validated)) = (captured.replayed, &captured.record) {
-                let kind = kind_label(validated.shipment.kind);
-                metrics::counter!("odoo_mesh_shipments_validated_total", "kind" => kind).increment(1);
-                if backorder.is_some() {
-                    metrics::counter!("odoo_mesh_backorders_created_total", "kind" => kind).increment(1);
+        audit
+            .around(async {
+                let (id, request_id, validation) = convert::validation(request.get_ref())?;
+                let captured = self
+                    .shipments(&caller)
+                    .validate(id, &request_id, validation, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                let backorder = captured.record.as_ref().and_then(|v| v.backorder);
+                if let (false, Some(validated)) = (captured.replayed, &captured.record) {
+                    let kind = kind_label(validated.shipment.kind);
+                    metrics::counter!("odoo_mesh_shipments_validated_total", "kind" => kind).increment(1);
+                    if backorder.is_some() {
+                        metrics::counter!("odoo_mesh_backorders_created_total", "kind" => kind).increment(1);
+                    }
                 }
-            }
-            let response = pb::ValidateShipmentResponse {
-                shipment: Some(convert::captured(&captured, |v| &v.shipment)),
-                backorder: backorder.map(|b| resource_name("shipments", b)).unwrap_or_default(),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            let ids = std::iter::once(captured.id).chain(backorder).collect();
-            Ok((Response::new(response), ids, captured.replayed))
-        })
-        .await
+                let response = pb::ValidateShipmentResponse {
+                    shipment: Some(convert::captured(&captured, |v| &v.shipment)),
+                    backorder: backorder.map(|b| resource_name("shipments", b)).unwrap_or_default(),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                let ids = std::iter::once(captured.id).chain(backorder).collect();
+                Ok((Response::new(response), ids, captured.replayed))
+            })
+            .await
     }
 
     async fn set_tracking(
@@ -135,14 +124,15 @@ impl ShipmentService for ShipmentApi {
     ) -> Result<Response<pb::SetTrackingResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit(&request, "SetTracking", None);
-        self.audited(audit, async {
-            let (id, carrier, references) = convert::tracking(request.get_ref())?;
-            let shipment =
-                self.shipments(&caller).set_tracking(id, carrier, &references).await.map_err(ApiError::from)?;
-            let response = pb::SetTrackingResponse { shipment: Some(convert::shipment(&shipment)) };
-            Ok((Response::new(response), vec![id], false))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, carrier, references) = convert::tracking(request.get_ref())?;
+                let shipment =
+                    self.shipments(&caller).set_tracking(id, carrier, &references).await.map_err(ApiError::from)?;
+                let response = pb::SetTrackingResponse { shipment: Some(convert::shipment(&shipment)) };
+                Ok((Response::new(response), vec![id], false))
+            })
+            .await
     }
 
     async fn record_tracking_event(
@@ -151,21 +141,22 @@ impl ShipmentService for ShipmentApi {
     ) -> Result<Response<pb::RecordTrackingEventResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit(&request, "RecordTrackingEvent", Some(&request.get_ref().request_id));
-        self.audited(audit, async {
-            let (id, request_id, event) = convert::tracking_event(request.get_ref())?;
-            let captured = self
-                .shipments(&caller)
-                .record_tracking_event(id, &request_id, event, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            let response = pb::RecordTrackingEventResponse {
-                shipment: Some(convert::captured(&captured, |s| s)),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, request_id, event) = convert::tracking_event(request.get_ref())?;
+                let captured = self
+                    .shipments(&caller)
+                    .record_tracking_event(id, &request_id, event, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                let response = pb::RecordTrackingEventResponse {
+                    shipment: Some(convert::captured(&captured, |s| s)),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     async fn create_return(
@@ -174,24 +165,25 @@ impl ShipmentService for ShipmentApi {
     ) -> Result<Response<pb::CreateReturnResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit(&request, "CreateReturn", Some(&request.get_ref().request_id));
-        self.audited(audit, async {
-            let (id, request_id, lines, reason) = convert::return_request(request.get_ref())?;
-            let captured = self
-                .shipments(&caller)
-                .create_return(id, &request_id, lines, reason, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            if !captured.replayed {
-                metrics::counter!("odoo_mesh_returns_created_total").increment(1);
-            }
-            let response = pb::CreateReturnResponse {
-                return_shipment: Some(convert::captured(&captured, |s| s)),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, request_id, lines, reason) = convert::return_request(request.get_ref())?;
+                let captured = self
+                    .shipments(&caller)
+                    .create_return(id, &request_id, lines, reason, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                if !captured.replayed {
+                    metrics::counter!("odoo_mesh_returns_created_total").increment(1);
+                }
+                let response = pb::CreateReturnResponse {
+                    return_shipment: Some(convert::captured(&captured, |s| s)),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     async fn record_advance_shipping_notice(
@@ -200,24 +192,25 @@ impl ShipmentService for ShipmentApi {
     ) -> Result<Response<pb::RecordAdvanceShippingNoticeResponse>, Status> {
         let caller = authz::caller(&request);
         let audit = self.audit(&request, "RecordAdvanceShippingNotice", Some(&request.get_ref().request_id));
-        self.audited(audit, async {
-            let (id, request_id, notice) = convert::notice(request.get_ref())?;
-            let captured = self
-                .shipments(&caller)
-                .record_asn(id, &request_id, notice, caller.name())
-                .await
-                .map_err(ApiError::from)?;
-            if !captured.replayed {
-                metrics::counter!("odoo_mesh_asns_recorded_total").increment(1);
-            }
-            let response = pb::RecordAdvanceShippingNoticeResponse {
-                shipment: Some(convert::captured(&captured, |s| s)),
-                replayed: captured.replayed,
-                read_back_failed: captured.record.is_none(),
-            };
-            Ok((Response::new(response), vec![captured.id], captured.replayed))
-        })
-        .await
+        audit
+            .around(async {
+                let (id, request_id, notice) = convert::notice(request.get_ref())?;
+                let captured = self
+                    .shipments(&caller)
+                    .record_asn(id, &request_id, notice, caller.name())
+                    .await
+                    .map_err(ApiError::from)?;
+                if !captured.replayed {
+                    metrics::counter!("odoo_mesh_asns_recorded_total").increment(1);
+                }
+                let response = pb::RecordAdvanceShippingNoticeResponse {
+                    shipment: Some(convert::captured(&captured, |s| s)),
+                    replayed: captured.replayed,
+                    read_back_failed: captured.record.is_none(),
+                };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     async fn watch_shipments(
