@@ -107,6 +107,14 @@ impl From<FlowError> for ApiError {
                     })
                     .collect(),
             },
+            FlowError::Conflicts(conflicts) => Self::Preconditions {
+                reason: "COUNT_CONFLICT",
+                message: format!(
+                    "{} count(s) conflict with Odoo; nothing was applied: recount them and send again under a new request_id",
+                    conflicts.len()
+                ),
+                violations: conflicts.into_iter().map(|c| (c.field, c.description)).collect(),
+            },
             FlowError::RequestIdReused(request_id) => Self::AlreadyExists {
                 reason: "REQUEST_ID_REUSED",
                 message: format!("request_id {} was already used with a different payload", echo(&request_id)),

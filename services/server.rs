@@ -169,7 +169,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(proto::inventory::v1::inventory_service_server::InventoryServiceServer::new(
-                InventoryApi::new(backends.clone(), stock_view.clone(), stock_watch, tokens.clone()),
+                InventoryApi::new(backends.clone(), audit.clone(), stock_view.clone(), stock_watch, tokens.clone()),
             ))
             .add_service(proto::order::v1::order_service_server::OrderServiceServer::new(OrderApi::new(
                 backends.clone(),

@@ -41,6 +41,10 @@ impl Inventory {
         Self { odoo, batcher: StockBatcher::default() }
     }
 
+    pub(crate) fn odoo(&self) -> &Arc<Odoo> {
+        &self.odoo
+    }
+
     async fn schema(&self) -> Result<Arc<Schema>, OdooError> {
         self.odoo.ready(Capability::Inventory).await
     }

@@ -8,6 +8,7 @@
 //! - `sales`, `purchase`, `inventory`, `shipments`: the business flows, in plain Rust types
 //!   (`models`); `changes`: the change feeds behind the watch streams.
 
+pub mod adjustments;
 mod call;
 mod changes;
 mod command;

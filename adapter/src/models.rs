@@ -619,3 +619,35 @@ pub struct AsnLine {
     /// In the move's unit.
     pub quantity: Decimal,
 }
+
+/// One count from a WMS: what was found of a product, loose, in one internal location.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Count {
+    pub sku: String,
+    pub location: i64,
+    /// Zero or more, in the product's unit.
+    pub counted: Decimal,
+    /// The unit the caller named, if any: it must be the product's.
+    pub unit: Option<String>,
+    /// When the count was taken; `None` for now.
+    pub counted_at: Option<OffsetDateTime>,
+}
+
+/// What one count changed, in the product's unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountResult {
+    pub sku: String,
+    pub product: Ref,
+    pub uom: Ref,
+    pub location: Ref,
+    pub counted: Decimal,
+    /// On hand before, and the correction applied; `None` when Odoo's record of it cannot be found.
+    pub change: Option<(Decimal, Decimal)>,
+}
+
+/// A batch of counts, applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// One per count, in the order given.
+    pub results: Vec<CountResult>,
+}

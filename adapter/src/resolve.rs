@@ -80,28 +80,27 @@ pub(crate) async fn partner(
     })
 }
 
-/// Whether products are wanted for selling or for buying.
+/// Whether products are wanted for selling, for buying, or for counting stock of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
     Sale,
     Purchase,
+    Count,
 }
 
-impl Purpose {
-    /// The order lines they go on.
-    fn lines(self) -> Lines {
-        match self {
-            Self::Sale => sale_order::ORDER_LINES,
-            Self::Purchase => purchase_order::ORDER_LINES,
-        }
+/// The order lines products for selling or buying go on.
+fn order_lines(purpose: Purpose) -> Lines {
+    match purpose {
+        Purpose::Purchase => purchase_order::ORDER_LINES,
+        Purpose::Sale | Purpose::Count => sale_order::ORDER_LINES,
     }
 }
 
-/// The product of each line's SKU (`lines[i].sku`), or a violation saying why there is none.
-async fn products(
+/// The product of each SKU (`{list}[i].sku`), or a violation saying why there is none.
+pub(crate) async fn products(
     odoo: &Odoo,
     schema: &Schema,
-    skus: &[&str],
+    (list, skus): (&str, &[&str]),
     purpose: Purpose,
     violations: &mut Violations,
 ) -> Result<Vec<Option<Orderable>>, OdooError> {
@@ -113,7 +112,7 @@ async fn products(
         .iter()
         .enumerate()
         .map(|(i, sku)| {
-            let field = format!("lines[{i}].sku");
+            let field = format!("{list}[{i}].sku");
             let candidates = by_sku.get(*sku).map(Vec::as_slice).unwrap_or_default();
             let active: Vec<&Orderable> = candidates.iter().filter(|p| p.active).collect();
             match (active.as_slice(), purpose) {
@@ -125,6 +124,16 @@ async fn products(
                 ([p], Purpose::Purchase) if !p.purchase_ok => {
                     violations.add(field, format!("the product with SKU {sku:?} cannot be purchased"));
                 }
+                ([p], Purpose::Count) if !p.storable => {
+                    violations
+                        .add(field, format!("the product with SKU {sku:?} is not storable: Odoo keeps no stock of it"));
+                }
+                ([p], Purpose::Count) if p.tracked => violations.add(
+                    field,
+                    format!(
+                        "the product with SKU {sku:?} is tracked by lots or serial numbers, which counts do not name"
+                    ),
+                ),
                 ([p], _) => return Some((*p).clone()),
                 _ => violations.add(field, format!("several products share SKU {sku:?}")),
             }
@@ -157,9 +166,9 @@ pub(crate) async fn lines<X: Clone>(
     violations: &mut Violations,
 ) -> Result<Vec<(NewLine<X>, Orderable)>, OdooError> {
     let skus: Vec<&str> = requests.iter().map(|r| r.sku).collect();
-    let products = products(odoo, schema, &skus, purpose, violations).await?;
+    let products = products(odoo, schema, ("lines", &skus), purpose, violations).await?;
     let units = odoo.units().await?;
-    let fields = purpose.lines();
+    let fields = order_lines(purpose);
     let mut lines = Vec::with_capacity(requests.len());
     for (i, (request, product)) in requests.iter().zip(products).enumerate() {
         self::currency(currency, request.currency, &format!("lines[{i}].unit_price.currency_code"), violations);

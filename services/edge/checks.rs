@@ -76,12 +76,26 @@ impl Checks {
 
     /// A quantity that must be a positive decimal; its unit is optional.
     pub(crate) fn quantity(&mut self, field: &str, q: Option<&common::Quantity>) -> (Decimal, Option<String>) {
+        self.quantity_of(field, q, decimal::quantity)
+    }
+
+    /// A counted quantity, zero or more; its unit is optional.
+    pub(crate) fn counted(&mut self, field: &str, q: Option<&common::Quantity>) -> (Decimal, Option<String>) {
+        self.quantity_of(field, q, decimal::counted)
+    }
+
+    fn quantity_of(
+        &mut self,
+        field: &str,
+        q: Option<&common::Quantity>,
+        parse: fn(&str, &str) -> Result<Decimal, FieldViolation>,
+    ) -> (Decimal, Option<String>) {
         let Some(q) = q else {
             self.fail(field, "required");
             return (Decimal::ZERO, None);
         };
         let unit = self.optional(&format!("{field}.unit_of_measure"), &q.unit_of_measure, limits::UNIT_OF_MEASURE);
-        let value = self.take(decimal::quantity(&format!("{field}.value"), &q.value)).unwrap_or_default();
+        let value = self.take(parse(&format!("{field}.value"), &q.value)).unwrap_or_default();
         (value, unit)
     }
 

@@ -61,6 +61,15 @@ pub(crate) fn quantity(field: &str, text: &str) -> Result<Decimal, FieldViolatio
     }
 }
 
+/// A counted quantity: a decimal of zero or more (a count may find nothing).
+pub(crate) fn counted(field: &str, text: &str) -> Result<Decimal, FieldViolation> {
+    match parse(text) {
+        Some(value) if !text.starts_with('-') => Ok(value.normalize()),
+        Some(_) => Err(refused(field, text, "must be zero or more")),
+        None => Err(refused(field, text, SYNTAX)),
+    }
+}
+
 /// A percentage: a decimal from 0 to 100.
 pub(crate) fn percent(field: &str, text: &str) -> Result<Decimal, FieldViolation> {
     match parse(text) {

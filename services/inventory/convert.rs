@@ -6,8 +6,12 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use odoo_adapter::models::{
-    Location, Product, ProductLevel, ProductPage, ProductQuery, SkuStock, StockFigures, Warehouse,
+use odoo_adapter::{
+    adjustments::MAX_COUNTS,
+    models::{
+        Adjustment, Count, Location, Product, ProductLevel, ProductPage, ProductQuery, SkuStock, StockFigures,
+        Warehouse,
+    },
 };
 use time::OffsetDateTime;
 
@@ -15,6 +19,7 @@ use crate::{
     ApiError,
     convert::{money, page_size, quantity, record_ref, resource_name, timestamp, watch_opening},
     edge::{
+        checks::Checks,
         id::parse_resource_name,
         limits::{self, MAX_ITEMS},
         timestamp::parse_timestamp,
@@ -372,6 +377,58 @@ pub(super) fn watch_event(event: Event<'_, ProductLevel>, resume_token: String) 
 
 fn revision(revision: u64) -> i64 {
     i64::try_from(revision).unwrap_or(i64::MAX)
+}
+
+/// How far ahead of this server's clock a count may say it was taken (clocks drift).
+const COUNT_CLOCK_SKEW: time::Duration = time::Duration::minutes(1);
+
+/// A validated AdjustInventory request: its request id and counts.
+pub(super) fn adjustment(request: &pb::AdjustInventoryRequest) -> Result<(String, Vec<Count>), ApiError> {
+    let mut checks = Checks::default();
+    let request_id = checks.request_id(&request.request_id);
+    if request.counts.is_empty() {
+        checks.fail("counts", "at least one count is required");
+    }
+    let mut counts = Vec::new();
+    if checks.items("counts", request.counts.len(), MAX_COUNTS) {
+        let latest = OffsetDateTime::now_utc() + COUNT_CLOCK_SKEW;
+        for (i, count) in request.counts.iter().enumerate() {
+            let sku = checks.take(sku_text(&format!("counts[{i}].sku"), &count.sku)).map(|()| count.sku.trim());
+            let location =
+                checks.take(parse_resource_name(&format!("counts[{i}].location"), &count.location, "locations"));
+            let (counted, unit) = checks.counted(&format!("counts[{i}].counted"), count.counted.as_ref());
+            let field = format!("counts[{i}].counted_at");
+            let counted_at = checks.time(&field, count.counted_at.as_ref());
+            if counted_at.is_some_and(|at| at > latest) {
+                checks.fail(field, "is in the future: give the time the count was taken");
+            }
+            if let (Some(sku), Some(location)) = (sku, location) {
+                counts.push(Count { sku: sku.to_owned(), location, counted, unit, counted_at });
+            }
+        }
+    }
+    checks.finish((request_id, counts))
+}
+
+/// What each count changed.
+pub(super) fn count_results(adjustment: &Adjustment) -> Vec<pb::CountResult> {
+    adjustment
+        .results
+        .iter()
+        .map(|r| {
+            let (previous, difference) = r.change.map_or((None, None), |(previous, difference)| {
+                (Some(quantity(previous, &r.uom.name)), Some(quantity(difference, &r.uom.name)))
+            });
+            pb::CountResult {
+                sku: r.sku.clone(),
+                product: Some(record_ref("products", &r.product)),
+                location: Some(record_ref("locations", &r.location)),
+                counted: Some(quantity(r.counted, &r.uom.name)),
+                previous,
+                difference,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,17 +3,19 @@
 
 mod convert;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use odoo_adapter::{
-    Inventory,
+    FlowError, Inventory,
     models::{ProductLevel, ProductLookup, Ref, SkuStock, Warehouse},
 };
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    ApiError, TokenKey, authz,
+    ApiError, TokenKey,
+    audit::AuditLog,
+    authz,
     backends::Backends,
     edge::echo::echo,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
@@ -26,6 +28,7 @@ pub use convert::{MAX_SKUS_PER_CALL, MAX_SKUS_PER_WATCH, ProductRef, StockQuery,
 /// The gRPC face of inventory.
 pub struct InventoryApi {
     backends: Arc<Backends>,
+    audit: Arc<AuditLog>,
     stock: Arc<StockView>,
     watch: Watch<ProductLevel>,
     /// Seals and opens page tokens.
@@ -38,8 +41,14 @@ fn inventory_for<'a, T>(backends: &'a Backends, request: &Request<T>) -> &'a Inv
 }
 
 impl InventoryApi {
-    pub fn new(backends: Arc<Backends>, stock: Arc<StockView>, watch: Watch<ProductLevel>, tokens: TokenKey) -> Self {
-        Self { backends, stock, watch, tokens }
+    pub fn new(
+        backends: Arc<Backends>,
+        audit: Arc<AuditLog>,
+        stock: Arc<StockView>,
+        watch: Watch<ProductLevel>,
+        tokens: TokenKey,
+    ) -> Self {
+        Self { backends, audit, stock, watch, tokens }
     }
 }
 
@@ -161,10 +170,38 @@ impl InventoryService for InventoryApi {
 
     async fn adjust_inventory(
         &self,
-        _: Request<pb::AdjustInventoryRequest>,
+        request: Request<pb::AdjustInventoryRequest>,
     ) -> Result<Response<pb::AdjustInventoryResponse>, Status> {
-        Err(ApiError::Unimplemented { method: "AdjustInventory", capability: "inventory adjustments from WMS counts" }
-            .into())
+        let caller = authz::caller(&request);
+        let inventory = inventory_for(&self.backends, &request);
+        let audit = self.audit.begin(
+            &request,
+            "AdjustInventory",
+            Some(&request.get_ref().request_id),
+            inventory.counts_model(),
+        );
+        audit
+            .around(async {
+                let (request_id, counts) = convert::adjustment(request.get_ref())?;
+                let captured = inventory.adjust(&request_id, counts, caller.name()).await.map_err(|error| {
+                    if let FlowError::Conflicts(conflicts) = &error {
+                        counted("conflict", conflicts.len());
+                    }
+                    ApiError::from(error)
+                })?;
+                let results = captured.record.as_ref().map(convert::count_results).unwrap_or_default();
+                if !captured.replayed {
+                    counted("applied", results.len());
+                }
+                let skus = distinct(results.iter().map(|r| r.sku.clone()));
+                let (levels, _) =
+                    stock_levels(inventory, StockQuery { skus, warehouses: Vec::new(), max_staleness: Duration::ZERO })
+                        .await?;
+                let levels = convert::stock_levels(&levels, pb::StockSource::Odoo, OffsetDateTime::now_utc()).items;
+                let response = pb::AdjustInventoryResponse { levels, replayed: captured.replayed, results };
+                Ok((Response::new(response), vec![captured.id], captured.replayed))
+            })
+            .await
     }
 
     type WatchStockLevelsStream = Stream<pb::WatchStockLevelsResponse>;
@@ -185,6 +222,17 @@ impl InventoryService for InventoryApi {
         let stream = self.watch.open(opening, move |level| query.keeps(level), convert::watch_event).await?;
         Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// Counts counted in `odoo_mesh_inventory_counts_total`, by outcome.
+fn counted(outcome: &'static str, counts: usize) {
+    metrics::counter!("odoo_mesh_inventory_counts_total", "outcome" => outcome).increment(counts as u64);
+}
+
+/// Each item once, in the order first seen.
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items.filter(|item| seen.insert(item.clone())).collect()
 }
 
 /// Reference used in stock answers for warehouses.

@@ -59,6 +59,10 @@ pub enum FlowError {
     /// Lines exceed what is available to promise, and the caller asked to refuse them.
     #[error("insufficient stock")]
     Shortfall(Vec<Shortfall>),
+    /// What the request would change conflicts with what Odoo holds (a count made there
+    /// meanwhile); each conflict names its part of the request. Nothing was written.
+    #[error("the request conflicts with Odoo")]
+    Conflicts(Vec<Violation>),
     /// The request id was used before with another payload.
     #[error("request_id {0:?} was already used with a different payload")]
     RequestIdReused(String),
@@ -177,6 +181,7 @@ pub(crate) async fn run<C: Command>(
         Ok(_) => "applied",
         Err(FlowError::Invalid(_)) => "invalid",
         Err(FlowError::Shortfall(_)) => "short",
+        Err(FlowError::Conflicts(_)) => "conflict",
         Err(FlowError::RequestIdReused(_)) => "request_id_reused",
         Err(FlowError::InProgress(_)) => "in_progress",
         Err(FlowError::Refused(_)) => "refused",

@@ -76,6 +76,17 @@ pub(crate) async fn find(odoo: &Odoo, schema: &Schema, name: &str, model: Model)
     rows.first().map(|r| Ok(Row::new(XID, r)?.integer(&RES_ID)?)).transpose()
 }
 
+/// The name of odoo-mesh's external id for a record of `model`, if it has one.
+pub(crate) async fn name_of(odoo: &Odoo, schema: &Schema, model: Model, id: i64) -> Result<Option<String>, OdooError> {
+    let domain = json!([
+        schema.term(&MODULE, "=", XID_MODULE),
+        schema.term(&MODEL, "=", model.name),
+        schema.term(&RES_ID, "=", id)
+    ]);
+    let rows = odoo.search(schema, XID, domain, &[NAME], &SearchOptions::default().limit(1), Map::new()).await?;
+    rows.first().map(|r| Ok(Row::new(XID, r)?.text(&NAME)?.unwrap_or_default().to_owned())).transpose()
+}
+
 /// Those of these records of `model` that odoo-mesh made (that have one of its external ids).
 pub(crate) async fn records_of(odoo: &Odoo, schema: &Schema, model: Model, ids: &[i64]) -> Result<Vec<i64>, OdooError> {
     if ids.is_empty() {

@@ -21,6 +21,7 @@ pub(crate) mod product;
 pub(crate) mod purchase_order;
 pub(crate) mod sale_order;
 pub(crate) mod stock_move;
+pub(crate) mod stock_move_line;
 pub(crate) mod stock_picking;
 pub(crate) mod stock_quant;
 pub(crate) mod stock_return;

@@ -22,6 +22,8 @@ pub(crate) const STORABLE: Field = PRODUCT.field("is_storable").from("stock");
 const SALE_OK: Field = PRODUCT.field("sale_ok");
 const PURCHASE_OK: Field = PRODUCT.field("purchase_ok");
 const ACTIVE: Field = PRODUCT.field("active");
+/// Whether stock of the product is kept in lots or serial numbers (`none`, `lot`, `serial`).
+const TRACKING: Field = PRODUCT.field("tracking").from("stock");
 pub(crate) const UPDATED: Field = PRODUCT.field("write_date");
 
 pub(crate) const FIELDS: &[Field] =
@@ -102,27 +104,38 @@ pub(crate) fn identity(record: &Record) -> Option<(String, Ref)> {
 pub(crate) struct Orderable {
     pub(crate) id: i64,
     pub(crate) sku: String,
+    pub(crate) name: String,
     pub(crate) active: bool,
     pub(crate) sale_ok: bool,
     pub(crate) purchase_ok: bool,
     pub(crate) uom: Ref,
+    pub(crate) storable: bool,
+    /// Kept in lots or serial numbers.
+    pub(crate) tracked: bool,
 }
+
+/// What `orderable` reads.
+pub(crate) const ORDERABLE_FIELDS: &[Field] =
+    &[SKU, DISPLAY_NAME, ACTIVE, SALE_OK, PURCHASE_OK, UOM, STORABLE, TRACKING];
 
 /// Products carrying these SKUs, archived ones included, by id.
 pub(crate) async fn orderable(odoo: &Odoo, schema: &Schema, skus: &[&str]) -> Result<Vec<Orderable>, OdooError> {
     let domain = json!([schema.term(&SKU, "in", json!(skus))]);
-    let fields = [SKU, ACTIVE, SALE_OK, PURCHASE_OK, UOM];
-    let rows = odoo.search(schema, PRODUCT, domain, &fields, &SearchOptions::ordered("id"), with_archived()).await?;
+    let options = SearchOptions::ordered("id");
+    let rows = odoo.search(schema, PRODUCT, domain, ORDERABLE_FIELDS, &options, with_archived()).await?;
     rows.iter()
         .map(|r| {
             let row = Row::new(PRODUCT, r)?;
             Ok(Orderable {
                 id: row.id(),
                 sku: row.text(&SKU)?.unwrap_or_default().to_owned(),
+                name: row.text(&DISPLAY_NAME)?.unwrap_or_default().to_owned(),
                 active: row.boolean(&ACTIVE)?,
                 sale_ok: row.boolean(&SALE_OK)?,
                 purchase_ok: row.boolean(&PURCHASE_OK)?,
                 uom: row.reference(&UOM)?,
+                storable: row.boolean(&STORABLE)?,
+                tracked: row.text(&TRACKING)?.is_some_and(|t| t != "none"),
             })
         })
         .collect()

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{
     Field, Method, Model, carrier, company, ir_model_data, mail_message, partner, pricelist, product, purchase_order,
-    sale_order, stock_move, stock_picking, stock_quant, stock_return, uom, warehouse,
+    sale_order, stock_move, stock_move_line, stock_picking, stock_quant, stock_return, uom, warehouse,
 };
 use crate::{OdooCall, OdooClient, OdooError, ServerVersion};
 
@@ -58,6 +58,12 @@ impl Capability {
                 stock_quant::FIELDS,
                 stock_move::FIELDS,
                 company::FIELDS,
+                // Counts from a WMS.
+                product::ORDERABLE_FIELDS,
+                stock_quant::COUNT_FIELDS,
+                stock_move::COUNT_FIELDS,
+                stock_move_line::FIELDS,
+                ir_model_data::FIELDS,
             ],
             Self::SalesOrders => &[
                 sale_order::FIELDS,
@@ -66,6 +72,7 @@ impl Capability {
                 partner::COUNTRY_FIELDS,
                 pricelist::FIELDS,
                 product::FIELDS,
+                product::ORDERABLE_FIELDS,
                 product::STOCK_FIELDS,
                 uom::FIELDS,
                 warehouse::FIELDS,
@@ -78,6 +85,7 @@ impl Capability {
                 purchase_order::LINE_FIELDS,
                 partner::FIELDS,
                 product::FIELDS,
+                product::ORDERABLE_FIELDS,
                 uom::FIELDS,
                 warehouse::FIELDS,
                 warehouse::PICKING_TYPE_FIELDS,

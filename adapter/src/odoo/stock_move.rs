@@ -93,3 +93,70 @@ pub(crate) fn set_done(schema: &Schema, id: i64, quantity: Decimal, picked: bool
     let vals = schema.vals([(&QUANTITY, super::decimal_value(quantity)), (&PICKED, json!(picked))]);
     super::write(MOVE, id, vals)
 }
+
+/// Whether the move applied a count.
+const INVENTORY: Field = MOVE.field("is_inventory");
+
+pub(crate) const COUNT_FIELDS: &[Field] = &[PRODUCT, SOURCE, DESTINATION, PRODUCT_QUANTITY, INVENTORY, STATE];
+
+/// The newest move's id: moves made after it have greater ones.
+pub(crate) async fn last_id(odoo: &Odoo, schema: &Schema) -> Result<i64, OdooError> {
+    let options = SearchOptions::ordered("id desc").limit(1);
+    let rows = odoo.search(schema, MOVE, json!([]), &[], &options, Map::new()).await?;
+    Ok(rows.first().and_then(|r| r.get("id")).and_then(serde_json::Value::as_i64).unwrap_or(0))
+}
+
+/// A done move that applied a count, in the product's unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CountMove {
+    pub(crate) id: i64,
+    pub(crate) product: i64,
+    pub(crate) from: Option<i64>,
+    pub(crate) to: Option<i64>,
+    pub(crate) quantity: Decimal,
+}
+
+impl CountMove {
+    /// What the move changed in `location`: positive into it, negative out of it.
+    pub(crate) fn change_in(&self, location: i64) -> Decimal {
+        if self.to == Some(location) { self.quantity } else { -self.quantity }
+    }
+
+    /// Whether it moved stock in or out of `location`.
+    pub(crate) fn touches(&self, location: i64) -> bool {
+        self.to == Some(location) || self.from == Some(location)
+    }
+}
+
+fn decode_count(row: &Row<'_>) -> Result<CountMove, DecodeError> {
+    Ok(CountMove {
+        id: row.id(),
+        product: row.reference(&PRODUCT)?.id,
+        from: row.many2one(&SOURCE)?.map(|l| l.id),
+        to: row.many2one(&DESTINATION)?.map(|l| l.id),
+        quantity: row.decimal(&PRODUCT_QUANTITY)?,
+    })
+}
+
+/// The done count moves of these products made after move `after`.
+pub(crate) async fn counts_after(
+    odoo: &Odoo,
+    schema: &Schema,
+    after: i64,
+    products: &[i64],
+) -> Result<Vec<CountMove>, OdooError> {
+    let domain = json!([
+        ["id", ">", after],
+        schema.term(&PRODUCT, "in", json!(products)),
+        schema.term(&INVENTORY, "=", true),
+        schema.term(&STATE, "=", "done")
+    ]);
+    let rows = odoo.search(schema, MOVE, domain, COUNT_FIELDS, &SearchOptions::ordered("id"), Map::new()).await?;
+    rows.iter().map(|r| Ok(decode_count(&Row::new(MOVE, r)?)?)).collect()
+}
+
+/// These count moves, those that still exist.
+pub(crate) async fn count_moves(odoo: &Odoo, schema: &Schema, ids: &[i64]) -> Result<Vec<CountMove>, OdooError> {
+    let rows = odoo.read(schema, MOVE, ids, COUNT_FIELDS).await?;
+    rows.iter().map(|r| Ok(decode_count(&Row::new(MOVE, r)?)?)).collect()
+}

@@ -111,12 +111,39 @@ impl Model for Quant {
     }
 
     fn methods(&self, _db: &Database) -> Vec<Method> {
-        vec![Method {
-            name: "action_apply_inventory",
-            signature: sig(false, &[], 0, false, false),
-            on_records: true,
-            run: |db, env, args| apply_inventory(db, env, args.ids),
-        }]
+        vec![
+            Method {
+                name: "action_apply_inventory",
+                signature: sig(false, &[], 0, false, false),
+                on_records: true,
+                run: |db, env, args| apply_inventory(db, env, args.ids),
+            },
+            Method {
+                name: "action_clear_inventory_quantity",
+                signature: sig(false, &[], 0, false, false),
+                on_records: true,
+                run: |db, _env, args| {
+                    clear_counts(db, args.ids);
+                    Ok(Outcome::Nothing)
+                },
+            },
+        ]
+    }
+}
+
+/// `stock.quant.action_clear_inventory_quantity`: withdraws the counts, applying nothing (an empty
+/// quant stays until Odoo's clean-up, as in Odoo).
+fn clear_counts(db: &mut Database, quants: &[i64]) {
+    let existing: Vec<i64> = quants.iter().copied().filter(|q| db.exists(QUANT, *q)).collect();
+    for quant in &existing {
+        for (field, value) in [
+            ("inventory_quantity", json!(0.0)),
+            ("inventory_diff_quantity", json!(0.0)),
+            ("inventory_quantity_set", json!(false)),
+            ("user_id", json!(false)),
+        ] {
+            db.set(QUANT, *quant, field, value);
+        }
     }
 }
 
