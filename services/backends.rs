@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use odoo_adapter::{Inventory, Odoo, OdooClient, OdooConfig, OdooError, Purchases, Sales, Shipments};
+use odoo_adapter::{Finance, Inventory, Odoo, OdooClient, OdooConfig, OdooError, Purchases, Sales, Shipments};
 
 use crate::{authz::Caller, policy};
 
@@ -15,6 +15,7 @@ pub struct Backend {
     pub sales: Sales,
     pub purchases: Purchases,
     pub shipments: Shipments,
+    pub finance: Finance,
 }
 
 impl Backend {
@@ -25,6 +26,7 @@ impl Backend {
             sales: Sales::new(odoo.clone()),
             purchases: Purchases::new(odoo.clone()),
             shipments: Shipments::new(odoo.clone()),
+            finance: Finance::new(odoo.clone()),
             odoo,
         })
     }

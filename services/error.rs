@@ -66,9 +66,6 @@ pub enum ApiError {
     /// An earlier call with the same request id is still being carried out.
     #[error("{message}")]
     InProgress { message: String },
-    /// The capability exists in the contract but not yet in this release.
-    #[error("{method} is not available yet: {capability} comes in a later release of odoo-mesh")]
-    Unimplemented { method: &'static str, capability: &'static str },
     /// A watch cannot start before its view has been read from Odoo once.
     #[error("the {stream} watch is still loading its view from odoo; retry shortly")]
     WatchNotReady { stream: &'static str },
@@ -120,10 +117,25 @@ impl From<FlowError> for ApiError {
                 message: format!("request_id {} was already used with a different payload", echo(&request_id)),
             },
             in_progress @ FlowError::InProgress(_) => Self::InProgress { message: in_progress.to_string() },
+            FlowError::Unmet { reason, message } => Self::FailedPrecondition { reason, message },
             FlowError::Refused(message) => Self::FailedPrecondition { reason: ODOO_REFUSED, message },
-            FlowError::NotFound(name) => Self::NotFound { kind: "order", name },
+            FlowError::NotFound(name) => Self::NotFound { kind: kind_of(&name), name },
             FlowError::Odoo(odoo) => Self::Odoo(odoo),
         }
+    }
+}
+
+/// What a resource name names, as a person says it ("salesOrders/12" → "sales order").
+fn kind_of(name: &str) -> &'static str {
+    match name.split('/').next().unwrap_or_default() {
+        "salesOrders" => "sales order",
+        "purchaseOrders" => "purchase order",
+        "shipments" => "shipment",
+        "invoices" => "invoice",
+        "payments" => "payment",
+        "partners" => "partner",
+        "products" => "product",
+        _ => "record",
     }
 }
 
@@ -213,7 +225,6 @@ impl From<ApiError> for Status {
                 details.set_error_info("REQUEST_IN_PROGRESS", ERROR_DOMAIN, []);
                 Status::with_error_details(Code::Aborted, message, details)
             }
-            ApiError::Unimplemented { .. } => with_info(Code::Unimplemented, message, "NOT_YET_AVAILABLE"),
             ApiError::WatchNotReady { .. } => {
                 let mut details = ErrorDetails::with_retry_info(Some(RETRY_DELAY));
                 details.set_error_info("WATCH_VIEW_LOADING", ERROR_DOMAIN, []);

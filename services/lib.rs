@@ -26,9 +26,9 @@ pub mod pki;
 pub mod policy;
 pub mod server;
 pub mod shipment;
+mod stream;
 pub mod telemetry;
 pub mod tls;
-mod unavailable;
 pub mod watch;
 
 /// Code generated from `proto/` by `build.rs`.

@@ -179,11 +179,15 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             )))
             .add_service(proto::shipment::v1::shipment_service_server::ShipmentServiceServer::new(ShipmentApi::new(
                 backends.clone(),
-                audit,
+                audit.clone(),
                 shipment_watch,
-                tokens,
+                tokens.clone(),
             )))
-            .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi));
+            .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi::new(
+                backends.clone(),
+                audit,
+                tokens,
+            )));
 
     let grpc_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let admin_listener =

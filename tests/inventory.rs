@@ -294,15 +294,3 @@ async fn a_bad_stock_request_names_every_bad_field(harness: &common::Harness) {
         .expect_err("too many");
     assert_eq!(too_many.code(), Code::InvalidArgument);
 }
-
-scenario!(later_capabilities_answer_unimplemented_and_say_which);
-async fn later_capabilities_answer_unimplemented_and_say_which(harness: &common::Harness) {
-    use odoo_mesh::proto::finance::v1 as finance;
-    let channel = harness.channel().await;
-    let status = finance::finance_service_client::FinanceServiceClient::new(channel.clone())
-        .register_payment(finance::RegisterPaymentRequest::default())
-        .await
-        .expect_err("not yet");
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("payments"));
-}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{a_customer, level, partner, qty, stocked_skus, unique, wait};
+use common::{a_delivery, a_receipt, level, qty, unique, wait};
 
 use odoo_mesh::proto::{
     order::v1 as orders,
@@ -19,47 +19,6 @@ type Client = ShipmentServiceClient<Channel>;
 
 fn decimal(q: &Option<odoo_mesh::proto::common::v1::Quantity>) -> Decimal {
     q.as_ref().expect("quantity").value.parse().expect("decimal")
-}
-
-/// A confirmed sales order of `quantities` of stocked products, and its delivery.
-async fn a_delivery(harness: &common::Harness, quantities: &[&str]) -> (orders::SalesOrder, pb::Shipment, String) {
-    let customer = a_customer(harness).await;
-    let (warehouse, stock) = stocked_skus(harness, 20, quantities.len()).await;
-    let request = orders::CreateSalesOrderRequest {
-        request_id: unique("ship"),
-        customer: partner(customer),
-        warehouse: warehouse.clone(),
-        lines: stock
-            .iter()
-            .zip(quantities)
-            .map(|((sku, _), q)| orders::SalesOrderLineInput {
-                sku: sku.clone(),
-                quantity: qty(q),
-                ..Default::default()
-            })
-            .collect(),
-        confirm: true,
-        ..Default::default()
-    };
-    let order = harness.orders().await.create_sales_order(request).await.expect("order").into_inner();
-    let order = order.sales_order.expect("order");
-    let delivery = the_shipment_of(harness, &order.name, pb::ShipmentKind::Delivery).await;
-    (order, delivery, warehouse)
-}
-
-/// The one open shipment of an order of this kind.
-async fn the_shipment_of(harness: &common::Harness, order: &str, kind: pb::ShipmentKind) -> pb::Shipment {
-    let listed = harness
-        .shipments()
-        .await
-        .list_shipments(pb::ListShipmentsRequest { order: order.into(), kind: kind.into(), ..Default::default() })
-        .await
-        .expect("listed")
-        .into_inner();
-    let mut open: Vec<pb::Shipment> =
-        listed.shipments.into_iter().filter(|s| s.state() != pb::ShipmentState::Done).collect();
-    assert_eq!(open.len(), 1, "one open {kind:?} of {order}: {open:?}");
-    open.remove(0)
 }
 
 fn done(line: &pb::ShipmentLine, quantity: &str) -> pb::LineQuantity {
@@ -343,28 +302,6 @@ async fn a_partial_return_comes_back_and_the_order_follows(harness: &common::Har
         .await
         .expect_err("more than left");
     assert_eq!(common::bad_fields(&refused), ["lines[0].quantity.value"]);
-}
-
-/// A confirmed purchase order of `quantity` of a stocked product, and its receipt.
-async fn a_receipt(harness: &common::Harness, quantity: &str) -> (String, pb::Shipment, String) {
-    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
-    let supplier = a_customer(harness).await;
-    let request = orders::CreatePurchaseOrderRequest {
-        request_id: unique("po"),
-        supplier: partner(supplier),
-        warehouse: warehouse.clone(),
-        lines: vec![orders::PurchaseOrderLineInput {
-            sku: stock[0].0.clone(),
-            quantity: qty(quantity),
-            ..Default::default()
-        }],
-        confirm: true,
-        ..Default::default()
-    };
-    let order = harness.orders().await.create_purchase_order(request).await.expect("po").into_inner();
-    let order = order.purchase_order.expect("po");
-    let receipt = the_shipment_of(harness, &order.name, pb::ShipmentKind::Receipt).await;
-    (stock[0].0.clone(), receipt, warehouse)
 }
 
 scenario!(a_supplier_notice_is_received_as_announced_and_shows_what_came_short);

@@ -313,13 +313,9 @@ impl AdjustInventory {
 
 /// The moves tied to an adjustment whose first move is `record`, by count.
 async fn linked_moves(odoo: &Odoo, schema: &Schema, record: i64) -> Result<HashMap<usize, CountMove>, FlowError> {
-    let Some(name) = ir_model_data::name_of(odoo, schema, MOVE, record).await? else { return Ok(HashMap::new()) };
-    let Some((prefix, _)) = name.rsplit_once(&format!("_{COUNT_MOVE}")) else { return Ok(HashMap::new()) };
-    let prefix = format!("{prefix}_{COUNT_MOVE}");
-    let linked = ir_model_data::with_prefix(odoo, schema, &prefix).await?;
-    let index: HashMap<i64, usize> =
-        linked.iter().filter_map(|x| Some((x.res_id, x.name.strip_prefix(&prefix)?.parse().ok()?))).collect();
-    let ids: Vec<i64> = index.keys().copied().collect();
+    let linked = ir_model_data::siblings(odoo, schema, MOVE, record, COUNT_MOVE).await?;
+    let ids: Vec<i64> = linked.iter().map(|(_, id)| *id).collect();
+    let index: HashMap<i64, usize> = linked.into_iter().map(|(i, id)| (id, i)).collect();
     let moves = stock_move::count_moves(odoo, schema, &ids).await?;
     Ok(moves.into_iter().filter_map(|m| Some((*index.get(&m.id)?, m))).collect())
 }

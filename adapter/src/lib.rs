@@ -14,6 +14,7 @@ mod changes;
 mod command;
 mod config;
 mod error;
+pub mod finance;
 mod inventory;
 pub mod models;
 mod odoo;
@@ -32,6 +33,7 @@ pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, SHIPMENT_SOU
 pub use command::{FlowError, Violation, ledger::idempotency_key};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};
+pub use finance::Finance;
 pub use inventory::Inventory;
 pub use odoo::{
     Availability, Capability, DecodeError, Odoo, Report, SUPPORTED_VERSIONS, Schema, ir_model_data::XID_MODULE,

@@ -651,3 +651,121 @@ pub struct Adjustment {
     /// One per count, in the order given.
     pub results: Vec<CountResult>,
 }
+
+/// The kind of an accounting document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum InvoiceKind {
+    CustomerInvoice,
+    CustomerCreditNote,
+    SupplierBill,
+    SupplierRefund,
+    /// A journal entry or receipt, which odoo-mesh does not make.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceState {
+    Draft,
+    Posted,
+    Cancelled,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentState {
+    NotPaid,
+    Partial,
+    InPayment,
+    Paid,
+    Reversed,
+    Other,
+}
+
+/// A product line of an invoice, amounts in the invoice's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceLine {
+    pub id: i64,
+    pub product: Option<Ref>,
+    pub label: String,
+    pub quantity: Decimal,
+    pub uom: Option<Ref>,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+    pub subtotal: Amount,
+    pub total: Amount,
+    pub taxes: Vec<String>,
+}
+
+/// A payment registered against invoices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: i64,
+    pub number: Option<String>,
+    pub amount: Amount,
+    pub partner: Option<Ref>,
+    pub date: Option<time::Date>,
+    pub journal: Option<Ref>,
+    pub memo: Option<String>,
+}
+
+/// An invoice, bill or credit note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invoice {
+    pub id: i64,
+    /// Odoo's number; `None` while draft.
+    pub number: Option<String>,
+    pub kind: InvoiceKind,
+    pub state: InvoiceState,
+    pub payment_state: PaymentState,
+    /// The customer or supplier (the commercial entity).
+    pub partner: Option<Ref>,
+    pub lines: Vec<InvoiceLine>,
+    pub(crate) line_ids: Vec<i64>,
+    pub untaxed: Amount,
+    pub tax: Amount,
+    pub total: Amount,
+    /// What is still due.
+    pub residual: Amount,
+    pub(crate) currency_id: i64,
+    pub invoice_date: Option<time::Date>,
+    pub due_date: Option<time::Date>,
+    pub origin: Option<String>,
+    /// The supplier's number (bills), or Odoo's reversal text (credit notes).
+    pub reference: Option<String>,
+    pub sales_orders: Vec<i64>,
+    pub purchase_orders: Vec<i64>,
+    pub reversal_of: Option<i64>,
+    pub credit_notes: Vec<i64>,
+    pub(crate) payment_ids: Vec<i64>,
+    pub payments: Vec<Payment>,
+    pub(crate) journal: Option<i64>,
+    pub updated: Option<OffsetDateTime>,
+}
+
+/// Filters of a page of invoices.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceQuery {
+    pub after_id: i64,
+    pub limit: usize,
+    pub kind: Option<InvoiceKind>,
+    pub states: Vec<InvoiceState>,
+    pub payment_states: Vec<PaymentState>,
+    pub partner: Option<i64>,
+    pub updated_since: Option<OffsetDateTime>,
+    /// Only posted documents still (partly) due after their due date.
+    pub overdue: bool,
+}
+
+/// A customer's open balance, in the company's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    pub customer: Ref,
+    /// Posted and not yet paid (credit notes deducted).
+    pub receivable: Amount,
+    /// Of that, what is past its due date.
+    pub overdue: Amount,
+    /// The credit limit, when Odoo's credit limit is in use for the customer.
+    pub credit_limit: Option<Amount>,
+    /// Confirmed sales orders not invoiced yet, in the company's currency.
+    pub uninvoiced: Amount,
+}

@@ -99,6 +99,31 @@ impl Checks {
         (value, unit)
     }
 
+    /// An optional date, "YYYY-MM-DD" as Odoo keeps dates; `None` when empty or refused.
+    pub(crate) fn date(&mut self, field: &str, text: &str) -> Option<time::Date> {
+        if text.is_empty() {
+            return None;
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        match time::Date::parse(text, &format) {
+            Ok(date) if (2000..=2999).contains(&date.year()) => Some(date),
+            _ => {
+                self.fail(
+                    field,
+                    format!("must be a date \"YYYY-MM-DD\" from year 2000 to 2999, got {}", super::echo::echo(text)),
+                );
+                None
+            }
+        }
+    }
+
+    /// An amount of money, not negative, with its currency code.
+    pub(crate) fn money(&mut self, field: &str, money: &common::Money) -> Option<(Decimal, String)> {
+        let value = self.take(decimal::price(field, money));
+        let code = self.take(limits::currency_code(&format!("{field}.currency_code"), &money.currency_code));
+        Some((value?, code?))
+    }
+
     pub(crate) fn optional_name(&mut self, field: &str, name: &str, collection: &str) -> Option<i64> {
         if name.trim().is_empty() { None } else { self.take(parse_resource_name(field, name, collection)) }
     }

@@ -19,7 +19,7 @@ use crate::{
     backends::Backends,
     edge::echo::echo,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
-    unavailable::Stream,
+    stream::Stream,
     watch::{StockView, Watch},
 };
 

@@ -16,7 +16,7 @@ use crate::{
     convert::watch_opening,
     edge::token::PageToken,
     proto::order::v1::{self as pb, order_service_server::OrderService},
-    unavailable::Stream,
+    stream::Stream,
     watch::Watch,
 };
 

@@ -20,7 +20,7 @@ use crate::{
     convert::{resource_name, watch_opening},
     edge::token::PageToken,
     proto::shipment::v1::{self as pb, shipment_service_server::ShipmentService},
-    unavailable::Stream,
+    stream::Stream,
     watch::Watch,
 };
 

@@ -360,6 +360,12 @@ impl Harness {
         odoo_mesh::proto::order::v1::order_service_client::OrderServiceClient::new(self.channel().await)
     }
 
+    pub async fn finance(
+        &self,
+    ) -> odoo_mesh::proto::finance::v1::finance_service_client::FinanceServiceClient<Channel> {
+        odoo_mesh::proto::finance::v1::finance_service_client::FinanceServiceClient::new(self.channel().await)
+    }
+
     pub async fn shipments(
         &self,
     ) -> odoo_mesh::proto::shipment::v1::shipment_service_client::ShipmentServiceClient<Channel> {
@@ -628,4 +634,84 @@ pub async fn stocked_skus(harness: &Harness, min: i64, n: usize) -> (String, Vec
         .collect();
     assert_eq!(picked.len(), n, "the database has {n} products with {min} available");
     (warehouse.name, picked)
+}
+
+use odoo_mesh::proto::{order::v1 as orders, shipment::v1 as shipment};
+
+/// A confirmed sales order of `quantities` of stocked products, and its delivery.
+pub async fn a_delivery(harness: &Harness, quantities: &[&str]) -> (orders::SalesOrder, shipment::Shipment, String) {
+    a_delivery_to(harness, a_customer(harness).await, quantities).await
+}
+
+/// A customer of its own, whose balance no other test moves.
+pub async fn a_new_customer(harness: &Harness) -> i64 {
+    let partner = json!([{"name": unique("Customer"), "is_company": true, "customer_rank": 1}]);
+    let created = harness.direct().execute("res.partner", "create", partner, json!({})).await;
+    created.as_i64().or_else(|| created[0].as_i64()).expect("a new partner")
+}
+
+/// A confirmed sales order to `customer` of `quantities` of stocked products, and its delivery.
+pub async fn a_delivery_to(
+    harness: &Harness,
+    customer: i64,
+    quantities: &[&str],
+) -> (orders::SalesOrder, shipment::Shipment, String) {
+    let (warehouse, stock) = stocked_skus(harness, 20, quantities.len()).await;
+    let request = orders::CreateSalesOrderRequest {
+        request_id: unique("ship"),
+        customer: partner(customer),
+        warehouse: warehouse.clone(),
+        lines: stock
+            .iter()
+            .zip(quantities)
+            .map(|((sku, _), q)| orders::SalesOrderLineInput {
+                sku: sku.clone(),
+                quantity: qty(q),
+                ..Default::default()
+            })
+            .collect(),
+        confirm: true,
+        ..Default::default()
+    };
+    let order = harness.orders().await.create_sales_order(request).await.expect("order").into_inner();
+    let order = order.sales_order.expect("order");
+    let delivery = the_shipment_of(harness, &order.name, shipment::ShipmentKind::Delivery).await;
+    (order, delivery, warehouse)
+}
+
+/// The one open shipment of an order of this kind.
+pub async fn the_shipment_of(harness: &Harness, order: &str, kind: shipment::ShipmentKind) -> shipment::Shipment {
+    let listed = harness
+        .shipments()
+        .await
+        .list_shipments(shipment::ListShipmentsRequest { order: order.into(), kind: kind.into(), ..Default::default() })
+        .await
+        .expect("listed")
+        .into_inner();
+    let mut open: Vec<shipment::Shipment> =
+        listed.shipments.into_iter().filter(|s| s.state() != shipment::ShipmentState::Done).collect();
+    assert_eq!(open.len(), 1, "one open {kind:?} of {order}: {open:?}");
+    open.remove(0)
+}
+
+/// A confirmed purchase order of `quantity` of a stocked product, and its receipt.
+pub async fn a_receipt(harness: &Harness, quantity: &str) -> (String, shipment::Shipment, String) {
+    let (warehouse, stock) = stocked_skus(harness, 1, 1).await;
+    let supplier = a_customer(harness).await;
+    let request = orders::CreatePurchaseOrderRequest {
+        request_id: unique("po"),
+        supplier: partner(supplier),
+        warehouse: warehouse.clone(),
+        lines: vec![orders::PurchaseOrderLineInput {
+            sku: stock[0].0.clone(),
+            quantity: qty(quantity),
+            ..Default::default()
+        }],
+        confirm: true,
+        ..Default::default()
+    };
+    let order = harness.orders().await.create_purchase_order(request).await.expect("po").into_inner();
+    let order = order.purchase_order.expect("po");
+    let receipt = the_shipment_of(harness, &order.name, shipment::ShipmentKind::Receipt).await;
+    (stock[0].0.clone(), receipt, warehouse)
 }

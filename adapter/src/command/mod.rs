@@ -69,6 +69,10 @@ pub enum FlowError {
     /// Another call with the same request id is still being carried out.
     #[error("request_id {0:?} is still being processed by an earlier call; retry shortly")]
     InProgress(String),
+    /// The record is not in a state the request can apply to (a posted invoice posted again,
+    /// nothing left to invoice); `reason` is stable for programs.
+    #[error("{message}")]
+    Unmet { reason: &'static str, message: String },
     /// Odoo refused the change by a business rule; its words are kept.
     #[error("{0}")]
     Refused(String),
@@ -184,6 +188,7 @@ pub(crate) async fn run<C: Command>(
         Err(FlowError::Conflicts(_)) => "conflict",
         Err(FlowError::RequestIdReused(_)) => "request_id_reused",
         Err(FlowError::InProgress(_)) => "in_progress",
+        Err(FlowError::Unmet { .. }) => "unmet",
         Err(FlowError::Refused(_)) => "refused",
         Err(FlowError::NotFound(_)) => "not_found",
         Err(FlowError::Odoo(_)) => "odoo_error",
@@ -321,7 +326,7 @@ async fn read_back<C: Command>(
 ) -> Result<Option<C::Record>, FlowError> {
     match command.read(odoo, schema, id, replayed).await {
         Ok(record) => Ok(Some(record)),
-        Err(error @ (FlowError::Refused(_) | FlowError::NotFound(_))) => Err(error),
+        Err(error @ (FlowError::Refused(_) | FlowError::Unmet { .. } | FlowError::NotFound(_))) => Err(error),
         Err(error) => {
             tracing::warn!(model = C::MODEL.name, id, %error, "a command's write stands but could not be read back");
             metrics::counter!("odoo_mesh_commands_unread_total", "command" => C::NAME).increment(1);

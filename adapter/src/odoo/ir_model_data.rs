@@ -87,6 +87,40 @@ pub(crate) async fn name_of(odoo: &Odoo, schema: &Schema, model: Model, id: i64)
     rows.first().map(|r| Ok(Row::new(XID, r)?.text(&NAME)?.unwrap_or_default().to_owned())).transpose()
 }
 
+/// The records a command named `{key}_{tag}{n}` (n = 0, 1, ...), by `n`: given one of them,
+/// `record`, all of them. Empty when `record` has no such name.
+pub(crate) async fn siblings(
+    odoo: &Odoo,
+    schema: &Schema,
+    model: Model,
+    record: i64,
+    tag: &str,
+) -> Result<Vec<(usize, i64)>, OdooError> {
+    let Some(name) = name_of(odoo, schema, model, record).await? else { return Ok(Vec::new()) };
+    let Some((key, _)) = name.rsplit_once(&format!("_{tag}")) else { return Ok(Vec::new()) };
+    let prefix = format!("{key}_{tag}");
+    let mut found: Vec<(usize, i64)> = with_prefix(odoo, schema, &prefix)
+        .await?
+        .iter()
+        .filter(|x| x.model == model.name)
+        .filter_map(|x| Some((x.name.strip_prefix(&prefix)?.parse().ok()?, x.res_id)))
+        .collect();
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// Those of `candidates` no odoo-mesh command named: records a command made whose answer was lost
+/// before it could name them.
+pub(crate) async fn unclaimed(
+    odoo: &Odoo,
+    schema: &Schema,
+    model: Model,
+    candidates: &[i64],
+) -> Result<Vec<i64>, OdooError> {
+    let named = records_of(odoo, schema, model, candidates).await?;
+    Ok(candidates.iter().copied().filter(|c| !named.contains(c)).collect())
+}
+
 /// Those of these records of `model` that odoo-mesh made (that have one of its external ids).
 pub(crate) async fn records_of(odoo: &Odoo, schema: &Schema, model: Model, ids: &[i64]) -> Result<Vec<i64>, OdooError> {
     if ids.is_empty() {

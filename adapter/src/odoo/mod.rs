@@ -10,15 +10,21 @@ mod matching;
 mod row;
 mod schema;
 
+pub(crate) mod account_move;
+pub(crate) mod account_payment;
+pub(crate) mod billing;
 pub(crate) mod carrier;
 pub(crate) mod company;
+pub(crate) mod currency;
 pub(crate) mod ir_model_data;
 pub(crate) mod mail_message;
+pub(crate) mod move_reversal;
 pub(crate) mod orders;
 pub(crate) mod partner;
 pub(crate) mod pricelist;
 pub(crate) mod product;
 pub(crate) mod purchase_order;
+pub(crate) mod sale_invoicing;
 pub(crate) mod sale_order;
 pub(crate) mod stock_move;
 pub(crate) mod stock_move_line;
@@ -54,6 +60,7 @@ pub struct Odoo {
     loading: tokio::sync::Mutex<()>,
     /// Reference data that changes about never, read once per schema.
     units: ArcSwapOption<uom::Units>,
+    currencies: ArcSwapOption<currency::Currencies>,
     currency: ArcSwapOption<crate::models::Ref>,
     /// The records found undecodable, each reported once.
     unreadable: decoded::Unreadable,
@@ -66,6 +73,7 @@ impl Odoo {
             schema: ArcSwapOption::empty(),
             loading: tokio::sync::Mutex::new(()),
             units: ArcSwapOption::empty(),
+            currencies: ArcSwapOption::empty(),
             currency: ArcSwapOption::empty(),
             unreadable: decoded::Unreadable::default(),
         }
@@ -95,6 +103,7 @@ impl Odoo {
     pub fn forget_schema(&self) {
         self.schema.store(None);
         self.units.store(None);
+        self.currencies.store(None);
         self.currency.store(None);
     }
 
@@ -106,6 +115,16 @@ impl Odoo {
         let units = Arc::new(uom::Units::read(self, &*self.schema().await?).await?);
         self.units.store(Some(units.clone()));
         Ok(units)
+    }
+
+    /// Every currency with its rounding, read once — again when a record names one not seen yet.
+    pub(crate) async fn currencies(&self, needed: &[i64]) -> Result<Arc<currency::Currencies>, OdooError> {
+        if let Some(known) = self.currencies.load_full().filter(|c| needed.iter().all(|id| c.knows(*id))) {
+            return Ok(known);
+        }
+        let currencies = Arc::new(currency::Currencies::read(self, &*self.schema().await?).await?);
+        self.currencies.store(Some(currencies.clone()));
+        Ok(currencies)
     }
 
     /// The main company's currency, read once: what prices are in unless a price list says otherwise.

@@ -46,8 +46,13 @@ pub(crate) trait OrderModel: Send + Sync + 'static {
         schema: &Schema,
         rows: &[Record],
     ) -> impl Future<Output = Result<Headers<Self::Order>, OdooError>> + Send;
-    /// A line of `order`, with its product's SKU.
-    fn decode_line(row: &Row<'_>, order: &Self::Order, skus: &HashMap<i64, String>) -> Result<Self::Line, DecodeError>;
+    /// A line of `order`, with its product's SKU; `None` for a line that is not goods (a section,
+    /// a note, a down payment), which odoo-mesh leaves out.
+    fn decode_line(
+        row: &Row<'_>,
+        order: &Self::Order,
+        skus: &HashMap<i64, String>,
+    ) -> Result<Option<Self::Line>, DecodeError>;
     fn set_lines(order: &mut Self::Order, lines: Vec<Self::Line>);
     fn id(order: &Self::Order) -> i64;
     const FILTERS: Filters;
@@ -170,7 +175,7 @@ impl Lines {
         schema: &Schema,
         orders: Decoded<(O, Vec<i64>)>,
         id: impl Fn(&O) -> i64,
-        decode: impl Fn(&Row<'_>, &O, &HashMap<i64, String>) -> Result<L, DecodeError>,
+        decode: impl Fn(&Row<'_>, &O, &HashMap<i64, String>) -> Result<Option<L>, DecodeError>,
         set: impl Fn(&mut O, Vec<L>),
     ) -> Result<Decoded<O>, OdooError> {
         let ids: Vec<i64> = orders.items.iter().flat_map(|(_, lines)| lines.iter().copied()).collect();
@@ -189,7 +194,9 @@ impl Lines {
                 // Lines are read by their orders' ids: one that is none of theirs is not wanted.
                 let Some(order) = owner.get(&row.id()) else { return Ok(()) };
                 let line = decode(row, order, &skus).map_err(|e| e.part_of(self.of_order.model.name, id(order)))?;
-                lines.insert(row.id(), line);
+                if let Some(line) = line {
+                    lines.insert(row.id(), line);
+                }
                 Ok(())
             })?
             .unreadable;

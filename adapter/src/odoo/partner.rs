@@ -48,6 +48,37 @@ pub(crate) const FIELDS: &[Field] = &[
     PURCHASE_CURRENCY,
 ];
 
+/// What the customer owes (posted receivables, in the company's currency), and its credit limit.
+const CREDIT: Field = PARTNER.field("credit").from("account");
+const CREDIT_LIMIT: Field = PARTNER.field("credit_limit").from("account");
+const USE_CREDIT_LIMIT: Field = PARTNER.field("use_partner_credit_limit").from("account");
+
+pub(crate) const CREDIT_FIELDS: &[Field] = &[NAME, CREDIT, CREDIT_LIMIT, USE_CREDIT_LIMIT];
+
+/// A customer's receivable and credit limit, as Odoo computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Credit {
+    pub(crate) customer: Ref,
+    pub(crate) receivable: rust_decimal::Decimal,
+    /// Set when the customer has a limit of its own.
+    pub(crate) limit: Option<rust_decimal::Decimal>,
+}
+
+/// The customer's credit, if it exists.
+pub(crate) async fn credit(odoo: &Odoo, schema: &Schema, id: i64) -> Result<Option<Credit>, OdooError> {
+    let rows = odoo.read(schema, PARTNER, &[id], CREDIT_FIELDS).await?;
+    rows.first()
+        .map(|r| {
+            let row = Row::new(PARTNER, r)?;
+            Ok(Credit {
+                customer: Ref { id: row.id(), name: row.text(&NAME)?.unwrap_or_default().to_owned() },
+                receivable: row.decimal(&CREDIT)?,
+                limit: if row.boolean(&USE_CREDIT_LIMIT)? { Some(row.decimal(&CREDIT_LIMIT)?) } else { None },
+            })
+        })
+        .transpose()
+}
+
 pub(crate) const COUNTRY: Model = Model::new("res.country", "base");
 const COUNTRY_CODE: Field = COUNTRY.field("code");
 pub(crate) const COUNTRY_FIELDS: &[Field] = &[COUNTRY_CODE];

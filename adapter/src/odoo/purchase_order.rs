@@ -63,8 +63,10 @@ const LINE_UOM: Field = LINE.field("product_uom_id").before_19("product_uom");
 const RECEIVED: Field = LINE.field("qty_received");
 const PRICE: Field = LINE.field("price_unit");
 const EXPECTED: Field = LINE.field("date_planned");
+/// Set on sections and notes.
+const DISPLAY: Field = LINE.field("display_type");
 
-pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, RECEIVED, PRICE, EXPECTED];
+pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, RECEIVED, PRICE, EXPECTED, DISPLAY];
 
 pub(crate) const ORDER_LINES: Lines = Lines::new(LINES, LINE_FIELDS, PRODUCT, QUANTITY, LINE_UOM, PRICE);
 
@@ -144,9 +146,12 @@ impl OrderModel for PurchaseOrders {
         row: &Row<'_>,
         order: &PurchaseOrder,
         skus: &HashMap<i64, String>,
-    ) -> Result<PurchaseOrderLine, DecodeError> {
+    ) -> Result<Option<PurchaseOrderLine>, DecodeError> {
+        if row.text(&DISPLAY)?.is_some() {
+            return Ok(None);
+        }
         let product = row.reference(&PRODUCT)?;
-        Ok(PurchaseOrderLine {
+        Ok(Some(PurchaseOrderLine {
             id: row.id(),
             sku: skus.get(&product.id).cloned(),
             product,
@@ -155,7 +160,7 @@ impl OrderModel for PurchaseOrders {
             received: row.decimal(&RECEIVED)?.normalize(),
             unit_price: row.amount(&PRICE, &order.amount_total.currency)?,
             expected: row.datetime(&EXPECTED)?,
-        })
+        }))
     }
 
     fn set_lines(order: &mut PurchaseOrder, lines: Vec<PurchaseOrderLine>) {

@@ -102,7 +102,7 @@ impl<'a> Row<'a> {
         self.id
     }
 
-    fn mismatch(&self, field: &Field, expected: &'static str) -> DecodeError {
+    pub(crate) fn mismatch(&self, field: &Field, expected: &'static str) -> DecodeError {
         DecodeError {
             model: self.model.name,
             id: self.id,

@@ -73,8 +73,13 @@ const INVOICED: Field = LINE.field("qty_invoiced");
 const PRICE: Field = LINE.field("price_unit");
 pub(crate) const DISCOUNT: Field = LINE.field("discount");
 const SUBTOTAL: Field = LINE.field("price_subtotal");
+/// Set on sections and notes.
+const DISPLAY: Field = LINE.field("display_type");
+/// Down payments invoiced ahead become lines of their own, without a product.
+const DOWN_PAYMENT: Field = LINE.field("is_downpayment");
 
-pub(crate) const LINE_FIELDS: &[Field] = &[PRODUCT, QUANTITY, LINE_UOM, DELIVERED, INVOICED, PRICE, DISCOUNT, SUBTOTAL];
+pub(crate) const LINE_FIELDS: &[Field] =
+    &[PRODUCT, QUANTITY, LINE_UOM, DELIVERED, INVOICED, PRICE, DISCOUNT, SUBTOTAL, DISPLAY, DOWN_PAYMENT];
 
 pub(crate) const ORDER_LINES: Lines = Lines::new(LINES, LINE_FIELDS, PRODUCT, QUANTITY, LINE_UOM, PRICE);
 
@@ -156,10 +161,13 @@ impl OrderModel for SalesOrders {
         row: &Row<'_>,
         order: &SalesOrder,
         skus: &HashMap<i64, String>,
-    ) -> Result<SalesOrderLine, DecodeError> {
+    ) -> Result<Option<SalesOrderLine>, DecodeError> {
+        if row.text(&DISPLAY)?.is_some() || row.boolean(&DOWN_PAYMENT)? {
+            return Ok(None);
+        }
         let product = row.reference(&PRODUCT)?;
         let currency = &order.amount_total.currency;
-        Ok(SalesOrderLine {
+        Ok(Some(SalesOrderLine {
             id: row.id(),
             sku: skus.get(&product.id).cloned(),
             product,
@@ -170,7 +178,7 @@ impl OrderModel for SalesOrders {
             unit_price: row.amount(&PRICE, currency)?,
             discount: row.decimal(&DISCOUNT)?.normalize(),
             subtotal: row.amount(&SUBTOTAL, currency)?,
-        })
+        }))
     }
 
     fn set_lines(order: &mut SalesOrder, lines: Vec<SalesOrderLine>) {
@@ -266,4 +274,26 @@ pub(crate) fn cancel(id: i64) -> OdooCall {
 
 pub(crate) fn post_message(id: i64, body: &str) -> OdooCall {
     super::mail_message::post(ORDER, id, body)
+}
+
+/// What confirmed orders still have to invoice, with taxes.
+const TO_INVOICE: Field = ORDER.field("amount_to_invoice");
+
+pub(crate) const TO_INVOICE_FIELDS: &[Field] = &[TO_INVOICE, CURRENCY];
+
+/// What a customer's confirmed orders still have to invoice: `(currency, amount)` per order.
+pub(crate) async fn to_invoice_of(
+    odoo: &Odoo,
+    schema: &Schema,
+    customer: i64,
+) -> Result<Vec<(i64, Decimal)>, OdooError> {
+    let domain = json!([schema.term(&CUSTOMER, "child_of", json!([customer])), schema.term(&STATE, "=", "sale")]);
+    let options = crate::SearchOptions::ordered("id");
+    let rows = odoo.search(schema, ORDER, domain, TO_INVOICE_FIELDS, &options, serde_json::Map::new()).await?;
+    rows.iter()
+        .map(|r| {
+            let row = Row::new(ORDER, r)?;
+            Ok((row.reference(&CURRENCY)?.id, row.decimal(&TO_INVOICE)?))
+        })
+        .collect()
 }

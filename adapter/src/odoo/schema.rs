@@ -12,8 +12,9 @@ use futures::future::try_join_all;
 use serde_json::{Value, json};
 
 use super::{
-    Field, Method, Model, carrier, company, ir_model_data, mail_message, partner, pricelist, product, purchase_order,
-    sale_order, stock_move, stock_move_line, stock_picking, stock_quant, stock_return, uom, warehouse,
+    Field, Method, Model, account_move, account_payment, billing, carrier, company, currency, ir_model_data,
+    mail_message, move_reversal, partner, pricelist, product, purchase_order, sale_invoicing, sale_order, stock_move,
+    stock_move_line, stock_picking, stock_quant, stock_return, uom, warehouse,
 };
 use crate::{OdooCall, OdooClient, OdooError, ServerVersion};
 
@@ -31,10 +32,13 @@ pub enum Capability {
     PurchaseOrders,
     /// Deliveries, receipts and returns, and their watch.
     Shipments,
+    /// Invoices, bills, credit notes, payments and customer balances.
+    Finance,
 }
 
 impl Capability {
-    pub const ALL: [Self; 4] = [Self::Inventory, Self::SalesOrders, Self::PurchaseOrders, Self::Shipments];
+    pub const ALL: [Self; 5] =
+        [Self::Inventory, Self::SalesOrders, Self::PurchaseOrders, Self::Shipments, Self::Finance];
 
     /// How a person names it.
     pub fn title(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Capability {
             Self::SalesOrders => "sales orders",
             Self::PurchaseOrders => "purchase orders",
             Self::Shipments => "shipments",
+            Self::Finance => "finance",
         }
     }
 
@@ -104,13 +109,30 @@ impl Capability {
                 carrier::FIELDS,
                 ir_model_data::FIELDS,
             ],
+            Self::Finance => &[
+                account_move::FIELDS,
+                account_move::LINE_FIELDS,
+                account_move::TAX_FIELDS,
+                account_payment::FIELDS,
+                account_payment::WIZARD_FIELDS,
+                account_payment::JOURNAL_FIELDS,
+                sale_invoicing::FIELDS,
+                move_reversal::FIELDS,
+                currency::FIELDS,
+                billing::SALES_FIELDS,
+                billing::PURCHASE_FIELDS,
+                sale_order::TO_INVOICE_FIELDS,
+                partner::CREDIT_FIELDS,
+                company::FIELDS,
+                ir_model_data::FIELDS,
+            ],
         }
     }
 
     /// The methods it calls.
     fn methods(self) -> &'static [Method] {
         match self {
-            Self::Inventory | Self::Shipments => &[],
+            Self::Inventory | Self::Shipments | Self::Finance => &[],
             Self::SalesOrders => sale_order::METHODS,
             Self::PurchaseOrders => purchase_order::METHODS,
         }

@@ -341,6 +341,7 @@ impl Model for SaleOrderLine {
             .stored(procurement::uom_field(version), Many2one("uom.uom"), "Unit")
             .stored("price_unit", Float, "Unit Price")
             .stored("discount", Float, "Discount (%)")
+            .stored("is_downpayment", Boolean, "Is a down payment")
             .digits("product_uom_qty", super::PRODUCT_UNIT_DIGITS)
             .digits("price_unit", super::PRODUCT_PRICE_DIGITS)
             .digits("discount", super::DISCOUNT_DIGITS)
@@ -429,7 +430,11 @@ pub(crate) fn line_fields<'f>(f: &'f mut Fields, order_model: &'static str) -> &
         .stored("name", Text, "Description")
         .stored("product_id", Many2one("product.product"), "Product")
         .required("product_id")
+        .stored("display_type", selection(LINE_DISPLAY), "Display Type")
 }
+
+/// Lines that are not goods: sections and notes.
+const LINE_DISPLAY: &[(&str, &str)] = &[("line_section", "Section"), ("line_note", "Note")];
 
 /// What a new order line takes from its product when the caller leaves it out: its description
 /// (the product's display name), unit, and taxes (from `product_taxes` into `line_taxes`).

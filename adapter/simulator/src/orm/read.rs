@@ -121,7 +121,8 @@ impl Database {
                 }
                 _ => Value::Bool(false),
             },
-            FieldType::Float | FieldType::Monetary => json!(raw.as_f64().unwrap_or(0.0)),
+            // `+ 0.0` makes -0.0 (Rust's sum of nothing) Python's 0.0.
+            FieldType::Float | FieldType::Monetary => json!(raw.as_f64().unwrap_or(0.0) + 0.0),
             FieldType::Selection(_) | FieldType::Date | FieldType::Datetime if domain::is_empty(&raw) => {
                 Value::Bool(false)
             }
