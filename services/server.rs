@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use odoo_adapter::{Sales, Shipments};
+use odoo_adapter::{Finance, Sales, Shipments};
 use tokio::{
     net::{TcpListener, TcpStream},
     sync::watch,
@@ -150,11 +150,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let stock_view = Arc::new(StockView::new(Arc::new(Hub::new(config.watch.retention))));
     let order_view = Arc::new(RecordView::<Sales>::new(Arc::new(Hub::new(config.watch.retention))));
     let shipment_view = Arc::new(RecordView::<Shipments>::new(Arc::new(Hub::new(config.watch.retention))));
+    let invoice_view = Arc::new(RecordView::<Finance>::new(Arc::new(Hub::new(config.watch.retention))));
     // Page and resume tokens are sealed with a key every replica of the deployment derives alike.
     let tokens = TokenKey::for_deployment(&config.odoo);
     let stock_watch = streams_of("stock", &stock_view.hub, config, &grpc_stop_rx, &tokens);
     let order_watch = streams_of("sales_orders", &order_view.hub, config, &grpc_stop_rx, &tokens);
     let shipment_watch = streams_of("shipments", &shipment_view.hub, config, &grpc_stop_rx, &tokens);
+    let invoice_watch = streams_of("invoices", &invoice_view.hub, config, &grpc_stop_rx, &tokens);
     let grpc =
         http2_hygiene(tonic::transport::Server::builder())
             // Outermost: every call, denied ones included, gets a request id, a span and metrics.
@@ -186,6 +188,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             .add_service(proto::finance::v1::finance_service_server::FinanceServiceServer::new(FinanceApi::new(
                 backends.clone(),
                 audit,
+                invoice_watch,
                 tokens,
             )));
 
@@ -211,6 +214,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         let (view, backends, settings) = (shipment_view.clone(), backends.clone(), config.watch.capture);
         async move { view.capture(&backends.default_backend().shipments, backends.default_odoo(), settings).await }
     }));
+    background.push(tokio::spawn({
+        let (view, backends, settings) = (invoice_view.clone(), backends.clone(), config.watch.capture);
+        async move { view.capture(&backends.default_backend().finance, backends.default_odoo(), settings).await }
+    }));
     let accepted = accept_until(grpc_listener, stopped(grpc_stop_rx));
     let grpc = match tls {
         Some(tls) => {
@@ -232,7 +239,8 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         prometheus,
         odoo_health.clone(),
         config.watch.webhook_secret.clone().map(|secret| {
-            let views: Vec<Arc<dyn Poke>> = vec![stock_view.clone(), order_view.clone(), shipment_view.clone()];
+            let views: Vec<Arc<dyn Poke>> =
+                vec![stock_view.clone(), order_view.clone(), shipment_view.clone(), invoice_view.clone()];
             (secret, views)
         }),
     );

@@ -111,7 +111,7 @@ async fn a_delivered_order_is_invoiced_and_paid_in_two_parts(harness: &common::H
     assert_eq!(invoice.state(), pb::InvoiceState::Posted);
     assert_eq!(invoice.kind(), pb::InvoiceKind::CustomerInvoice);
     assert!(!invoice.number.is_empty(), "posted invoices are numbered");
-    assert_eq!(invoice.orders, [order.name.clone()]);
+    assert_eq!(invoice.orders, std::slice::from_ref(&order.name));
     assert_eq!(invoice.lines.len(), 2);
     assert_eq!(amounts(&invoice), odoo_amounts(harness, invoice.id).await, "to the cent");
     let lines: Decimal = invoice.lines.iter().map(|l| amount(&l.subtotal)).sum();
@@ -234,7 +234,7 @@ async fn a_partial_credit_note_reverses_what_was_returned(harness: &common::Harn
     assert_eq!(replay.credit_note.map(|n| n.id), Some(note.id));
     let now = client.get_invoice(pb::GetInvoiceRequest { name: invoice.name.clone() }).await.expect("get").into_inner();
     let now = now.invoice.expect("invoice");
-    assert_eq!(now.credit_notes, [note.name.clone()]);
+    assert_eq!(now.credit_notes, std::slice::from_ref(&note.name));
     assert_eq!(amount(&now.amount_residual), amount(&invoice.amount_total) - amount(&note.amount_total));
 }
 
@@ -307,4 +307,137 @@ async fn bad_finance_requests_name_every_bad_field(harness: &common::Harness) {
     let missing =
         client.get_invoice(pb::GetInvoiceRequest { name: "invoices/987654321".into() }).await.expect_err("none");
     assert_eq!(missing.code(), Code::NotFound);
+}
+
+scenario!(billing_systems_watch_invoices_get_posted_and_paid);
+async fn billing_systems_watch_invoices_get_posted_and_paid(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let customer = a_new_customer(harness).await;
+    let (order, delivery, _) = a_delivery_to(harness, customer, &["2"]).await;
+    ship_all(harness, &delivery).await;
+    let mut stream = client
+        .watch_invoices(pb::WatchInvoicesRequest {
+            kind: pb::InvoiceKind::CustomerInvoice.into(),
+            partner: format!("partners/{customer}"),
+            ..Default::default()
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let invoice = invoice(&mut client, &order.name, true).await;
+    client.register_payment(pay(&invoice, Some("1.00"))).await.expect("paid");
+    let mut seen = Vec::new();
+    while !seen.contains(&pb::PaymentState::Partial) {
+        let message = tokio::time::timeout(common::wait::PATIENCE, stream.message())
+            .await
+            .expect("an event in time")
+            .expect("stream open")
+            .expect("an event");
+        if let Some(event) = message.invoice {
+            assert_eq!(event.id, invoice.id, "only the customer's invoices");
+            assert!(!message.resume_token.is_empty());
+            seen.push(event.payment_state());
+        }
+    }
+}
+
+scenario!(a_customer_balance_shows_what_is_overdue_and_the_credit_left);
+async fn a_customer_balance_shows_what_is_overdue_and_the_credit_left(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let customer = a_new_customer(harness).await;
+    let (order, delivery, _) = a_delivery_to(harness, customer, &["1"]).await;
+    ship_all(harness, &delivery).await;
+    let draft = invoice(&mut client, &order.name, false).await;
+    // Invoiced two months ago, due a month ago, as an accountant may have entered it.
+    let today = time::OffsetDateTime::now_utc().date();
+    let dates = json!({
+        "invoice_date": (today - time::Duration::days(60)).to_string(),
+        "invoice_date_due": (today - time::Duration::days(30)).to_string(),
+    });
+    harness.direct().execute("account.move", "write", json!([[draft.id], dates]), json!({})).await;
+    let limit = json!({"credit_limit": 100.0, "use_partner_credit_limit": true});
+    harness.direct().execute("res.partner", "write", json!([[customer], limit]), json!({})).await;
+    let posted = client
+        .post_invoice(pb::PostInvoiceRequest { request_id: unique("post"), name: draft.name.clone() })
+        .await
+        .expect("posted")
+        .into_inner()
+        .invoice
+        .expect("invoice");
+    let total = amount(&posted.amount_total);
+
+    let balance = client
+        .get_customer_balance(pb::GetCustomerBalanceRequest { customer: format!("partners/{customer}") })
+        .await
+        .expect("balance")
+        .into_inner();
+    assert_eq!(amount(&balance.balance), total);
+    assert_eq!(amount(&balance.overdue), total);
+    assert_eq!(amount(&balance.credit_limit), Decimal::from(100));
+    assert_eq!(amount(&balance.remaining_credit), Decimal::from(100) - total);
+    assert_eq!(balance.over_limit, total > Decimal::from(100));
+
+    let overdue = client
+        .list_invoices(pb::ListInvoicesRequest {
+            partner: format!("partners/{customer}"),
+            overdue: true,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .invoices;
+    assert_eq!(overdue.iter().map(|i| i.id).collect::<Vec<_>>(), [posted.id]);
+    assert_eq!(posted.due_date, (today - time::Duration::days(30)).to_string());
+}
+
+on_both_simulators!(a_payment_whose_answer_was_lost_is_registered_once);
+async fn a_payment_whose_answer_was_lost_is_registered_once(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let (order, delivery, _) = a_delivery(harness, &["2"]).await;
+    ship_all(harness, &delivery).await;
+    let invoice = invoice(&mut client, &order.name, true).await;
+    harness.simulator_handle().faults().inject(
+        odoo_simulator::FaultRule::times(odoo_simulator::Fault::LoseResponse, 1)
+            .on("account.payment.register", "action_create_payments"),
+    );
+    let once = pay(&invoice, Some("3.00"));
+    let paid = client.register_payment(once.clone()).await.expect("registered despite the lost answer").into_inner();
+    assert_eq!(amount(&paid.invoices[0].amount_residual), amount(&invoice.amount_total) - Decimal::from(3));
+    let again = client.register_payment(once).await.expect("replayed").into_inner();
+    assert!(again.replayed);
+    assert_eq!(again.invoices[0].payments.len(), 1, "one payment");
+}
+
+on_both_simulators!(an_invoice_whose_answer_was_lost_is_undone_and_made_by_the_retry);
+async fn an_invoice_whose_answer_was_lost_is_undone_and_made_by_the_retry(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let (order, delivery, _) = a_delivery(harness, &["2"]).await;
+    ship_all(harness, &delivery).await;
+    harness.simulator_handle().faults().inject(
+        odoo_simulator::FaultRule::times(odoo_simulator::Fault::LoseResponse, 1)
+            .on("sale.advance.payment.inv", "create_invoices"),
+    );
+    let request = pb::CreateInvoiceRequest {
+        request_id: unique("invoice"),
+        sales_orders: vec![order.name.clone()],
+        post: true,
+        down_payment: None,
+    };
+    let lost = client.create_invoice(request.clone()).await.expect_err("the answer was lost");
+    assert_eq!(lost.code(), Code::Unavailable, "{}", lost.message());
+    let made = client.create_invoice(request).await.expect("the retry invoices").into_inner();
+    assert!(!made.replayed);
+    assert_eq!(made.invoices.len(), 1);
+    let all = client
+        .list_invoices(pb::ListInvoicesRequest {
+            partner: made.invoices[0].partner.as_ref().expect("partner").name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .invoices;
+    let of_order: Vec<_> = all.iter().filter(|i| i.orders.contains(&order.name)).collect();
+    assert_eq!(of_order.len(), 1, "the lost one was undone: {of_order:?}");
 }

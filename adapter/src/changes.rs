@@ -20,7 +20,10 @@ use time::OffsetDateTime;
 
 use crate::{
     OdooError, SearchOptions,
-    odoo::{self, Field, Model, Odoo, Row, Schema, mail_message, sale_order, stock_move, stock_picking, stock_quant},
+    odoo::{
+        self, Field, Model, Odoo, Row, Schema, account_move, mail_message, sale_order, stock_move, stock_picking,
+        stock_quant,
+    },
 };
 
 /// A kind of row whose changes touch a watched record.
@@ -85,6 +88,15 @@ pub const SALES_ORDER_SOURCES: &[Source] = &[
         values: &[stock_picking::STATE],
     },
 ];
+
+/// An invoice moves with itself: posted, paid (a payment reconciled with it stamps it), reversed.
+pub const INVOICE_SOURCES: &[Source] = &[Source {
+    model: account_move::MOVE,
+    only: Some(account_move::invoices_only),
+    touches: Touches::Itself,
+    stamp: account_move::UPDATED,
+    values: &[account_move::STATE, account_move::PAYMENT_STATE, account_move::RESIDUAL_SIGNED],
+}];
 
 /// A shipment moves with itself (state, carrier, tracking reference) and with its moves (what is
 /// reserved and picked).

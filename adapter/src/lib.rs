@@ -29,7 +29,9 @@ pub use call::{
     BreakerConfig, DEFAULT_MAX_CONCURRENCY, DEFAULT_QUEUE_TIMEOUT, OdooCall, OdooClient, Priority, SearchOptions,
     ServerVersion,
 };
-pub use changes::{ChangeFeed, Changed, Polled, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, STOCK_SOURCES, Source};
+pub use changes::{
+    ChangeFeed, Changed, INVOICE_SOURCES, Polled, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, STOCK_SOURCES, Source,
+};
 pub use command::{FlowError, Violation, ledger::idempotency_key};
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol};
 pub use error::{OdooError, TransportFailure};

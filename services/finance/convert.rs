@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::{
     ApiError,
-    convert::{money, quantity, record_ref, resource_name, timestamp},
+    convert::{money, quantity, record_event, record_ref, resource_name, timestamp, watch_opening},
     edge::{
         checks::Checks,
         decimal,
@@ -18,6 +18,7 @@ use crate::{
         token::TokenKey,
     },
     proto::finance::v1 as pb,
+    watch::{Event, Opening},
 };
 
 /// Orders one CreateInvoice may invoice together.
@@ -317,4 +318,30 @@ pub(super) fn balance(b: &Balance) -> pb::GetCustomerBalanceResponse {
         overdue: optional_money(&b.overdue),
         remaining_credit: remaining.as_ref().map(money),
     }
+}
+
+/// A validated WatchInvoices: the kind and partner kept, and where the stream opens.
+pub(super) fn invoice_watch(
+    request: pb::WatchInvoicesRequest,
+) -> Result<(Option<InvoiceKind>, Option<i64>, Opening), ApiError> {
+    let mut checks = Checks::default();
+    let kind = match request.kind {
+        0 => None,
+        kind => from_proto(&KINDS, kind).map_err(|()| checks.fail("kind", "unknown value")).ok(),
+    };
+    let partner = checks.optional_name("partner", &request.partner, "partners");
+    let opening = checks.take(watch_opening(request.resume_token, request.send_initial));
+    checks.finish(())?;
+    let opening = opening.ok_or_else(|| ApiError::InvalidArgument(Vec::new()))?;
+    Ok((kind, partner, opening))
+}
+
+/// One invoice watch event as its protobuf message.
+pub(super) fn watch_event(event: Event<'_, Invoice>, resume_token: String) -> pb::WatchInvoicesResponse {
+    record_event(event, resume_token, invoice, |invoice, revision, resume_token, heartbeat| pb::WatchInvoicesResponse {
+        invoice,
+        revision,
+        resume_token,
+        heartbeat,
+    })
 }

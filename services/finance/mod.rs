@@ -19,18 +19,21 @@ use crate::{
     backends::Backends,
     edge::token::PageToken,
     proto::finance::v1::{self as pb, finance_service_server::FinanceService},
+    stream::Stream,
+    watch::Watch,
 };
 
 /// The gRPC face of finance.
 pub struct FinanceApi {
     backends: Arc<Backends>,
     audit: Arc<AuditLog>,
+    watch: Watch<Invoice>,
     tokens: TokenKey,
 }
 
 impl FinanceApi {
-    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>, tokens: TokenKey) -> Self {
-        Self { backends, audit, tokens }
+    pub fn new(backends: Arc<Backends>, audit: Arc<AuditLog>, watch: Watch<Invoice>, tokens: TokenKey) -> Self {
+        Self { backends, audit, watch, tokens }
     }
 
     /// The finance of the Odoo user acting for this caller.
@@ -88,6 +91,21 @@ fn captured_invoice(captured: &Captured<Invoice>) -> pb::Invoice {
 
 #[tonic::async_trait]
 impl FinanceService for FinanceApi {
+    type WatchInvoicesStream = Stream<pb::WatchInvoicesResponse>;
+
+    async fn watch_invoices(
+        &self,
+        request: Request<pb::WatchInvoicesRequest>,
+    ) -> Result<Response<Self::WatchInvoicesStream>, Status> {
+        let (kind, partner, opening) = convert::invoice_watch(request.into_inner())?;
+        let keep = move |invoice: &Invoice| {
+            kind.is_none_or(|k| invoice.kind == k)
+                && partner.is_none_or(|p| invoice.partner.as_ref().is_some_and(|r| r.id == p))
+        };
+        let stream = self.watch.open(opening, keep, convert::watch_event).await?;
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     async fn create_invoice(
         &self,
         request: Request<pb::CreateInvoiceRequest>,

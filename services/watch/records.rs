@@ -6,8 +6,9 @@
 use std::{future::Future, sync::Arc, time::SystemTime};
 
 use odoo_adapter::{
-    ChangeFeed, FlowError, Odoo, OdooError, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, Sales, Shipments, Source,
-    models::{OrderQuery, SalesOrder, Shipment},
+    ChangeFeed, Finance, FlowError, INVOICE_SOURCES, Odoo, OdooError, SALES_ORDER_SOURCES, SHIPMENT_SOURCES, Sales,
+    Shipments, Source,
+    models::{Invoice, OrderQuery, SalesOrder, Shipment},
 };
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -81,6 +82,25 @@ impl Reader for Shipments {
 
     async fn by_id(&self, ids: &[i64]) -> Result<Vec<Shipment>, OdooError> {
         Shipments::by_id(self, ids).await
+    }
+
+    fn missing_capability(error: &OdooError) -> Option<String> {
+        missing_capability(error)
+    }
+}
+
+impl Reader for Finance {
+    type Item = Invoice;
+    type Error = OdooError;
+    const NAME: &'static str = "invoices";
+    const SOURCES: &'static [Source] = INVOICE_SOURCES;
+
+    async fn recent(&self, since: OffsetDateTime) -> Result<Vec<Invoice>, OdooError> {
+        self.changed_since(since).await
+    }
+
+    async fn by_id(&self, ids: &[i64]) -> Result<Vec<Invoice>, OdooError> {
+        Finance::by_id(self, ids).await
     }
 
     fn missing_capability(error: &OdooError) -> Option<String> {
@@ -215,5 +235,27 @@ impl<R: Reader> RecordView<R> {
         tracing::debug!(stream = R::NAME, records = ids.len(), published = published.len(), "changes applied");
         feed.confirm(polled);
         Ok(())
+    }
+}
+
+impl Watched for Invoice {
+    type Key = i64;
+
+    fn key(&self) -> Self::Key {
+        self.id
+    }
+
+    /// Posted, paid (in part), reversed, cancelled — what billing systems follow.
+    fn changed_fields(&self, before: Option<&Self>) -> Vec<&'static str> {
+        let Some(before) = before else {
+            return vec!["state", "payment_state", "amount_residual", "payments", "credit_notes"];
+        };
+        differing(&[
+            ("state", self.state != before.state),
+            ("payment_state", self.payment_state != before.payment_state),
+            ("amount_residual", self.residual != before.residual),
+            ("payments", self.payments != before.payments),
+            ("credit_notes", self.credit_notes != before.credit_notes),
+        ])
     }
 }

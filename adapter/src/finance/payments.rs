@@ -133,23 +133,22 @@ impl Command for PaymentDraft {
     ) -> Result<i64, FlowError> {
         let opened = odoo.call(account_payment::open(schema, &self.invoices, &plan.registration)).await;
         let wizard = first(&opened.map_err(refusal)?)?;
-        let made = match odoo.call(account_payment::create_payments(wizard, &self.invoices)).await {
-            Ok(answer) => account_payment::made(&answer),
-            Err(error) => {
-                // Lost after Odoo committed, the payment is the invoices' new one no command named.
-                for lost in self.unclaimed_since(odoo, schema, &plan.earlier).await? {
-                    undo.push(format!("the payment {lost}, whose answer was lost"), account_payment::remove(lost));
-                }
-                return Err(refusal(error));
-            }
-        };
-        let made = match made {
+        let answer = odoo.call(account_payment::create_payments(wizard, &self.invoices)).await;
+        // Lost after Odoo committed, the payment is the invoices' one new payment no command
+        // named: it is adopted, never registered a second time.
+        let made = match answer.as_ref().ok().and_then(account_payment::made) {
             Some(id) => id,
-            None => *self
-                .unclaimed_since(odoo, schema, &plan.earlier)
-                .await?
-                .first()
-                .ok_or_else(|| FlowError::Refused("Odoo registered no payment".into()))?,
+            None => match self.unclaimed_since(odoo, schema, &plan.earlier).await?.as_slice() {
+                [one] => *one,
+                several => {
+                    for lost in several {
+                        undo.push(format!("the payment {lost}, whose answer was lost"), account_payment::remove(*lost));
+                    }
+                    return Err(answer
+                        .err()
+                        .map_or_else(|| FlowError::Refused("Odoo registered no payment".into()), refusal));
+                }
+            },
         };
         undo.push(format!("the payment {made}"), account_payment::remove(made));
         // The name is the last write: found under the key, it tells a takeover all was done.

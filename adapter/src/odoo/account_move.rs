@@ -150,7 +150,7 @@ pub(crate) fn page_domain(schema: &Schema, query: &InvoiceQuery, today: Date) ->
     let mut domain = vec![json!(["id", ">", query.after_id])];
     match query.kind.and_then(|k| name_of(KINDS, k)) {
         Some(kind) => domain.push(schema.term(&KIND, "=", kind)),
-        None => domain.push(schema.term(&KIND, "in", json!(INVOICE_KINDS))),
+        None => domain.push(invoices_only(schema)),
     }
     let states: Vec<&str> = query.states.iter().filter_map(|s| name_of(STATES, *s)).collect();
     if !states.is_empty() {
@@ -170,6 +170,11 @@ pub(crate) fn page_domain(schema: &Schema, query: &InvoiceQuery, today: Date) ->
         domain.extend(overdue(schema, today));
     }
     Value::Array(domain)
+}
+
+/// A domain term keeping invoices, bills and credit notes (not journal entries).
+pub(crate) fn invoices_only(schema: &Schema) -> Value {
+    schema.term(&KIND, "in", json!(INVOICE_KINDS))
 }
 
 /// Posted, not fully paid, and due before `today`.

@@ -76,3 +76,38 @@ impl InCurrency<'_> {
         self.currencies.amount(value, self.id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn currencies() -> Currencies {
+        let by_id = [(1, ("EUR", "0.01")), (2, ("JPY", "1")), (3, ("KWD", "0.001"))]
+            .into_iter()
+            .map(|(id, (code, rounding))| (id, (code.to_owned(), rounding.parse().expect("decimal"))))
+            .collect();
+        Currencies { by_id }
+    }
+
+    #[test]
+    fn amounts_are_rounded_as_their_currency_says() {
+        let c = currencies();
+        let odd: Decimal = "1234.5649999".parse().expect("decimal");
+        assert_eq!(c.amount(odd, 1).value.to_string(), "1234.56");
+        assert_eq!(c.amount(odd, 2).value.to_string(), "1235");
+        assert_eq!(c.amount(odd, 3).value.to_string(), "1234.565");
+        assert_eq!(c.amount(odd, 2).currency, "JPY");
+        // Three lines of 0.333 make 0.999, which a cent rounding keeps at 1.00.
+        let three: Decimal = ["0.333", "0.333", "0.333"].iter().map(|v| v.parse::<Decimal>().expect("decimal")).sum();
+        assert_eq!(c.amount(three, 1).value, Decimal::ONE);
+    }
+
+    #[test]
+    fn only_whole_smallest_units_are_exact() {
+        let c = currencies();
+        assert!(c.is_exact("10.50".parse().expect("decimal"), 1));
+        assert!(!c.is_exact("10.505".parse().expect("decimal"), 1));
+        assert!(!c.is_exact("10.5".parse().expect("decimal"), 2));
+        assert!(c.is_exact("10.505".parse().expect("decimal"), 3));
+    }
+}

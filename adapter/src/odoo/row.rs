@@ -288,6 +288,17 @@ mod tests {
     const RENAMED: Field = THING.field("product_uom_id").before_19("product_uom");
     const EXTRA: Field = THING.field("only_sometimes").optional();
 
+    #[test]
+    fn numbers_are_decoded_as_odoo_wrote_them_not_through_a_float() {
+        // 17 significant digits: an f64 keeps 1234567.8901234567 as 1234567.890123457.
+        let text = r#"{"id": 1, "q": 1234567.8901234567}"#;
+        let r: Record = serde_json::from_str(text).expect("json");
+        let exact = Row::new(THING, &r).expect("id").decimal(&Q).expect("decimal");
+        assert_eq!(exact.to_string(), "1234567.8901234567");
+        let through_a_float = Decimal::from_f64(1_234_567.890_123_456_7).expect("finite");
+        assert_ne!(exact, through_a_float, "an f64 round trip would have changed it");
+    }
+
     fn record(value: Value) -> Record {
         match value {
             Value::Object(map) => map,
