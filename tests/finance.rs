@@ -441,3 +441,28 @@ async fn an_invoice_whose_answer_was_lost_is_undone_and_made_by_the_retry(harnes
     let of_order: Vec<_> = all.iter().filter(|i| i.orders.contains(&order.name)).collect();
     assert_eq!(of_order.len(), 1, "the lost one was undone: {of_order:?}");
 }
+
+scenario!(one_payment_settles_several_invoices_of_a_customer);
+async fn one_payment_settles_several_invoices_of_a_customer(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let customer = a_new_customer(harness).await;
+    let mut invoices = Vec::new();
+    for quantity in ["1", "2"] {
+        let (order, delivery, _) = a_delivery_to(harness, customer, &[quantity]).await;
+        ship_all(harness, &delivery).await;
+        invoices.push(invoice(&mut client, &order.name, true).await);
+    }
+    let request = pb::RegisterPaymentRequest {
+        request_id: unique("pay"),
+        invoices: invoices.iter().map(|i| i.name.clone()).collect(),
+        ..Default::default()
+    };
+    let paid = client.register_payment(request).await.expect("paid").into_inner();
+    let payment = paid.payment.expect("payment");
+    let total: Decimal = invoices.iter().map(|i| amount(&i.amount_total)).sum();
+    assert_eq!(amount(&payment.amount), total);
+    for invoice in &paid.invoices {
+        assert_eq!(amount(&invoice.amount_residual), Decimal::ZERO);
+        assert_eq!(invoice.payments.iter().map(|p| p.id).collect::<Vec<_>>(), [payment.id]);
+    }
+}

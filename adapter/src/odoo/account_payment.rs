@@ -41,8 +41,11 @@ const PAY_JOURNAL: Field = WIZARD.field("journal_id");
 const PAY_MEMO: Field = WIZARD.field("communication");
 const PAY_CURRENCY: Field = WIZARD.field("currency_id");
 const DIFFERENCE: Field = WIZARD.field("payment_difference_handling");
+/// One payment for several invoices (Odoo makes one per invoice otherwise).
+const GROUPED: Field = WIZARD.field("group_payment");
 
-pub(crate) const WIZARD_FIELDS: &[Field] = &[PAY_AMOUNT, PAY_DATE, PAY_JOURNAL, PAY_MEMO, PAY_CURRENCY, DIFFERENCE];
+pub(crate) const WIZARD_FIELDS: &[Field] =
+    &[PAY_AMOUNT, PAY_DATE, PAY_JOURNAL, PAY_MEMO, PAY_CURRENCY, DIFFERENCE, GROUPED];
 
 /// What a payment says; unset parts take the wizard's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,9 @@ fn paying(call: OdooCall, invoices: &[i64]) -> OdooCall {
 /// leaves the rest open (`payment_difference_handling` "open"), never written off.
 pub(crate) fn open(schema: &Schema, invoices: &[i64], payment: &Registration) -> OdooCall {
     let mut vals = Map::new();
+    if invoices.len() > 1 {
+        vals.extend(schema.vals([(&GROUPED, json!(true))]));
+    }
     if let Some((amount, currency)) = payment.amount {
         vals.extend(schema.vals([
             (&PAY_AMOUNT, super::decimal_value(amount)),
