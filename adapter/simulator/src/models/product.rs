@@ -18,6 +18,9 @@ const PRODUCT_TYPE: &[(&str, &str)] = &[("consu", "Goods"), ("service", "Service
 pub(crate) const TRACKING: &[(&str, &str)] =
     &[("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")];
 const INVOICE_POLICY: &[(&str, &str)] = &[("order", "Ordered quantities"), ("delivery", "Delivered quantities")];
+/// How bills are controlled (`purchase_method`): on ordered or on received quantities.
+const PURCHASE_METHOD: &[(&str, &str)] =
+    &[("purchase", "On ordered quantities"), ("receive", "On received quantities")];
 const APPLIED_ON: &[(&str, &str)] = &[
     ("3_global", "All Products"),
     ("2_product_category", "Product Category"),
@@ -77,6 +80,9 @@ impl Model for Product {
         f.addon("sale")
             .related("invoice_policy", selection(INVOICE_POLICY), "Invoicing Policy")
             .default("invoice_policy", json!("order"));
+        f.addon("purchase")
+            .related("purchase_method", selection(PURCHASE_METHOD), "Control Policy")
+            .default("purchase_method", json!("receive"));
         f.addon("stock")
             .related("is_storable", Boolean, "Track Inventory")
             .default("is_storable", json!(false))

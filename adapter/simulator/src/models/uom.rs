@@ -249,5 +249,4 @@ mod tests {
         let refused = confirm_order_with(&mut db, &json!({"product_id": 20, "product_uom_qty": 2, "product_uom": 3}));
         assert!(matches!(refused, Err(SimError::Raise(ref r)) if r.name == "odoo.exceptions.UserError"), "{refused:?}");
     }
-
 }

@@ -204,7 +204,10 @@ impl Fields {
 
     /// A one2many listing only the comodel's records matching this domain.
     pub(crate) fn domain(&mut self, name: &'static str, domain: Value) -> &mut Self {
-        self.flag(name, |f| f.domain = Some(domain.clone()))
+        if let Some(field) = self.fields.iter_mut().find(|f| f.name == name) {
+            field.domain = Some(domain);
+        }
+        self
     }
 
     pub(crate) fn default(&mut self, name: &'static str, value: Value) -> &mut Self {

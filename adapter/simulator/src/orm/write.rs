@@ -38,7 +38,13 @@ impl Database {
         let vals = with_defaults(model, vals, env);
         for f in model.fields.values().filter(|f| f.required && f.store) {
             if domain::is_empty(vals.get(f.name).unwrap_or(&Value::Null)) && !model.behaviour.fills_required(f.name) {
-                return Err(super::missing_required_column(self.version, model.description, model.name, f.string, f.name));
+                return Err(super::missing_required_column(
+                    self.version,
+                    model.description,
+                    model.name,
+                    f.string,
+                    f.name,
+                ));
             }
         }
         model.behaviour.before_create(self, env, &vals)?;
