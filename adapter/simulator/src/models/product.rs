@@ -210,9 +210,13 @@ fn resolve(db: &Database, model: &str, value: &Value, env: &Env) -> Vec<i64> {
 }
 
 /// The price of a product under a price list: a percentage or fixed rule, else the list price.
+/// The sales price is in the company's currency; a price list in another currency converts it.
 pub(crate) fn pricelist_price(db: &Database, pricelist: Option<i64>, product: i64) -> f64 {
     let base = db.get_f64("product.product", product, "list_price");
     let Some(pricelist) = pricelist else { return base };
+    let currency = db.get_i64("product.pricelist", pricelist, "currency_id");
+    let company_currency = super::company::company_currency(db);
+    let base = currency.map_or(base, |c| super::currency::convert(db, base, company_currency, c));
     let items = "product.pricelist.item";
     let rule = db.ids_where(items, "pricelist_id", pricelist).into_iter().find(|item| {
         match db.get_str(items, *item, "applied_on").as_str() {
