@@ -1001,6 +1001,37 @@ pub(crate) fn group_invoice_values(
     }
 }
 
+/// +1 for an invoice or bill, -1 for a credit note or refund: how a document counts for the order
+/// lines its items invoice.
+fn document_sign(move_type: &str) -> f64 {
+    if move_type.ends_with("_refund") { -1.0 } else { 1.0 }
+}
+
+/// The quantity items invoice for an order line, in its `unit`: invoices and bills count, credit
+/// notes and refunds take back, drafts included, cancelled documents not (`_compute_qty_invoiced`).
+pub(crate) fn invoiced_quantity(db: &Database, items: Vec<i64>, unit: i64) -> f64 {
+    items
+        .into_iter()
+        .map(|l| {
+            let mv = db.get_i64(LINE, l, "move_id").unwrap_or_default();
+            if db.get_str(MOVE, mv, "state") == "cancel" {
+                return 0.0;
+            }
+            let quantity = db.get_f64(LINE, l, "quantity");
+            let from = db.get_i64(LINE, l, "product_uom_id").unwrap_or(unit);
+            let converted = super::uom::convert(db, quantity, from, unit, super::uom::Rounding::Up).unwrap_or(quantity);
+            document_sign(&db.get_str(MOVE, mv, "move_type")) * converted
+        })
+        .sum()
+}
+
+/// How a posted document counts an item for its order line (+1, or -1 for a credit note); `None`
+/// while it is not posted.
+pub(crate) fn posted_sign(db: &Database, item: i64) -> Option<f64> {
+    let mv = db.get_i64(LINE, item, "move_id").unwrap_or_default();
+    (db.get_str(MOVE, mv, "state") == "posted").then(|| document_sign(&db.get_str(MOVE, mv, "move_type")))
+}
+
 /// `_get_journal_items_full_name`: an order line's description, after its product's name unless
 /// it already says it.
 pub(crate) fn item_label(name: String, product_name: &str) -> String {

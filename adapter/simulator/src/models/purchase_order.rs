@@ -204,21 +204,7 @@ fn bill_lines(db: &Database, line: i64) -> Vec<i64> {
 /// What bills (less refunds) count for the line, drafts included, cancelled ones not.
 fn qty_invoiced(db: &Database, line: i64) -> f64 {
     let unit = procurement::line_unit(db, Flow::Purchase, line).unwrap_or_default();
-    bill_lines(db, line)
-        .into_iter()
-        .map(|l| {
-            let mv = db.get_i64(LINE, l, "move_id").unwrap_or_default();
-            let sign = match (db.get_str(MOVE, mv, "state").as_str(), db.get_str(MOVE, mv, "move_type").as_str()) {
-                ("cancel", _) => 0.0,
-                (_, "in_invoice") => 1.0,
-                (_, "in_refund") => -1.0,
-                _ => 0.0,
-            };
-            let quantity = db.get_f64(LINE, l, "quantity");
-            let from = db.get_i64(LINE, l, "product_uom_id").unwrap_or(unit);
-            sign * uom::convert(db, quantity, from, unit, uom::Rounding::Up).unwrap_or(quantity)
-        })
-        .sum()
+    account_move::invoiced_quantity(db, bill_lines(db, line), unit)
 }
 
 /// On confirmed orders, what the product's control policy says is billable less what is billed:

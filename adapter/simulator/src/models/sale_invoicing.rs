@@ -17,7 +17,6 @@ use super::{
     account_tax::{self, Mode},
     currency, ids,
     procurement::{self, Flow},
-    uom,
 };
 use crate::{
     error::{SimError, SimResult},
@@ -173,12 +172,17 @@ fn invoice_lines(db: &Database, sale_line: i64) -> Vec<i64> {
         .filter(|(_, r)| r.get("sale_line_ids").is_some_and(|v| ids(v).contains(&sale_line)))
         .map(|(id, _)| *id)
         .collect();
+    sort_items(db, &mut lines);
+    lines
+}
+
+/// Journal items in Odoo's order: by date, then number, newest first.
+fn sort_items(db: &Database, items: &mut [i64]) {
     let key = |l: &i64| {
         let mv = db.get_i64(LINE, *l, "move_id").unwrap_or_default();
         (db.get_str(MOVE, mv, "date"), db.get_str(MOVE, mv, "name"))
     };
-    lines.sort_by(|a, b| key(b).cmp(&key(a)).then(a.cmp(b)));
-    lines
+    items.sort_by(|a, b| key(b).cmp(&key(a)).then(a.cmp(b)));
 }
 
 /// `sale.order.line.invoice_lines`.
@@ -189,21 +193,7 @@ pub(crate) fn line_invoice_lines(db: &Database, sale_line: i64) -> Value {
 /// What invoices (less credit notes) count for the line, drafts included, cancelled ones not.
 pub(crate) fn qty_invoiced(db: &Database, sale_line: i64) -> f64 {
     let unit = procurement::line_unit(db, Flow::Sale, sale_line).unwrap_or_default();
-    invoice_lines(db, sale_line)
-        .into_iter()
-        .map(|l| {
-            let mv = db.get_i64(LINE, l, "move_id").unwrap_or_default();
-            let sign = match (db.get_str(MOVE, mv, "state").as_str(), db.get_str(MOVE, mv, "move_type").as_str()) {
-                ("cancel", _) => 0.0,
-                (_, "out_invoice") => 1.0,
-                (_, "out_refund") => -1.0,
-                _ => 0.0,
-            };
-            let quantity = db.get_f64(LINE, l, "quantity");
-            let from = db.get_i64(LINE, l, "product_uom_id").unwrap_or(unit);
-            sign * uom::convert(db, quantity, from, unit, uom::Rounding::Up).unwrap_or(quantity)
-        })
-        .sum()
+    account_move::invoiced_quantity(db, invoice_lines(db, sale_line), unit)
 }
 
 /// Ordered (or delivered, by the product's invoicing policy) less invoiced, on confirmed orders.
@@ -281,11 +271,7 @@ pub(crate) fn order_invoice_status(db: &Database, order: i64) -> &'static str {
 pub(crate) fn order_invoices(db: &Database, order: i64) -> Vec<i64> {
     let mut lines: Vec<i64> =
         db.ids_where(ORDER_LINE, "order_id", order).into_iter().flat_map(|l| invoice_lines(db, l)).collect();
-    let key = |l: &i64| {
-        let mv = db.get_i64(LINE, *l, "move_id").unwrap_or_default();
-        (db.get_str(MOVE, mv, "date"), db.get_str(MOVE, mv, "name"))
-    };
-    lines.sort_by(|a, b| key(b).cmp(&key(a)).then(a.cmp(b)));
+    sort_items(db, &mut lines);
     let mut moves: Vec<i64> = Vec::new();
     for line in lines {
         let mv = db.get_i64(LINE, line, "move_id").unwrap_or_default();
@@ -308,16 +294,22 @@ fn posted_invoiced(db: &Database, sale_line: i64, field: &str) -> f64 {
     invoice_lines(db, sale_line)
         .into_iter()
         .filter_map(|l| {
-            let mv = db.get_i64(LINE, l, "move_id").unwrap_or_default();
-            let sign = match (db.get_str(MOVE, mv, "state").as_str(), db.get_str(MOVE, mv, "move_type").as_str()) {
-                ("posted", "out_invoice") => 1.0,
-                ("posted", "out_refund") => -1.0,
-                _ => return None,
-            };
+            let sign = account_move::posted_sign(db, l)?;
             let currency = db.get_i64(LINE, l, "currency_id").unwrap_or(order_currency);
             Some(sign * currency::convert(db, db.get_f64(LINE, l, field), currency, order_currency))
         })
         .sum()
+}
+
+/// What the line's amounts to invoice count: delivered quantities for products invoiced on
+/// delivery, ordered ones otherwise.
+fn policy_quantity(db: &Database, sale_line: i64) -> f64 {
+    let product = db.get_i64(ORDER_LINE, sale_line, "product_id").unwrap_or_default();
+    if db.get_str("product.product", product, "invoice_policy") == "delivery" {
+        procurement::done_quantity(db, Flow::Sale, sale_line)
+    } else {
+        db.get_f64(ORDER_LINE, sale_line, "product_uom_qty")
+    }
 }
 
 /// `untaxed_amount_to_invoice`: what the invoicing policy's quantity is worth untaxed, less what
@@ -327,12 +319,7 @@ fn untaxed_amount_to_invoice(db: &Database, sale_line: i64) -> f64 {
     if db.get_str(ORDER, order, "state") != "sale" {
         return 0.0;
     }
-    let product = db.get_i64(ORDER_LINE, sale_line, "product_id").unwrap_or_default();
-    let quantity = if db.get_str("product.product", product, "invoice_policy") == "delivery" {
-        procurement::done_quantity(db, Flow::Sale, sale_line)
-    } else {
-        db.get_f64(ORDER_LINE, sale_line, "product_uom_qty")
-    };
+    let quantity = policy_quantity(db, sale_line);
     let price =
         db.get_f64(ORDER_LINE, sale_line, "price_unit") * (1.0 - db.get_f64(ORDER_LINE, sale_line, "discount") / 100.0);
     let taxes = ids(&db.get(ORDER_LINE, sale_line, Flow::Sale.tax_field(db.version)));
@@ -357,23 +344,10 @@ pub(crate) fn amount_to_invoice(db: &Database, sale_line: i64) -> f64 {
     if ordered == 0.0 {
         return 0.0;
     }
-    let product = db.get_i64(ORDER_LINE, sale_line, "product_id").unwrap_or_default();
-    let quantity = if db.get_str("product.product", product, "invoice_policy") == "delivery" {
-        procurement::done_quantity(db, Flow::Sale, sale_line)
-    } else {
-        ordered
-    };
+    let quantity = policy_quantity(db, sale_line);
     let posted: f64 = invoice_lines(db, sale_line)
         .into_iter()
-        .filter_map(|l| {
-            let mv = db.get_i64(LINE, l, "move_id").unwrap_or_default();
-            let sign = match (db.get_str(MOVE, mv, "state").as_str(), db.get_str(MOVE, mv, "move_type").as_str()) {
-                ("posted", "out_invoice") => 1.0,
-                ("posted", "out_refund") => -1.0,
-                _ => return None,
-            };
-            Some(sign * db.get_f64(LINE, l, "quantity"))
-        })
+        .filter_map(|l| Some(account_move::posted_sign(db, l)? * db.get_f64(LINE, l, "quantity")))
         .sum();
     let unit_total = super::sale_order::line_total(db, sale_line) / ordered;
     unit_total * (1.0 - db.get_f64(ORDER_LINE, sale_line, "discount") / 100.0) * (quantity - posted)
