@@ -80,11 +80,7 @@ pub(crate) fn seed(db: &mut Database, admin: &SeedUser) {
 }
 
 fn seed_records(db: &mut Database, admin: &SeedUser) {
-    db.insert_raw(
-        "res.currency",
-        1,
-        row(&[("name", json!("USD")), ("symbol", json!("$")), ("rounding", json!(0.01)), ("decimal_places", json!(2))]),
-    );
+    crate::models::currency::seed(db);
     db.insert_raw(
         "res.company",
         1,
@@ -95,6 +91,9 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
             ("sequence", json!(10)),
             // Delivery SMS on, never asked yet: the first customer delivery to a contact with a
             // phone asks (module `stock_sms`); each version keeps the fields it has.
+            // Credit limits off, prices without taxes by default (module `account`).
+            ("account_use_credit_limit", json!(false)),
+            ("account_price_include", json!("tax_excluded")),
             ("stock_move_sms_validation", json!(true)),
             ("stock_text_confirmation", json!(true)),
             ("stock_confirmation_type", json!("sms")),
@@ -116,9 +115,7 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
     ] {
         db.insert_raw("res.country", id, row(&[("name", json!(name)), ("code", json!(code))]));
     }
-    for (id, name) in [(1, "Immediate Payment"), (2, "15 Days"), (4, "30 Days"), (6, "45 Days")] {
-        db.insert_raw("account.payment.term", id, row(&[("name", json!(name)), ("sequence", json!(id))]));
-    }
+    crate::models::account::seed(db);
     seed_partners(db);
     db.insert_raw(
         "res.users",
@@ -194,6 +191,20 @@ fn seed_records(db: &mut Database, admin: &SeedUser) {
             ("amount", json!(15.0)),
             ("amount_type", json!("percent")),
             ("type_tax_use", json!("purchase")),
+            ("company_id", json!(1)),
+            ("sequence", json!(1)),
+        ]),
+    );
+    // A sales tax included in prices, beside the excluded one: a price of 115 holds 15 of tax.
+    db.insert_raw(
+        "account.tax",
+        3,
+        row(&[
+            ("name", json!("15% (included)")),
+            ("amount", json!(15.0)),
+            ("amount_type", json!("percent")),
+            ("type_tax_use", json!("sale")),
+            ("price_include_override", json!("tax_included")),
             ("company_id", json!(1)),
             ("sequence", json!(1)),
         ]),
@@ -393,6 +404,10 @@ fn seed_partners(db: &mut Database) {
                 ("customer_rank", json!(1)),
                 ("property_product_pricelist", json!(if i % 4 == 0 { 2 } else { 1 })),
                 ("credit_limit", json!(if i % 3 == 0 { 25000.0 } else { 0.0 })),
+                // Azure Interior pays at the end of the following month, as in Odoo's demo data
+                // (recording 24 of Odoo 19); the others have no payment terms (recording 080).
+                ("property_payment_term_id", if *name == "Azure Interior" { json!(6) } else { json!(false) }),
+                ("property_supplier_payment_term_id", if *name == "Azure Interior" { json!(6) } else { json!(false) }),
                 ("type", json!("contact")),
             ]),
         );
@@ -670,7 +685,10 @@ fn seed_products(db: &mut Database) {
             ("tracking", json!("none")),
             ("sale_ok", json!(true)),
             ("purchase_ok", json!(true)),
-            ("invoice_policy", json!("delivery")),
+            // Office furniture is invoiced as ordered, the rest as delivered (E-COM10 and E-COM12
+            // as in recording 087); packaging is billed as ordered, the rest as received.
+            ("invoice_policy", json!(if product.sku.starts_with("OFF-") { "order" } else { "delivery" })),
+            ("purchase_method", json!(if product.sku.starts_with("PKG-") { "purchase" } else { "receive" })),
             ("taxes_id", json!([1])),
             ("supplier_taxes_id", json!([2])),
         ]);

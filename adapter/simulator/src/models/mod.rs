@@ -4,8 +4,13 @@
 //! says which Odoo module depends on which, so an uninstalled module takes its dependents along.
 
 pub(crate) mod account;
+pub(crate) mod account_move;
+pub(crate) mod account_payment;
+pub(crate) mod account_reversal;
+pub(crate) mod account_tax;
 pub(crate) mod automation;
 pub(crate) mod company;
+pub(crate) mod currency;
 pub(crate) mod delivery;
 pub(crate) mod ir_model;
 pub(crate) mod ir_model_data;
@@ -15,6 +20,7 @@ pub(crate) mod partner;
 pub(crate) mod procurement;
 pub(crate) mod product;
 pub(crate) mod purchase_order;
+pub(crate) mod sale_invoicing;
 pub(crate) mod sale_order;
 pub(crate) mod stock_backorder;
 pub(crate) mod stock_lot;
@@ -42,7 +48,7 @@ use crate::orm::registry::{Model, Module};
 /// Every model the simulator knows; the registry keeps those of the installed modules.
 pub(crate) static MODELS: &[&dyn Model] = &[
     &company::Company,
-    &company::Currency,
+    &currency::Currency,
     &users::Users,
     &users::Groups,
     &partner::Partner,
@@ -53,10 +59,17 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &product::Product,
     &product::Pricelist,
     &product::PricelistItem,
-    &account::Tax,
+    &account_tax::Tax,
     &account::PaymentTerm,
     &account::FiscalPosition,
-    &account::Move,
+    &account::Journal,
+    &account::PaymentMethodLine,
+    &account_move::Move,
+    &account_move::MoveLine,
+    &account_move::PartialReconcile,
+    &account_payment::Payment,
+    &account_payment::PaymentRegister,
+    &account_reversal::MoveReversal,
     &warehouse::Warehouse,
     &warehouse::PickingType,
     &location::Location,
@@ -83,6 +96,7 @@ pub(crate) static MODELS: &[&dyn Model] = &[
     &mail::MessageSubtype,
     &sale_order::SaleOrder,
     &sale_order::SaleOrderLine,
+    &sale_invoicing::AdvancePaymentInv,
     &purchase_order::PurchaseOrder,
     &purchase_order::PurchaseOrderLine,
 ];
@@ -105,6 +119,11 @@ pub(crate) static MODULES: &[Module] = &[
     Module { name: "stock_delivery", depends: &["delivery", "stock"] },
     Module { name: "base_automation", depends: &["mail"] },
 ];
+
+/// A quantity that rounds to nothing at the "Product Unit of Measure" precision.
+pub(crate) fn is_zero_quantity(quantity: f64) -> bool {
+    crate::orm::float::is_zero(quantity, 10f64.powi(-(PRODUCT_UNIT_DIGITS as i32)))
+}
 
 /// Odoo's rounding of monetary amounts to cents.
 pub(crate) fn round2(v: f64) -> f64 {

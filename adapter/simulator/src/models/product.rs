@@ -18,6 +18,9 @@ const PRODUCT_TYPE: &[(&str, &str)] = &[("consu", "Goods"), ("service", "Service
 pub(crate) const TRACKING: &[(&str, &str)] =
     &[("serial", "By Unique Serial Number"), ("lot", "By Lots"), ("none", "By Quantity")];
 const INVOICE_POLICY: &[(&str, &str)] = &[("order", "Ordered quantities"), ("delivery", "Delivered quantities")];
+/// How bills are controlled (`purchase_method`): on ordered or on received quantities.
+const PURCHASE_METHOD: &[(&str, &str)] =
+    &[("purchase", "On ordered quantities"), ("receive", "On received quantities")];
 const APPLIED_ON: &[(&str, &str)] = &[
     ("3_global", "All Products"),
     ("2_product_category", "Product Category"),
@@ -77,6 +80,9 @@ impl Model for Product {
         f.addon("sale")
             .related("invoice_policy", selection(INVOICE_POLICY), "Invoicing Policy")
             .default("invoice_policy", json!("order"));
+        f.addon("purchase")
+            .related("purchase_method", selection(PURCHASE_METHOD), "Control Policy")
+            .default("purchase_method", json!("receive"));
         f.addon("stock")
             .related("is_storable", Boolean, "Track Inventory")
             .default("is_storable", json!(false))
@@ -204,9 +210,13 @@ fn resolve(db: &Database, model: &str, value: &Value, env: &Env) -> Vec<i64> {
 }
 
 /// The price of a product under a price list: a percentage or fixed rule, else the list price.
+/// The sales price is in the company's currency; a price list in another currency converts it.
 pub(crate) fn pricelist_price(db: &Database, pricelist: Option<i64>, product: i64) -> f64 {
     let base = db.get_f64("product.product", product, "list_price");
     let Some(pricelist) = pricelist else { return base };
+    let currency = db.get_i64("product.pricelist", pricelist, "currency_id");
+    let company_currency = super::company::company_currency(db);
+    let base = currency.map_or(base, |c| super::currency::convert(db, base, company_currency, c));
     let items = "product.pricelist.item";
     let rule = db.ids_where(items, "pricelist_id", pricelist).into_iter().find(|item| {
         match db.get_str(items, *item, "applied_on").as_str() {

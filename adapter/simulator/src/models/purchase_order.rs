@@ -6,11 +6,11 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    account, ids, mail,
+    account_move::{self, LINE, MOVE},
+    currency, ids, mail,
     procurement::{self, Flow},
-    round2,
     sale_order::{
-        complete_line, complete_order, invoice_status, line_fields, order_currency, picking_status, remove_lines,
+        complete_line, complete_order, line_fields, order_currency, order_line_amounts, picking_status, remove_lines,
     },
     stock_picking, uom,
 };
@@ -80,6 +80,9 @@ impl Model for PurchaseOrder {
             .stored_computed("amount_tax", Monetary, "Taxes")
             .stored_computed("amount_total", Monetary, "Total")
             .stored_computed("invoice_status", selection(INVOICE_STATUS), "Billing Status")
+            .stored_computed("invoice_ids", Many2many(MOVE), "Bills")
+            .stored_computed("invoice_count", Integer, "Bill Count")
+            .stored("payment_term_id", Many2one("account.payment.term"), "Payment Terms")
             .stored("company_id", Many2one("res.company"), "Company")
             .default("company_id", json!(1));
         match version {
@@ -109,8 +112,10 @@ impl Model for PurchaseOrder {
 
     fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
         let lines = db.ids_where("purchase.order.line", "order_id", id);
-        let sum =
-            |pick: fn((f64, f64)) -> f64| json!(round2(lines.iter().map(|l| pick(line_amounts(db, *l))).sum::<f64>()));
+        let currency = order_currency(db, "purchase.order", id);
+        let sum = |pick: fn((f64, f64)) -> f64| {
+            json!(currency::round(db, currency, lines.iter().map(|l| pick(line_amounts(db, *l))).sum::<f64>()))
+        };
         let pickings = || db.ids_where("stock.picking", "purchase_id", id);
         Some(match field {
             "currency_id" => json!(order_currency(db, "purchase.order", id)),
@@ -125,21 +130,24 @@ impl Model for PurchaseOrder {
             }
             "incoming_picking_count" => json!(pickings().len()),
             "receipt_status" => picking_status(db, &pickings()),
-            "invoice_status" => {
-                let confirmed = matches!(db.get_str("purchase.order", id, "state").as_str(), "purchase" | "done");
-                invoice_status(
-                    &lines,
-                    confirmed,
-                    |l| qty_to_invoice(db, l),
-                    |l| db.get_f64("purchase.order.line", l, "qty_invoiced"),
-                )
-            }
+            "invoice_status" => json!(invoice_status(db, id)),
+            "invoice_ids" => json!(bills(db, id)),
+            "invoice_count" => json!(bills(db, id).len()),
             _ => return mail::compute_thread(db, "purchase.order", id, field),
         })
     }
 
     fn complete(&self, db: &mut Database, _env: &Env, id: i64) -> SimResult<()> {
         complete_order(db, "purchase.order", "P", id);
+        if db.row("purchase.order", id).is_some_and(|r| !r.contains_key("payment_term_id")) {
+            let partner = db.get_i64("purchase.order", id, "partner_id").unwrap_or_default();
+            db.set(
+                "purchase.order",
+                id,
+                "payment_term_id",
+                db.get("res.partner", partner, "property_supplier_payment_term_id"),
+            );
+        }
         Ok(())
     }
 
@@ -160,6 +168,11 @@ impl Model for PurchaseOrder {
         let mut methods = vec![
             on_records("button_confirm", button_confirm as fn(&mut Database, &Env, &Args<'_>) -> SimResult<Outcome>),
             on_records("button_cancel", button_cancel),
+            on_records("action_create_invoice", action_create_invoice),
+            on_records("action_view_invoice", |db, _env, args| {
+                let invoices: Vec<i64> = args.ids.iter().flat_map(|o| bills(db, *o)).collect();
+                Ok(Outcome::Value(action_view_invoice(db, &invoices)))
+            }),
         ];
         if db.version == OdooVersion::V19 {
             methods.push(on_records("action_acknowledge", action_acknowledge));
@@ -179,16 +192,164 @@ pub(crate) fn date_planned(db: &Database, order: i64) -> Option<String> {
 }
 
 fn line_amounts(db: &Database, line: i64) -> (f64, f64) {
-    let line_model = "purchase.order.line";
-    let subtotal = round2(db.get_f64(line_model, line, "product_qty") * db.get_f64(line_model, line, "price_unit"));
-    let tax =
-        round2(subtotal * account::tax_rate(db, &ids(&db.get(line_model, line, Flow::Purchase.tax_field(db.version)))));
-    (subtotal, tax)
+    let order = db.get_i64("purchase.order.line", line, "order_id").unwrap_or_default();
+    order_line_amounts(db, Flow::Purchase, line, order_currency(db, "purchase.order", order))
 }
 
-/// Bills follow received quantities (the default control policy).
+/// The bill lines of a purchase line.
+fn bill_lines(db: &Database, line: i64) -> Vec<i64> {
+    db.ids_where(LINE, "purchase_line_id", line)
+}
+
+/// What bills (less refunds) count for the line, drafts included, cancelled ones not.
+fn qty_invoiced(db: &Database, line: i64) -> f64 {
+    let unit = procurement::line_unit(db, Flow::Purchase, line).unwrap_or_default();
+    account_move::invoiced_quantity(db, bill_lines(db, line), unit)
+}
+
+/// On confirmed orders, what the product's control policy says is billable less what is billed:
+/// ordered quantities (`purchase`), or received ones (`receive`, the default for goods).
 fn qty_to_invoice(db: &Database, line: i64) -> f64 {
-    procurement::done_quantity(db, Flow::Purchase, line) - db.get_f64("purchase.order.line", line, "qty_invoiced")
+    let line_model = "purchase.order.line";
+    let order = db.get_i64(line_model, line, "order_id").unwrap_or_default();
+    if !matches!(db.get_str("purchase.order", order, "state").as_str(), "purchase" | "done") {
+        return 0.0;
+    }
+    let product = db.get_i64(line_model, line, "product_id").unwrap_or_default();
+    let billable = if db.get_str("product.product", product, "purchase_method") == "purchase" {
+        db.get_f64(line_model, line, "product_qty")
+    } else {
+        procurement::done_quantity(db, Flow::Purchase, line)
+    };
+    billable - qty_invoiced(db, line)
+}
+
+/// `purchase.order._get_invoiced`: something to bill, everything billed, or nothing.
+fn invoice_status(db: &Database, order: i64) -> &'static str {
+    if !matches!(db.get_str("purchase.order", order, "state").as_str(), "purchase" | "done") {
+        return "no";
+    }
+    let lines = db.ids_where("purchase.order.line", "order_id", order);
+    let nothing_left = |l: &i64| super::is_zero_quantity(qty_to_invoice(db, *l));
+    if !lines.iter().all(nothing_left) {
+        "to invoice"
+    } else if !bills(db, order).is_empty() {
+        "invoiced"
+    } else {
+        "no"
+    }
+}
+
+/// The order's bills and refunds.
+fn bills(db: &Database, order: i64) -> Vec<i64> {
+    let mut moves = Vec::new();
+    for line in db.ids_where("purchase.order.line", "order_id", order) {
+        for bill_line in bill_lines(db, line) {
+            let mv = db.get_i64(LINE, bill_line, "move_id").unwrap_or_default();
+            if !moves.contains(&mv) {
+                moves.push(mv);
+            }
+        }
+    }
+    moves
+}
+
+/// `action_create_invoice`: a draft bill of what each order has to bill (received quantities
+/// by default), one per vendor and currency; a negative total makes it a refund. Answers the
+/// action opening it.
+fn action_create_invoice(db: &mut Database, env: &Env, args: &Args<'_>) -> SimResult<Outcome> {
+    let mut bills_by_key: Vec<(Value, Map<String, Value>)> = Vec::new();
+    let mut sequence = 10;
+    for order in args.ids {
+        if invoice_status(db, *order) != "to invoice" {
+            continue;
+        }
+        let get = |field: &str| db.get("purchase.order", *order, field);
+        let reference = db.get_str("purchase.order", *order, "partner_ref");
+        let mut commands = Vec::new();
+        for line in db.ids_where("purchase.order.line", "order_id", *order) {
+            let to_bill = qty_to_invoice(db, line);
+            if super::is_zero_quantity(to_bill) {
+                continue;
+            }
+            let product = db.get_i64("purchase.order.line", line, "product_id");
+            let name = db.get_str("purchase.order.line", line, "name");
+            let display_name = product.map(|p| db.display_name("product.product", p, env)).unwrap_or_default();
+            let name = account_move::item_label(name, &display_name);
+            commands.push(json!([0, 0, {
+                "display_type": "product",
+                "sequence": sequence,
+                "name": name,
+                "product_id": product.map_or(json!(false), |p| json!(p)),
+                "product_uom_id": db.get("purchase.order.line", line, procurement::uom_field(db.version)),
+                "quantity": to_bill,
+                "price_unit": db.get_f64("purchase.order.line", line, "price_unit"),
+                "tax_ids": [[6, 0, ids(&db.get("purchase.order.line", line, Flow::Purchase.tax_field(db.version)))]],
+                "purchase_line_id": line,
+            }]));
+            sequence += 1;
+        }
+        let currency = json!(order_currency(db, "purchase.order", *order));
+        let key = json!([get("company_id"), get("partner_id"), currency]);
+        let values = Map::from_iter([
+            ("ref".to_owned(), json!(reference)),
+            ("move_type".to_owned(), json!("in_invoice")),
+            ("narration".to_owned(), get(if db.version == OdooVersion::V18 { "notes" } else { "note" })),
+            ("currency_id".to_owned(), currency),
+            ("partner_id".to_owned(), get("partner_id")),
+            ("payment_reference".to_owned(), json!(reference)),
+            ("invoice_origin".to_owned(), get("name")),
+            ("invoice_payment_term_id".to_owned(), get("payment_term_id")),
+            ("company_id".to_owned(), get("company_id")),
+            ("invoice_line_ids".to_owned(), json!(commands)),
+        ]);
+        account_move::group_invoice_values(&mut bills_by_key, key, values);
+    }
+    if bills_by_key.is_empty() {
+        return Err(SimError::user(
+            "There is no invoiceable line. If a product has a control policy based on received quantity, please make sure that a quantity has been received.",
+        ));
+    }
+    let mut bills = Vec::new();
+    for (_, values) in bills_by_key {
+        let bill = db.create(MOVE, &values, env)?;
+        if account_move::amount(db, bill, "amount_total") < 0.0 {
+            account_move::switch_move_type(db, bill);
+        }
+        bills.push(bill);
+    }
+    Ok(Outcome::Value(action_view_invoice(db, &bills)))
+}
+
+/// `purchase.order.action_view_invoice`: Odoo's "Bills" action on the bill (or a domain of them).
+/// Not recorded: its view ids are left out (`false`), its context is the action's own text.
+fn action_view_invoice(db: &Database, bills: &[i64]) -> Value {
+    if bills.is_empty() {
+        return json!({"type": "ir.actions.act_window_close"});
+    }
+    let receipts = if db.version == OdooVersion::V19 { ", 'in_receipt'" } else { "" };
+    let mut action = json!({
+        "name": "Bills",
+        "type": "ir.actions.act_window",
+        "xml_id": "account.action_move_in_invoice_type",
+        "path": "bills",
+        "display_name": "Bills",
+        "res_model": MOVE,
+        "domain": format!("[('move_type', 'in', ['in_invoice', 'in_refund'{receipts}])]"),
+        "context": "{'search_default_in_invoice': 1, 'default_move_type': 'in_invoice', 'display_account_trust': True}",
+        "target": "current",
+        "view_mode": "list,kanban,form,activity",
+        "views": [[false, "list"], [false, "kanban"], [false, "form"], [false, "activity"]],
+        "limit": 80,
+    });
+    match bills {
+        [bill] => {
+            action["views"] = json!([[false, "form"], [false, "list"], [false, "kanban"], [false, "activity"]]);
+            action["res_id"] = json!(bill);
+        }
+        many => action["domain"] = json!([["id", "in", many]]),
+    }
+    action
 }
 
 /// `button_confirm`: the order becomes a purchase order (18 and 19 alike, unless the company locks
@@ -204,8 +365,12 @@ fn button_confirm(db: &mut Database, _env: &Env, args: &Args<'_>) -> SimResult<O
             .any(|l| db.get_str("purchase.order.line", l, "date_planned").is_empty());
         if undated {
             // The receipt's moves need a date: Odoo's NOT NULL constraint refuses them.
-            return Err(SimError::validation(
-                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Stock Move (stock.move)\nField: Date Scheduled (date)\n",
+            return Err(crate::orm::missing_required_column(
+                db.version,
+                "Stock Move",
+                "stock.move",
+                "Date Scheduled",
+                "date",
             ));
         }
         db.set("purchase.order", *id, "state", json!("purchase"));
@@ -264,10 +429,12 @@ impl Model for PurchaseOrderLine {
             .stored(Flow::Purchase.tax_field(version), Many2many("account.tax"), "Taxes")
             .stored("date_planned", Datetime, "Expected Arrival")
             .stored_computed("price_subtotal", Monetary, "Subtotal")
+            .stored_computed("price_tax", Float, "Tax")
             .stored_computed("price_total", Monetary, "Total")
             .stored_computed("qty_received_method", selection(RECEIVED_METHOD), "Received Qty Method")
             .stored_computed("qty_received", Float, "Received Qty")
-            .stored("qty_invoiced", Float, "Billed Qty")
+            .stored_computed("qty_invoiced", Float, "Billed Qty")
+            .stored("invoice_lines", One2many(LINE, "purchase_line_id"), "Bill Lines")
             .stored_computed("qty_to_invoice", Float, "To Invoice Quantity")
             .stored("company_id", Many2one("res.company"), "Company")
             .default("company_id", json!(1));
@@ -283,10 +450,12 @@ impl Model for PurchaseOrderLine {
         let line_model = "purchase.order.line";
         Some(match field {
             "price_subtotal" => json!(line_amounts(db, id).0),
+            "price_tax" => json!(line_amounts(db, id).1),
             "price_total" => {
-                let (s, t) = line_amounts(db, id);
-                json!(round2(s + t))
+                let (subtotal, tax) = line_amounts(db, id);
+                json!(subtotal + tax)
             }
+            "qty_invoiced" => json!(qty_invoiced(db, id)),
             // The ordered quantity in the product's unit.
             "product_uom_qty" => {
                 let qty = db.get_f64(line_model, id, "product_qty");

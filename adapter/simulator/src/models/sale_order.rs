@@ -5,9 +5,10 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    account, ids, mail,
+    account_tax::{self, Mode},
+    currency, ids, mail,
     procurement::{self, Flow},
-    product, round2, stock_picking,
+    product, sale_invoicing, stock_picking,
 };
 use crate::{
     error::{SimError, SimResult},
@@ -29,6 +30,15 @@ const DELIVERY_STATUS: &[(&str, &str)] = &[
     ("full", "Fully Delivered"),
 ];
 pub(crate) const INVOICE_STATUS: &[(&str, &str)] = &[
+    ("upselling", "Upselling Opportunity"),
+    ("invoiced", "Fully Invoiced"),
+    ("to invoice", "To Invoice"),
+    ("no", "Nothing to Invoice"),
+];
+
+/// Sections and notes among order lines.
+pub(crate) const LINE_DISPLAY_TYPE: &[(&str, &str)] = &[("line_section", "Section"), ("line_note", "Note")];
+const LINE_INVOICE_STATUS: &[(&str, &str)] = &[
     ("upselling", "Upselling Opportunity"),
     ("invoiced", "Fully Invoiced"),
     ("to invoice", "To Invoice"),
@@ -59,7 +69,11 @@ impl Model for SaleOrder {
             .stored("pricelist_id", Many2one("product.pricelist"), "Pricelist")
             .stored_computed("currency_id", Many2one("res.currency"), "Currency")
             .stored("order_line", One2many("sale.order.line", "order_id"), "Order Lines")
+            .stored("payment_term_id", Many2one("account.payment.term"), "Payment Terms")
             .computed("invoice_ids", Many2many("account.move"), "Invoices")
+            .computed("invoice_count", Integer, "Invoice Count")
+            .computed("amount_invoiced", Monetary, "Already invoiced")
+            .computed("amount_to_invoice", Monetary, "Un-invoiced Balance")
             .stored_computed("amount_untaxed", Monetary, "Untaxed Amount")
             .stored_computed("amount_tax", Monetary, "Taxes")
             .stored_computed("amount_total", Monetary, "Total")
@@ -77,26 +91,19 @@ impl Model for SaleOrder {
     }
 
     fn compute(&self, db: &Database, _env: &Env, id: i64, field: &str) -> Option<Value> {
-        let lines = db.ids_where("sale.order.line", "order_id", id);
-        let sum =
-            |pick: fn((f64, f64)) -> f64| json!(round2(lines.iter().map(|l| pick(line_amounts(db, *l))).sum::<f64>()));
         Some(match field {
             "currency_id" => json!(order_currency(db, "sale.order", id)),
-            "amount_untaxed" => sum(|(s, _)| s),
-            "amount_tax" => sum(|(_, t)| t),
-            "amount_total" => sum(|(s, t)| s + t),
+            "amount_untaxed" | "amount_tax" | "amount_total" => json!(amount(db, id, field)),
             "delivery_status" => delivery_status(db, id),
             "effective_date" => effective_date(db, id),
-            "invoice_status" => {
-                let confirmed = db.get_str("sale.order", id, "state") == "sale";
-                invoice_status(
-                    &lines,
-                    confirmed,
-                    |l| qty_to_invoice(db, l),
-                    |l| db.get_f64("sale.order.line", l, "qty_invoiced"),
-                )
+            "invoice_status" => json!(sale_invoicing::order_invoice_status(db, id)),
+            "invoice_ids" => json!(sale_invoicing::order_invoices(db, id)),
+            "invoice_count" => json!(sale_invoicing::order_invoices(db, id).len()),
+            "amount_invoiced" => json!(sale_invoicing::order_invoiced(db, id)),
+            "amount_to_invoice" => {
+                let currency = order_currency(db, "sale.order", id);
+                json!(currency::round(db, currency, sale_invoicing::order_amount_to_invoice(db, id)))
             }
-            "invoice_ids" => json!([]),
             _ => return mail::compute_thread(db, "sale.order", id, field),
         })
     }
@@ -113,6 +120,9 @@ impl Model for SaleOrder {
         if db.get_i64("sale.order", id, "pricelist_id").is_none() {
             let pricelist = db.get_i64("res.partner", partner, "property_product_pricelist").unwrap_or(1);
             db.set("sale.order", id, "pricelist_id", json!(pricelist));
+        }
+        if db.installed("account") && db.row("sale.order", id).is_some_and(|r| !r.contains_key("payment_term_id")) {
+            db.set("sale.order", id, "payment_term_id", db.get("res.partner", partner, "property_payment_term_id"));
         }
         Ok(())
     }
@@ -180,24 +190,6 @@ pub(crate) fn remove_lines(db: &mut Database, line_model: &str, orders: &[i64]) 
     }
 }
 
-/// Odoo's `invoice_status` of an order from its lines' quantities to invoice and invoiced.
-pub(crate) fn invoice_status(
-    lines: &[i64],
-    confirmed: bool,
-    to_invoice: impl Fn(i64) -> f64,
-    invoiced: impl Fn(i64) -> f64,
-) -> Value {
-    if !confirmed {
-        json!("no")
-    } else if lines.iter().any(|l| to_invoice(*l) > 0.0) {
-        json!("to invoice")
-    } else if !lines.is_empty() && lines.iter().all(|l| invoiced(*l) > 0.0) {
-        json!("invoiced")
-    } else {
-        json!("no")
-    }
-}
-
 /// Odoo's stored `delivery_status`, from the transfers' states only (so a return does not make a
 /// delivery partial again, and a delivery validated without backorder is "full" although short).
 /// 18 calls a delivery "started" rather than "partial" while no line has anything delivered.
@@ -245,29 +237,50 @@ fn effective_date(db: &Database, order: i64) -> Value {
         .map_or(Value::Bool(false), Value::from)
 }
 
-/// A sale line's subtotal and tax.
-fn line_amounts(db: &Database, line: i64) -> (f64, f64) {
-    let line_model = "sale.order.line";
-    let discount = db.get_f64(line_model, line, "discount");
-    let subtotal = round2(
-        db.get_f64(line_model, line, "product_uom_qty")
-            * db.get_f64(line_model, line, "price_unit")
-            * (1.0 - discount / 100.0),
-    );
-    let tax =
-        round2(subtotal * account::tax_rate(db, &ids(&db.get(line_model, line, Flow::Sale.tax_field(db.version)))));
-    (subtotal, tax)
+/// The order's untaxed amount, taxes or total: its lines' (Odoo rounds each line's taxes).
+pub(crate) fn amount(db: &Database, order: i64, field: &str) -> f64 {
+    let currency = order_currency(db, "sale.order", order);
+    let total: f64 = db
+        .ids_where("sale.order.line", "order_id", order)
+        .into_iter()
+        .filter(|l| db.get_str("sale.order.line", *l, "display_type").is_empty())
+        .map(|l| {
+            let (subtotal, tax) = line_amounts(db, l);
+            match field {
+                "amount_untaxed" => subtotal,
+                "amount_tax" => tax,
+                _ => subtotal + tax,
+            }
+        })
+        .sum();
+    currency::round(db, currency, total)
 }
 
-fn qty_to_invoice(db: &Database, line: i64) -> f64 {
-    let line_model = "sale.order.line";
-    let product = db.get_i64(line_model, line, "product_id").unwrap_or_default();
-    let base = if db.get_str("product.product", product, "invoice_policy") == "order" {
-        db.get_f64(line_model, line, "product_uom_qty")
-    } else {
-        procurement::done_quantity(db, Flow::Sale, line)
+/// A sale line's subtotal and taxes, in the order's currency.
+fn line_amounts(db: &Database, line: i64) -> (f64, f64) {
+    let order = db.get_i64("sale.order.line", line, "order_id").unwrap_or_default();
+    order_line_amounts(db, Flow::Sale, line, order_currency(db, "sale.order", order))
+}
+
+/// A sale line's total, taxes included.
+pub(crate) fn line_total(db: &Database, line: i64) -> f64 {
+    let (subtotal, tax) = line_amounts(db, line);
+    subtotal + tax
+}
+
+/// An order line's subtotal and taxes (`_compute_amount`): its quantity at its discounted price,
+/// through its taxes, rounded to the currency.
+pub(crate) fn order_line_amounts(db: &Database, flow: Flow, line: i64, currency: i64) -> (f64, f64) {
+    let line_model = flow.line_model();
+    let quantity = match flow {
+        Flow::Sale => db.get_f64(line_model, line, "product_uom_qty"),
+        Flow::Purchase => db.get_f64(line_model, line, "product_qty"),
     };
-    base - db.get_f64(line_model, line, "qty_invoiced")
+    let price = db.get_f64(line_model, line, "price_unit") * (1.0 - db.get_f64(line_model, line, "discount") / 100.0);
+    let taxes = ids(&db.get(line_model, line, flow.tax_field(db.version)));
+    let details = account_tax::compute(db, &taxes, price, quantity, currency::rounding(db, currency), Mode::Normal);
+    let subtotal = currency::round(db, currency, details.total_excluded);
+    (subtotal, currency::round(db, currency, details.total_included) - subtotal)
 }
 
 fn action_confirm(db: &mut Database, _env: &Env, args: &Args<'_>) -> SimResult<Outcome> {
@@ -349,8 +362,14 @@ impl Model for SaleOrderLine {
             .stored_computed("price_subtotal", Monetary, "Subtotal")
             .stored_computed("price_tax", Float, "Total Tax")
             .stored_computed("price_total", Monetary, "Total")
-            .stored("qty_invoiced", Float, "Invoiced Quantity")
+            .stored("display_type", selection(LINE_DISPLAY_TYPE), "Display Type")
+            .stored("is_downpayment", Boolean, "Is a down payment")
+            .stored_computed("qty_invoiced", Float, "Invoiced Quantity")
             .stored_computed("qty_to_invoice", Float, "Quantity To Invoice")
+            .stored_computed("invoice_lines", Many2many("account.move.line"), "Invoice Lines")
+            .stored_computed("invoice_status", selection(LINE_INVOICE_STATUS), "Invoice Status")
+            .computed("amount_invoiced", Monetary, "Invoiced Amount")
+            .computed("amount_to_invoice", Monetary, "Un-invoiced Balance")
             .stored("customer_lead", Float, "Lead Time")
             .stored_computed("state", selection(ORDER_STATE), "Order Status")
             .stored("company_id", Many2one("res.company"), "Company")
@@ -366,12 +385,14 @@ impl Model for SaleOrderLine {
         Some(match field {
             "price_subtotal" => json!(line_amounts(db, id).0),
             "price_tax" => json!(line_amounts(db, id).1),
-            "price_total" => {
-                let (s, t) = line_amounts(db, id);
-                json!(round2(s + t))
-            }
+            "price_total" => json!(line_total(db, id)),
             "qty_delivered" => json!(procurement::done_quantity(db, Flow::Sale, id)),
-            "qty_to_invoice" => json!(qty_to_invoice(db, id)),
+            "qty_to_invoice" => json!(sale_invoicing::qty_to_invoice(db, id)),
+            "qty_invoiced" => json!(sale_invoicing::qty_invoiced(db, id)),
+            "invoice_lines" => sale_invoicing::line_invoice_lines(db, id),
+            "invoice_status" => json!(sale_invoicing::line_invoice_status(db, id)),
+            "amount_invoiced" => json!(sale_invoicing::amount_invoiced(db, id)),
+            "amount_to_invoice" => json!(sale_invoicing::amount_to_invoice(db, id)),
             "state" => db
                 .get_i64("sale.order.line", id, "order_id")
                 .map_or(Value::Bool(false), |o| db.get("sale.order", o, "state")),

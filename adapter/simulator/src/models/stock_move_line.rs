@@ -189,7 +189,7 @@ pub(crate) fn release(db: &mut Database, line: i64) {
     let location = at.get(0).and_then(Value::as_i64).unwrap_or_default();
     let lot = at.get(1).and_then(Value::as_i64);
     stock_quant::release(db, product(db, line), location, lot, held);
-    set_private(db, line, RESERVED, json!(0.0));
+    db.set_private(LINE, line, RESERVED, json!(0.0));
 }
 
 /// Reserves the line's whole quantity on the quant of its product, location and lot, after giving
@@ -206,21 +206,14 @@ pub(crate) fn rereserve(db: &mut Database, line: i64) {
     let lot = db.get_i64(LINE, line, "lot_id");
     let quantity = db.get_f64(LINE, line, "quantity");
     stock_quant::reserve(db, product(db, line), location, lot, quantity);
-    set_private(db, line, RESERVED, json!(quantity));
-    set_private(db, line, RESERVED_AT, json!([location, lot]));
+    db.set_private(LINE, line, RESERVED, json!(quantity));
+    db.set_private(LINE, line, RESERVED_AT, json!([location, lot]));
 }
 
 /// Sets a line's quantity and moves its reservation along.
 pub(crate) fn set_quantity(db: &mut Database, line: i64, quantity: f64) {
     db.set(LINE, line, "quantity", json!(quantity));
     rereserve(db, line);
-}
-
-/// A field of the simulator's own, kept in the row without the ORM's bookkeeping.
-fn set_private(db: &mut Database, line: i64, key: &str, value: Value) {
-    if let Some(row) = db.tables.get_mut(LINE).and_then(|t| t.rows.get_mut(&line)) {
-        row.insert(key.to_owned(), value);
-    }
 }
 
 /// Gives tracked products the lots their validation needs, as Odoo's `_action_done` of move lines

@@ -17,7 +17,7 @@ use crate::{
         fields::{FieldType::*, Fields, selection},
         methods::{Outcome, sig},
         registry::{Args, Info, Method, Model},
-        row,
+        row, today,
     },
 };
 
@@ -299,12 +299,6 @@ fn apply(db: &mut Database, quants: &[i64]) {
             db.set(QUANT, *quant, field, value);
         }
     }
-}
-
-/// Today's date, as Odoo's `fields.Date.today()` (UTC).
-fn today() -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::OffsetDateTime::now_utc().date().format(&format).unwrap_or_default()
 }
 
 /// The company's annual inventory day (31 December in the demo data) after today, for internal

@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 
+pub(crate) use crate::orm::float::{Rounding, round};
 use crate::{
     error::{SimError, SimResult},
     orm::{
@@ -126,15 +127,6 @@ pub(crate) fn rounding(db: &Database, uom: i64) -> f64 {
     }
 }
 
-/// How a converted quantity is rounded to the target unit (Odoo's `rounding_method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rounding {
-    /// Away from zero (`_compute_quantity`'s default).
-    Up,
-    /// Half away from zero.
-    HalfUp,
-}
-
 /// `uom.uom._compute_quantity`: `qty` in unit `from` expressed in unit `to`, rounded to `to`'s
 /// precision. Odoo 18 refuses units of different categories; Odoo 19 converts through the factors
 /// whatever the trees.
@@ -165,26 +157,11 @@ pub(crate) fn convert(db: &Database, qty: f64, from: i64, to: i64, method: Round
     Ok(round(amount, rounding(db, to), method))
 }
 
-/// Odoo's `float_round` with a rounding precision: the value is a multiple of `precision` after.
-pub(crate) fn round(value: f64, precision: f64, method: Rounding) -> f64 {
-    if precision <= 0.0 || value == 0.0 {
-        return value;
-    }
-    let steps = value / precision;
-    // Odoo allows for the binary representation error before choosing the direction.
-    let epsilon = 2f64.powf(steps.abs().log2() - 52.0);
-    let magnitude = match method {
-        Rounding::HalfUp => (steps.abs() + epsilon).round(),
-        Rounding::Up => (steps.abs() - epsilon).ceil(),
-    };
-    magnitude.copysign(steps) * precision
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::{Rounding, convert, round};
+    use super::{Rounding, convert};
     use crate::{
         error::SimError,
         models::tests::{call, confirm_order_with, database_of, env},
@@ -271,14 +248,5 @@ mod tests {
         // A line in kg is accepted on a quotation; confirming it is not.
         let refused = confirm_order_with(&mut db, &json!({"product_id": 20, "product_uom_qty": 2, "product_uom": 3}));
         assert!(matches!(refused, Err(SimError::Raise(ref r)) if r.name == "odoo.exceptions.UserError"), "{refused:?}");
-    }
-
-    #[test]
-    fn rounding_follows_odoo_float_round() {
-        assert!((round(2.345, 0.01, Rounding::HalfUp) - 2.35).abs() < 1e-9);
-        assert!((round(2.341, 0.01, Rounding::Up) - 2.35).abs() < 1e-9);
-        assert!((round(2.34, 0.01, Rounding::Up) - 2.34).abs() < 1e-9);
-        assert!((round(-1.5, 1.0, Rounding::HalfUp) + 2.0).abs() < 1e-9);
-        assert!((round(0.1 + 0.2, 0.1, Rounding::Up) - 0.3).abs() < 1e-9, "no step up from a binary error");
     }
 }

@@ -108,6 +108,9 @@ pub(crate) struct FieldDef {
     /// The decimal places a float is rounded to when stored (Odoo's `digits`, from a decimal
     /// precision setting), and `fields_get` reports.
     pub(crate) digits: Option<u32>,
+    /// The comodel's records a one2many lists among those pointing back (Odoo's `domain` on the
+    /// field: an invoice's `invoice_line_ids` are its product, section and note lines alone).
+    pub(crate) domain: Option<Value>,
 }
 
 /// The fields a model module declares for one version. `addon` switches the module the next
@@ -153,6 +156,7 @@ impl Fields {
             required: false,
             translate: false,
             digits: None,
+            domain: None,
         });
         self
     }
@@ -196,6 +200,14 @@ impl Fields {
     /// Rounded to `places` decimals when stored, as a float with `digits` is.
     pub(crate) fn digits(&mut self, name: &'static str, places: u32) -> &mut Self {
         self.flag(name, |f| f.digits = Some(places))
+    }
+
+    /// A one2many listing only the comodel's records matching this domain.
+    pub(crate) fn domain(&mut self, name: &'static str, domain: Value) -> &mut Self {
+        if let Some(field) = self.fields.iter_mut().find(|f| f.name == name) {
+            field.domain = Some(domain);
+        }
+        self
     }
 
     pub(crate) fn default(&mut self, name: &'static str, value: Value) -> &mut Self {

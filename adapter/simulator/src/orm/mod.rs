@@ -5,6 +5,7 @@
 
 pub(crate) mod domain;
 pub(crate) mod fields;
+pub(crate) mod float;
 pub(crate) mod load;
 pub(crate) mod methods;
 mod read;
@@ -116,6 +117,12 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 
+/// Today's date, as Odoo's `fields.Date.today()` (UTC).
+pub(crate) fn today() -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::OffsetDateTime::now_utc().date().format(&format).unwrap_or_default()
+}
+
 impl Database {
     pub(crate) fn new(registry: Registry) -> Self {
         let tables = registry.models.keys().map(|k| (*k, Table { next_id: 1, rows: BTreeMap::new() })).collect();
@@ -221,6 +228,14 @@ impl Database {
         }
     }
 
+    /// Keeps a value of the simulator's own (a `__` key) in a record's row, without the ORM's
+    /// bookkeeping.
+    pub(crate) fn set_private(&mut self, model: &str, id: i64, key: &str, value: Value) {
+        if let Some(row) = self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id)) {
+            row.insert(key.to_owned(), value);
+        }
+    }
+
     /// Stamps `write_date`, as the ORM does when it stores a recomputed field.
     pub(crate) fn touch(&mut self, model: &str, id: i64) {
         let stamp = self.stamp();
@@ -292,6 +307,24 @@ pub enum Rights {
     Business,
     /// Everything, like the demo administrator.
     Administrator,
+}
+
+/// A required column left empty, as PostgreSQL's NOT NULL refuses it and each version words it.
+pub(crate) fn missing_required_column(
+    version: OdooVersion,
+    description: &str,
+    model: &str,
+    string: &str,
+    field: &str,
+) -> SimError {
+    SimError::validation(match version {
+        OdooVersion::V18 => format!(
+            "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nField: {string} ({field})\n"
+        ),
+        OdooVersion::V19 => format!(
+            "The operation cannot be completed: Missing required value for the field '{string}' ({field}).\nModel: '{description}' ({model})\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n"
+        ),
+    })
 }
 
 /// A name the model lacks in create or write values, or in an order (both versions say it so).

@@ -81,12 +81,14 @@ impl Database {
             return Value::Bool(false);
         };
         if let Some(FieldType::One2many(comodel, inverse)) = field_def.map(|f| &f.ftype) {
+            let domain = field_def.and_then(|f| f.domain.as_ref());
             let mut ids: Vec<i64> = self
                 .table(comodel)
                 .rows
                 .iter()
                 .filter(|(_, r)| r.get(*inverse).and_then(Value::as_i64) == Some(id))
                 .map(|(cid, _)| *cid)
+                .filter(|cid| domain.is_none_or(|d| self.satisfies(comodel, *cid, d, env)))
                 .collect();
             // Odoo lists a one2many in its comodel's default order.
             if let Ok(comodel) = self.model(comodel) {

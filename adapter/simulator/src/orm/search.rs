@@ -74,6 +74,13 @@ impl Database {
         }
     }
 
+    /// Whether one record matches a domain (a field's own domain, say); a domain that does not
+    /// parse or evaluate matches nothing.
+    pub(crate) fn satisfies(&self, model: &str, id: i64, domain: &Value, env: &Env) -> bool {
+        let (Ok(model), Ok(domain)) = (self.model(model), domain::parse(domain)) else { return false };
+        self.matches(model, id, &domain, env).unwrap_or(false)
+    }
+
     fn matches(&self, model: &ModelDef, id: i64, domain: &Domain, env: &Env) -> SimResult<bool> {
         Ok(match domain {
             Domain::True => true,

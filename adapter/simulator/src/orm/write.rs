@@ -38,10 +38,13 @@ impl Database {
         let vals = with_defaults(model, vals, env);
         for f in model.fields.values().filter(|f| f.required && f.store) {
             if domain::is_empty(vals.get(f.name).unwrap_or(&Value::Null)) && !model.behaviour.fills_required(f.name) {
-                return Err(SimError::validation(format!(
-                    "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: {} ({})\n- create/update: a mandatory field is not set.",
-                    f.string, f.name, model.description, model.name
-                )));
+                return Err(super::missing_required_column(
+                    self.version,
+                    model.description,
+                    model.name,
+                    f.string,
+                    f.name,
+                ));
             }
         }
         model.behaviour.before_create(self, env, &vals)?;
@@ -283,17 +286,11 @@ impl Database {
 }
 
 /// What Odoo stores of a float field with `digits`: rounded half away from zero to that many
-/// places, after nudging by an epsilon relative to the value as `float_round` does (so 1.005
-/// rounds to 1.01 although the double is 1.00499...). Without digits, as given.
+/// places, as `float_round` does (so 1.005 rounds to 1.01 although the double is 1.00499...).
+/// Without digits, as given.
 fn float_round(value: f64, digits: Option<u32>) -> f64 {
     let Some(places) = digits else { return value };
-    let step = 10f64.powi(-i32::try_from(places).unwrap_or(0));
-    let normalized = value / step;
-    if normalized == 0.0 || !normalized.is_finite() {
-        return value;
-    }
-    let epsilon = 2f64.powf(normalized.abs().log2() - 52.0);
-    (normalized + normalized.signum() * epsilon).round() * step
+    super::float::round(value, 10f64.powi(-i32::try_from(places).unwrap_or(0)), super::float::Rounding::HalfUp)
 }
 
 #[cfg(test)]
