@@ -145,6 +145,15 @@ and the goods received as announced:
   grpcurl {tls} -d '{{"request_id": "demo-receive-1", "name": "shipments/4", "as_announced": true}}' {target} odoomesh.shipment.v1.ShipmentService/ValidateShipment
   grpcurl {tls} -d '{{"skus": ["E-COM11"]}}' {target} odoomesh.inventory.v1.InventoryService/GetStockLevels
 
+Bill the order shipped above and get paid: its customer's balance (Azure Interior, partners/15),
+the invoice of what was delivered, posted (invoices/1), the bank's payment, and the balance again:
+
+  grpcurl {tls} -d '{{"customer": "partners/15"}}' {target} odoomesh.finance.v1.FinanceService/GetCustomerBalance
+  grpcurl {tls} -d '{{"request_id": "demo-invoice-1", "sales_orders": ["salesOrders/2"], "post": true}}' {target} odoomesh.finance.v1.FinanceService/CreateInvoice
+  grpcurl {tls} -d '{{"customer": "partners/15"}}' {target} odoomesh.finance.v1.FinanceService/GetCustomerBalance
+  grpcurl {tls} -d '{{"request_id": "demo-pay-1", "invoices": ["invoices/1"], "memo": "bank transfer 2027-001"}}' {target} odoomesh.finance.v1.FinanceService/RegisterPayment
+  grpcurl {tls} -d '{{"customer": "partners/15"}}' {target} odoomesh.finance.v1.FinanceService/GetCustomerBalance
+
 Operations:
 
   grpcurl -plaintext localhost:{admin} grpc.health.v1.Health/Check

@@ -103,6 +103,7 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ") || l.starts_with("curl ")).collect();
     assert!(commands.len() >= 10, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
     let mut watch = None;
+    let mut balances = Vec::new();
     for command in commands {
         let runnable = command.replacen("grpcurl", grpcurl.to_str().expect("path"), 1);
         if command.contains("WatchStockLevels") {
@@ -157,10 +158,25 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         if command.contains("demo-receive-1") {
             assert!(text.contains("SHIPMENT_STATE_DONE") && text.contains(r#""difference": {"#), "{text}");
         }
+        if command.contains("demo-invoice-1") {
+            assert!(text.contains("INVOICE_STATE_POSTED") && text.contains(r#""name": "invoices/1""#), "{text}");
+        }
+        if command.contains("demo-pay-1") {
+            assert!(text.contains("PAYMENT_STATE_PAID") || text.contains("PAYMENT_STATE_IN_PAYMENT"), "{text}");
+        }
+        if command.contains("GetCustomerBalance") {
+            // The "balance" money object of the answer.
+            let from = text.find(r#""balance": {"#).expect("a balance");
+            balances.push(text[from..].split('}').next().unwrap_or_default().to_owned());
+        }
         if command.contains("Health/Check") {
             assert!(text.contains("SERVING"), "{text}");
         }
     }
+    // The customer owes nothing before the invoice, the invoice's total after it, nothing once paid.
+    assert_eq!(balances.len(), 3, "{balances:?}");
+    assert_eq!(balances[0], balances[2], "paid in full: the balance is back where it was");
+    assert_ne!(balances[0], balances[1], "the posted invoice is owed");
     // The reservation reaches the watch (a changed field named available_to_promise), and so does
     // the shipment's departure: on hand falls (a changed field named on_hand).
     let (_watch, mut output) = watch.expect("the demo prints a watch command");
