@@ -20,8 +20,8 @@ const ODOO19_AREAS: &[char] = &['a', 'b', 'c', 'd', 'e', 'f', 'g', 'k', 'l', 'x'
 /// Every step of a recording.
 const ALL: std::ops::Range<usize> = 0..usize::MAX;
 
-/// Steps inside covered areas the simulator does not replay: finance (invoices, payments, credit
-/// notes) and what a simulator cannot share with the recorded server.
+/// Steps inside covered areas the simulator does not replay: what a simulator cannot share with
+/// the recorded server.
 const DEFERRED: &[(&str, std::ops::Range<usize>, &str)] = &[
     ("143-d-write_date-precision-boundary.json", 1..2, "compares with the recording's clock; replayed rows are newer"),
     ("74-x-api_doc-doc-bearer-model-introspection.json", ALL, "/doc-bearer (module api_doc) is not simulated"),
@@ -860,7 +860,7 @@ async fn run_folder(folder: &str, areas: &[char], version: OdooVersion, database
             }
         }
     }
-    println!("{folder}: {replayed} steps replayed, {deferred} deferred (finance, or not simulated)");
+    println!("{folder}: {replayed} steps replayed, {deferred} deferred (not simulated)");
     assert!(replayed > 30, "too few recordings replayed from {folder}: {replayed}");
     assert!(failures.is_empty(), "{} steps differ from the recordings:\n{}", failures.len(), failures.join("\n"));
 }

@@ -626,7 +626,7 @@ fn is_reconciled(db: &Database, line: i64) -> bool {
 }
 
 /// The entries on the other side of an entry's receivable and payable lines' reconciliations.
-fn counterpart_moves(db: &Database, mv: i64) -> Vec<i64> {
+pub(crate) fn counterpart_moves(db: &Database, mv: i64) -> Vec<i64> {
     let mut moves = Vec::new();
     for line in counterpart_lines(db, mv) {
         for partial in partials_of(db, line) {

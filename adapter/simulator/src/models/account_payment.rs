@@ -169,26 +169,10 @@ impl Model for Payment {
 /// The documents its entry's receivable or payable items reconciled.
 fn reconciled_documents(db: &Database, payment: i64) -> Vec<i64> {
     let Some(mv) = db.get_i64(PAYMENT, payment, "move_id") else { return Vec::new() };
-    let mut documents = Vec::new();
-    for line in account_move::counterpart_lines(db, mv) {
-        for partial in db.ids_where(account_move::PARTIAL, "debit_move_id", line).into_iter().chain(db.ids_where(
-            account_move::PARTIAL,
-            "credit_move_id",
-            line,
-        )) {
-            for side in ["debit_move_id", "credit_move_id"] {
-                let other = db.get_i64(account_move::PARTIAL, partial, side).unwrap_or_default();
-                let other_move = db.get_i64(LINE, other, "move_id").unwrap_or_default();
-                if other_move != mv
-                    && account_move::is_invoice(&db.get_str(MOVE, other_move, "move_type"))
-                    && !documents.contains(&other_move)
-                {
-                    documents.push(other_move);
-                }
-            }
-        }
-    }
-    documents
+    account_move::counterpart_moves(db, mv)
+        .into_iter()
+        .filter(|m| account_move::is_invoice(&db.get_str(MOVE, *m, "move_type")))
+        .collect()
 }
 
 /// Nothing of the payment is left to reconcile with a document.
