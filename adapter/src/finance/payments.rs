@@ -156,8 +156,24 @@ impl Command for PaymentDraft {
         Ok(made)
     }
 
+    /// The payment named under the key; or, when the owner died between Odoo registering it and
+    /// naming it, the one payment of these invoices made since the key was claimed that no
+    /// command named.
     async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
-        Ok(ir_model_data::find(odoo, schema, &key.record_name(MADE), PAYMENT).await?)
+        if let Some(named) = ir_model_data::find(odoo, schema, &key.record_name(MADE), PAYMENT).await? {
+            return Ok(Some(named));
+        }
+        let rows = ir_model_data::with_prefix(odoo, schema, &key.name).await?;
+        let Some(claimed) = rows.iter().find(|x| x.name == key.name).and_then(|x| x.created) else {
+            return Ok(None);
+        };
+        let invoices = several(odoo, schema, &self.invoices).await?;
+        let all: Vec<i64> = invoices.iter().flat_map(|i| i.payment_ids.iter().copied()).collect();
+        let since = account_payment::made_since(odoo, schema, &all, claimed).await?;
+        Ok(match ir_model_data::unclaimed(odoo, schema, PAYMENT, &since).await?.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        })
     }
 
     async fn read(

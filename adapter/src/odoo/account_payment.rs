@@ -19,7 +19,7 @@ const PARTNER: Field = PAYMENT.field("partner_id");
 const PAYMENT_JOURNAL: Field = PAYMENT.field("journal_id");
 const MEMO: Field = PAYMENT.field("memo");
 
-pub(crate) const FIELDS: &[Field] = &[NUMBER, AMOUNT, CURRENCY, DATE, PARTNER, PAYMENT_JOURNAL, MEMO];
+pub(crate) const FIELDS: &[Field] = &[NUMBER, AMOUNT, CURRENCY, DATE, PARTNER, PAYMENT_JOURNAL, MEMO, CREATED];
 
 pub(crate) fn decode(row: &Row<'_>, currencies: &Currencies) -> Result<Payment, DecodeError> {
     let currency = row.reference(&CURRENCY)?.id;
@@ -32,6 +32,26 @@ pub(crate) fn decode(row: &Row<'_>, currencies: &Currencies) -> Result<Payment, 
         journal: row.many2one(&PAYMENT_JOURNAL)?,
         memo: row.text(&MEMO)?.map(str::to_owned),
     })
+}
+
+const CREATED: Field = PAYMENT.field("create_date");
+
+/// Those of these payments made at or after `since`.
+pub(crate) async fn made_since(
+    odoo: &super::Odoo,
+    schema: &Schema,
+    ids: &[i64],
+    since: time::OffsetDateTime,
+) -> Result<Vec<i64>, crate::OdooError> {
+    let rows = odoo.read(schema, PAYMENT, ids, &[CREATED]).await?;
+    let mut made = Vec::new();
+    for r in &rows {
+        let row = Row::new(PAYMENT, r)?;
+        if row.datetime(&CREATED)?.is_some_and(|at| at >= since) {
+            made.push(row.id());
+        }
+    }
+    Ok(made)
 }
 
 pub(crate) const WIZARD: Model = Model::new("account.payment.register", "account");
