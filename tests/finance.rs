@@ -8,6 +8,7 @@ use common::{a_delivery, a_delivery_to, a_new_customer, a_receipt, qty, unique};
 use odoo_mesh::proto::{
     common::v1::Money,
     finance::v1::{self as pb, finance_service_client::FinanceServiceClient},
+    order::v1 as orders,
     shipment::v1 as shipments,
 };
 use rust_decimal::Decimal;
@@ -465,4 +466,122 @@ async fn one_payment_settles_several_invoices_of_a_customer(harness: &common::Ha
         assert_eq!(amount(&invoice.amount_residual), Decimal::ZERO);
         assert_eq!(invoice.payments.iter().map(|p| p.id).collect::<Vec<_>>(), [payment.id]);
     }
+}
+
+/// A confirmed order to a customer of its own of `quantity` of a new product invoiced by
+/// `policy` ("order" or "delivery"), and its delivery.
+async fn an_order_invoiced_on(
+    harness: &common::Harness,
+    policy: &str,
+    quantity: &str,
+) -> (orders::SalesOrder, shipments::Shipment) {
+    // A product of its own, counted into stock through AdjustInventory.
+    let sku = unique("INV-POLICY").to_uppercase();
+    let product = json!([{
+        "name": format!("Invoiced on {policy}"), "default_code": sku, "type": "consu", "is_storable": true,
+        "invoice_policy": policy, "list_price": 12.5, "sale_ok": true,
+    }]);
+    harness.direct().execute("product.product", "create", product, json!({})).await;
+    let mut inventory = harness.inventory().await;
+    let warehouse = inventory
+        .list_warehouses(odoo_mesh::proto::inventory::v1::ListWarehousesRequest {})
+        .await
+        .expect("warehouses")
+        .into_inner()
+        .warehouses
+        .remove(0);
+    let stock = warehouse.stock_location.expect("a stock location");
+    inventory
+        .adjust_inventory(odoo_mesh::proto::inventory::v1::AdjustInventoryRequest {
+            request_id: unique("count"),
+            counts: vec![odoo_mesh::proto::inventory::v1::InventoryCount {
+                sku: sku.clone(),
+                location: stock.name,
+                counted: qty("50"),
+                counted_at: None,
+            }],
+        })
+        .await
+        .expect("stocked");
+    let request = orders::CreateSalesOrderRequest {
+        request_id: unique("so"),
+        customer: common::partner(a_new_customer(harness).await),
+        lines: vec![orders::SalesOrderLineInput { sku, quantity: qty(quantity), ..Default::default() }],
+        warehouse: warehouse.name,
+        confirm: true,
+        ..Default::default()
+    };
+    let order = harness.orders().await.create_sales_order(request).await.expect("order").into_inner();
+    let order = order.sales_order.expect("order");
+    let delivery = common::the_shipment_of(harness, &order.name, shipments::ShipmentKind::Delivery).await;
+    (order, delivery)
+}
+
+scenario!(what_is_invoiced_follows_each_products_invoicing_policy);
+async fn what_is_invoiced_follows_each_products_invoicing_policy(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    // Invoiced on order: before anything ships.
+    let (ordered, _) = an_order_invoiced_on(harness, "order", "4").await;
+    let on_order = invoice(&mut client, &ordered.name, false).await;
+    assert_eq!(on_order.lines[0].quantity.as_ref().map(|q| q.value.as_str()), Some("4"));
+    // Invoiced on delivery: nothing until it ships, then what shipped.
+    let (delivered, delivery) = an_order_invoiced_on(harness, "delivery", "5").await;
+    let status = client
+        .create_invoice(pb::CreateInvoiceRequest {
+            request_id: unique("invoice"),
+            sales_orders: vec![delivered.name.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect_err("nothing delivered yet");
+    assert_eq!(status.get_error_details().error_info().map(|i| i.reason.as_str()), Some("NOTHING_TO_INVOICE"));
+    harness
+        .shipments()
+        .await
+        .validate_shipment(shipments::ValidateShipmentRequest {
+            request_id: unique("ship"),
+            name: delivery.name.clone(),
+            lines: vec![shipments::LineQuantity {
+                line_id: delivery.lines[0].id,
+                quantity: qty("3"),
+                ..Default::default()
+            }],
+            backorder_policy: shipments::BackorderPolicy::Create.into(),
+            as_announced: false,
+        })
+        .await
+        .expect("shipped in part");
+    let on_delivery = invoice(&mut client, &delivered.name, true).await;
+    assert_eq!(on_delivery.lines[0].quantity.as_ref().map(|q| q.value.as_str()), Some("3"));
+}
+
+scenario!(a_return_after_invoicing_is_credited_by_the_next_invoicing);
+async fn a_return_after_invoicing_is_credited_by_the_next_invoicing(harness: &common::Harness) {
+    let mut client = harness.finance().await;
+    let (order, delivery) = an_order_invoiced_on(harness, "delivery", "3").await;
+    ship_all(harness, &delivery).await;
+    let invoiced = invoice(&mut client, &order.name, true).await;
+    let mut ship = harness.shipments().await;
+    let returned = ship
+        .create_return(shipments::CreateReturnRequest {
+            request_id: unique("return"),
+            name: delivery.name.clone(),
+            lines: vec![shipments::LineQuantity {
+                line_id: delivery.lines[0].id,
+                quantity: qty("1"),
+                ..Default::default()
+            }],
+            reason: "one came back".into(),
+        })
+        .await
+        .expect("return")
+        .into_inner()
+        .return_shipment
+        .expect("return");
+    ship_all(harness, &returned).await;
+    let credit = invoice(&mut client, &order.name, true).await;
+    assert_eq!(credit.kind(), pb::InvoiceKind::CustomerCreditNote, "more was invoiced than stayed delivered");
+    assert_eq!(credit.lines[0].quantity.as_ref().map(|q| q.value.as_str()), Some("1"));
+    assert_eq!(amount(&credit.amount_untaxed), amount(&invoiced.lines[0].unit_price));
+    assert_eq!(amounts(&credit), odoo_amounts(harness, credit.id).await);
 }

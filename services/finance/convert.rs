@@ -330,10 +330,9 @@ pub(super) fn invoice_watch(
         kind => from_proto(&KINDS, kind).map_err(|()| checks.fail("kind", "unknown value")).ok(),
     };
     let partner = checks.optional_name("partner", &request.partner, "partners");
-    let opening = checks.take(watch_opening(request.resume_token, request.send_initial));
-    checks.finish(())?;
-    let opening = opening.ok_or_else(|| ApiError::InvalidArgument(Vec::new()))?;
-    Ok((kind, partner, opening))
+    // A refused opening stands for `now`: the checks' error is the answer then.
+    let opening = checks.take(watch_opening(request.resume_token, request.send_initial)).unwrap_or(Opening::Now);
+    checks.finish((kind, partner, opening))
 }
 
 /// One invoice watch event as its protobuf message.
