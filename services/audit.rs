@@ -85,6 +85,10 @@ impl AuditLog {
             Some(p) => Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?)),
             None => None,
         };
+        if file.is_some() {
+            // Exported at zero from the start, so the first failure shows as an increase.
+            metrics::counter!("odoo_mesh_audit_write_failures_total").increment(0);
+        }
         Ok(Self { file, path: path.map(Path::to_path_buf) })
     }
 
@@ -148,7 +152,35 @@ impl AuditLog {
             let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Err(error) = file.write_all(&line) {
                 tracing::error!(%error, path = ?self.path, "audit record could not be written");
+                // The record is still in the log (target `odoo_mesh::audit`), not lost.
+                metrics::counter!("odoo_mesh_audit_write_failures_total").increment(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The failures counted by a local recorder.
+    fn failures(recorder: &metrics_exporter_prometheus::PrometheusRecorder) -> Option<u64> {
+        recorder.handle().render().lines().find_map(|line| {
+            line.strip_prefix("odoo_mesh_audit_write_failures_total ").and_then(|value| value.parse().ok())
+        })
+    }
+
+    #[test]
+    fn a_record_the_audit_file_refuses_is_counted() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        // Every write to /dev/full fails with "no space left on device".
+        let log = metrics::with_local_recorder(&recorder, || AuditLog::open(Some(Path::new("/dev/full"))))
+            .expect("/dev/full opens");
+        assert_eq!(failures(&recorder), Some(0), "exported at zero before any failure");
+        let caller = Caller(None);
+        metrics::with_local_recorder(&recorder, || {
+            log.record(&caller, "CreateSalesOrder", Some("r-1"), "sale.order", Ok((&[7][..], false)));
+        });
+        assert_eq!(failures(&recorder), Some(1));
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use anyhow::Context;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -13,12 +13,62 @@ use tracing_subscriber::{EnvFilter, Layer, Registry, fmt, layer::SubscriberExt, 
 
 use crate::config::LogFormat;
 
+/// The bucket bounds (seconds) of each duration histogram, chosen for what it measures. Each is
+/// exported as a Prometheus histogram, whose `_bucket` series aggregate across replicas (a summary's
+/// quantiles do not). The README's metric notes explain each choice.
+pub const HISTOGRAM_BUCKETS: &[(&str, &[f64])] = &[
+    // A gRPC call: sub-millisecond for answers from the watched view and for refusals (denied,
+    // invalid, breaker open), milliseconds to seconds through Odoo, up to the Odoo request timeout
+    // (30 s) plus a queue wait and retries. A stream's whole life lands in +Inf.
+    (
+        "odoo_mesh_grpc_request_duration_seconds",
+        &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
+    ),
+    // A read answered from the watched view: memory only, tens of microseconds when healthy.
+    (
+        "odoo_mesh_cached_read_duration_seconds",
+        &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0],
+    ),
+    // One Odoo call: a few milliseconds for a read on a near Odoo, seconds for a confirmation or an
+    // invoice posting, tens of seconds up to the request timeout.
+    (
+        "odoo_mesh_odoo_call_duration_seconds",
+        &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0],
+    ),
+    // Waiting for an Odoo slot: immediate (microseconds) while Odoo has capacity, then up to the
+    // queue timeout (2 s by default), when the call is refused.
+    (
+        "odoo_mesh_odoo_governor_wait_seconds",
+        &[0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0],
+    ),
+    // From the poll that found a change to a stream: milliseconds of fan-out (a fifth of a second
+    // for 10,000 streams), seconds for a consumer that falls behind.
+    (
+        "odoo_mesh_watch_delivery_lag_seconds",
+        &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+    ),
+];
+
+/// Buckets for a histogram missing from `HISTOGRAM_BUCKETS` (a test requires every one to be
+/// there), so that none is ever exported as a summary.
+const FALLBACK_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0];
+
+/// The recorder, with every histogram's buckets.
+fn recorder() -> metrics_exporter_prometheus::PrometheusRecorder {
+    // Only an empty bucket list is refused, and none of the constant ones is empty.
+    let mut builder = PrometheusBuilder::new().set_buckets(FALLBACK_BUCKETS).expect("non-empty buckets");
+    for (name, buckets) in HISTOGRAM_BUCKETS {
+        builder = builder.set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets).expect("non-empty buckets");
+    }
+    builder.build_recorder()
+}
+
 /// The process's Prometheus recorder; installed on first use.
 pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let recorder = recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; the handle still renders ours.
             let _ = metrics::set_global_recorder(recorder);
@@ -78,5 +128,36 @@ impl Drop for TraceExport {
             // Off the async runtime, for the same reason the exporter was built off it.
             let _ = std::thread::spawn(move || provider.shutdown()).join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_duration_is_exported_as_a_histogram_with_its_own_buckets() {
+        let recorder = recorder();
+        // Not a metric of the service: named outside the macro, where the README's checks look.
+        let unlisted = "odoo_mesh_not_listed_seconds";
+        metrics::with_local_recorder(&recorder, || {
+            for (name, _) in HISTOGRAM_BUCKETS {
+                metrics::histogram!(*name).record(0.003);
+            }
+            metrics::histogram!(unlisted).record(0.003);
+        });
+        let exposition = recorder.handle().render();
+        for (name, buckets) in HISTOGRAM_BUCKETS {
+            assert!(buckets.windows(2).all(|pair| pair[0] < pair[1]), "{name}: bounds increase");
+            assert!(exposition.contains(&format!("# TYPE {name} histogram")), "{name}:\n{exposition}");
+            for bound in *buckets {
+                assert!(exposition.contains(&format!("{name}_bucket{{le=\"{bound}\"}}")), "{name} le={bound}");
+            }
+        }
+        assert!(
+            exposition.contains("# TYPE odoo_mesh_not_listed_seconds histogram"),
+            "a histogram without its own buckets is still no summary:\n{exposition}"
+        );
+        assert!(!exposition.contains("summary"), "{exposition}");
     }
 }

@@ -44,6 +44,12 @@ impl CertificateAuthority {
         self.issue(names[0], names, vec![], ExtendedKeyUsagePurpose::ServerAuth, None)
     }
 
+    /// A server certificate that expires at `not_after` (to test the expiry it exports).
+    pub fn server_valid_until(&self, names: &[&str], not_after: time::OffsetDateTime) -> Result<Pem, rcgen::Error> {
+        let validity = Some((time::OffsetDateTime::now_utc() - time::Duration::DAY, not_after));
+        self.issue(names[0], names, vec![], ExtendedKeyUsagePurpose::ServerAuth, validity)
+    }
+
     /// A client certificate with a common name, and optionally a SPIFFE ID and DNS names.
     pub fn client(&self, common_name: &str, dns_names: &[&str], uris: Vec<String>) -> Result<Pem, rcgen::Error> {
         self.issue(common_name, dns_names, uris, ExtendedKeyUsagePurpose::ClientAuth, None)

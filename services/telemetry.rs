@@ -44,6 +44,12 @@ fn new_request_id() -> String {
     format!("{:x}-{:x}-{:x}", nanos, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Marks a response answered from the watched view rather than Odoo (a handler puts it in the
+/// response's extensions): its call is also timed in `odoo_mesh_cached_read_duration_seconds`,
+/// the latency of cached reads, which would otherwise be lost among the reads that wait for Odoo.
+#[derive(Debug, Clone, Copy)]
+pub struct CachedRead;
+
 /// The request id of a call, for handlers that log or pass it on.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -79,6 +85,8 @@ struct Finish {
     started: Instant,
     /// From a trailers-only response's headers, or from the trailers; none yet while streaming.
     code: Option<tonic::Code>,
+    /// Answered from the watched view (`CachedRead`).
+    cached: bool,
     span: tracing::Span,
 }
 
@@ -92,6 +100,9 @@ impl Drop for Finish {
         let elapsed = self.started.elapsed();
         metrics::counter!("odoo_mesh_grpc_requests_total", &with_code).increment(1);
         metrics::histogram!("odoo_mesh_grpc_request_duration_seconds", &with_code).record(elapsed.as_secs_f64());
+        if self.cached {
+            metrics::histogram!("odoo_mesh_cached_read_duration_seconds", &self.labels).record(elapsed.as_secs_f64());
+        }
         let _entered = self.span.enter();
         tracing::debug!(code = ?code, elapsed_ms = elapsed.as_millis() as u64, "grpc call finished");
     }
@@ -174,10 +185,11 @@ where
         Box::pin(
             async move {
                 let result = inner.call(request).await;
-                let mut finish = Finish { labels, started, code: None, span: call_span };
+                let mut finish = Finish { labels, started, code: None, cached: false, span: call_span };
                 match result {
                     Ok(response) => {
                         finish.code = grpc_code(response.headers());
+                        finish.cached = response.extensions().get::<CachedRead>().is_some();
                         let (mut parts, body) = response.into_parts();
                         if let Ok(value) = HeaderValue::from_str(&request_id) {
                             parts.headers.insert(REQUEST_ID, value);

@@ -67,6 +67,18 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 struct Loaded {
     config: Arc<ServerConfig>,
     fingerprint: u64,
+    /// When the server certificate expires, in seconds since the Unix epoch.
+    not_after: i64,
+}
+
+impl Loaded {
+    /// Exports when the certificate in use expires: an alert fires a week before, in case the
+    /// renewal (cert-manager, a mesh) has stopped working.
+    fn publish_expiry(&self) {
+        #[allow(clippy::cast_precision_loss)] // seconds since 1970 fit an f64's 53 bits exactly
+        let not_after = self.not_after as f64;
+        metrics::gauge!("odoo_mesh_tls_certificate_expiry_timestamp_seconds").set(not_after);
+    }
 }
 
 fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
@@ -83,6 +95,8 @@ fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
     if chain.is_empty() {
         return Err(TlsError::Empty { path: files.cert.display().to_string(), what: "certificate" });
     }
+    let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).map_err(|e| invalid(&files.cert, &e))?;
+    let not_after = leaf.validity().not_after.timestamp();
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| invalid(&files.key, &e))?;
     let mut roots = RootCertStore::empty();
     for ca in CertificateDer::pem_slice_iter(&ca_pem) {
@@ -105,7 +119,7 @@ fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
         .with_cert_resolver(Arc::new(SingleCert(Arc::new(certified))));
     // gRPC clients (grpc-go among them) insist on negotiating HTTP/2 through ALPN.
     config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(Loaded { config: Arc::new(config), fingerprint })
+    Ok(Loaded { config: Arc::new(config), fingerprint, not_after })
 }
 
 /// Always presents the one server certificate.
@@ -180,6 +194,7 @@ impl ReloadingTls {
     /// Loads the credentials; fails if the files are not usable now.
     pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
         let loaded = load(&files)?;
+        loaded.publish_expiry();
         Ok(Arc::new(Self {
             files,
             current: ArcSwap::new(loaded.config),
@@ -194,6 +209,7 @@ impl ReloadingTls {
                 let mut fingerprint = self.fingerprint.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if *fingerprint != loaded.fingerprint {
                     *fingerprint = loaded.fingerprint;
+                    loaded.publish_expiry();
                     self.current.store(loaded.config);
                     tracing::info!(cert = %self.files.cert.display(), "tls credentials reloaded");
                     metrics::counter!("odoo_mesh_tls_reloads_total", "outcome" => "success").increment(1);
@@ -327,6 +343,35 @@ mod tests {
         tls.reload();
         assert!(Arc::ptr_eq(&rotated, &tls.current.load_full()), "a mismatched key keeps the previous credentials");
         assert!(matches!(load(&files(&dir)), Err(TlsError::Mismatch)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The exported expiry of the certificate in use, as a local recorder saw it.
+    fn exported_expiry(recorder: &metrics_exporter_prometheus::PrometheusRecorder) -> Option<i64> {
+        recorder.handle().render().lines().find_map(|line| {
+            let value = line.strip_prefix("odoo_mesh_tls_certificate_expiry_timestamp_seconds ")?;
+            value.parse::<f64>().ok().map(|v| v as i64)
+        })
+    }
+
+    #[test]
+    fn the_certificate_expiry_is_exported_at_load_and_follows_each_reload() {
+        let dir = std::env::temp_dir().join(format!("odoo-mesh-tls-expiry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let ca = CertificateAuthority::new("test").expect("ca");
+        let in_a_year = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("ns") + time::Duration::days(365);
+        let first = ca.server_valid_until(&["localhost"], in_a_year).expect("cert");
+        mount(&dir, "..2026_11_23_01", &first.cert, &first.key, &ca.cert_pem);
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let tls = metrics::with_local_recorder(&recorder, || ReloadingTls::load(files(&dir))).expect("loads");
+        assert_eq!(exported_expiry(&recorder), Some(in_a_year.unix_timestamp()), "exported at load");
+
+        let in_three_days = in_a_year - time::Duration::days(362);
+        let renewed = ca.server_valid_until(&["localhost"], in_three_days).expect("cert");
+        mount(&dir, "..2026_11_23_02", &renewed.cert, &renewed.key, &ca.cert_pem);
+        metrics::with_local_recorder(&recorder, || tls.reload());
+        assert_eq!(exported_expiry(&recorder), Some(in_three_days.unix_timestamp()), "updated by the reload");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -168,20 +168,45 @@ fn every_metric_the_code_emits_is_documented() {
     let documented: std::collections::BTreeSet<String> =
         readme.lines().filter(|line| line.starts_with("| `odoo_mesh_")).flat_map(metric_names).collect();
     let mut emitted = std::collections::BTreeSet::new();
+    for source in rust_sources() {
+        for (at, _) in source.match_indices("!(\"odoo_mesh_") {
+            emitted.extend(metric_names(&source[at..].chars().take(80).collect::<String>()));
+        }
+    }
+    assert!(emitted.len() >= 20, "metric names found in the code: {emitted:?}");
+    let undocumented: Vec<_> = emitted.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "emitted but missing from the README's metric table: {undocumented:?}");
+}
+
+/// The text of every Rust source file of the service and the adapter.
+fn rust_sources() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = Vec::new();
     let mut dirs = vec![root.join("services"), root.join("adapter/src")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("source dir").map(|e| e.expect("entry").path()) {
             if entry.is_dir() {
                 dirs.push(entry);
             } else if entry.extension().is_some_and(|e| e == "rs") {
-                let source = std::fs::read_to_string(&entry).expect("source");
-                for (at, _) in source.match_indices("!(\"odoo_mesh_") {
-                    emitted.extend(metric_names(&source[at..].chars().take(80).collect::<String>()));
-                }
+                sources.push(std::fs::read_to_string(&entry).expect("source"));
             }
         }
     }
-    assert!(emitted.len() >= 20, "metric names found in the code: {emitted:?}");
-    let undocumented: Vec<_> = emitted.difference(&documented).collect();
-    assert!(undocumented.is_empty(), "emitted but missing from the README's metric table: {undocumented:?}");
+    sources
+}
+
+#[test]
+fn every_histogram_has_buckets_chosen_for_it() {
+    let chosen: std::collections::BTreeSet<&str> =
+        odoo_mesh::observability::HISTOGRAM_BUCKETS.iter().map(|(name, _)| *name).collect();
+    let mut recorded = std::collections::BTreeSet::new();
+    for source in rust_sources() {
+        for (at, _) in source.match_indices("histogram!(\"") {
+            let name: String = source[at + "histogram!(\"".len()..].chars().take_while(|c| *c != '"').collect();
+            recorded.insert(name);
+        }
+    }
+    assert!(recorded.len() >= 4, "histograms found in the code: {recorded:?}");
+    let without: Vec<_> = recorded.iter().filter(|name| !chosen.contains(name.as_str())).collect();
+    assert!(without.is_empty(), "histograms without buckets in observability::HISTOGRAM_BUCKETS: {without:?}");
 }

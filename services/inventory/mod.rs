@@ -20,6 +20,7 @@ use crate::{
     edge::echo::echo,
     proto::inventory::v1::{self as pb, inventory_service_server::InventoryService},
     stream::Stream,
+    telemetry::CachedRead,
     watch::{StockView, Watch},
 };
 
@@ -161,7 +162,9 @@ impl InventoryService for InventoryApi {
                 self.stock.stock_levels(&query.skus, &query.warehouses, query.max_staleness)
         {
             let source = pb::StockSource::WatchedView;
-            return Ok(Response::new(convert::stock_levels(&items, source, OffsetDateTime::from(fresh_at))));
+            let mut response = Response::new(convert::stock_levels(&items, source, OffsetDateTime::from(fresh_at)));
+            response.extensions_mut().insert(CachedRead);
+            return Ok(response);
         }
         let inventory = inventory_for(&self.backends, &request);
         let (items, read_at) = stock_levels(inventory, query).await?;

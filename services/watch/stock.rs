@@ -179,6 +179,8 @@ impl StockView {
                 }
             }
         };
+        // Exported at zero from the start: the first difference, however far off, shows as an increase.
+        metrics::counter!("odoo_mesh_watch_reconcile_differences_total", "stream" => "stock").increment(0);
         let mut next_reconcile = tokio::time::Instant::now() + settings.reconcile_interval;
         let mut clock = PollClock::new(&self.wake, settings);
         loop {
