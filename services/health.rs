@@ -28,6 +28,11 @@ const FINANCE: &str = "odoomesh.finance.v1.FinanceService";
 /// The gRPC service names health is reported for; "" is the server as a whole.
 pub(crate) const SERVICES: [&str; 5] = [SERVER, INVENTORY, ORDER, SHIPMENT, FINANCE];
 
+/// The health name for liveness probes: SERVING for as long as the process answers, whatever Odoo
+/// does and also while draining. Restarting odoo-mesh cannot bring Odoo back, and restarting every
+/// replica at once would throw away their watched views just when Odoo returns.
+pub(crate) const LIVENESS: &str = "liveness";
+
 /// The capabilities a service's RPCs stand on: it serves while any of them is available.
 fn needs(service: &str) -> &'static [Capability] {
     match service {

@@ -125,6 +125,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     for service in health::SERVICES {
         reporter.set_service_status(service, tonic_health::ServingStatus::NotServing).await;
     }
+    reporter.set_service_status(health::LIVENESS, tonic_health::ServingStatus::Serving).await;
     let odoo_health = OdooHealth::default();
     // The error details are registered too, so grpcurl can print google.rpc.BadRequest and friends.
     let descriptors =

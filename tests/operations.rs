@@ -14,6 +14,8 @@ use tonic_types::StatusExt;
 use common::wait;
 
 const INVENTORY: &str = "odoomesh.inventory.v1.InventoryService";
+/// The health name the Kubernetes manifests' liveness probes ask for.
+const LIVENESS: &str = "liveness";
 
 async fn eventually(harness: &common::Harness, want: ServingStatus) {
     let what = format!("the inventory service's health is {want:?}");
@@ -28,6 +30,7 @@ async fn health_is_serving_only_while_odoo_answers() {
     eventually(&harness, ServingStatus::NotServing).await;
     let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), 503);
+    assert_eq!(harness.admin_health(LIVENESS).await, ServingStatus::Serving, "odoo being down is no reason to restart");
     harness.simulator_handle().faults().clear();
     eventually(&harness, ServingStatus::Serving).await;
     // The same health service answers on the mutual-TLS port.
@@ -282,6 +285,7 @@ async fn a_drain_reports_not_serving_refuses_new_connections_and_finishes_calls_
     })
     .await;
     assert_eq!(harness.admin_health(INVENTORY).await, ServingStatus::NotServing);
+    assert_eq!(harness.admin_health(LIVENESS).await, ServingStatus::Serving, "a drain is not killed by its liveness probe");
     let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let refused = harness.channel_with(Some((&harness.pki.client.cert, &harness.pki.client.key)), &harness.pki.ca_pem);
