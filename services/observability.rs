@@ -58,7 +58,8 @@ fn recorder() -> metrics_exporter_prometheus::PrometheusRecorder {
     // Only an empty bucket list is refused, and none of the constant ones is empty.
     let mut builder = PrometheusBuilder::new().set_buckets(FALLBACK_BUCKETS).expect("non-empty buckets");
     for (name, buckets) in HISTOGRAM_BUCKETS {
-        builder = builder.set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets).expect("non-empty buckets");
+        builder =
+            builder.set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets).expect("non-empty buckets");
     }
     builder.build_recorder()
 }

@@ -285,7 +285,11 @@ async fn a_drain_reports_not_serving_refuses_new_connections_and_finishes_calls_
     })
     .await;
     assert_eq!(harness.admin_health(INVENTORY).await, ServingStatus::NotServing);
-    assert_eq!(harness.admin_health(LIVENESS).await, ServingStatus::Serving, "a drain is not killed by its liveness probe");
+    assert_eq!(
+        harness.admin_health(LIVENESS).await,
+        ServingStatus::Serving,
+        "a drain is not killed by its liveness probe"
+    );
     let ready = reqwest::get(format!("http://127.0.0.1:{}/ready", harness.admin_port())).await.expect("ready answers");
     assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let refused = harness.channel_with(Some((&harness.pki.client.cert, &harness.pki.client.key)), &harness.pki.ca_pem);
