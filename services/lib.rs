@@ -20,6 +20,7 @@ pub mod finance;
 mod health;
 pub mod identity;
 pub mod inventory;
+mod io;
 pub mod observability;
 pub mod order;
 pub mod pki;

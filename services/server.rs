@@ -10,7 +10,7 @@ use tokio::{
     sync::watch,
     task::{JoinHandle, JoinSet},
 };
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use tonic_health::server::HealthReporter;
 use tower::util::MapResponseLayer;
 
@@ -25,6 +25,7 @@ use crate::{
     finance::FinanceApi,
     health::{self, OdooHealth},
     inventory::InventoryApi,
+    io::BatchedWrites,
     observability,
     order::OrderApi,
     policy::PolicyStore,
@@ -223,13 +224,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let grpc = match tls {
         Some(tls) => {
             background.push(tokio::spawn(tls.clone().watch(config.reload_interval)));
-            let incoming = crate::tls::incoming(accepted, tls);
+            let incoming = crate::tls::incoming(accepted, tls).map(|tls| tls.map(BatchedWrites));
             tokio::spawn(async move {
                 grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
             })
         }
         None => tokio::spawn(async move {
-            grpc.serve_with_incoming_shutdown(accepted, grpc_stop).await.context("grpc listener")
+            let incoming = accepted.map(|tcp| tcp.map(BatchedWrites));
+            grpc.serve_with_incoming_shutdown(incoming, grpc_stop).await.context("grpc listener")
         }),
     };
     let admin_descriptors = [tonic_health::pb::FILE_DESCRIPTOR_SET];

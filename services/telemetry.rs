@@ -7,9 +7,13 @@
 //! stream the client abandons counts as `Cancelled`.
 
 use std::{
+    collections::HashMap,
     future::Future,
     pin::Pin,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        Arc, LazyLock, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
     task::{Context, Poll},
     time::Instant,
 };
@@ -17,6 +21,7 @@ use std::{
 use bytes::Bytes;
 use http::HeaderValue;
 use http_body::{Body, Frame};
+use parking_lot::RwLock;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
@@ -41,7 +46,9 @@ fn new_request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("{:x}-{:x}-{:x}", nanos, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    // The process id once: `std::process::id` is a system call every time.
+    static PID: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
+    format!("{:x}-{:x}-{:x}", nanos, *PID, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Marks a response answered from the watched view rather than Odoo (a handler puts it in the
@@ -70,6 +77,65 @@ pub struct Telemetry<S> {
     inner: S,
 }
 
+/// Methods with metrics of their own; calls to any further path (a client probing random names)
+/// share the `unknown` labels, so no caller can grow the number of series without bound.
+const MAX_METHODS: usize = 512;
+
+/// The metric handles of one method, registered once: looking each up in the registry by its
+/// labels on every call would cost more than the cached read it times.
+struct MethodMetrics {
+    service: Arc<str>,
+    method: Arc<str>,
+    in_flight: metrics::Gauge,
+    cached_reads: metrics::Histogram,
+    /// Calls and durations by gRPC code (0 to 16), registered on first use.
+    by_code: [OnceLock<(metrics::Counter, metrics::Histogram)>; 17],
+}
+
+impl MethodMetrics {
+    fn new(service: &str, method: &str) -> Self {
+        let labels = [("service", service.to_owned()), ("method", method.to_owned())];
+        Self {
+            service: service.into(),
+            method: method.into(),
+            in_flight: metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &labels),
+            cached_reads: metrics::histogram!("odoo_mesh_cached_read_duration_seconds", &labels),
+            by_code: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+
+    /// The handles of one method, by its request path (`/package.Service/Method`).
+    fn of(path: &str) -> Arc<Self> {
+        static METHODS: LazyLock<RwLock<HashMap<String, Arc<MethodMetrics>>>> = LazyLock::new(RwLock::default);
+        if let Some(known) = METHODS.read().get(path) {
+            return known.clone();
+        }
+        let mut methods = METHODS.write();
+        if methods.len() >= MAX_METHODS {
+            return methods
+                .entry("unknown".to_owned())
+                .or_insert_with(|| Arc::new(Self::new("unknown", "unknown")))
+                .clone();
+        }
+        let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
+        methods.entry(path.to_owned()).or_insert_with(|| Arc::new(Self::new(service, method))).clone()
+    }
+
+    fn finished(&self, code: tonic::Code) -> &(metrics::Counter, metrics::Histogram) {
+        self.by_code[(code as usize).min(16)].get_or_init(|| {
+            let labels = [
+                ("service", self.service.to_string()),
+                ("method", self.method.to_string()),
+                ("code", format!("{code:?}")),
+            ];
+            (
+                metrics::counter!("odoo_mesh_grpc_requests_total", &labels),
+                metrics::histogram!("odoo_mesh_grpc_request_duration_seconds", &labels),
+            )
+        })
+    }
+}
+
 /// The gRPC code in headers or trailers, if they carry one.
 fn grpc_code(headers: &http::HeaderMap) -> Option<tonic::Code> {
     headers
@@ -81,7 +147,7 @@ fn grpc_code(headers: &http::HeaderMap) -> Option<tonic::Code> {
 
 /// Records a call once, when its response body is done or dropped.
 struct Finish {
-    labels: [(&'static str, String); 2],
+    metrics: Arc<MethodMetrics>,
     started: Instant,
     /// From a trailers-only response's headers, or from the trailers; none yet while streaming.
     code: Option<tonic::Code>,
@@ -94,14 +160,13 @@ impl Drop for Finish {
     fn drop(&mut self) {
         // A body dropped before its trailers: the client went away.
         let code = self.code.unwrap_or(tonic::Code::Cancelled);
-        let [(_, service), (_, method)] = &self.labels;
-        metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &self.labels).decrement(1.0);
-        let with_code = [("service", service.clone()), ("method", method.clone()), ("code", format!("{code:?}"))];
         let elapsed = self.started.elapsed();
-        metrics::counter!("odoo_mesh_grpc_requests_total", &with_code).increment(1);
-        metrics::histogram!("odoo_mesh_grpc_request_duration_seconds", &with_code).record(elapsed.as_secs_f64());
+        self.metrics.in_flight.decrement(1.0);
+        let (calls, durations) = self.metrics.finished(code);
+        calls.increment(1);
+        durations.record(elapsed.as_secs_f64());
         if self.cached {
-            metrics::histogram!("odoo_mesh_cached_read_duration_seconds", &self.labels).record(elapsed.as_secs_f64());
+            self.metrics.cached_reads.record(elapsed.as_secs_f64());
         }
         let _entered = self.span.enter();
         tracing::debug!(code = ?code, elapsed_ms = elapsed.as_millis() as u64, "grpc call finished");
@@ -160,32 +225,31 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let path = request.uri().path().trim_start_matches('/').to_owned();
-        let (service, method) =
-            path.split_once('/').map_or((path.clone(), String::new()), |(s, m)| (s.to_owned(), m.to_owned()));
+        let metrics = MethodMetrics::of(request.uri().path());
         let request_id = request
             .headers()
             .get(REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128)
             .map_or_else(new_request_id, str::to_owned);
-        let traceparent =
-            request.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         request.extensions_mut().insert(RequestId(request_id.clone()));
-        let span = tracing::info_span!("grpc", %request_id, %service, %method, traceparent = %traceparent);
-        // With span export on, the span joins the caller's trace.
-        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
-        let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
+        let (service, method) = (&*metrics.service, &*metrics.method);
+        let span = tracing::info_span!("grpc", %request_id, %service, %method, traceparent = tracing::field::Empty);
+        if let Some(traceparent) = request.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()) {
+            span.record("traceparent", traceparent);
+            // With span export on, the span joins the caller's trace.
+            let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(request.headers())));
+            let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
+        }
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let labels = [("service", service), ("method", method)];
-        metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &labels).increment(1.0);
+        metrics.in_flight.increment(1.0);
         let started = Instant::now();
         let call_span = span.clone();
         Box::pin(
             async move {
                 let result = inner.call(request).await;
-                let mut finish = Finish { labels, started, code: None, cached: false, span: call_span };
+                let mut finish = Finish { metrics, started, code: None, cached: false, span: call_span };
                 match result {
                     Ok(response) => {
                         finish.code = grpc_code(response.headers());

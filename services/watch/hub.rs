@@ -7,8 +7,7 @@
 //! revision it reflects can never miss, between the two, a change it would not also be sent.
 
 use std::{
-    collections::{HashMap, VecDeque},
-    hash::Hash,
+    collections::{BTreeMap, VecDeque},
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -20,7 +19,8 @@ use super::token::ResumeToken;
 
 /// A record kind that can be watched.
 pub trait Watched: Clone + Send + Sync + 'static {
-    type Key: Clone + Eq + Hash + Send + Sync;
+    /// Ordered, so that reads can take a range of keys (a product's levels) without a scan.
+    type Key: Clone + Ord + Send + Sync;
     fn key(&self) -> Self::Key;
     /// The fields a client sees differ from `before` (all of them for a new key); empty when the
     /// two look the same to a client, which is then told nothing.
@@ -85,7 +85,7 @@ pub struct Batch<T> {
 
 struct State<T: Watched> {
     /// Every key's item, with when it last changed (or was loaded).
-    current: HashMap<T::Key, (T, SystemTime)>,
+    current: BTreeMap<T::Key, (T, SystemTime)>,
     log: VecDeque<Arc<Change<T>>>,
     latest: u64,
     /// Revision of the last entry dropped from the log.
@@ -115,7 +115,7 @@ impl<T: Watched> Hub<T> {
             epoch: fastrand::u64(1..),
             retention,
             state: RwLock::new(State {
-                current: HashMap::new(),
+                current: BTreeMap::new(),
                 log: VecDeque::new(),
                 latest: 0,
                 trimmed_through: 0,
@@ -241,6 +241,11 @@ impl<T: Watched> Hub<T> {
         self.state.read().current.values().map(|(item, _)| item).filter(|item| keep(item)).cloned().collect()
     }
 
+    /// Items of the view whose keys fall in `keys`, in key order, without a position.
+    pub fn items_in(&self, keys: impl std::ops::RangeBounds<T::Key>) -> Vec<T> {
+        self.state.read().current.range(keys).map(|(_, (item, _))| item.clone()).collect()
+    }
+
     /// The view's item under `key`.
     pub fn get(&self, key: &T::Key) -> Option<T> {
         self.state.read().current.get(key).map(|(item, _)| item.clone())
@@ -271,7 +276,7 @@ impl<T: Watched> Hub<T> {
         }
         let skip = usize::try_from(cursor - state.trimmed_through).unwrap_or(usize::MAX);
         let mut slots: Vec<Option<Arc<Change<T>>>> = Vec::new();
-        let mut slot_of: HashMap<T::Key, usize> = HashMap::new();
+        let mut slot_of: BTreeMap<T::Key, usize> = BTreeMap::new();
         for change in state.log.iter().skip(skip).filter(|c| keep(&c.item)) {
             let key = change.item.key();
             let merged = match slot_of.get(&key).and_then(|slot| slots[*slot].take()) {

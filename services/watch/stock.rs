@@ -120,9 +120,9 @@ impl StockView {
                 None | Some([]) => return None,
                 Some([product]) if unreadable.contains(product) => return None,
                 Some([product]) => {
-                    let mut levels: Vec<ProductLevel> =
-                        self.hub.items(&|l: &ProductLevel| l.product.id == *product && l.location.is_none());
-                    levels.sort_by_key(|l| l.warehouse.id);
+                    // The product's keys only, in warehouse order: no scan of the whole view.
+                    let mut levels = self.hub.items_in((*product, i64::MIN, 0)..=(*product, i64::MAX, 0));
+                    levels.retain(|l| l.location.is_none());
                     let chosen: Vec<&ProductLevel> = if warehouses.is_empty() {
                         levels.iter().collect()
                     } else {

@@ -1,0 +1,200 @@
+//! The ceiling: how close cached stock reads through odoo-mesh come to a bare tonic server on the
+//! same core. Both run as processes pinned to core 0 with one Tokio worker; the load (4 HTTP/2
+//! connections × 10 streams, closed loop, one fixed request) runs on core 1; plaintext (mesh mode)
+//! and mutual TLS. Rounds alternate the two servers so that noise falls on both alike; the figures
+//! are medians, and the ratios are the point. Also: server CPU per call, and the Odoo calls made
+//! while the reads ran (only the view's polls: reads are answered from memory).
+//! `cargo bench --bench ceiling` (add `-- --smoke` for a short run that only proves it works).
+
+mod load;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use load::{
+    client::{Call, Completed, Target, closed_loop, connect, mutual_tls, unary},
+    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr, until},
+};
+use odoo_mesh::{
+    pki::{DEMO_CLIENT_ID, DemoPki},
+    proto::inventory::v1::GetStockLevelsRequest,
+};
+
+const CONNECTIONS: usize = 4;
+const STREAMS: usize = 10;
+/// A product of the simulator's demo data, with stock in the first warehouse.
+const SKU: &str = "FURN_0096";
+const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
+
+struct Settings {
+    rounds: usize,
+    warm_up: Duration,
+    measure: Duration,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--bare-server") {
+        let addr = args[at + 1].parse().expect("address");
+        let pki = args.get(at + 2).map(PathBuf::from);
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        runtime.block_on(load::bare::serve(addr, pki.as_deref()));
+        return;
+    }
+    if let Some(code) = process::pin_self_to_load_core() {
+        std::process::exit(code);
+    }
+    let settings = if args.iter().any(|a| a == "--smoke") {
+        Settings { rounds: 1, warm_up: Duration::from_millis(100), measure: Duration::from_millis(300) }
+    } else {
+        Settings { rounds: 3, warm_up: Duration::from_secs(1), measure: Duration::from_secs(4) }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(run(&settings));
+}
+
+async fn run(settings: &Settings) {
+    let dir = std::env::temp_dir().join(format!("odoo-mesh-ceiling-{}", std::process::id()));
+    let pki = DemoPki::generate().expect("certificates");
+    let files = pki.write_to(&dir).expect("certificates written");
+    let policy = dir.join("bench-policy.toml");
+    let allowed = format!("[\"{DEMO_CLIENT_ID}\", \"anonymous\"]");
+    let rules = format!(
+        "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\"]\n"
+    );
+    std::fs::write(&policy, rules).expect("policy");
+    let key = dir.join("odoo-api-key");
+    std::fs::write(&key, DEMO_API_KEY).expect("key");
+
+    let mesh_binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
+    let sim_addr = free_addr();
+    let _sim = Server::start(
+        "simulator",
+        sim_addr,
+        LOAD_CORE,
+        mesh_binary,
+        &["sim".into(), "--listen".into(), sim_addr.to_string()],
+    );
+    let mesh = |name: &'static str, tls: bool| {
+        let (addr, admin) = (free_addr(), free_addr());
+        let mut args: Vec<String> = vec!["serve".into(), "--listen".into(), addr.to_string()];
+        args.extend(["--admin-listen".into(), admin.to_string(), "--policy".into(), policy.display().to_string()]);
+        args.extend(["--odoo-url".into(), format!("http://{sim_addr}"), "--odoo-db".into(), "odoo".into()]);
+        args.extend(["--odoo-user".into(), "admin".into(), "--odoo-api-key-file".into(), key.display().to_string()]);
+        if tls {
+            args.extend(["--tls-cert".into(), files.server_cert.display().to_string()]);
+            args.extend(["--tls-key".into(), files.server_key.display().to_string()]);
+            args.extend(["--client-ca".into(), files.ca.display().to_string()]);
+        } else {
+            args.push("--plaintext".into());
+        }
+        (Server::start(name, addr, SERVER_CORE, mesh_binary, &args), admin)
+    };
+    let bare = |name: &'static str, tls: bool| {
+        let addr = free_addr();
+        let mut args = vec!["--bare-server".to_owned(), addr.to_string()];
+        if tls {
+            args.push(dir.display().to_string());
+        }
+        Server::start(name, addr, SERVER_CORE, &std::env::current_exe().expect("own path"), &args)
+    };
+    let (mesh_plain, admin_plain) = mesh("odoo-mesh", false);
+    let (mesh_tls, admin_tls) = mesh("odoo-mesh", true);
+    let (bare_plain, bare_tls) = (bare("bare tonic", false), bare("bare tonic", true));
+
+    let client_tls = mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key);
+    let health = Call::new("/grpc.health.v1.Health/Check", &tonic_health::pb::HealthCheckRequest::default());
+    let stock = Call::new(
+        "/odoomesh.inventory.v1.InventoryService/GetStockLevels",
+        &GetStockLevelsRequest {
+            skus: vec![SKU.into()],
+            warehouses: Vec::new(),
+            max_staleness: Some(prost_types::Duration { seconds: 60, nanos: 0 }),
+        },
+    );
+
+    println!("ceiling: cached GetStockLevels through odoo-mesh vs a bare tonic health check");
+    println!(
+        "(servers on core {SERVER_CORE} with one Tokio worker, load on core {LOAD_CORE}: {CONNECTIONS} connections x {STREAMS} streams, closed loop; medians of {} rounds of {:?})",
+        settings.rounds, settings.measure
+    );
+    for (transport, tls, bare, mesh, admin) in [
+        ("plaintext", None, &bare_plain, &mesh_plain, admin_plain),
+        ("mutual TLS", Some(client_tls.clone()), &bare_tls, &mesh_tls, admin_tls),
+    ] {
+        let bare_target = Target { addr: bare.addr, tls: tls.clone() };
+        let mesh_target = Target { addr: mesh.addr, tls };
+        answers(&bare_target, &health).await;
+        answers(&mesh_target, &stock).await;
+        let odoo_before = odoo_calls(admin).await;
+        let (mut bare_runs, mut mesh_runs) = (Vec::new(), Vec::new());
+        for _ in 0..settings.rounds {
+            bare_runs.push(measure(bare, &bare_target, &health, settings).await);
+            mesh_runs.push(measure(mesh, &mesh_target, &stock, settings).await);
+        }
+        let odoo_during = odoo_calls(admin).await - odoo_before;
+        let (bare_rate, bare_cpu) = medians(&bare_runs);
+        let (mesh_rate, mesh_cpu) = medians(&mesh_runs);
+        let reads: u64 = mesh_runs.iter().map(|(done, _)| done.ok).sum();
+        println!("  {transport}:");
+        println!("    bare tonic health check    {bare_rate:>9.0} calls/s   {bare_cpu:>6.1} µs server CPU per call");
+        println!("    odoo-mesh cached stock read {mesh_rate:>8.0} calls/s   {mesh_cpu:>6.1} µs server CPU per call");
+        println!(
+            "    ratio {:.2} of the bare server's throughput (target ≥ 0.75), {:.2}x its CPU per call; {odoo_during:.0} Odoo calls during {reads} reads (the view's polls)",
+            mesh_rate / bare_rate,
+            mesh_cpu / bare_cpu
+        );
+        let failed: u64 = bare_runs.iter().chain(&mesh_runs).map(|(done, _)| done.failed).sum();
+        assert_eq!(failed, 0, "{transport}: calls failed under load");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Waits until the target answers the call with OK (odoo-mesh: once its view has loaded).
+async fn answers(target: &Target, call: &Call) {
+    until("the server answers", Duration::from_secs(60), || async {
+        let Ok(Ok(sender)) = tokio::time::timeout(Duration::from_secs(1), try_connect(target)).await else {
+            return false;
+        };
+        let scheme = if target.tls.is_some() { "https" } else { "http" };
+        unary(sender, scheme, &target.addr.to_string(), call).await.is_ok()
+    })
+    .await;
+}
+
+async fn try_connect(target: &Target) -> Result<h2::client::SendRequest<bytes::Bytes>, ()> {
+    tokio::net::TcpStream::connect(target.addr).await.map_err(drop)?;
+    Ok(connect(target).await)
+}
+
+/// One warmed-up run: what it completed, and the server's CPU per completed call.
+async fn measure(server: &Server, target: &Target, call: &Call, settings: &Settings) -> (Completed, Duration) {
+    closed_loop(target, call, CONNECTIONS, STREAMS, settings.warm_up).await;
+    let cpu_before = server.cpu_time();
+    let done = closed_loop(target, call, CONNECTIONS, STREAMS, settings.measure).await;
+    let cpu = server.cpu_time() - cpu_before;
+    let per_call = cpu.checked_div(u32::try_from(done.ok.max(1)).unwrap_or(u32::MAX)).unwrap_or_default();
+    (done, per_call)
+}
+
+/// Median throughput (calls/s) and median CPU per call (µs).
+fn medians(runs: &[(Completed, Duration)]) -> (f64, f64) {
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let rates = runs.iter().map(|(done, _)| done.per_second()).collect();
+    let cpu = runs.iter().map(|(_, per_call)| per_call.as_secs_f64() * 1e6).collect();
+    (median(rates), median(cpu))
+}
+
+/// Calls odoo-mesh has made to Odoo so far, from its metrics.
+async fn odoo_calls(admin: std::net::SocketAddr) -> f64 {
+    let text = reqwest::get(format!("http://{admin}/metrics")).await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .filter(|line| line.starts_with("odoo_mesh_odoo_calls_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
