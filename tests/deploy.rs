@@ -22,8 +22,8 @@ use serde_norway::Value;
 /// Every deployment mode, a directory of `deploy/kubernetes/overlays/`.
 const OVERLAYS: [&str; 5] = ["sidecar", "standalone", "istio", "linkerd", "cert-manager"];
 
-/// The Kubernetes version the manifests are validated against: the oldest still supported
-/// upstream that has everything they use (native gRPC probes, autoscaling/v2, policy/v1).
+/// The Kubernetes version the manifests are validated against: an older one, as clusters lag
+/// behind, that has everything they use (native gRPC probes, GA in 1.27; autoscaling/v2; policy/v1).
 const KUBERNETES_VERSION: &str = "1.33.0";
 
 /// The image's user: distroless' nonroot.
@@ -461,14 +461,30 @@ fn the_network_policy_admits_consumers_and_monitoring_and_lets_out_only_odoo_and
         // Odoo (or, beside Odoo in its pod, Odoo's PostgreSQL) and DNS.
         let expected = if overlay.overlay == "sidecar" { [53, 5432] } else { [53, 8069] };
         assert_eq!(egress_ports, BTreeSet::from(expected), "{}", overlay.overlay);
+    }
+}
+
+#[test]
+fn every_mode_is_scraped_autoscaled_and_kept_available_through_disruptions() {
+    for overlay in rendered() {
         let monitor = overlay.named("ServiceMonitor", "odoo-mesh");
         assert_eq!(monitor["spec"]["endpoints"][0]["port"], "admin");
         assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
         let service = overlay.named("Service", "odoo-mesh");
         assert!(list(&service["spec"]["ports"]).iter().any(|p| p["name"] == "admin" && p["port"] == 9090));
-        assert_eq!(overlay.named("HorizontalPodAutoscaler", "odoo-mesh")["apiVersion"], "autoscaling/v2");
-        assert!(overlay.named("PodDisruptionBudget", "odoo-mesh")["spec"]["maxUnavailable"].is_number());
+        let selector = monitor["spec"]["selector"]["matchLabels"].as_mapping().expect("the monitor selects by label");
+        for (label, value) in selector {
+            assert_eq!(&service["metadata"]["labels"][label.as_str().expect("a label")], value, "{}", overlay.overlay);
+        }
         overlay.named("PrometheusRule", "odoo-mesh");
+        let autoscaler = overlay.named("HorizontalPodAutoscaler", "odoo-mesh");
+        assert_eq!(autoscaler["apiVersion"], "autoscaling/v2");
+        assert_eq!(autoscaler["spec"]["scaleTargetRef"]["kind"], "Deployment");
+        assert_eq!(autoscaler["spec"]["scaleTargetRef"]["name"], "odoo-mesh");
+        // With one replica down for a drain, another still serves.
+        assert!(autoscaler["spec"]["minReplicas"].as_i64() >= Some(2), "{}", overlay.overlay);
+        assert_eq!(overlay.named("PodDisruptionBudget", "odoo-mesh")["spec"]["maxUnavailable"], 1);
+        assert!(overlay.named("Deployment", "odoo-mesh")["spec"]["replicas"].is_null(), "the autoscaler owns replicas");
     }
 }
 
