@@ -53,6 +53,74 @@ pub const HISTOGRAM_BUCKETS: &[(&str, &[f64])] = &[
 /// there), so that none is ever exported as a summary.
 const FALLBACK_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0];
 
+/// Counters whose label values are known in advance, exported at 0 from the start with each of
+/// them (Prometheus's advice: avoid missing metrics): a panel of rare events reads 0, not "no
+/// data", and an alert on a counter's first increase sees one. Counters labelled with what Odoo
+/// or a caller names (models, methods, currencies) appear with their first increase.
+const COUNTERS_AT_ZERO: &[(&str, &str, &[&str])] = &[
+    ("odoo_mesh_deadlines_exceeded_total", "", &[]),
+    ("odoo_mesh_odoo_governor_rejected_total", "priority", &["critical", "read", "bulk"]),
+    ("odoo_mesh_odoo_retry_budget_exhausted_total", "", &[]),
+    ("odoo_mesh_odoo_coalesced_calls_total", "", &[]),
+    ("odoo_mesh_odoo_batched_reads_total", "", &[]),
+    ("odoo_mesh_odoo_breaker_rejected_total", "", &[]),
+    ("odoo_mesh_odoo_breaker_opened_total", "", &[]),
+    ("odoo_mesh_orders_created_total", "kind", &["sales", "purchase"]),
+    ("odoo_mesh_duplicate_orders_prevented_total", "kind", &["sales", "purchase"]),
+    ("odoo_mesh_commands_unread_total", "command", COMMANDS),
+    ("odoo_mesh_shipments_validated_total", "kind", SHIPMENT_KINDS),
+    ("odoo_mesh_backorders_created_total", "kind", SHIPMENT_KINDS),
+    ("odoo_mesh_tracking_events_total", "outcome", &["recorded", "duplicate"]),
+    ("odoo_mesh_returns_created_total", "", &[]),
+    ("odoo_mesh_asns_recorded_total", "", &[]),
+    ("odoo_mesh_inventory_counts_total", "outcome", &["applied", "conflict"]),
+    ("odoo_mesh_invoices_created_total", "kind", INVOICE_KINDS),
+    ("odoo_mesh_invoices_posted_total", "kind", INVOICE_KINDS),
+    ("odoo_mesh_payments_registered_total", "", &[]),
+    ("odoo_mesh_credit_notes_created_total", "", &[]),
+    (
+        "odoo_mesh_finance_duplicates_prevented_total",
+        "method",
+        &["CreateInvoice", "PostInvoice", "RegisterPayment", "CreateCreditNote", "CreateSupplierBill"],
+    ),
+    ("odoo_mesh_authz_denied_total", "", &[]),
+    ("odoo_mesh_tls_handshake_failures_total", "", &[]),
+    ("odoo_mesh_tls_reloads_total", "outcome", &["success", "failure"]),
+    ("odoo_mesh_policy_reloads_total", "outcome", &["success", "failure"]),
+    ("odoo_mesh_watch_webhooks_total", "outcome", &["accepted", "rejected"]),
+];
+
+/// The commands of the idempotent-write mechanism (`odoo_adapter::command`), by name.
+const COMMANDS: &[&str] = &[
+    "create_sales_order",
+    "create_purchase_order",
+    "acknowledge_purchase_order",
+    "adjust_inventory",
+    "validate_shipment",
+    "record_tracking_event",
+    "record_asn",
+    "create_return",
+    "create_invoice",
+    "post_invoice",
+    "register_payment",
+    "create_credit_note",
+    "create_supplier_bill",
+];
+const SHIPMENT_KINDS: &[&str] = &["delivery", "receipt", "return", "internal"];
+const INVOICE_KINDS: &[&str] =
+    &["customer_invoice", "customer_credit_note", "supplier_bill", "supplier_refund", "other"];
+
+fn export_counters_at_zero() {
+    for (name, label, values) in COUNTERS_AT_ZERO {
+        if values.is_empty() {
+            metrics::counter!(*name).increment(0);
+        }
+        for value in *values {
+            metrics::counter!(*name, *label => *value).increment(0);
+        }
+    }
+}
+
 /// The recorder, with every histogram's buckets.
 fn recorder() -> metrics_exporter_prometheus::PrometheusRecorder {
     // Only an empty bucket list is refused, and none of the constant ones is empty.
@@ -73,6 +141,7 @@ pub fn prometheus() -> PrometheusHandle {
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; the handle still renders ours.
             let _ = metrics::set_global_recorder(recorder);
+            export_counters_at_zero();
             handle
         })
         .clone()

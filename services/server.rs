@@ -281,6 +281,7 @@ fn streams_of<T: Watched>(
     draining: &watch::Receiver<bool>,
     tokens: &TokenKey,
 ) -> Watch<T> {
+    crate::watch::stream::export_resyncs_at_zero(name);
     Watch { name, hub: hub.clone(), settings: config.watch.stream, draining: draining.clone(), tokens: tokens.clone() }
 }
 

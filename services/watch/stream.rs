@@ -112,6 +112,16 @@ struct Outgoing<M> {
     detected_at: Option<SystemTime>,
 }
 
+/// Why a stream is told to resync: the `reason` of `odoo_mesh_watch_resyncs_total`.
+const RESYNC_REASONS: [&str; 3] = ["expired", "replayed", "too_slow"];
+
+/// Exports a view's resync counters at 0, so the first resync shows as an increase.
+pub fn export_resyncs_at_zero(stream: &'static str) {
+    for reason in RESYNC_REASONS {
+        metrics::counter!("odoo_mesh_watch_resyncs_total", "stream" => stream, "reason" => reason).increment(0);
+    }
+}
+
 /// Everything a stream needs besides its filter and its renderer.
 pub struct Watch<T: Watched> {
     pub name: &'static str,
