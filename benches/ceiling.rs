@@ -116,6 +116,9 @@ async fn run(settings: &Settings) {
     );
 
     println!("ceiling: cached GetStockLevels through odoo-mesh vs a bare tonic health check");
+    if cfg!(debug_assertions) {
+        println!("(a debug build, as in tests/run's smoke run: the figures prove the benchmark runs, not how fast)");
+    }
     println!(
         "(servers on core {SERVER_CORE} with one Tokio worker, load on core {LOAD_CORE}: {CONNECTIONS} connections x {STREAMS} streams, closed loop; medians of {} rounds of {:?})",
         settings.rounds, settings.measure
