@@ -14,19 +14,15 @@ use std::{
 };
 
 use load::{
+    Fixture, SKU,
     client::{Call, Completed, Target, closed_loop, connect, mutual_tls, unary},
+    odoo_calls,
     process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr, until},
 };
-use odoo_mesh::{
-    pki::{DEMO_CLIENT_ID, DemoPki},
-    proto::inventory::v1::GetStockLevelsRequest,
-};
+use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
 
 const CONNECTIONS: usize = 4;
 const STREAMS: usize = 10;
-/// A product of the simulator's demo data, with stock in the first warehouse.
-const SKU: &str = "FURN_0096";
-const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 
 struct Settings {
     rounds: usize,
@@ -56,47 +52,20 @@ fn main() {
 }
 
 async fn run(settings: &Settings) {
-    let dir = std::env::temp_dir().join(format!("odoo-mesh-ceiling-{}", std::process::id()));
-    let pki = DemoPki::generate().expect("certificates");
-    let files = pki.write_to(&dir).expect("certificates written");
-    let policy = dir.join("bench-policy.toml");
-    let allowed = format!("[\"{DEMO_CLIENT_ID}\", \"anonymous\"]");
-    let rules = format!(
-        "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\"]\n"
-    );
-    std::fs::write(&policy, rules).expect("policy");
-    let key = dir.join("odoo-api-key");
-    std::fs::write(&key, DEMO_API_KEY).expect("key");
-
+    let fixture = Fixture::new("ceiling");
     let mesh_binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
     let sim_addr = free_addr();
-    let _sim = Server::start(
-        "simulator",
-        sim_addr,
-        LOAD_CORE,
-        mesh_binary,
-        &["sim".into(), "--listen".into(), sim_addr.to_string()],
-    );
+    let _sim =
+        Server::start("simulator", sim_addr, LOAD_CORE, mesh_binary, &["sim".into(), format!("--listen={sim_addr}")]);
     let mesh = |name: &'static str, tls: bool| {
         let (addr, admin) = (free_addr(), free_addr());
-        let mut args: Vec<String> = vec!["serve".into(), "--listen".into(), addr.to_string()];
-        args.extend(["--admin-listen".into(), admin.to_string(), "--policy".into(), policy.display().to_string()]);
-        args.extend(["--odoo-url".into(), format!("http://{sim_addr}"), "--odoo-db".into(), "odoo".into()]);
-        args.extend(["--odoo-user".into(), "admin".into(), "--odoo-api-key-file".into(), key.display().to_string()]);
-        if tls {
-            args.extend(["--tls-cert".into(), files.server_cert.display().to_string()]);
-            args.extend(["--tls-key".into(), files.server_key.display().to_string()]);
-            args.extend(["--client-ca".into(), files.ca.display().to_string()]);
-        } else {
-            args.push("--plaintext".into());
-        }
-        (Server::start(name, addr, SERVER_CORE, mesh_binary, &args), admin)
+        (Server::start(name, addr, SERVER_CORE, mesh_binary, &fixture.serve_args(addr, admin, sim_addr, tls)), admin)
     };
     let bare = |name: &'static str, tls: bool| {
         let addr = free_addr();
         let mut args = vec!["--bare-server".to_owned(), addr.to_string()];
         if tls {
-            args.push(dir.display().to_string());
+            args.push(fixture.dir.display().to_string());
         }
         Server::start(name, addr, SERVER_CORE, &std::env::current_exe().expect("own path"), &args)
     };
@@ -104,6 +73,7 @@ async fn run(settings: &Settings) {
     let (mesh_tls, admin_tls) = mesh("odoo-mesh", true);
     let (bare_plain, bare_tls) = (bare("bare tonic", false), bare("bare tonic", true));
 
+    let pki = &fixture.pki;
     let client_tls = mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key);
     let health = Call::new("/grpc.health.v1.Health/Check", &tonic_health::pb::HealthCheckRequest::default());
     let stock = Call::new(
@@ -152,7 +122,6 @@ async fn run(settings: &Settings) {
         let failed: u64 = bare_runs.iter().chain(&mesh_runs).map(|(done, _)| done.failed).sum();
         assert_eq!(failed, 0, "{transport}: calls failed under load");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Waits until the target answers the call with OK (odoo-mesh: once its view has loaded).
@@ -191,13 +160,4 @@ fn medians(runs: &[(Completed, Duration)]) -> (f64, f64) {
     let rates = runs.iter().map(|(done, _)| done.per_second()).collect();
     let cpu = runs.iter().map(|(_, per_call)| per_call.as_secs_f64() * 1e6).collect();
     (median(rates), median(cpu))
-}
-
-/// Calls odoo-mesh has made to Odoo so far, from its metrics.
-async fn odoo_calls(admin: std::net::SocketAddr) -> f64 {
-    let text = reqwest::get(format!("http://{admin}/metrics")).await.expect("metrics").text().await.expect("text");
-    text.lines()
-        .filter(|line| line.starts_with("odoo_mesh_odoo_calls_total{"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
