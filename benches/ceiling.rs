@@ -15,9 +15,9 @@ use std::{
 
 use load::{
     Fixture, SKU,
-    client::{Call, Completed, Target, closed_loop, connect, mutual_tls, unary},
+    client::{Call, Completed, Target, closed_loop, mutual_tls, until_answered},
     odoo_calls,
-    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr, until},
+    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
 };
 use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
 
@@ -99,8 +99,8 @@ async fn run(settings: &Settings) {
     ] {
         let bare_target = Target { addr: bare.addr, tls: tls.clone() };
         let mesh_target = Target { addr: mesh.addr, tls };
-        answers(&bare_target, &health).await;
-        answers(&mesh_target, &stock).await;
+        until_answered(&bare_target, &health).await;
+        until_answered(&mesh_target, &stock).await;
         let odoo_before = odoo_calls(admin).await;
         let (mut bare_runs, mut mesh_runs) = (Vec::new(), Vec::new());
         for _ in 0..settings.rounds {
@@ -122,23 +122,6 @@ async fn run(settings: &Settings) {
         let failed: u64 = bare_runs.iter().chain(&mesh_runs).map(|(done, _)| done.failed).sum();
         assert_eq!(failed, 0, "{transport}: calls failed under load");
     }
-}
-
-/// Waits until the target answers the call with OK (odoo-mesh: once its view has loaded).
-async fn answers(target: &Target, call: &Call) {
-    until("the server answers", Duration::from_secs(60), || async {
-        let Ok(Ok(sender)) = tokio::time::timeout(Duration::from_secs(1), try_connect(target)).await else {
-            return false;
-        };
-        let scheme = if target.tls.is_some() { "https" } else { "http" };
-        unary(sender, scheme, &target.addr.to_string(), call).await.is_ok()
-    })
-    .await;
-}
-
-async fn try_connect(target: &Target) -> Result<h2::client::SendRequest<bytes::Bytes>, ()> {
-    tokio::net::TcpStream::connect(target.addr).await.map_err(drop)?;
-    Ok(connect(target).await)
 }
 
 /// One warmed-up run: what it completed, and the server's CPU per completed call.

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use load::{
     DEMO_API_KEY, Fixture, SKU,
-    client::{Call, Target, connect, mutual_tls, unary},
+    client::{Call, Target, connect, mutual_tls, unary, until_answered},
     odoo_calls,
-    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr, until},
+    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
 };
 use odoo_mesh::proto::inventory::v1::{GetProductRequest, get_product_request::Product};
 use serde_json::{Value, json};
@@ -58,13 +58,7 @@ async fn run(blocks: usize, block: usize) {
         &GetProductRequest { product: Some(Product::Sku(SKU.into())) },
     );
     let authority = addr.to_string();
-    until("odoo-mesh answers", Duration::from_secs(60), || async {
-        let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await else {
-            return false;
-        };
-        unary(connect(&target).await, "https", &authority, &call).await.is_ok()
-    })
-    .await;
+    until_answered(&target, &call).await;
     let sender = connect(&target).await;
     let direct = Direct::login(sim_addr).await;
 

@@ -47,7 +47,7 @@ fn new_request_id() -> String {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     // The process id once: `std::process::id` is a system call every time.
-    static PID: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
+    static PID: LazyLock<u32> = LazyLock::new(std::process::id);
     format!("{:x}-{:x}-{:x}", nanos, *PID, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -186,25 +186,19 @@ impl Prometheus {
         std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
     }
 
-    async fn api(&self, path: &str, query: &[(&str, &str)]) -> Option<Value> {
-        let response = reqwest::Client::new().get(format!("{}{path}", self.url)).query(query).send().await.ok()?;
-        let body: Value = response.json().await.ok()?;
-        (body["status"] == "success").then(|| body["data"].clone())
+    /// The `data` of an API answer, or the error Prometheus gave.
+    async fn api(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, String> {
+        let request = reqwest::Client::new().get(format!("{}{path}", self.url)).query(query);
+        let body: Value = request.send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+        if body["status"] != "success" {
+            return Err(format!("{}: {}", body["errorType"], body["error"]));
+        }
+        Ok(body["data"].clone())
     }
 
     /// The samples of an instant query, or the error Prometheus gave.
     async fn query(&self, promql: &str) -> Result<Vec<f64>, String> {
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", self.url))
-            .query(&[("query", promql)])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let body: Value = response.json().await.map_err(|e| e.to_string())?;
-        if body["status"] != "success" {
-            return Err(format!("{}: {}", body["errorType"], body["error"]));
-        }
-        let data = &body["data"];
+        let data = self.api("/api/v1/query", &[("query", promql)]).await?;
         let value_of = |pair: &Value| pair[1].as_str().and_then(|v| v.parse::<f64>().ok());
         Ok(match data["resultType"].as_str() {
             Some("vector") => {

@@ -22,6 +22,13 @@ pub(crate) struct Target {
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
+impl Target {
+    /// The URI scheme of requests to it.
+    pub(crate) fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+}
+
 /// A client certificate and the CA to trust, from PEM files (the demo PKI's layout).
 pub(crate) fn mutual_tls(ca: &str, cert: &str, key: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
@@ -91,8 +98,8 @@ pub(crate) async fn closed_loop(
     let mut tasks = Vec::new();
     for sender in &senders {
         for _ in 0..streams {
-            let (sender, call, authority) = (sender.clone(), call.clone(), target.addr.to_string());
-            let scheme = if target.tls.is_some() { "https" } else { "http" };
+            let (sender, call, authority, scheme) =
+                (sender.clone(), call.clone(), target.addr.to_string(), target.scheme());
             tasks.push(tokio::spawn(async move {
                 let mut done = Completed::default();
                 while Instant::now() < deadline {
@@ -147,19 +154,36 @@ pub(crate) async fn unary(
 
 /// An HTTP/2 connection to the target, its driver spawned.
 pub(crate) async fn connect(target: &Target) -> h2::client::SendRequest<Bytes> {
-    let tcp = TcpStream::connect(target.addr).await.expect("connects");
-    tcp.set_nodelay(true).expect("nodelay");
+    try_connect(target).await.unwrap_or_else(|e| panic!("connects to {}: {e}", target.addr))
+}
+
+/// An HTTP/2 connection to the target, or why there is none (yet).
+pub(crate) async fn try_connect(target: &Target) -> Result<h2::client::SendRequest<Bytes>, String> {
+    let tcp = TcpStream::connect(target.addr).await.map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     match &target.tls {
         None => handshake(tcp).await,
         Some(config) => {
             let name = ServerName::IpAddress(target.addr.ip().into());
-            let tls = TlsConnector::from(config.clone()).connect(name, tcp).await.expect("tls handshake");
+            let tls = TlsConnector::from(config.clone()).connect(name, tcp).await.map_err(|e| e.to_string())?;
             handshake(tls).await
         }
     }
 }
 
-async fn handshake<T>(io: T) -> h2::client::SendRequest<Bytes>
+/// Waits until the target answers `call` with OK (odoo-mesh: once its view has loaded).
+pub(crate) async fn until_answered(target: &Target, call: &Call) {
+    let authority = target.addr.to_string();
+    super::process::until("the server answers", Duration::from_secs(60), || async {
+        let Ok(Ok(sender)) = tokio::time::timeout(Duration::from_secs(1), try_connect(target)).await else {
+            return false;
+        };
+        unary(sender, target.scheme(), &authority, call).await.is_ok()
+    })
+    .await;
+}
+
+async fn handshake<T>(io: T) -> Result<h2::client::SendRequest<Bytes>, String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -168,9 +192,9 @@ where
         .initial_connection_window_size(1 << 24)
         .handshake(io)
         .await
-        .expect("http/2 handshake");
+        .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    sender
+    Ok(sender)
 }
