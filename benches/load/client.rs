@@ -129,6 +129,29 @@ pub(crate) async fn unary(
     authority: &str,
     call: &Call,
 ) -> Result<(), String> {
+    exchange(sender, scheme, authority, call, false).await.map(drop)
+}
+
+/// Sends one call and returns its answer's message without the gRPC prefix (a unary answer is
+/// one message); an error unless gRPC status 0 ends it.
+pub(crate) async fn unary_reply(
+    sender: h2::client::SendRequest<Bytes>,
+    scheme: &str,
+    authority: &str,
+    call: &Call,
+) -> Result<Bytes, String> {
+    let mut frame = exchange(sender, scheme, authority, call, true).await?;
+    Ok(if frame.len() >= 5 { frame.split_off(5) } else { frame })
+}
+
+/// One call; the answer's body is kept only when asked for (the load loops only count).
+async fn exchange(
+    sender: h2::client::SendRequest<Bytes>,
+    scheme: &str,
+    authority: &str,
+    call: &Call,
+    keep: bool,
+) -> Result<Bytes, String> {
     let request = Request::post(format!("{scheme}://{authority}{}", call.path))
         .header(header::CONTENT_TYPE, "application/grpc")
         .header(header::TE, "trailers")
@@ -140,15 +163,20 @@ pub(crate) async fn unary(
     let response = response.await.map_err(|e| e.to_string())?;
     let status = response.headers().get("grpc-status").cloned();
     let mut body = response.into_body();
+    let mut kept = bytes::BytesMut::new();
     while let Some(chunk) = body.data().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
         let _ = body.flow_control().release_capacity(chunk.len());
+        if keep {
+            kept.extend_from_slice(&chunk);
+        }
     }
     let trailers = body.trailers().await.map_err(|e| e.to_string())?;
+    let message = trailers.as_ref().and_then(|t| t.get("grpc-message").cloned());
     let status = trailers.and_then(|t| t.get("grpc-status").cloned()).or(status);
     match status.as_ref().map(http::HeaderValue::as_bytes) {
-        Some(b"0") => Ok(()),
-        other => Err(format!("grpc-status {other:?}")),
+        Some(b"0") => Ok(kept.freeze()),
+        other => Err(format!("grpc-status {other:?}: {message:?}")),
     }
 }
 

@@ -4,9 +4,11 @@
 
 pub(crate) mod bare;
 pub(crate) mod client;
+pub(crate) mod jsonrpc;
 pub(crate) mod process;
+pub(crate) mod stats;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 
 use odoo_mesh::pki::{DEMO_CLIENT_ID, DemoPki, PkiFiles};
 
@@ -15,8 +17,12 @@ pub(crate) const SKU: &str = "FURN_0096";
 /// The simulator's API key for its administrator (`odoo-mesh sim`'s default).
 pub(crate) const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 
+/// `odoo-mesh serve` flags that keep the watched views from polling Odoo during a run (they load
+/// once at start), so that the Odoo calls counted are the ones the requests cost.
+pub(crate) const NO_POLLS: &str = "--watch-poll-interval=1h";
+
 /// Certificates, a policy letting the demo client (and, in plaintext, anyone) use the inventory
-/// service, and the Odoo key file, in a directory removed when dropped.
+/// and order services, and the Odoo key file, in a directory removed when dropped.
 pub(crate) struct Fixture {
     pub(crate) dir: PathBuf,
     pub(crate) pki: DemoPki,
@@ -32,7 +38,7 @@ impl Fixture {
         let files = pki.write_to(&dir).expect("certificates written");
         let allowed = format!("[\"{DEMO_CLIENT_ID}\", \"anonymous\"]");
         let rules = format!(
-            "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\"]\n"
+            "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\", \"odoomesh.order.v1.OrderService/*\"]\n"
         );
         let (policy, key) = (dir.join("bench-policy.toml"), dir.join("odoo-api-key"));
         std::fs::write(&policy, rules).expect("policy");
@@ -73,9 +79,53 @@ impl Drop for Fixture {
 
 /// Calls odoo-mesh has made to Odoo so far, from the metrics on its admin port.
 pub(crate) async fn odoo_calls(admin: SocketAddr) -> f64 {
+    odoo_calls_by_method(admin).await.values().sum()
+}
+
+/// Calls odoo-mesh has made to Odoo so far, by `model.method` (every outcome together).
+pub(crate) async fn odoo_calls_by_method(admin: SocketAddr) -> BTreeMap<String, f64> {
+    let mut calls = BTreeMap::new();
+    for (labels, value) in metric(admin, "odoo_mesh_odoo_calls_total").await {
+        let label = |name: &str| labels.get(name).cloned().unwrap_or_default();
+        *calls.entry(format!("{}.{}", label("model"), label("method"))).or_default() += value;
+    }
+    calls
+}
+
+/// Every series of a counter or gauge on odoo-mesh's admin port: its labels and its value.
+pub(crate) async fn metric(admin: SocketAddr, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
     let text = reqwest::get(format!("http://{admin}/metrics")).await.expect("metrics").text().await.expect("text");
     text.lines()
-        .filter(|line| line.starts_with("odoo_mesh_odoo_calls_total{"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let (labels, value) = rest.rsplit_once(' ')?;
+            let labels = match labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')) {
+                Some(inner) => inner
+                    .split("\",")
+                    .filter_map(|pair| {
+                        let (key, value) = pair.split_once("=\"")?;
+                        Some((key.to_owned(), value.trim_end_matches('"').to_owned()))
+                    })
+                    .collect(),
+                None if labels.is_empty() => BTreeMap::new(),
+                None => return None,
+            };
+            Some((labels, value.parse::<f64>().ok()?))
+        })
+        .collect()
+}
+
+/// Waits until odoo-mesh has stopped calling Odoo for `quiet` (its views loaded at start).
+pub(crate) async fn until_quiet(admin: SocketAddr, quiet: Duration) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut last = odoo_calls(admin).await;
+    loop {
+        tokio::time::sleep(quiet).await;
+        let now = odoo_calls(admin).await;
+        if now == last {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "odoo-mesh kept calling odoo for a minute");
+        last = now;
+    }
 }
