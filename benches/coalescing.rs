@@ -89,7 +89,8 @@ impl Shape {
     fn skus(self, i: usize) -> Vec<String> {
         let pair = match self {
             Self::Identical => [SKUS[0], SKUS[6]],
-            Self::Overlapping => [SKUS[i % 10], SKUS[(i / 10 + i + 1) % 10]],
+            // The second SKU 1 to 9 places after the first: never the same one.
+            Self::Overlapping => [SKUS[i % 10], SKUS[(i + 1 + (i / 10) % 9) % 10]],
         };
         pair.map(str::to_owned).to_vec()
     }

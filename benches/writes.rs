@@ -5,8 +5,9 @@
 //! the ledger's "done", and the read-back of the order, its lines and their SKUs. odoo-mesh runs
 //! as a process pinned to core 0 with one Tokio worker; the simulator and the clients on core 1.
 //!
-//! Printed: latency at concurrency 1 (p50/p99/p99.9, the variants measured in alternating blocks
-//! so that noise and the simulator's growing tables fall on all alike), throughput at a higher
+//! Printed: latency at concurrency 1 (p50/p99/p99.9, the variants measured in short alternating
+//! blocks so that noise and the simulator's growing database — it copies all of it for every write,
+//! so each order makes the next write slower — fall on all alike), throughput at a higher
 //! concurrency (closed loop, medians of rounds), the Odoo calls per order, and the cost of the
 //! idempotency check. `request_id` is required by the API, so odoo-mesh cannot be asked to skip
 //! the check: its cost is shown by the direct client with and without the ledger's three calls,
@@ -26,7 +27,7 @@ use load::{
     Fixture, NO_POLLS,
     client::{Call, Target, connect, mutual_tls, unary_reply, until_answered},
     jsonrpc::Direct,
-    odoo_calls_by_method,
+    odoo_calls_by_method, odoo_seconds_by_method,
     process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
     stats::{median, percentiles_ms},
     until_quiet,
@@ -98,6 +99,8 @@ const LOAD_COLUMNS: [&str; 7] = [
 ];
 
 struct Settings {
+    /// Orders each way before measuring.
+    warm_up: usize,
     /// Alternating latency blocks, and calls of each variant per block.
     blocks: usize,
     block: usize,
@@ -140,9 +143,9 @@ fn main() {
         std::process::exit(code);
     }
     let settings = if std::env::args().any(|a| a == "--smoke") {
-        Settings { blocks: 1, block: 5, rounds: 1, measure: Duration::from_millis(300) }
+        Settings { warm_up: 2, blocks: 1, block: 5, rounds: 1, measure: Duration::from_millis(300) }
     } else {
-        Settings { blocks: 6, block: 100, rounds: 3, measure: Duration::from_secs(3) }
+        Settings { warm_up: 10, blocks: 30, block: 10, rounds: 3, measure: Duration::from_secs(2) }
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(run(&settings));
@@ -156,7 +159,7 @@ async fn run(settings: &Settings) {
     let (addr, admin) = (free_addr(), free_addr());
     let mut args = fixture.serve_args(addr, admin, sim_addr, true);
     args.push(NO_POLLS.to_owned());
-    let _mesh = Server::start("odoo-mesh", addr, SERVER_CORE, binary, &args);
+    let server = Server::start("odoo-mesh", addr, SERVER_CORE, binary, &args);
     let pki = &fixture.pki;
     let target = Target { addr, tls: Some(mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key)) };
     until_answered(&target, &order_call("warm-up")).await;
@@ -166,7 +169,7 @@ async fn run(settings: &Settings) {
     let mut ids = Ids::default();
 
     // Warm both paths: connections, odoo-mesh's schema, currencies and units.
-    for _ in 0..20 {
+    for _ in 0..settings.warm_up {
         mesh.create(&ids.next()).await;
         direct.create(&ids.next(), true).await;
     }
@@ -174,9 +177,13 @@ async fn run(settings: &Settings) {
     let mut samples: BTreeMap<Variant, Vec<Duration>> = BTreeMap::new();
     let (mut mesh_used, mut direct_used): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let (mut fresh_calls, mut replay_calls) = (BTreeMap::new(), BTreeMap::new());
+    // Seconds odoo-mesh waited for Odoo during its creates, by call; its CPU for creates and replays.
+    let mut fresh_seconds = BTreeMap::new();
+    let mut cpu: BTreeMap<Variant, Duration> = BTreeMap::new();
     for _ in 0..settings.blocks {
         for variant in Variant::ALL {
-            let before = odoo_calls_by_method(admin).await;
+            let (before, waited) = (odoo_calls_by_method(admin).await, odoo_seconds_by_method(admin).await);
+            let cpu_before = server.cpu_time();
             for i in 0..settings.block {
                 let key = ids.next();
                 let took = match variant {
@@ -193,9 +200,13 @@ async fn run(settings: &Settings) {
                     _ => {}
                 }
             }
+            *cpu.entry(variant).or_default() += server.cpu_time() - cpu_before;
             let spent = difference(&odoo_calls_by_method(admin).await, &before);
             match variant {
-                Variant::Mesh => add(&mut fresh_calls, &spent),
+                Variant::Mesh => {
+                    add(&mut fresh_calls, &spent);
+                    add(&mut fresh_seconds, &difference(&odoo_seconds_by_method(admin).await, &waited));
+                }
                 Variant::MeshReplay => add(&mut replay_calls, &spent),
                 _ => {}
             }
@@ -214,14 +225,23 @@ async fn run(settings: &Settings) {
         direct_rates.push(closed_loop(CONCURRENCY, settings.measure, &mut ids, |key| direct.create_owned(key)).await);
     }
 
-    report(settings, &mut samples, &fresh_calls, &replay_calls, (median(mesh_rates), median(direct_rates)));
+    let calls = Spent { fresh: fresh_calls, fresh_seconds, replay: replay_calls, cpu };
+    report(settings, &mut samples, &calls, (median(mesh_rates), median(direct_rates)));
+}
+
+/// What odoo-mesh's creates and replays cost Odoo during the latency blocks, by `model.method`.
+struct Spent {
+    fresh: BTreeMap<String, f64>,
+    fresh_seconds: BTreeMap<String, f64>,
+    replay: BTreeMap<String, f64>,
+    /// odoo-mesh's CPU time during each variant's blocks.
+    cpu: BTreeMap<Variant, Duration>,
 }
 
 fn report(
     settings: &Settings,
     samples: &mut BTreeMap<Variant, Vec<Duration>>,
-    fresh_calls: &BTreeMap<String, f64>,
-    replay_calls: &BTreeMap<String, f64>,
+    spent: &Spent,
     (mesh_rate, direct_rate): (f64, f64),
 ) {
     println!(
@@ -230,11 +250,14 @@ fn report(
     if cfg!(debug_assertions) {
         println!("(a debug build, as in tests/run's smoke run: the figures prove the benchmark runs, not how fast)");
     }
-    let per_block = settings.blocks * settings.block;
+    let per_variant = settings.blocks * settings.block;
     println!(
         "(odoo-mesh on core {SERVER_CORE} with one Tokio worker; simulator and clients on core {LOAD_CORE}; an order of 2 lines for a customer by reference)"
     );
-    println!("  latency, concurrency 1, {per_block} calls of each, in alternating blocks:");
+    println!(
+        "(the simulator copies its whole database for every write: creates slow down as orders accumulate, alike for all variants)"
+    );
+    println!("  latency, concurrency 1, {per_variant} calls of each, in alternating blocks of {}:", settings.block);
     println!("    {:<40} {:>9} {:>9} {:>9}", "", "p50", "p99", "p99.9");
     let mut at = BTreeMap::new();
     for variant in Variant::ALL {
@@ -249,17 +272,32 @@ fn report(
     show("added by odoo-mesh to a create", added(Variant::Mesh, Variant::Direct));
     show("added by odoo-mesh to a replay", added(Variant::MeshReplay, Variant::DirectReplay));
     show("the ledger's calls (direct)", added(Variant::Direct, Variant::DirectNoLedger));
-    let calls = |spent: &BTreeMap<String, f64>| spent.values().sum::<f64>() / per_block as f64;
+    let calls = |spent: &BTreeMap<String, f64>| spent.values().sum::<f64>() / per_variant as f64;
     let ledger = |spent: &BTreeMap<String, f64>| {
         spent.iter().filter(|(method, _)| method.starts_with("ir.model.data.")).map(|(_, n)| n).sum::<f64>()
-            / per_block as f64
+            / per_variant as f64
     };
     println!(
         "  Odoo calls per create: {:.2} ({:.2} of them the ledger's); per replay: {:.2} ({:.2} the ledger's)",
-        calls(fresh_calls),
-        ledger(fresh_calls),
-        calls(replay_calls),
-        ledger(replay_calls)
+        calls(&spent.fresh),
+        ledger(&spent.fresh),
+        calls(&spent.replay),
+        ledger(&spent.replay)
+    );
+    let mut waits: Vec<(&String, f64)> =
+        spent.fresh_seconds.iter().map(|(call, s)| (call, s * 1e3 / per_variant as f64)).collect();
+    waits.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let slowest: Vec<String> = waits.iter().take(4).map(|(call, ms)| format!("{call} {ms:.1} ms")).collect();
+    println!(
+        "  odoo-mesh waits for Odoo {:.1} ms per create (mean); the longest: {}",
+        waits.iter().map(|(_, ms)| ms).sum::<f64>(),
+        slowest.join(", ")
+    );
+    let cpu_ms = |v: Variant| spent.cpu.get(&v).copied().unwrap_or_default().as_secs_f64() * 1e3 / per_variant as f64;
+    println!(
+        "  odoo-mesh CPU per create {:.2} ms, per replay {:.2} ms",
+        cpu_ms(Variant::Mesh),
+        cpu_ms(Variant::MeshReplay)
     );
     let p50 = |v: Variant| at[&v][0];
     println!(

@@ -84,12 +84,22 @@ pub(crate) async fn odoo_calls(admin: SocketAddr) -> f64 {
 
 /// Calls odoo-mesh has made to Odoo so far, by `model.method` (every outcome together).
 pub(crate) async fn odoo_calls_by_method(admin: SocketAddr) -> BTreeMap<String, f64> {
-    let mut calls = BTreeMap::new();
-    for (labels, value) in metric(admin, "odoo_mesh_odoo_calls_total").await {
+    by_method(admin, "odoo_mesh_odoo_calls_total").await
+}
+
+/// Seconds odoo-mesh has waited for Odoo's answers so far, by `model.method`.
+pub(crate) async fn odoo_seconds_by_method(admin: SocketAddr) -> BTreeMap<String, f64> {
+    by_method(admin, "odoo_mesh_odoo_call_duration_seconds_sum").await
+}
+
+/// A metric of Odoo calls summed by its `model` and `method` labels.
+async fn by_method(admin: SocketAddr, name: &str) -> BTreeMap<String, f64> {
+    let mut sums = BTreeMap::new();
+    for (labels, value) in metric(admin, name).await {
         let label = |name: &str| labels.get(name).cloned().unwrap_or_default();
-        *calls.entry(format!("{}.{}", label("model"), label("method"))).or_default() += value;
+        *sums.entry(format!("{}.{}", label("model"), label("method"))).or_default() += value;
     }
-    calls
+    sums
 }
 
 /// Every series of a counter or gauge on odoo-mesh's admin port: its labels and its value.
