@@ -21,13 +21,12 @@ use std::{
 use bytes::Bytes;
 use futures::future::join_all;
 use load::{
-    Fixture, NO_POLLS,
-    client::{Call, Target, connect, mutual_tls, unary, until_answered},
+    client::{Call, connect, unary},
     jsonrpc::{Direct, inject_latency},
     odoo_calls,
-    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
+    process::{self, LOAD_CORE, SERVER_CORE},
+    stack::Stack,
     stats::median,
-    until_quiet,
 };
 use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
 use serde_json::json;
@@ -116,27 +115,17 @@ fn main() {
 }
 
 async fn run(settings: &Settings) {
-    let fixture = Fixture::new("coalescing");
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
-    let sim_addr = free_addr();
-    let _sim = Server::start("simulator", sim_addr, LOAD_CORE, binary, &["sim".into(), format!("--listen={sim_addr}")]);
-    let (addr, admin) = (free_addr(), free_addr());
-    let mut args = fixture.serve_args(addr, admin, sim_addr, true);
-    args.push(NO_POLLS.to_owned());
-    let _mesh = Server::start("odoo-mesh", addr, SERVER_CORE, binary, &args);
-
-    let pki = &fixture.pki;
-    let target = Target { addr, tls: Some(mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key)) };
-    until_answered(&target, &stock_call(&Shape::Identical.skus(0))).await;
-    until_quiet(admin, Duration::from_millis(500)).await;
+    let stack = Stack::start("coalescing");
+    stack.ready(&stock_call(&Shape::Identical.skus(0))).await;
+    let sim_addr = stack.sim_addr();
     inject_latency(sim_addr, "stock.warehouse", "search_read", WAREHOUSES_MILLIS).await;
     inject_latency(sim_addr, "product.product", "search_read", STOCK_MILLIS).await;
     let largest = settings.bursts.iter().copied().max().unwrap_or(1);
     let mut senders = Vec::new();
     for _ in 0..largest.div_ceil(STREAMS_PER_CONNECTION) {
-        senders.push(connect(&target).await);
+        senders.push(connect(&stack.target).await);
     }
-    let mesh = Mesh { senders, authority: addr.to_string(), admin };
+    let mesh = Mesh { senders, authority: stack.target.addr.to_string(), admin: stack.admin };
     let direct = Direct::login(sim_addr).await;
 
     println!(

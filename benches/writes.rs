@@ -24,13 +24,12 @@ use std::{
 
 use bytes::Bytes;
 use load::{
-    Fixture, NO_POLLS,
-    client::{Call, Target, connect, mutual_tls, unary_reply, until_answered},
+    client::{Call, connect, unary_reply},
     jsonrpc::Direct,
     odoo_calls_by_method, odoo_seconds_by_method,
-    process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
+    process::{self, LOAD_CORE, SERVER_CORE},
+    stack::Stack,
     stats::{median, percentiles_ms},
-    until_quiet,
 };
 use odoo_mesh::proto::{
     common::v1::Quantity,
@@ -152,20 +151,11 @@ fn main() {
 }
 
 async fn run(settings: &Settings) {
-    let fixture = Fixture::new("writes");
-    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
-    let sim_addr = free_addr();
-    let _sim = Server::start("simulator", sim_addr, LOAD_CORE, binary, &["sim".into(), format!("--listen={sim_addr}")]);
-    let (addr, admin) = (free_addr(), free_addr());
-    let mut args = fixture.serve_args(addr, admin, sim_addr, true);
-    args.push(NO_POLLS.to_owned());
-    let server = Server::start("odoo-mesh", addr, SERVER_CORE, binary, &args);
-    let pki = &fixture.pki;
-    let target = Target { addr, tls: Some(mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key)) };
-    until_answered(&target, &order_call("warm-up")).await;
-    until_quiet(admin, Duration::from_millis(500)).await;
-    let mesh = Mesh { sender: connect(&target).await, authority: addr.to_string() };
-    let direct = Orders { direct: Direct::login(sim_addr).await };
+    let stack = Stack::start("writes");
+    stack.ready(&order_call("warm-up")).await;
+    let (server, admin) = (&stack.mesh, stack.admin);
+    let mesh = Mesh { sender: connect(&stack.target).await, authority: stack.target.addr.to_string() };
+    let direct = Orders { direct: Direct::login(stack.sim_addr()).await };
     let mut ids = Ids::default();
 
     // Warm both paths: connections, odoo-mesh's schema, currencies and units.

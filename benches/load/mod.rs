@@ -6,6 +6,7 @@ pub(crate) mod bare;
 pub(crate) mod client;
 pub(crate) mod jsonrpc;
 pub(crate) mod process;
+pub(crate) mod stack;
 pub(crate) mod stats;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
@@ -16,10 +17,6 @@ use odoo_mesh::pki::{DEMO_CLIENT_ID, DemoPki, PkiFiles};
 pub(crate) const SKU: &str = "FURN_0096";
 /// The simulator's API key for its administrator (`odoo-mesh sim`'s default).
 pub(crate) const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
-
-/// `odoo-mesh serve` flags that keep the watched views from polling Odoo during a run (they load
-/// once at start), so that the Odoo calls counted are the ones the requests cost.
-pub(crate) const NO_POLLS: &str = "--watch-poll-interval=1h";
 
 /// Certificates, a policy letting the demo client (and, in plaintext, anyone) use the inventory
 /// and order services, and the Odoo key file, in a directory removed when dropped.
