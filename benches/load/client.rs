@@ -129,13 +129,22 @@ pub(crate) async fn unary(
     authority: &str,
     call: &Call,
 ) -> Result<(), String> {
-    let request = Request::post(format!("{scheme}://{authority}{}", call.path))
-        .header(header::CONTENT_TYPE, "application/grpc")
-        .header(header::TE, "trailers")
-        .body(())
-        .expect("request");
+    match status_of(sender, scheme, authority, call).await? {
+        Some(0) => Ok(()),
+        other => Err(format!("grpc-status {other:?}")),
+    }
+}
+
+/// Sends one call and reads its answer to the end: the gRPC status code it ended with, if any.
+pub(crate) async fn status_of(
+    sender: h2::client::SendRequest<Bytes>,
+    scheme: &str,
+    authority: &str,
+    call: &Call,
+) -> Result<Option<u32>, String> {
     let mut sender = sender.ready().await.map_err(|e| e.to_string())?;
-    let (response, mut body) = sender.send_request(request, false).map_err(|e| e.to_string())?;
+    let (response, mut body) =
+        sender.send_request(post(scheme, authority, call.path), false).map_err(|e| e.to_string())?;
     body.send_data(call.frame.clone(), true).map_err(|e| e.to_string())?;
     let response = response.await.map_err(|e| e.to_string())?;
     let status = response.headers().get("grpc-status").cloned();
@@ -146,10 +155,16 @@ pub(crate) async fn unary(
     }
     let trailers = body.trailers().await.map_err(|e| e.to_string())?;
     let status = trailers.and_then(|t| t.get("grpc-status").cloned()).or(status);
-    match status.as_ref().map(http::HeaderValue::as_bytes) {
-        Some(b"0") => Ok(()),
-        other => Err(format!("grpc-status {other:?}")),
-    }
+    Ok(status.and_then(|s| s.to_str().ok()?.parse().ok()))
+}
+
+/// The HTTP/2 request of a gRPC call of `path`.
+pub(crate) fn post(scheme: &str, authority: &str, path: &str) -> Request<()> {
+    Request::post(format!("{scheme}://{authority}{path}"))
+        .header(header::CONTENT_TYPE, "application/grpc")
+        .header(header::TE, "trailers")
+        .body(())
+        .expect("request")
 }
 
 /// An HTTP/2 connection to the target, its driver spawned.

@@ -4,7 +4,12 @@
 
 pub(crate) mod bare;
 pub(crate) mod client;
+pub(crate) mod memory;
+pub(crate) mod open_loop;
 pub(crate) mod process;
+pub(crate) mod sim;
+pub(crate) mod stream;
+pub(crate) mod summary;
 
 use std::{net::SocketAddr, path::PathBuf};
 

@@ -36,6 +36,11 @@ impl Server {
         Self { name, addr, child }
     }
 
+    /// The process id (taskset runs the program in its own process).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// CPU time the process has used so far (user and system), from `/proc`.
     pub(crate) fn cpu_time(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
