@@ -77,6 +77,8 @@ struct Figures {
     /// that is for one change. Polling: its Odoo calls per second over all rounds.
     odoo_calls: f64,
     kib_per_stream: f64,
+    /// odoo-mesh's CPU time per round, polls included: the fan-out's cost on its one core.
+    cpu_per_round: Duration,
 }
 
 fn main() {
@@ -130,18 +132,21 @@ async fn run(settings: &Settings) {
             Mode::Webhook => "Odoo calls per change",
             Mode::Polling => "Odoo calls/s (polls)",
         };
-        println!("    streams      p50 ms      p99 ms      max ms   {calls_header:>21}   KiB per idle stream");
+        println!(
+            "    streams      p50 ms      p99 ms      max ms   {calls_header:>21}   KiB per idle stream   server CPU ms per round"
+        );
         let mut all = Vec::new();
         for &subscribers in &settings.subscribers {
             let figures = fan_out(&fixture, &secret, &sim, &mut quant, mode, subscribers, settings).await;
             println!(
-                "    {:>7}  {:>10.1}  {:>10.1}  {:>10.1}   {:>21.1}   {:>19.2}",
+                "    {:>7}  {:>10.1}  {:>10.1}  {:>10.1}   {:>21.1}   {:>19.2}   {:>23.1}",
                 figures.subscribers,
                 ms(figures.delay[0]),
                 ms(figures.delay[1]),
                 ms(figures.delay[2]),
                 figures.odoo_calls,
-                figures.kib_per_stream
+                figures.kib_per_stream,
+                ms(figures.cpu_per_round)
             );
             all.push(figures);
         }
@@ -240,12 +245,13 @@ async fn fan_out(
     let after = memory::of(mesh.pid());
     let kib_per_stream = after.resident.saturating_sub(before.resident) as f64 / subscribers as f64;
 
-    let (calls_before, started) = (odoo_calls(admin).await, Instant::now());
+    let (calls_before, cpu_before, started) = (odoo_calls(admin).await, mesh.cpu_time(), Instant::now());
     let mut rounds = Vec::new();
     for _ in 0..settings.rounds {
         rounds.push(round(&mut streams, sim, quant, mode, admin, settings).await);
     }
     let calls_per_second = (odoo_calls(admin).await - calls_before) / started.elapsed().as_secs_f64();
+    let cpu_per_round = (mesh.cpu_time() - cpu_before) / u32::try_from(settings.rounds).expect("a few rounds");
     if let Some(automation) = automation {
         automation.disable(sim).await;
     }
@@ -254,7 +260,7 @@ async fn fan_out(
         Mode::Webhook => median(rounds.iter().map(|(_, calls)| *calls)),
         Mode::Polling => calls_per_second,
     };
-    Figures { subscribers, delay, odoo_calls, kib_per_stream }
+    Figures { subscribers, delay, odoo_calls, kib_per_stream, cpu_per_round }
 }
 
 /// One change and its delivery to every stream: p50, p99 and maximum delay, and the Odoo calls
