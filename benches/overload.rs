@@ -28,6 +28,7 @@ use load::{
 };
 use odoo_mesh::proto::inventory::v1::{GetProductRequest, get_product_request::Product};
 use odoo_simulator::{Fault, FaultRule};
+use tonic::Code;
 
 const GET_PRODUCT: &str = "/odoomesh.inventory.v1.InventoryService/GetProduct";
 /// `--odoo-max-concurrency`: the Odoo workers odoo-mesh may keep busy.
@@ -40,16 +41,12 @@ const OVERLOAD: f64 = 10.0;
 const CONNECTIONS: usize = 32;
 const REJECTION_P99_TARGET: Duration = Duration::from_millis(1);
 
-// gRPC status codes.
-const OK: u32 = 0;
-const NOT_FOUND: u32 = 5;
-const RESOURCE_EXHAUSTED: u32 = 8;
-const UNAVAILABLE: u32 = 14;
-
 struct Settings {
     rounds: usize,
+    /// How long each round offers the load.
+    round: Duration,
+    /// A round of load first, not measured (none in a smoke run).
     warm_up: Duration,
-    measure: Duration,
 }
 
 /// A configuration of odoo-mesh's admission.
@@ -72,16 +69,14 @@ struct Round {
 }
 
 fn main() {
-    if let Some(code) = process::pin_self_to_load_core() {
-        std::process::exit(code);
-    }
-    let settings = if std::env::args().any(|a| a == "--smoke") {
-        Settings { rounds: 1, warm_up: Duration::ZERO, measure: Duration::from_millis(300) }
-    } else {
-        Settings { rounds: 3, warm_up: Duration::from_secs(1), measure: Duration::from_secs(5) }
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(run(&settings));
+    process::run_pinned(|smoke| async move {
+        let settings = if smoke {
+            Settings { rounds: 1, round: Duration::from_millis(300), warm_up: Duration::ZERO }
+        } else {
+            Settings { rounds: 3, round: Duration::from_secs(5), warm_up: Duration::from_secs(1) }
+        };
+        run(&settings).await;
+    });
 }
 
 async fn run(settings: &Settings) {
@@ -97,7 +92,7 @@ async fn run(settings: &Settings) {
     }
     println!(
         "(odoo-mesh on core {SERVER_CORE} with one Tokio worker, --odoo-max-concurrency={LIMIT}, mutual TLS; simulator and open-loop load on core {LOAD_CORE}, {CONNECTIONS} connections; every call a SKU of its own; medians of {} rounds of {:?})",
-        settings.rounds, settings.measure
+        settings.rounds, settings.round
     );
     println!("(reads may use 3/4 of the slots, so at most {} product reads run at once)", LIMIT * 3 / 4);
     for admission in [
@@ -145,7 +140,7 @@ async fn overload(fixture: &Fixture, admission: &Admission, offered: f64, settin
     let before = memory::of(mesh.pid());
     let mut rounds = Vec::new();
     for _ in 0..settings.rounds {
-        let run = load(settings.measure).await;
+        let run = load(settings.round).await;
         rounds.push(classify(&run.outcomes, percentile(&run.lateness, 0.99)));
         tokio::time::sleep(drained).await;
     }
@@ -172,10 +167,10 @@ fn get_product(sku: &str) -> Call {
 fn classify(outcomes: &[Outcome], lateness_p99: Duration) -> Round {
     let mut round = Round { admitted: Vec::new(), rejected: Vec::new(), other: Vec::new(), lateness_p99 };
     for outcome in outcomes {
-        match outcome.code {
-            Some(OK | NOT_FOUND) => round.admitted.push(outcome.latency),
-            Some(RESOURCE_EXHAUSTED | UNAVAILABLE) => round.rejected.push(outcome.latency),
-            code => round.other.push(code),
+        match outcome.code.and_then(|code| i32::try_from(code).ok()).map(Code::from) {
+            Some(Code::Ok | Code::NotFound) => round.admitted.push(outcome.latency),
+            Some(Code::ResourceExhausted | Code::Unavailable) => round.rejected.push(outcome.latency),
+            _ => round.other.push(outcome.code),
         }
     }
     round.admitted.sort_unstable();

@@ -7,14 +7,15 @@
 //! resident memory (`VmRSS`) before and after opening the idle streams gives the memory per
 //! stream; then, several rounds, a quant of the watched product is written over JSON-RPC and each
 //! stream's delay from the write to the event is timed, with the Odoo calls odoo-mesh made.
-//! Twice: with Odoo's webhook (an automation of the simulator calls odoo-mesh's admin port inside
-//! the write, as Odoo's "Send Webhook Notification" does; polls every 60 s only), and with polling
-//! alone (every second; the delay is then bounded by the interval, not by odoo-mesh).
+//! Twice: with Odoo's webhook (called right after the write, as Odoo's "Send Webhook Notification"
+//! automation would; polls every 60 s only), and with polling alone (every second; the delay is
+//! then bounded by the interval, not by odoo-mesh).
 //! `cargo bench --bench watch_fanout` (`-- --smoke` for a short run that only proves it works).
 
 mod load;
 
 use std::{
+    net::SocketAddr,
     path::Path,
     time::{Duration, Instant},
 };
@@ -32,7 +33,7 @@ use odoo_mesh::proto::inventory::v1::{
     GetStockLevelsRequest, WatchEventType, WatchStockLevelsRequest, WatchStockLevelsResponse,
 };
 use prost::Message;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::{sync::mpsc, task::JoinSet};
 
 /// The watched product: its only quant in its warehouse is the one written, so the warehouse's
@@ -82,26 +83,24 @@ struct Figures {
 }
 
 fn main() {
-    if let Some(code) = process::pin_self_to_load_core() {
-        std::process::exit(code);
-    }
-    let settings = if std::env::args().any(|a| a == "--smoke") {
-        Settings {
-            subscribers: vec![100],
-            rounds: 1,
-            round: Duration::from_millis(1200),
-            settle: Duration::from_millis(200),
-        }
-    } else {
-        Settings {
-            subscribers: vec![1_000, 10_000],
-            rounds: 5,
-            round: Duration::from_secs(2),
-            settle: Duration::from_secs(1),
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(run(&settings));
+    process::run_pinned(|smoke| async move {
+        let settings = if smoke {
+            Settings {
+                subscribers: vec![100],
+                rounds: 1,
+                round: Duration::from_millis(1200),
+                settle: Duration::from_millis(200),
+            }
+        } else {
+            Settings {
+                subscribers: vec![1_000, 10_000],
+                rounds: 5,
+                round: Duration::from_secs(2),
+                settle: Duration::from_secs(1),
+            }
+        };
+        run(&settings).await;
+    });
 }
 
 async fn run(settings: &Settings) {
@@ -122,7 +121,7 @@ async fn run(settings: &Settings) {
     for mode in [Mode::Webhook, Mode::Polling] {
         match mode {
             Mode::Webhook => println!(
-                "  with Odoo's webhook (an automation calls odoo-mesh inside the write; odoo-mesh polls 50 ms later, and again 1 s later; timed polls every 60 s):"
+                "  with Odoo's webhook (called after the write; odoo-mesh polls 50 ms later, and again 1 s later; timed polls every 60 s):"
             ),
             Mode::Polling => println!(
                 "  polling only (every {POLL_INTERVAL:?}, no webhook: the delay is bounded by the poll interval, not by the fan-out):"
@@ -224,17 +223,13 @@ async fn fan_out(
         max_staleness: Some(prost_types::Duration { seconds: 60, nanos: 0 }),
     };
     until_answered(&target, &Call::new("/odoomesh.inventory.v1.InventoryService/GetStockLevels", &cached)).await;
-    let automation = match mode {
-        Mode::Webhook => {
-            Some(Automation::create(sim, &format!("http://{admin}/odoo/webhook?token={WEBHOOK_SECRET}")).await)
-        }
-        Mode::Polling => None,
-    };
+    let hook = (mode == Mode::Webhook).then(|| format!("http://{admin}/odoo/webhook?token={WEBHOOK_SECRET}"));
+    let rounds_of = Rounds { sim, admin, mode, hook, settings };
 
     // Warm-up: streams opened, fed and closed once, so the first round times no first use.
     let mut warm = Subscribers::open(&target, subscribers.min(100)).await;
     tokio::time::sleep(settings.settle).await;
-    round(&mut warm, sim, quant, mode, admin, settings).await;
+    rounds_of.one(&mut warm, quant).await;
     drop(warm);
     tokio::time::sleep(settings.settle).await;
 
@@ -248,13 +243,10 @@ async fn fan_out(
     let (calls_before, cpu_before, started) = (odoo_calls(admin).await, mesh.cpu_time(), Instant::now());
     let mut rounds = Vec::new();
     for _ in 0..settings.rounds {
-        rounds.push(round(&mut streams, sim, quant, mode, admin, settings).await);
+        rounds.push(rounds_of.one(&mut streams, quant).await);
     }
     let calls_per_second = (odoo_calls(admin).await - calls_before) / started.elapsed().as_secs_f64();
     let cpu_per_round = (mesh.cpu_time() - cpu_before) / u32::try_from(settings.rounds).expect("a few rounds");
-    if let Some(automation) = automation {
-        automation.disable(sim).await;
-    }
     let delay = [0, 1, 2].map(|i| median(rounds.iter().map(|(delays, _)| delays[i])));
     let odoo_calls = match mode {
         Mode::Webhook => median(rounds.iter().map(|(_, calls)| *calls)),
@@ -263,26 +255,36 @@ async fn fan_out(
     Figures { subscribers, delay, odoo_calls, kib_per_stream, cpu_per_round }
 }
 
-/// One change and its delivery to every stream: p50, p99 and maximum delay, and the Odoo calls
-/// odoo-mesh made during the round.
-async fn round(
-    streams: &mut Subscribers,
-    sim: &Sim,
-    quant: &mut Quant,
+/// How the rounds against one odoo-mesh process go.
+struct Rounds<'a> {
+    sim: &'a Sim,
+    /// odoo-mesh's admin listener: its metrics.
+    admin: SocketAddr,
     mode: Mode,
-    admin: std::net::SocketAddr,
-    settings: &Settings,
-) -> ([Duration; 3], f64) {
-    if mode == Mode::Polling {
-        // Anywhere in the poll cycle, as changes come.
-        tokio::time::sleep(POLL_INTERVAL.mul_f64(fastrand::f64())).await;
+    /// The webhook URL, called after each change (with the webhook).
+    hook: Option<String>,
+    settings: &'a Settings,
+}
+
+impl Rounds<'_> {
+    /// One change and its delivery to every stream: p50, p99 and maximum delay, and the Odoo
+    /// calls odoo-mesh made during the round.
+    async fn one(&self, streams: &mut Subscribers, quant: &mut Quant) -> ([Duration; 3], f64) {
+        if self.mode == Mode::Polling {
+            // Anywhere in the poll cycle, as changes come.
+            tokio::time::sleep(POLL_INTERVAL.mul_f64(fastrand::f64())).await;
+        }
+        let calls_before = odoo_calls(self.admin).await;
+        let (changed_at, on_hand) = quant.change(self.sim).await;
+        if let Some(hook) = &self.hook {
+            let answer = reqwest::Client::new().post(hook).send().await.expect("webhook called");
+            assert!(answer.status().is_success(), "the webhook was refused: {}", answer.status());
+        }
+        let mut delays = streams.delivered(&on_hand, changed_at, Duration::from_secs(20)).await;
+        tokio::time::sleep_until((changed_at + self.settings.round).into()).await;
+        let calls = odoo_calls(self.admin).await - calls_before;
+        (spread(&mut delays), calls)
     }
-    let calls_before = odoo_calls(admin).await;
-    let (changed_at, on_hand) = quant.change(sim).await;
-    let mut delays = streams.delivered(&on_hand, changed_at, Duration::from_secs(20)).await;
-    tokio::time::sleep_until((changed_at + settings.round).into()).await;
-    let calls = odoo_calls(admin).await - calls_before;
-    (spread(&mut delays), calls)
 }
 
 /// The quant written in every round.
@@ -310,43 +312,6 @@ impl Quant {
         let sent = Instant::now();
         sim.execute("stock.quant", "write", json!([[self.id], {"quantity": self.quantity}]), json!({})).await;
         (sent, self.quantity.to_string())
-    }
-}
-
-/// The simulator's "Send Webhook Notification" automation on quants, as the README sets it up.
-struct Automation(Value);
-
-impl Automation {
-    async fn create(sim: &Sim, url: &str) -> Self {
-        let model = sim.execute("ir.model", "search", json!([[["model", "=", "stock.quant"]]]), json!({})).await;
-        let fields = sim
-            .execute(
-                "ir.model.fields",
-                "search",
-                json!([[["model", "=", "stock.quant"], ["name", "in", ["quantity", "reserved_quantity"]]]]),
-                json!({}),
-            )
-            .await;
-        let rule = json!({
-            "name": "odoo-mesh fan-out bench",
-            "model_id": model[0],
-            "trigger": "on_create_or_write",
-            "trigger_field_ids": [[6, 0, fields]],
-            "filter_domain": "[('location_id.usage', '=', 'internal')]",
-            "action_server_ids": [[0, 0, {
-                "name": "Notify odoo-mesh",
-                "model_id": model[0],
-                "state": "webhook",
-                "webhook_url": url,
-                "webhook_field_ids": [[6, 0, fields]],
-            }]],
-        });
-        Self(sim.execute("base.automation", "create", json!([rule]), json!({})).await)
-    }
-
-    /// Stops it: the process it calls is about to go.
-    async fn disable(self, sim: &Sim) {
-        sim.execute("base.automation", "write", json!([[self.0], {"active": false}]), json!({})).await;
     }
 }
 
