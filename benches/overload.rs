@@ -47,6 +47,9 @@ struct Settings {
     round: Duration,
     /// A round of load first, not measured (none in a smoke run).
     warm_up: Duration,
+    /// Whether the short queue timeout is measured too. Not in a smoke run: in a debug build the
+    /// calls odoo-mesh makes at start outlast it, refuse each other, and it never becomes ready.
+    short_queue: bool,
 }
 
 /// A configuration of odoo-mesh's admission.
@@ -71,9 +74,9 @@ struct Round {
 fn main() {
     process::run_pinned(|smoke| async move {
         let settings = if smoke {
-            Settings { rounds: 1, round: Duration::from_millis(300), warm_up: Duration::ZERO }
+            Settings { rounds: 1, round: Duration::from_millis(300), warm_up: Duration::ZERO, short_queue: false }
         } else {
-            Settings { rounds: 3, round: Duration::from_secs(5), warm_up: Duration::from_secs(1) }
+            Settings { rounds: 3, round: Duration::from_secs(5), warm_up: Duration::from_secs(1), short_queue: true }
         };
         run(&settings).await;
     });
@@ -95,13 +98,16 @@ async fn run(settings: &Settings) {
         settings.rounds, settings.round
     );
     println!("(reads may use 3/4 of the slots, so at most {} product reads run at once)", LIMIT * 3 / 4);
-    for admission in [
-        Admission { name: "default queue timeout (2 s)", queue_timeout: None, longest_wait: Duration::from_secs(2) },
-        // Not zero: with no wait at all, the views' loads at start take each other's slots and
-        // are refused together again at every retry, and odoo-mesh never becomes ready.
-        Admission { name: "queue timeout 10 ms", queue_timeout: Some("10ms"), longest_wait: Duration::from_millis(10) },
-    ] {
-        overload(&fixture, &admission, offered, settings).await;
+    let default =
+        Admission { name: "default queue timeout (2 s)", queue_timeout: None, longest_wait: Duration::from_secs(2) };
+    // Not zero: with no wait at all, the calls odoo-mesh makes at start (the views' loads, the
+    // capability check) take each other's slots, are refused together again at every retry, and
+    // it never becomes ready.
+    let short =
+        Admission { name: "queue timeout 10 ms", queue_timeout: Some("10ms"), longest_wait: Duration::from_millis(10) };
+    overload(&fixture, &default, offered, settings).await;
+    if settings.short_queue {
+        overload(&fixture, &short, offered, settings).await;
     }
 }
 
