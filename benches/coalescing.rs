@@ -22,11 +22,11 @@ use bytes::Bytes;
 use futures::future::join_all;
 use load::{
     client::{Call, connect, unary},
-    jsonrpc::{Direct, inject_latency},
+    jsonrpc::Direct,
     odoo_calls,
     process::{self, LOAD_CORE, SERVER_CORE},
     stack::Stack,
-    stats::median,
+    summary::median,
 };
 use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
 use serde_json::json;
@@ -115,18 +115,17 @@ fn main() {
 }
 
 async fn run(settings: &Settings) {
-    let stack = Stack::start("coalescing");
+    let stack = Stack::start("coalescing").await;
     stack.ready(&stock_call(&Shape::Identical.skus(0))).await;
-    let sim_addr = stack.sim_addr();
-    inject_latency(sim_addr, "stock.warehouse", "search_read", WAREHOUSES_MILLIS).await;
-    inject_latency(sim_addr, "product.product", "search_read", STOCK_MILLIS).await;
+    stack.sim.slow_down("stock.warehouse", "search_read", WAREHOUSES_MILLIS).await;
+    stack.sim.slow_down("product.product", "search_read", STOCK_MILLIS).await;
     let largest = settings.bursts.iter().copied().max().unwrap_or(1);
     let mut senders = Vec::new();
     for _ in 0..largest.div_ceil(STREAMS_PER_CONNECTION) {
         senders.push(connect(&stack.target).await);
     }
     let mesh = Mesh { senders, authority: stack.target.addr.to_string(), admin: stack.admin };
-    let direct = Direct::login(sim_addr).await;
+    let direct = &stack.sim.direct;
 
     println!(
         "coalescing: N stock reads at once through odoo-mesh (mutual TLS) vs the same reads sent directly as JSON-RPC"
@@ -151,11 +150,11 @@ async fn run(settings: &Settings) {
             let calls: Vec<Call> = (0..n).map(|i| stock_call(&shape.skus(i))).collect();
             // Warm both paths at this size: connections, and the simulator's pool for the direct client.
             mesh.burst(&calls).await;
-            burst_direct(&direct, shape, n).await;
+            burst_direct(direct, shape, n).await;
             let (mut through, mut straight) = (Vec::new(), Vec::new());
             for _ in 0..settings.rounds {
                 through.push(mesh.burst(&calls).await);
-                straight.push(burst_direct(&direct, shape, n).await);
+                straight.push(burst_direct(direct, shape, n).await);
             }
             print_row(shape.name(), n, &through, &straight);
         }
@@ -220,8 +219,8 @@ async fn timed<T>(work: impl Future<Output = T>) -> Duration {
 }
 
 fn print_row(shape: &str, n: usize, through: &[Burst], straight: &[Burst]) {
-    let calls = |bursts: &[Burst]| median(bursts.iter().map(|b| b.odoo_calls / n as f64).collect());
-    let wall = |bursts: &[Burst]| median(bursts.iter().map(|b| b.wall.as_secs_f64() * 1e3).collect());
+    let calls = |bursts: &[Burst]| median(bursts.iter().map(|b| b.odoo_calls / n as f64));
+    let wall = |bursts: &[Burst]| median(bursts.iter().map(|b| b.wall.as_secs_f64() * 1e3));
     let (calls_mesh, calls_direct) = (calls(through), calls(straight));
     let (wall_mesh, wall_direct) = (wall(through), wall(straight));
     let (rate_mesh, rate_direct) = (n as f64 / wall_mesh * 1e3, n as f64 / wall_direct * 1e3);

@@ -29,7 +29,7 @@ use load::{
     odoo_calls_by_method, odoo_seconds_by_method,
     process::{self, LOAD_CORE, SERVER_CORE},
     stack::Stack,
-    stats::{median, percentiles_ms},
+    summary::{median, percentiles_ms},
 };
 use odoo_mesh::proto::{
     common::v1::Quantity,
@@ -151,11 +151,11 @@ fn main() {
 }
 
 async fn run(settings: &Settings) {
-    let stack = Stack::start("writes");
+    let stack = Stack::start("writes").await;
     stack.ready(&order_call("warm-up")).await;
     let (server, admin) = (&stack.mesh, stack.admin);
     let mesh = Mesh { sender: connect(&stack.target).await, authority: stack.target.addr.to_string() };
-    let direct = Orders { direct: Direct::login(stack.sim_addr()).await };
+    let direct = Orders { direct: Direct::login(stack.sim.addr()).await };
     let mut ids = Ids::default();
 
     // Warm both paths: connections, odoo-mesh's schema, currencies and units.

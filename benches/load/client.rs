@@ -129,7 +129,7 @@ pub(crate) async fn unary(
     authority: &str,
     call: &Call,
 ) -> Result<(), String> {
-    exchange(sender, scheme, authority, call, false).await.map(drop)
+    exchange(sender, scheme, authority, call, false).await?.ok().map(drop)
 }
 
 /// Sends one call and returns its answer's message without the gRPC prefix (a unary answer is
@@ -140,8 +140,35 @@ pub(crate) async fn unary_reply(
     authority: &str,
     call: &Call,
 ) -> Result<Bytes, String> {
-    let mut frame = exchange(sender, scheme, authority, call, true).await?;
+    let mut frame = exchange(sender, scheme, authority, call, true).await?.ok()?;
     Ok(if frame.len() >= 5 { frame.split_off(5) } else { frame })
+}
+
+/// Sends one call and reads its answer to the end: the gRPC status code it ended with, if any.
+pub(crate) async fn status_of(
+    sender: h2::client::SendRequest<Bytes>,
+    scheme: &str,
+    authority: &str,
+    call: &Call,
+) -> Result<Option<u32>, String> {
+    let answer = exchange(sender, scheme, authority, call, false).await?;
+    Ok(answer.status.and_then(|s| s.to_str().ok()?.parse().ok()))
+}
+
+/// How a call ended: its status and message, and its body when it was kept.
+struct Answer {
+    status: Option<http::HeaderValue>,
+    message: Option<http::HeaderValue>,
+    body: Bytes,
+}
+
+impl Answer {
+    fn ok(self) -> Result<Bytes, String> {
+        match self.status.as_ref().map(http::HeaderValue::as_bytes) {
+            Some(b"0") => Ok(self.body),
+            other => Err(format!("grpc-status {other:?}: {:?}", self.message)),
+        }
+    }
 }
 
 /// One call; the answer's body is kept only when asked for (the load loops only count).
@@ -151,14 +178,10 @@ async fn exchange(
     authority: &str,
     call: &Call,
     keep: bool,
-) -> Result<Bytes, String> {
-    let request = Request::post(format!("{scheme}://{authority}{}", call.path))
-        .header(header::CONTENT_TYPE, "application/grpc")
-        .header(header::TE, "trailers")
-        .body(())
-        .expect("request");
+) -> Result<Answer, String> {
     let mut sender = sender.ready().await.map_err(|e| e.to_string())?;
-    let (response, mut body) = sender.send_request(request, false).map_err(|e| e.to_string())?;
+    let (response, mut body) =
+        sender.send_request(post(scheme, authority, call.path), false).map_err(|e| e.to_string())?;
     body.send_data(call.frame.clone(), true).map_err(|e| e.to_string())?;
     let response = response.await.map_err(|e| e.to_string())?;
     let status = response.headers().get("grpc-status").cloned();
@@ -174,10 +197,16 @@ async fn exchange(
     let trailers = body.trailers().await.map_err(|e| e.to_string())?;
     let message = trailers.as_ref().and_then(|t| t.get("grpc-message").cloned());
     let status = trailers.and_then(|t| t.get("grpc-status").cloned()).or(status);
-    match status.as_ref().map(http::HeaderValue::as_bytes) {
-        Some(b"0") => Ok(kept.freeze()),
-        other => Err(format!("grpc-status {other:?}: {message:?}")),
-    }
+    Ok(Answer { status, message, body: kept.freeze() })
+}
+
+/// The HTTP/2 request of a gRPC call of `path`.
+pub(crate) fn post(scheme: &str, authority: &str, path: &str) -> Request<()> {
+    Request::post(format!("{scheme}://{authority}{path}"))
+        .header(header::CONTENT_TYPE, "application/grpc")
+        .header(header::TE, "trailers")
+        .body(())
+        .expect("request")
 }
 
 /// An HTTP/2 connection to the target, its driver spawned.

@@ -5,9 +5,13 @@
 pub(crate) mod bare;
 pub(crate) mod client;
 pub(crate) mod jsonrpc;
+pub(crate) mod memory;
+pub(crate) mod open_loop;
 pub(crate) mod process;
+pub(crate) mod sim;
 pub(crate) mod stack;
-pub(crate) mod stats;
+pub(crate) mod stream;
+pub(crate) mod summary;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, time::Duration};
 

@@ -36,6 +36,11 @@ impl Server {
         Self { name, addr, child }
     }
 
+    /// The process id (taskset runs the program in its own process).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// CPU time the process has used so far (user and system), from `/proc`.
     pub(crate) fn cpu_time(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
@@ -93,4 +98,15 @@ pub(crate) fn pin_self_to_load_core() -> Option<i32> {
         .status()
         .expect("taskset runs the bench");
     Some(status.code().unwrap_or(1))
+}
+
+/// A benchmark's `main`: re-runs itself pinned to the load core, then runs `body` on one thread,
+/// told whether a short smoke run (`--smoke`) was asked for.
+pub(crate) fn run_pinned<F: Future<Output = ()>>(body: impl FnOnce(bool) -> F) {
+    if let Some(code) = pin_self_to_load_core() {
+        std::process::exit(code);
+    }
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(body(smoke));
 }

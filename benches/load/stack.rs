@@ -8,6 +8,7 @@ use super::{
     Fixture,
     client::{Call, Target, mutual_tls, until_answered},
     process::{LOAD_CORE, SERVER_CORE, Server, free_addr},
+    sim::Sim,
     until_quiet,
 };
 
@@ -17,7 +18,7 @@ const NO_POLLS: &str = "--watch-poll-interval=1h";
 /// The two processes, killed when dropped (odoo-mesh first), and what reaches them.
 pub(crate) struct Stack {
     pub(crate) mesh: Server,
-    sim: Server,
+    pub(crate) sim: Sim,
     /// odoo-mesh's admin port (metrics).
     pub(crate) admin: SocketAddr,
     /// odoo-mesh's gRPC port, with the demo client's certificate.
@@ -28,24 +29,17 @@ pub(crate) struct Stack {
 
 impl Stack {
     /// Starts the simulator and odoo-mesh in front of it; `name` names the fixture's directory.
-    pub(crate) fn start(name: &str) -> Self {
+    pub(crate) async fn start(name: &str) -> Self {
         let fixture = Fixture::new(name);
         let binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
-        let sim_addr = free_addr();
-        let sim =
-            Server::start("simulator", sim_addr, LOAD_CORE, binary, &["sim".into(), format!("--listen={sim_addr}")]);
+        let sim = Sim::start(LOAD_CORE).await;
         let (addr, admin) = (free_addr(), free_addr());
-        let mut args = fixture.serve_args(addr, admin, sim_addr, true);
+        let mut args = fixture.serve_args(addr, admin, sim.addr(), true);
         args.push(NO_POLLS.to_owned());
         let mesh = Server::start("odoo-mesh", addr, SERVER_CORE, binary, &args);
         let pki = &fixture.pki;
         let target = Target { addr, tls: Some(mutual_tls(&pki.ca_pem, &pki.client.cert, &pki.client.key)) };
         Self { mesh, sim, admin, target, fixture }
-    }
-
-    /// The simulator's address, for a direct client.
-    pub(crate) fn sim_addr(&self) -> SocketAddr {
-        self.sim.addr
     }
 
     /// Waits until odoo-mesh answers `call`, then until it has stopped calling Odoo.

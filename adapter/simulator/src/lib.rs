@@ -164,7 +164,8 @@ impl Simulator {
         self.inner.calls.lock().clone()
     }
 
-    /// The most calls that were in progress at once.
+    /// The most requests that were in progress at once, from their arrival to their answer (the
+    /// injected latency included): what Odoo's workers would have been busy with.
     pub fn max_in_flight(&self) -> usize {
         self.inner.max_in_flight.load(Ordering::SeqCst)
     }
@@ -350,7 +351,6 @@ impl Simulator {
 
     /// Runs one call as one transaction: a failure rolls back everything the call changed.
     fn run(&self, call: Call<'_>) -> (Result<Outcome, SimError>, Vec<models::automation::Webhook>) {
-        let _guard = InFlight::enter(&self.inner);
         let mut db = self.inner.db.lock();
         let snapshot = (!call.readonly).then(|| db.clone());
         let env = Env { uid: call.uid, context: call.context };
@@ -412,6 +412,11 @@ impl Simulator {
         if path == "/__sim/faults" {
             return Ok(self.fault_endpoint(&parts.method, &body));
         }
+        if path == "/__sim/stats" {
+            return Ok(self.stats_endpoint(&parts.method));
+        }
+        // From here to the answer, injected latency included: the time an Odoo worker is busy.
+        let _busy = InFlight::enter(&self.inner);
         if path == "/jsonrpc" {
             return wire::jsonrpc::handle(self, &parts.method, &content_type, &body).await;
         }
@@ -445,8 +450,23 @@ impl Simulator {
             _ => wire::werkzeug_page(hyper::StatusCode::METHOD_NOT_ALLOWED, "use POST or DELETE"),
         }
     }
+
+    /// `GET /__sim/stats`: the calls so far by `model.method`, the requests in progress, and the
+    /// most that were in progress at once. For benchmarks of a standalone simulator.
+    fn stats_endpoint(&self, method: &hyper::Method) -> wire::HttpResponse {
+        if *method != hyper::Method::GET {
+            return wire::werkzeug_page(hyper::StatusCode::METHOD_NOT_ALLOWED, "use GET");
+        }
+        let stats = serde_json::json!({
+            "calls": self.calls(),
+            "in_flight": self.inner.in_flight.load(Ordering::SeqCst),
+            "max_in_flight": self.max_in_flight(),
+        });
+        wire::json_response(hyper::StatusCode::OK, &stats)
+    }
 }
 
+/// Counts a request in progress while alive.
 struct InFlight<'a>(&'a Inner);
 
 impl<'a> InFlight<'a> {

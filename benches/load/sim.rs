@@ -1,0 +1,67 @@
+//! The Odoo simulator as a process of its own (`odoo-mesh sim`), driven over HTTP as any other
+//! client of Odoo would drive it: JSON-RPC for data, `/__sim/faults` to slow it down and
+//! `/__sim/stats` for what it served.
+
+use std::{net::SocketAddr, path::Path};
+
+use odoo_simulator::{Fault, FaultRule};
+use serde_json::Value;
+
+use super::{
+    jsonrpc::Direct,
+    process::{Server, free_addr},
+};
+
+/// A running simulator process and a JSON-RPC session with it as its administrator.
+pub(crate) struct Sim {
+    pub(crate) process: Server,
+    pub(crate) direct: Direct,
+    http: reqwest::Client,
+}
+
+/// What the simulator has served so far.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stats {
+    /// Calls of any model and method.
+    pub(crate) calls: u64,
+    /// The most requests it was serving at once.
+    pub(crate) max_in_flight: u64,
+}
+
+impl Sim {
+    /// Starts `odoo-mesh sim` pinned to `core` and logs in once it answers.
+    pub(crate) async fn start(core: &str) -> Self {
+        let addr = free_addr();
+        let binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
+        let process = Server::start("simulator", addr, core, binary, &["sim".into(), format!("--listen={addr}")]);
+        Self { process, direct: Direct::login(addr).await, http: reqwest::Client::new() }
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.process.addr
+    }
+
+    /// `execute_kw(model, method, args, kwargs)`: Odoo's answer, or a panic with its error.
+    pub(crate) async fn execute(&self, model: &str, method: &str, args: Value, kwargs: Value) -> Value {
+        self.direct.execute(model, method, args, kwargs).await
+    }
+
+    /// Adds a fault rule (for example a latency on a model's reads).
+    pub(crate) async fn inject(&self, rule: &FaultRule) {
+        let url = format!("http://{}/__sim/faults", self.addr());
+        let response = self.http.post(url).json(rule).send().await.expect("fault injected");
+        assert!(response.status().is_success(), "the simulator refused the fault: {}", response.status());
+    }
+
+    /// Makes every `model.method` call take `millis` longer, from now on.
+    pub(crate) async fn slow_down(&self, model: &str, method: &str, millis: u64) {
+        self.inject(&FaultRule::always(Fault::Latency { millis }).on(model, method)).await;
+    }
+
+    pub(crate) async fn stats(&self) -> Stats {
+        let url = format!("http://{}/__sim/stats", self.addr());
+        let stats: Value = self.http.get(url).send().await.expect("stats").json().await.expect("stats json");
+        let calls = stats["calls"].as_object().map_or(0, |calls| calls.values().filter_map(Value::as_u64).sum());
+        Stats { calls, max_in_flight: stats["max_in_flight"].as_u64().expect("max_in_flight") }
+    }
+}
