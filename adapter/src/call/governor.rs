@@ -2,9 +2,15 @@
 //! capture orders or move money may use every slot; reads and bulk listings together three
 //! quarters, bulk listings alone half — so lower classes can never take the slots the critical
 //! calls need. Waiting is bounded: past the queue timeout a call is refused at once rather than
-//! queued forever.
+//! queued forever — and a call that would find, on arrival, more callers ahead of it than its
+//! slots can serve within the queue timeout (at the Odoo call time seen so far) is refused on
+//! arrival: under sustained overload a refusal comes in microseconds, not after the timeout, and
+//! the queue (and the memory it holds) stays as long as it can usefully be.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -49,6 +55,10 @@ impl Priority {
             Self::Bulk => "bulk",
         }
     }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Slots toward Odoo.
@@ -57,6 +67,12 @@ pub(crate) struct Governor {
     all: Semaphore,
     reads: Semaphore,
     bulk: Semaphore,
+    /// Slots of each priority (critical, read, bulk): what serves its queue.
+    slots: [usize; 3],
+    /// Calls of each priority waiting for a slot.
+    waiting: [AtomicUsize; 3],
+    /// How long a call holds its slot, a moving average in nanoseconds; 0 until one has run.
+    service_nanos: AtomicU64,
     queue_timeout: Duration,
 }
 
@@ -66,22 +82,42 @@ pub(crate) struct Slot<'a> {
     _bulk: Option<SemaphorePermit<'a>>,
     _reads: Option<SemaphorePermit<'a>>,
     _all: SemaphorePermit<'a>,
+    governor: &'a Governor,
+    admitted: Instant,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.governor.served_in(self.admitted.elapsed());
+    }
 }
 
 impl Governor {
     pub(crate) fn new(max_concurrency: usize, queue_timeout: Duration) -> Self {
         let limit = max_concurrency.max(1);
+        let slots = [limit, (limit * 3 / 4).max(1), (limit / 2).max(1)];
         Self {
-            all: Semaphore::new(limit),
-            reads: Semaphore::new((limit * 3 / 4).max(1)),
-            bulk: Semaphore::new((limit / 2).max(1)),
+            all: Semaphore::new(slots[0]),
+            reads: Semaphore::new(slots[1]),
+            bulk: Semaphore::new(slots[2]),
+            slots,
+            waiting: Default::default(),
+            service_nanos: AtomicU64::new(0),
             queue_timeout,
         }
     }
 
-    /// Waits for a slot, at most the queue timeout.
+    /// Waits for a slot, at most the queue timeout; refuses at once when the callers ahead could
+    /// not all be served within it.
     pub(crate) async fn admit(&self, priority: Priority) -> Result<Slot<'_>, OdooError> {
         let started = Instant::now();
+        let label = priority.label();
+        let waiting = Waiting::new(self, priority);
+        if waiting.ahead > 0 && self.expected_wait(priority, waiting.ahead) > self.queue_timeout {
+            drop(waiting);
+            metrics::counter!("odoo_mesh_odoo_governor_rejected_total", "priority" => label).increment(1);
+            return Err(OdooError::Overloaded { waited: started.elapsed() });
+        }
         let overloaded = |_| OdooError::Overloaded { waited: started.elapsed() };
         let acquire = async {
             // Nested caps: a bulk call holds a bulk and a read permit, a read a read permit.
@@ -94,10 +130,8 @@ impl Governor {
                 _ => Some(self.reads.acquire().await.map_err(overloaded)?),
             };
             let all = self.all.acquire().await.map_err(overloaded)?;
-            Ok(Slot { _bulk: bulk, _reads: reads, _all: all })
+            Ok(Slot { _bulk: bulk, _reads: reads, _all: all, governor: self, admitted: Instant::now() })
         };
-        let label = priority.label();
-        let waiting = Waiting::new(label);
         let result = match tokio::time::timeout(self.queue_timeout, acquire).await {
             Ok(slot) => slot,
             Err(_) => Err(OdooError::Overloaded { waited: started.elapsed() }),
@@ -110,28 +144,53 @@ impl Governor {
         }
         result
     }
-}
 
-/// Counts a call in the queue-depth gauge while it waits; a guard, so a call cancelled while
-/// waiting (its caller's deadline passed) leaves the queue too.
-struct Waiting(&'static str);
+    /// How long a call would wait behind `ahead` others of its priority: they leave its slots
+    /// one slot-time at a time, a slot-time being the Odoo call time seen so far (none seen: no
+    /// wait is predicted, and the queue timeout alone bounds the wait).
+    fn expected_wait(&self, priority: Priority, ahead: usize) -> Duration {
+        let service = Duration::from_nanos(self.service_nanos.load(Ordering::Relaxed));
+        let rounds = ahead.div_ceil(self.slots[priority.index()]);
+        service.saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX))
+    }
 
-impl Waiting {
-    fn new(priority: &'static str) -> Self {
-        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => priority).increment(1.0);
-        Self(priority)
+    /// Folds one call's slot time into the moving average (an eighth of the new sample).
+    fn served_in(&self, held: Duration) {
+        let sample = u64::try_from(held.as_nanos()).unwrap_or(u64::MAX);
+        let average = self.service_nanos.load(Ordering::Relaxed);
+        let next = if average == 0 { sample } else { average - average / 8 + sample / 8 };
+        self.service_nanos.store(next, Ordering::Relaxed);
     }
 }
 
-impl Drop for Waiting {
+/// Counts a call among the waiting of its priority (and in the queue-depth gauge) while it waits;
+/// a guard, so a call cancelled while waiting (its caller's deadline passed) leaves the queue too.
+struct Waiting<'a> {
+    governor: &'a Governor,
+    priority: Priority,
+    /// Calls of its priority already waiting when it came.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(governor: &'a Governor, priority: Priority) -> Self {
+        let ahead = governor.waiting[priority.index()].fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => priority.label()).increment(1.0);
+        Self { governor, priority, ahead }
+    }
+}
+
+impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => self.0).decrement(1.0);
+        self.governor.waiting[self.priority.index()].fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("odoo_mesh_odoo_governor_waiting", "priority" => self.priority.label()).decrement(1.0);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::FutureExt;
     use serde_json::json;
 
     #[tokio::test]
@@ -150,6 +209,33 @@ mod tests {
             "every slot is taken now"
         );
         drop((bulk, reads, critical));
+    }
+
+    #[tokio::test]
+    async fn a_call_the_queue_cannot_serve_in_time_is_refused_on_arrival() {
+        let governor = std::sync::Arc::new(Governor::new(1, Duration::from_millis(50)));
+        let busy = governor.admit(Priority::Critical).await.expect("the one slot");
+        // Nothing measured yet: a second caller queues, trusting the timeout.
+        let queued = tokio::spawn({
+            let governor = governor.clone();
+            async move { governor.admit(Priority::Critical).await.is_ok() }
+        });
+        while governor.waiting[Priority::Critical.index()].load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // Odoo calls take 100 ms: one caller ahead means a wait past the 50 ms timeout.
+        governor.served_in(Duration::from_millis(100));
+        let third = governor.admit(Priority::Critical).now_or_never();
+        assert!(
+            matches!(third, Some(Err(OdooError::Overloaded { .. }))),
+            "refused at once, without waiting out the queue timeout"
+        );
+        drop(busy);
+        assert!(queued.await.expect("joined"), "the caller already queued gets the freed slot");
+        assert!(
+            governor.admit(Priority::Critical).now_or_never().is_some_and(|slot| slot.is_ok()),
+            "with no one ahead, a free slot is taken at once"
+        );
     }
 
     #[test]
