@@ -10,6 +10,7 @@ pub mod audit;
 pub mod authz;
 pub mod backends;
 pub mod check;
+pub mod codec;
 pub mod config;
 mod convert;
 pub mod deadline;

@@ -219,7 +219,9 @@ struct Delivery<T: Watched, M> {
     watch: Watch<T>,
     keep: Box<dyn Fn(&T) -> bool + Send + Sync>,
     render: Renderer<T, M>,
-    tx: mpsc::Sender<Outgoing<M>>,
+    /// Boxed: tokio's channel allocates its first block of 32 slots when it opens, and a slot
+    /// of a whole event would make that block most of an idle subscriber's memory.
+    tx: mpsc::Sender<Box<Outgoing<M>>>,
 }
 
 impl<T: Watched, M: Send + 'static> Delivery<T, M> {
@@ -276,7 +278,7 @@ impl<T: Watched, M: Send + 'static> Delivery<T, M> {
     /// Queues one event; while the buffer is full, watches how far behind the stream falls.
     async fn send(&mut self, event: Event<'_, T>, cursor: u64) -> Delivered {
         let position = event.position().map(|p| p.seal(&self.watch.tokens, self.watch.name));
-        let outgoing = Outgoing {
+        let outgoing = Box::new(Outgoing {
             kind: event.kind(),
             detected_at: match &event {
                 Event::Changed(change) => Some(change.detected_at),
@@ -284,7 +286,7 @@ impl<T: Watched, M: Send + 'static> Delivery<T, M> {
             },
             message: (self.render)(event, position.clone().unwrap_or_default()),
             position,
-        };
+        });
         let mut updates = self.watch.hub.subscribe();
         loop {
             tokio::select! {
@@ -308,7 +310,7 @@ impl<T: Watched, M: Send + 'static> Delivery<T, M> {
 /// The response stream of a watch.
 pub struct WatchStream<M> {
     name: &'static str,
-    events: mpsc::Receiver<Outgoing<M>>,
+    events: mpsc::Receiver<Box<Outgoing<M>>>,
     end: Option<oneshot::Receiver<End>>,
     /// The sealed token of the position after the last event handed to gRPC.
     position: Option<String>,
