@@ -8,6 +8,7 @@ pub(crate) mod jsonrpc;
 pub(crate) mod memory;
 pub(crate) mod open_loop;
 pub(crate) mod process;
+pub(crate) mod reads;
 pub(crate) mod sim;
 pub(crate) mod stack;
 pub(crate) mod stream;
@@ -19,6 +20,8 @@ use odoo_mesh::pki::{DEMO_CLIENT_ID, DemoPki, PkiFiles};
 
 /// A product of the simulator's demo data, with stock in the first warehouse.
 pub(crate) const SKU: &str = "FURN_0096";
+/// A customer of the simulator's demo data, by its reference.
+pub(crate) const CUSTOMER_REF: &str = "C01000";
 /// The simulator's API key for its administrator (`odoo-mesh sim`'s default).
 pub(crate) const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 
