@@ -31,7 +31,7 @@ use load::{
     process::{self, LOAD_CORE, SERVER_CORE},
     reads,
     stack::Stack,
-    summary::percentiles_ms,
+    summary::{ms, percentile, percentiles_ms},
 };
 use odoo_mesh::proto::{
     common::v1::Quantity,
@@ -58,9 +58,10 @@ struct Settings {
     /// Closed loop: alternating blocks, and calls per block.
     blocks: usize,
     block: usize,
-    /// Open loop: calls per second, and how long each rate runs per path.
+    /// Open loop: calls per second, and rounds of each path at each rate, alternating.
     rates: &'static [f64],
-    open_for: Duration,
+    rounds: usize,
+    round: Duration,
 }
 
 fn main() {
@@ -68,9 +69,16 @@ fn main() {
         std::process::exit(code);
     }
     let settings = if std::env::args().any(|a| a == "--smoke") {
-        Settings { warm_up: 10, blocks: 2, block: 25, rates: &[200.0], open_for: Duration::from_millis(250) }
+        Settings { warm_up: 10, blocks: 2, block: 25, rates: &[200.0], rounds: 1, round: Duration::from_millis(250) }
     } else {
-        Settings { warm_up: 200, blocks: 8, block: 500, rates: &[200.0, 1000.0], open_for: Duration::from_secs(5) }
+        Settings {
+            warm_up: 200,
+            blocks: 8,
+            block: 500,
+            rates: &[200.0, 1000.0],
+            rounds: 5,
+            round: Duration::from_secs(1),
+        }
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
@@ -198,34 +206,42 @@ async fn flavour(major: u8, settings: &Settings) {
 
     for &rate in settings.rates {
         println!(
-            "  open loop, {rate:.0} calls/s for {:.2} s each, timed from the scheduled send",
-            settings.open_for.as_secs_f64()
+            "  open loop, {rate:.0} calls/s, {} rounds of {:.2} s each alternating, timed from the scheduled send",
+            settings.rounds,
+            settings.round.as_secs_f64()
         );
         for read in all {
-            let counts = Counts::start(&mesh, &direct).await;
-            let call = read.call();
-            let run = open_loop::run(
-                &mesh.stack.target,
-                std::slice::from_ref(&mesh.sender),
-                |_| call.clone(),
-                rate,
-                settings.open_for,
-            )
-            .await;
-            assert!(run.outcomes.iter().all(|o| o.code == Some(0)), "every {} answered OK", read.rpc());
-            let through: Vec<Duration> = run.outcomes.iter().map(|o| o.latency).collect();
-            let straight = open_loop::schedule(rate, settings.open_for, |_| read.direct(&direct, major)).await;
-            let (mesh_calls, direct_calls) = counts.per_request(&mesh, &direct, through.len()).await;
-            let (lag_mesh, lag_direct) = (lag_p99(&run.lateness), lag_p99(&straight.lateness));
-            print_figures(read.rpc(), through, straight.done.into_iter().map(|(_, latency)| latency).collect());
-            println!(
-                "  {:<16}               Odoo calls per request {:.2} | {:.2}; sender lag p99 {lag_mesh:.3} | {lag_direct:.3} ms",
-                "",
-                mesh_calls.values().sum::<f64>(),
-                direct_calls.values().sum::<f64>(),
-            );
+            open_loop_at(&mesh, &direct, major, read, rate, settings).await;
         }
     }
+}
+
+/// `read` at `rate` through odoo-mesh and direct, in alternating rounds.
+async fn open_loop_at(mesh: &Mesh, direct: &Direct, major: u8, read: Read, rate: f64, settings: &Settings) {
+    let counts = Counts::start(mesh, direct).await;
+    let call = read.call();
+    let (mut through, mut straight) = (Vec::new(), Vec::new());
+    let (mut lag_mesh, mut lag_direct) = (Vec::new(), Vec::new());
+    for _ in 0..settings.rounds {
+        let sender = std::slice::from_ref(&mesh.sender);
+        let run = open_loop::run(&mesh.stack.target, sender, |_| call.clone(), rate, settings.round).await;
+        assert!(run.outcomes.iter().all(|o| o.code == Some(0)), "every {} answered OK", read.rpc());
+        through.extend(run.outcomes.iter().map(|o| o.latency));
+        lag_mesh.extend(run.lateness);
+        let run = open_loop::schedule(rate, settings.round, |_| read.direct(direct, major)).await;
+        straight.extend(run.done.into_iter().map(|(_, latency)| latency));
+        lag_direct.extend(run.lateness);
+    }
+    let (mesh_calls, direct_calls) = counts.per_request(mesh, direct, through.len()).await;
+    print_figures(read.rpc(), through, straight);
+    println!(
+        "    {:<16} Odoo calls per request {:.2} | {:.2}; sender lag p99 {:.3} | {:.3} ms",
+        "",
+        mesh_calls.values().sum::<f64>(),
+        direct_calls.values().sum::<f64>(),
+        lag_p99(&mut lag_mesh),
+        lag_p99(&mut lag_direct),
+    );
 }
 
 /// A sales order with lines: the first of the simulator's data with two or more (its demo data
@@ -352,6 +368,8 @@ fn print_figures(rpc: &str, mut through: Vec<Duration>, mut straight: Vec<Durati
     );
 }
 
-fn lag_p99(lateness: &[Duration]) -> f64 {
-    load::summary::ms(load::summary::percentile(lateness, 0.99))
+/// How late the 99th percentile of sends left against the schedule, in milliseconds.
+fn lag_p99(lateness: &mut [Duration]) -> f64 {
+    lateness.sort_unstable();
+    ms(percentile(lateness, 0.99))
 }
