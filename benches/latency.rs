@@ -24,8 +24,9 @@ use std::{
 
 use bytes::Bytes;
 use load::{
-    CUSTOMER_REF, SKU,
+    SKU,
     client::{Call, connect, unary, unary_reply},
+    create_sales_order,
     jsonrpc::{Direct, Wire},
     odoo_calls_by_method, open_loop,
     process::{self, LOAD_CORE, SERVER_CORE},
@@ -34,12 +35,8 @@ use load::{
     summary::{ms, percentile, percentiles_ms},
 };
 use odoo_mesh::proto::{
-    common::v1::Quantity,
     inventory::v1::{GetProductRequest, GetStockLevelsRequest, get_product_request::Product},
-    order::v1::{
-        CreateSalesOrderRequest, CreateSalesOrderResponse, GetSalesOrderRequest, PartnerSelector, SalesOrderLineInput,
-        partner_selector::Selector,
-    },
+    order::v1::{CreateSalesOrderResponse, GetSalesOrderRequest},
 };
 use prost::Message;
 use serde_json::{Value, json};
@@ -258,20 +255,7 @@ async fn order_with_lines(stack: &Stack, mesh: &Mesh) -> (i64, String, usize) {
             lines(order),
         );
     }
-    let request = CreateSalesOrderRequest {
-        request_id: format!("latency-{}", std::process::id()),
-        customer: Some(PartnerSelector { selector: Some(Selector::Reference(CUSTOMER_REF.into())) }),
-        lines: ORDER_LINES
-            .iter()
-            .map(|(sku, quantity)| SalesOrderLineInput {
-                sku: (*sku).into(),
-                quantity: Some(Quantity { value: (*quantity).into(), unit_of_measure: String::new() }),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let call = Call::new("/odoomesh.order.v1.OrderService/CreateSalesOrder", &request);
+    let call = create_sales_order(&format!("latency-{}", std::process::id()), &ORDER_LINES);
     let reply = unary_reply(mesh.sender.clone(), "https", &mesh.authority, &call).await.expect("an order created");
     let order = CreateSalesOrderResponse::decode(reply).expect("a reply").sales_order.expect("the order");
     (order.id, order.number, order.lines.len())

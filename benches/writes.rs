@@ -26,6 +26,7 @@ use bytes::Bytes;
 use load::{
     CUSTOMER_REF,
     client::{Call, connect, unary_reply},
+    create_sales_order,
     jsonrpc::Direct,
     odoo_calls_by_method, odoo_seconds_by_method,
     process::{self, LOAD_CORE, SERVER_CORE},
@@ -34,13 +35,7 @@ use load::{
     stack::Stack,
     summary::{median, percentiles_ms},
 };
-use odoo_mesh::proto::{
-    common::v1::Quantity,
-    order::v1::{
-        CreateSalesOrderRequest, CreateSalesOrderResponse, PartnerSelector, SalesOrderLineInput,
-        partner_selector::Selector,
-    },
-};
+use odoo_mesh::proto::order::v1::CreateSalesOrderResponse;
 use prost::Message;
 use serde_json::{Value, json};
 
@@ -284,20 +279,7 @@ impl Ids {
 
 /// `CreateSalesOrder` of the bench's order under `request_id`.
 fn order_call(request_id: &str) -> Call {
-    let request = CreateSalesOrderRequest {
-        request_id: request_id.to_owned(),
-        customer: Some(PartnerSelector { selector: Some(Selector::Reference(CUSTOMER_REF.into())) }),
-        lines: LINES
-            .iter()
-            .map(|(sku, quantity)| SalesOrderLineInput {
-                sku: (*sku).into(),
-                quantity: Some(Quantity { value: (*quantity).into(), unit_of_measure: String::new() }),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    Call::new("/odoomesh.order.v1.OrderService/CreateSalesOrder", &request)
+    create_sales_order(request_id, &LINES)
 }
 
 /// odoo-mesh over one connection.
