@@ -25,11 +25,11 @@ use load::{
     jsonrpc::Direct,
     odoo_calls,
     process::{self, LOAD_CORE, SERVER_CORE},
+    reads,
     stack::Stack,
     summary::median,
 };
 use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
-use serde_json::json;
 
 /// Products of the simulator's demo data.
 const SKUS: [&str; 10] = [
@@ -49,20 +49,6 @@ const WAREHOUSES_MILLIS: u64 = 20;
 const STOCK_MILLIS: u64 = 50;
 /// Streams per HTTP/2 connection: under odoo-mesh's cap of 256.
 const STREAMS_PER_CONNECTION: usize = 200;
-/// The fields odoo-mesh reads for warehouses and for stock (the adapter's `warehouse::FIELDS` and
-/// `product::STOCK_FIELDS`).
-const WAREHOUSE_FIELDS: [&str; 5] = ["name", "code", "company_id", "lot_stock_id", "in_type_id"];
-const STOCK_FIELDS: [&str; 8] = [
-    "default_code",
-    "display_name",
-    "uom_id",
-    "qty_available",
-    "free_qty",
-    "incoming_qty",
-    "outgoing_qty",
-    "virtual_available",
-];
-
 struct Settings {
     bursts: &'static [usize],
     rounds: usize,
@@ -196,19 +182,10 @@ async fn burst_direct(direct: &Direct, shape: Shape, n: usize) -> Burst {
     Burst { odoo_calls: (direct.calls() - before) as f64, wall }
 }
 
-/// What the adapter's `stock_levels` reads for one request: the warehouses, then the SKUs' stock
-/// in each warehouse, those reads at once.
+/// What the adapter's `stock_levels` reads for one request (`load::reads`).
 async fn read_stock_directly(direct: &Direct, skus: Vec<String>) {
-    let warehouses = direct
-        .execute("stock.warehouse", "search_read", json!([[]]), json!({"fields": WAREHOUSE_FIELDS, "order": "id"}))
-        .await;
-    let ids: Vec<i64> = warehouses.as_array().expect("warehouses").iter().filter_map(|w| w["id"].as_i64()).collect();
-    let reads = ids.iter().map(|id| {
-        let kwargs = json!({"fields": STOCK_FIELDS, "order": "id", "context": {"warehouse_id": id}});
-        direct.execute("product.product", "search_read", json!([[["default_code", "in", skus]]]), kwargs)
-    });
-    for rows in join_all(reads).await {
-        assert_eq!(rows.as_array().map(Vec::len), Some(skus.len()), "the stock of each SKU: {rows}");
+    for rows in reads::stock_levels(direct, &skus).await {
+        assert_eq!(rows.len(), skus.len(), "the stock of each SKU: {rows:?}");
     }
 }
 

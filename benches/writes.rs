@@ -24,25 +24,23 @@ use std::{
 
 use bytes::Bytes;
 use load::{
+    CUSTOMER_REF,
     client::{Call, connect, unary_reply},
+    create_sales_order,
     jsonrpc::Direct,
     odoo_calls_by_method, odoo_seconds_by_method,
     process::{self, LOAD_CORE, SERVER_CORE},
+    reads,
+    sim::DEFAULT_ODOO,
     stack::Stack,
     summary::{median, percentiles_ms},
 };
-use odoo_mesh::proto::{
-    common::v1::Quantity,
-    order::v1::{
-        CreateSalesOrderRequest, CreateSalesOrderResponse, PartnerSelector, SalesOrderLineInput,
-        partner_selector::Selector,
-    },
-};
+use odoo_mesh::proto::order::v1::CreateSalesOrderResponse;
 use prost::Message;
 use serde_json::{Value, json};
 
-/// The order: a demo customer by reference, two stocked products by SKU, the default warehouse.
-const CUSTOMER_REF: &str = "C01000";
+/// The order: a demo customer by reference (`CUSTOMER_REF`), two stocked products by SKU, the
+/// default warehouse.
 const LINES: [(&str, &str); 2] = [("FURN_0096", "1"), ("E-COM07", "2")];
 /// Orders in flight at once for the throughput figure.
 const CONCURRENCY: usize = 8;
@@ -52,41 +50,6 @@ const XID_MODULE: &str = "__odoo_mesh__";
 const XID_FIELDS: [&str; 5] = ["module", "name", "model", "res_id", "create_date"];
 const PRODUCT_FIELDS: [&str; 8] =
     ["default_code", "display_name", "active", "sale_ok", "purchase_ok", "uom_id", "is_storable", "tracking"];
-const ORDER_FIELDS: [&str; 21] = [
-    "name",
-    "partner_id",
-    "partner_invoice_id",
-    "partner_shipping_id",
-    "client_order_ref",
-    "state",
-    "delivery_status",
-    "invoice_status",
-    "order_line",
-    "amount_untaxed",
-    "amount_tax",
-    "amount_total",
-    "currency_id",
-    "warehouse_id",
-    "pricelist_id",
-    "commitment_date",
-    "picking_ids",
-    "invoice_ids",
-    "note",
-    "create_date",
-    "write_date",
-];
-const LINE_FIELDS: [&str; 10] = [
-    "product_id",
-    "product_uom_qty",
-    "product_uom",
-    "qty_delivered",
-    "qty_invoiced",
-    "price_unit",
-    "discount",
-    "price_subtotal",
-    "display_type",
-    "is_downpayment",
-];
 const LOAD_COLUMNS: [&str; 7] = [
     "id",
     "partner_id/.id",
@@ -316,20 +279,7 @@ impl Ids {
 
 /// `CreateSalesOrder` of the bench's order under `request_id`.
 fn order_call(request_id: &str) -> Call {
-    let request = CreateSalesOrderRequest {
-        request_id: request_id.to_owned(),
-        customer: Some(PartnerSelector { selector: Some(Selector::Reference(CUSTOMER_REF.into())) }),
-        lines: LINES
-            .iter()
-            .map(|(sku, quantity)| SalesOrderLineInput {
-                sku: (*sku).into(),
-                quantity: Some(Quantity { value: (*quantity).into(), unit_of_measure: String::new() }),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    Call::new("/odoomesh.order.v1.OrderService/CreateSalesOrder", &request)
+    create_sales_order(request_id, &LINES)
 }
 
 /// odoo-mesh over one connection.
@@ -478,17 +428,11 @@ impl Orders {
         self.direct.execute("ir.model.data", "create", json!([vals]), json!({})).await;
     }
 
-    /// The order, its lines, and their products' SKUs, as odoo-mesh answers it.
+    /// The order, its lines, and their products' SKUs, as odoo-mesh answers it (`load::reads`).
     async fn read_back(&self, order: i64) {
-        let read = |model: &'static str, ids: Value, fields: Value| {
-            self.direct.execute(model, "read", json!([ids]), json!({"fields": fields}))
-        };
-        let orders = read("sale.order", json!([order]), json!(ORDER_FIELDS)).await;
-        let lines = read("sale.order.line", orders[0]["order_line"].clone(), json!(LINE_FIELDS)).await;
-        let products: Vec<i64> =
-            lines.as_array().expect("lines").iter().filter_map(|l| l["product_id"][0].as_i64()).collect();
-        assert_eq!(products.len(), LINES.len(), "the order's lines");
-        read("product.product", json!(products), json!(["default_code"])).await;
+        let (_, lines) = reads::sales_order(&self.direct, DEFAULT_ODOO, order).await;
+        let products = lines.iter().filter(|line| line["product_id"][0].is_i64()).count();
+        assert_eq!(products, LINES.len(), "the order's lines");
     }
 }
 

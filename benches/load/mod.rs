@@ -8,6 +8,7 @@ pub(crate) mod jsonrpc;
 pub(crate) mod memory;
 pub(crate) mod open_loop;
 pub(crate) mod process;
+pub(crate) mod reads;
 pub(crate) mod sim;
 pub(crate) mod stack;
 pub(crate) mod stream;
@@ -19,6 +20,31 @@ use odoo_mesh::pki::{DEMO_CLIENT_ID, DemoPki, PkiFiles};
 
 /// A product of the simulator's demo data, with stock in the first warehouse.
 pub(crate) const SKU: &str = "FURN_0096";
+/// A customer of the simulator's demo data, by its reference.
+pub(crate) const CUSTOMER_REF: &str = "C01000";
+/// `CreateSalesOrder` under `request_id` for the demo customer (`CUSTOMER_REF`), with `lines` of
+/// (SKU, quantity in the product's unit), in the default warehouse.
+pub(crate) fn create_sales_order(request_id: &str, lines: &[(&str, &str)]) -> client::Call {
+    use odoo_mesh::proto::{
+        common::v1::Quantity,
+        order::v1::{CreateSalesOrderRequest, PartnerSelector, SalesOrderLineInput, partner_selector::Selector},
+    };
+    let request = CreateSalesOrderRequest {
+        request_id: request_id.to_owned(),
+        customer: Some(PartnerSelector { selector: Some(Selector::Reference(CUSTOMER_REF.into())) }),
+        lines: lines
+            .iter()
+            .map(|(sku, quantity)| SalesOrderLineInput {
+                sku: (*sku).into(),
+                quantity: Some(Quantity { value: (*quantity).into(), unit_of_measure: String::new() }),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    client::Call::new("/odoomesh.order.v1.OrderService/CreateSalesOrder", &request)
+}
+
 /// The simulator's API key for its administrator (`odoo-mesh sim`'s default).
 pub(crate) const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 

@@ -12,10 +12,16 @@ use super::{
     process::{Server, free_addr},
 };
 
-/// A running simulator process and a JSON-RPC session with it as its administrator.
+/// The Odoo version the simulator presents unless told otherwise.
+pub(crate) const DEFAULT_ODOO: u8 = 18;
+
+/// A running simulator process and a JSON-RPC session with it as its administrator (Odoo 19
+/// still answers JSON-RPC).
 pub(crate) struct Sim {
     pub(crate) process: Server,
     pub(crate) direct: Direct,
+    /// The Odoo major version it presents (18 or 19).
+    pub(crate) odoo: u8,
     http: reqwest::Client,
 }
 
@@ -29,12 +35,19 @@ pub(crate) struct Stats {
 }
 
 impl Sim {
-    /// Starts `odoo-mesh sim` pinned to `core` and logs in once it answers.
+    /// Starts `odoo-mesh sim` as Odoo 18, pinned to `core`, and logs in once it answers.
     pub(crate) async fn start(core: &str) -> Self {
+        Self::start_odoo(core, DEFAULT_ODOO).await
+    }
+
+    /// Starts `odoo-mesh sim` presenting Odoo `major` (18 or 19), pinned to `core`, and logs in
+    /// once it answers.
+    pub(crate) async fn start_odoo(core: &str, major: u8) -> Self {
         let addr = free_addr();
         let binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
-        let process = Server::start("simulator", addr, core, binary, &["sim".into(), format!("--listen={addr}")]);
-        Self { process, direct: Direct::login(addr).await, http: reqwest::Client::new() }
+        let args = ["sim".into(), format!("--listen={addr}"), format!("--odoo-version={major}")];
+        let process = Server::start("simulator", addr, core, binary, &args);
+        Self { process, direct: Direct::login(addr).await, odoo: major, http: reqwest::Client::new() }
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {

@@ -8,7 +8,7 @@ use super::{
     Fixture,
     client::{Call, Target, mutual_tls, until_answered},
     process::{LOAD_CORE, SERVER_CORE, Server, free_addr},
-    sim::Sim,
+    sim::{DEFAULT_ODOO, Sim},
     until_quiet,
 };
 
@@ -28,11 +28,18 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// Starts the simulator and odoo-mesh in front of it; `name` names the fixture's directory.
+    /// Starts the simulator as Odoo 18 and odoo-mesh in front of it; `name` names the fixture's
+    /// directory.
     pub(crate) async fn start(name: &str) -> Self {
+        Self::start_odoo(name, DEFAULT_ODOO).await
+    }
+
+    /// Starts the simulator presenting Odoo `major` (18 or 19) and odoo-mesh in front of it, which
+    /// picks the wire by the version (JSON-2 from 19).
+    pub(crate) async fn start_odoo(name: &str, major: u8) -> Self {
         let fixture = Fixture::new(name);
         let binary = Path::new(env!("CARGO_BIN_EXE_odoo-mesh"));
-        let sim = Sim::start(LOAD_CORE).await;
+        let sim = Sim::start_odoo(LOAD_CORE, major).await;
         let (addr, admin) = (free_addr(), free_addr());
         let mut args = fixture.serve_args(addr, admin, sim.addr(), true);
         args.push(NO_POLLS.to_owned());
