@@ -1,21 +1,24 @@
 //! Stock reads for the same warehouse are merged into one Odoo read of all their SKUs; each
 //! caller then picks its own rows. A read starts at once when none is in flight for its warehouse
 //! (a lone caller waits for nothing); reads that arrive while one is in flight gather into the
-//! next batch, which starts when that one ends. Under a storefront burst, Odoo answers a
-//! `search_read` per warehouse per round trip instead of one per request, and the batch grows with
-//! the load. A batch that would grow past `MAX_SKUS` is not joined: that caller reads on its own.
+//! next batch, which starts when that one ends or `WINDOW` after it opened, whichever is first —
+//! so a caller in it waits at most the window. Under a storefront burst, Odoo answers a couple of
+//! `search_read`s per warehouse instead of one per request. A batch that would grow past `MAX_SKUS` is not joined: that caller reads on its own.
 //! If the caller running a batch is cancelled, its other callers read on their own too.
 
 use std::{
     collections::{BTreeSet, HashMap},
     future::Future,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use tokio::sync::watch;
 
 use crate::{OdooError, odoo::Record};
 
+/// Longest a batch gathers behind the one in flight: the most a caller waits for batching.
+pub(crate) const WINDOW: Duration = Duration::from_millis(2);
 /// Largest SKU set read at once (GetStockLevels accepts 1,000 per call).
 const MAX_SKUS: usize = 5_000;
 
@@ -26,7 +29,8 @@ type Answer = watch::Receiver<Option<Rows>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct StockBatcher {
-    /// Warehouses with a read in flight.
+    /// Warehouses with a read in flight (the latest, when a gathered batch started before the
+    /// one ahead of it ended).
     lanes: Mutex<HashMap<i64, Lane>>,
 }
 
@@ -47,7 +51,7 @@ struct Next {
 enum Role {
     /// Reads at once: no read in flight for the warehouse.
     Lead(watch::Sender<Option<Rows>>),
-    /// Opened the next batch: reads it once the one in flight has ended.
+    /// Opened the next batch: reads it once the one in flight has ended, or the window passed.
     LeadNext(watch::Sender<Option<Rows>>, Answer),
     Join(Answer),
     Alone,
@@ -91,17 +95,21 @@ impl StockBatcher {
                 }
             }
             Role::Lead(tx) => {
-                let _lane = InFlight { batcher: self, warehouse };
+                let _lane = InFlight { batcher: self, warehouse, answer: tx.subscribe() };
                 let rows = read(skus.to_vec()).await.map(Arc::new);
                 let _ = tx.send(Some(rows.clone()));
                 rows
             }
             Role::LeadNext(tx, mut ahead) => {
                 let mut next = Gathering { batcher: self, warehouse, taken: false };
-                // Ended or abandoned, the batch ahead leaves the warehouse to this one.
-                let _ = ahead.wait_for(Option::is_some).await;
+                // Ended or abandoned, the batch ahead leaves the warehouse to this one; a slow one
+                // does not hold it past the window.
+                tokio::select! {
+                    _ = ahead.wait_for(Option::is_some) => {}
+                    () = tokio::time::sleep(WINDOW) => {}
+                }
                 let batch = next.take(&tx).unwrap_or_else(|| skus.iter().cloned().collect());
-                let _lane = InFlight { batcher: self, warehouse };
+                let _lane = InFlight { batcher: self, warehouse, answer: tx.subscribe() };
                 let rows = read(batch.into_iter().collect()).await.map(Arc::new);
                 let _ = tx.send(Some(rows.clone()));
                 rows
@@ -111,16 +119,18 @@ impl StockBatcher {
 }
 
 /// A batch in flight: when it ends (or its caller is cancelled), the warehouse is free again —
-/// unless a next batch has gathered, whose leader takes the lane over.
+/// unless a later batch took the lane over, or a next one has gathered, whose leader will.
 struct InFlight<'a> {
     batcher: &'a StockBatcher,
     warehouse: i64,
+    answer: Answer,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut lanes = self.batcher.lanes.lock().expect("batch lock");
-        if lanes.get(&self.warehouse).is_some_and(|lane| lane.next.is_none()) {
+        let ours = |lane: &Lane| lane.in_flight.same_channel(&self.answer) && lane.next.is_none();
+        if lanes.get(&self.warehouse).is_some_and(ours) {
             lanes.remove(&self.warehouse);
         }
     }
@@ -236,5 +246,19 @@ mod tests {
         assert_eq!(later, [2, 2, 1], "each caller finds its own SKUs in the shared rows");
         assert_eq!(reads.load(Ordering::Relaxed), 2, "the first read, then one for everyone who came during it");
         assert!(batcher.lanes.lock().expect("lock").is_empty(), "the warehouse is free again");
+    }
+
+    #[tokio::test]
+    async fn a_slow_read_ahead_holds_the_next_batch_no_longer_than_the_window() {
+        let (batcher, a, b) = (StockBatcher::default(), ["A".to_owned()], ["B".to_owned()]);
+        let slow = batcher.read(1, &a, |s| rows(s, 5_000));
+        let next = async {
+            tokio::task::yield_now().await;
+            tokio::time::timeout(Duration::from_secs(1), batcher.read(1, &b, |s| rows(s, 0))).await
+        };
+        tokio::select! {
+            _ = slow => panic!("the slow read ends after the next batch"),
+            read = next => assert!(read.is_ok_and(|rows| rows.is_ok()), "read once the window passed"),
+        }
     }
 }
