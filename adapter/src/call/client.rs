@@ -115,9 +115,17 @@ impl OdooClient {
         }
     }
 
-    /// The server's version; needs no credentials. Used for health checks and protocol detection.
+    /// The server's version; needs no credentials. Used for protocol detection and `check`.
     pub async fn version(&self) -> Result<ServerVersion, OdooError> {
         self.jsonrpc.version().await
+    }
+
+    /// The server's version as a health probe: within the governor's limit like any read, but
+    /// never queued — `None` when every read slot is taken: Odoo is busy with our calls, and a
+    /// probe must neither add to its load nor wait behind it.
+    pub async fn probe_version(&self) -> Option<Result<ServerVersion, OdooError>> {
+        let _slot = self.governor.try_admit(Priority::Read)?;
+        Some(self.jsonrpc.version().await)
     }
 
     async fn transport(&self) -> Result<&Transport, OdooError> {

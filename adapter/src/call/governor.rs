@@ -145,6 +145,20 @@ impl Governor {
         result
     }
 
+    /// A slot if one is free now, without queueing.
+    pub(crate) fn try_admit(&self, priority: Priority) -> Option<Slot<'_>> {
+        let bulk = match priority {
+            Priority::Bulk => Some(self.bulk.try_acquire().ok()?),
+            _ => None,
+        };
+        let reads = match priority {
+            Priority::Critical => None,
+            _ => Some(self.reads.try_acquire().ok()?),
+        };
+        let all = self.all.try_acquire().ok()?;
+        Some(Slot { _bulk: bulk, _reads: reads, _all: all, governor: self, admitted: Instant::now() })
+    }
+
     /// How long a call would wait behind `ahead` others of its priority: they leave its slots
     /// one slot-time at a time, a slot-time being the Odoo call time seen so far (none seen: no
     /// wait is predicted, and the queue timeout alone bounds the wait).
@@ -236,6 +250,17 @@ mod tests {
             governor.admit(Priority::Critical).now_or_never().is_some_and(|slot| slot.is_ok()),
             "with no one ahead, a free slot is taken at once"
         );
+    }
+
+    #[tokio::test]
+    async fn a_probe_takes_a_free_read_slot_or_none_never_queueing() {
+        let governor = Governor::new(4, Duration::from_secs(2));
+        let probe = governor.try_admit(Priority::Read).expect("a read slot is free");
+        let reads: Vec<_> = futures::future::join_all((0..2).map(|_| governor.admit(Priority::Read))).await;
+        assert!(reads.iter().all(Result::is_ok));
+        assert!(governor.try_admit(Priority::Read).is_none(), "the three read slots are taken");
+        drop(probe);
+        assert!(governor.try_admit(Priority::Read).is_some(), "one is free again");
     }
 
     #[test]
