@@ -82,10 +82,10 @@ pub(crate) async fn probe(backends: Arc<Backends>, reporter: HealthReporter, hea
     let mut was_up = false;
     loop {
         ticker.tick().await;
-        // While the breaker is open callers get UNAVAILABLE: health says so too. A probe finding
-        // every read slot taken is not sent (Odoo's limit holds for probes too): Odoo is busy with
-        // our calls, whose failures the breaker counts.
-        let answers = match odoo.client().probe_version().await {
+        // While the breaker is open callers get UNAVAILABLE: health says so too. Once Odoo has
+        // answered, a probe finding every read slot taken is not sent (Odoo's limit holds for
+        // probes too): Odoo is busy with our calls, whose failures the breaker counts.
+        let answers = match odoo.client().probe_version(was_up).await {
             Some(Ok(_)) => !odoo.client().circuit_open(),
             Some(Err(error)) => {
                 tracing::warn!(%error, "odoo health probe failed");

@@ -120,11 +120,18 @@ impl OdooClient {
         self.jsonrpc.version().await
     }
 
-    /// The server's version as a health probe: within the governor's limit like any read, but
-    /// never queued — `None` when every read slot is taken: Odoo is busy with our calls, and a
-    /// probe must neither add to its load nor wait behind it.
-    pub async fn probe_version(&self) -> Option<Result<ServerVersion, OdooError>> {
-        let _slot = self.governor.try_admit(Priority::Read)?;
+    /// The server's version as a health probe, within the governor's limit like any read. With
+    /// `skip_if_busy`, `None` at once when every read slot is taken — Odoo is busy with our calls,
+    /// and a probe must neither add to its load nor wait behind it; without, it queues for a slot
+    /// (while Odoo has not been seen up yet, there is no answer to fall back on).
+    pub async fn probe_version(&self, skip_if_busy: bool) -> Option<Result<ServerVersion, OdooError>> {
+        let _slot = match skip_if_busy {
+            true => self.governor.try_admit(Priority::Read)?,
+            false => match self.governor.admit(Priority::Read).await {
+                Ok(slot) => slot,
+                Err(refused) => return Some(Err(refused)),
+            },
+        };
         Some(self.jsonrpc.version().await)
     }
 
