@@ -18,6 +18,7 @@ use load::{
     client::{Call, Completed, Target, closed_loop, mutual_tls, until_answered},
     odoo_calls,
     process::{self, LOAD_CORE, SERVER_CORE, Server, free_addr},
+    summary::median,
 };
 use odoo_mesh::proto::inventory::v1::GetStockLevelsRequest;
 
@@ -136,11 +137,7 @@ async fn measure(server: &Server, target: &Target, call: &Call, settings: &Setti
 
 /// Median throughput (calls/s) and median CPU per call (µs).
 fn medians(runs: &[(Completed, Duration)]) -> (f64, f64) {
-    let median = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
-    let rates = runs.iter().map(|(done, _)| done.per_second()).collect();
-    let cpu = runs.iter().map(|(_, per_call)| per_call.as_secs_f64() * 1e6).collect();
-    (median(rates), median(cpu))
+    let rates = median(runs.iter().map(|(done, _)| done.per_second()));
+    let cpu = median(runs.iter().map(|(_, per_call)| per_call.as_secs_f64() * 1e6));
+    (rates, cpu)
 }
