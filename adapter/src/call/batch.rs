@@ -149,7 +149,8 @@ impl Gathering<'_> {
     fn take(&mut self, rows: &watch::Sender<Option<Rows>>) -> Option<BTreeSet<String>> {
         self.taken = true;
         let mut lanes = self.batcher.lanes.lock().expect("batch lock");
-        let lane = lanes.entry(self.warehouse).or_insert_with(|| Lane { in_flight: rows.subscribe(), next: None });
+        // The lane stays while its next batch gathers: neither end of a batch removes it then.
+        let lane = lanes.get_mut(&self.warehouse)?;
         lane.in_flight = rows.subscribe();
         lane.next.take().map(|next| next.skus)
     }
