@@ -379,7 +379,7 @@ impl Config {
         watch.webhook_secret = match args.webhook_secret_file.or(file.webhook_secret_file) {
             Some(path) => Some(
                 Secret::from_file(&path)
-                    .with_context(|| format!("reading the webhook secret from {}", path.display()))?,
+                    .with_context(|| format!("--webhook-secret-file {}: cannot read it", path.display()))?,
             ),
             None => std::env::var("ODOO_MESH_WEBHOOK_SECRET").ok().filter(|v| !v.is_empty()).map(Secret::new),
         };
@@ -414,7 +414,7 @@ impl Config {
 fn odoo_config(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<OdooConfig> {
     let protocol = match (args.odoo_protocol, &file.odoo_protocol) {
         (Some(p), _) => p,
-        (None, Some(text)) => text.parse().map_err(anyhow::Error::msg)?,
+        (None, Some(text)) => text.parse().map_err(|error| anyhow::anyhow!("odoo_protocol in --config: {error}"))?,
         (None, None) => Protocol::Auto,
     };
     let url =
@@ -424,6 +424,7 @@ fn odoo_config(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<OdooConfig
         .clone()
         .or(file.odoo_db.clone())
         .context("the Odoo database is required (--odoo-db or ODOO_DB)")?;
+    check_odoo_url(&url)?;
     let (secret, secret_file) = odoo_secret(
         args.odoo_api_key_file.clone().or(file.odoo_api_key_file.clone()),
         args.odoo_password_file.clone().or(file.odoo_password_file.clone()),
@@ -452,28 +453,52 @@ fn odoo_config(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<OdooConfig
     })
 }
 
+/// An Odoo URL must say how to reach Odoo; a mistake shows at start, not at the first call.
+fn check_odoo_url(url: &str) -> anyhow::Result<()> {
+    let uri: http::Uri = url.parse().map_err(|error| anyhow::anyhow!("--odoo-url {url:?}: {error}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) => Ok(()),
+        _ => bail!("--odoo-url {url:?}: not an http(s) URL of Odoo, for example https://erp.example.com"),
+    }
+}
+
 fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    let text = std::fs::read_to_string(path).with_context(|| format!("--config {}: cannot read it", path.display()))?;
+    toml::from_str(&text).map_err(|error| file_error(path, &text, &error))
+}
+
+/// A config file's mistake in one line: where, and what. An unknown key is named without the
+/// list of every key toml would append: `serve --help` has them.
+fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let line = error.span().map_or(1, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = error.message().lines().next().unwrap_or_default();
+    let message = match message.split_once(", expected one of") {
+        Some((unknown, _)) => format!(
+            "{} (a key is a flag of `odoo-mesh serve --help` without `--`, dashes as underscores)",
+            unknown.replacen("unknown field", "unknown key", 1)
+        ),
+        None => message.to_owned(),
+    };
+    anyhow::anyhow!("--config {} line {line}: {message}", path.display())
 }
 
 /// The Odoo API key or password: key file, then `ODOO_API_KEY`, then password file, then
 /// `ODOO_PASSWORD`; with the file it came from, to follow rotations.
 fn odoo_secret(key_file: Option<PathBuf>, password_file: Option<PathBuf>) -> anyhow::Result<(Secret, Option<PathBuf>)> {
-    let from_file = |path: PathBuf| {
+    let from_file = |path: PathBuf, setting: &str| {
         Secret::from_file(&path)
             .map(|s| (s, Some(path.clone())))
-            .with_context(|| format!("reading Odoo secret from {}", path.display()))
+            .with_context(|| format!("{setting} {}: cannot read it", path.display()))
     };
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (Secret::new(v), None));
     if let Some(path) = key_file {
-        return from_file(path);
+        return from_file(path, "--odoo-api-key-file");
     }
     if let Some(secret) = env("ODOO_API_KEY") {
         return Ok(secret);
     }
     if let Some(path) = password_file {
-        return from_file(path);
+        return from_file(path, "--odoo-password-file");
     }
     env("ODOO_PASSWORD").context(
         "Odoo credentials are required: --odoo-api-key-file, ODOO_API_KEY, --odoo-password-file or ODOO_PASSWORD",
@@ -524,7 +549,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_in_the_file_are_refused() {
-        assert!(toml::from_str::<FileConfig>("listne = \"x\"").is_err());
+    fn an_unknown_key_in_the_file_is_refused_in_one_line_naming_it() {
+        let text = "listen = \"127.0.0.1:7000\"\nlistne = \"x\"\n";
+        let error = toml::from_str::<FileConfig>(text).expect_err("unknown key");
+        let message = file_error(Path::new("/etc/odoo-mesh.toml"), text, &error).to_string();
+        assert_eq!(
+            message,
+            "--config /etc/odoo-mesh.toml line 2: unknown key `listne` (a key is a flag of `odoo-mesh serve --help` \
+             without `--`, dashes as underscores)"
+        );
     }
 }

@@ -1,15 +1,21 @@
 //! `odoo-mesh demo`: the whole service on the embedded Odoo simulator, over mutual TLS with
 //! throwaway certificates, and grpcurl commands that work as printed.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::{Ipv4Addr, SocketAddr, SocketAddrV4},
+    path::PathBuf,
+    time::Duration,
+};
 
 use anyhow::Context;
 use clap::Args;
 use odoo_adapter::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, OdooConfig, Protocol, Secret};
 use odoo_simulator::{OdooVersion, SeedUser, SimConfig, Simulator};
+use tokio::net::TcpListener;
 
 use crate::{
     config::{Config, LogFormat, Transport, WatchConfig},
+    listen::{self, Listeners},
     observability, pki, server,
     tls::TlsFiles,
 };
@@ -20,20 +26,26 @@ pub const DEMO_LOGIN: &str = "admin";
 pub const DEMO_PASSWORD: &str = "admin";
 pub const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 
+/// Where the demo listens unless told otherwise; a default port already taken (a developer's own
+/// Odoo on 8069, say) falls back to a free one, and the demo prints which.
+pub const DEMO_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 50051));
+pub const DEMO_ADMIN_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9090));
+pub const DEMO_ODOO_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8069));
+
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Directory for the throwaway CA, server and client certificates [default: a new one in the temp dir].
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Address of the gRPC listener (mutual TLS).
-    #[arg(long, default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
-    /// Address of the admin listener (health and metrics, plaintext).
-    #[arg(long, default_value = "127.0.0.1:9090")]
-    pub admin_listen: SocketAddr,
-    /// Address of the embedded Odoo simulator, to look at with curl.
-    #[arg(long, default_value = "127.0.0.1:8069")]
-    pub odoo_listen: SocketAddr,
+    /// Address of the gRPC listener (mutual TLS) [default: 127.0.0.1:50051, or a free port when taken].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Address of the admin listener: health and metrics, plaintext [default: 127.0.0.1:9090, or a free port when taken].
+    #[arg(long)]
+    pub admin_listen: Option<SocketAddr>,
+    /// Address of the embedded Odoo simulator, to look at with curl [default: 127.0.0.1:8069, or a free port when taken].
+    #[arg(long)]
+    pub odoo_listen: Option<SocketAddr>,
     /// Odoo version the simulator presents: 18 (JSON-RPC) or 19 (JSON-2).
     #[arg(long, default_value_t = 19, value_parser = clap::value_parser!(u8).range(18..=19))]
     pub odoo_version: u8,
@@ -42,24 +54,25 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     observability::init_logging(LogFormat::Text);
     let version = OdooVersion::from_major(args.odoo_version).context("odoo version must be 18 or 19")?;
+    let (grpc, grpc_moved) = bind(args.listen, DEMO_LISTEN, "--listen").await?;
+    let (admin, admin_moved) = bind(args.admin_listen, DEMO_ADMIN_LISTEN, "--admin-listen").await?;
+    let (odoo, odoo_moved) = bind(args.odoo_listen, DEMO_ODOO_LISTEN, "--odoo-listen").await?;
     let simulator = Simulator::new(SimConfig {
         version,
         database: DEMO_DATABASE.into(),
         admin: SeedUser { login: DEMO_LOGIN.into(), password: DEMO_PASSWORD.into(), api_key: DEMO_API_KEY.into() },
         ..SimConfig::default()
     });
-    let odoo = simulator
-        .start(args.odoo_listen)
-        .await
-        .with_context(|| format!("starting the odoo simulator on {}", args.odoo_listen))?;
+    let odoo = simulator.start_on(odoo).context("starting the odoo simulator")?;
 
     let dir = args.dir.unwrap_or_else(|| std::env::temp_dir().join(format!("odoo-mesh-demo-{}", std::process::id())));
     let files = pki::DemoPki::generate()?
         .write_to(&dir)
         .with_context(|| format!("writing certificates to {}", dir.display()))?;
+    let listeners = Listeners { grpc, admin };
     let config = Config {
-        listen: args.listen,
-        admin_listen: args.admin_listen,
+        listen: listeners.grpc.local_addr()?,
+        admin_listen: listeners.admin.local_addr()?,
         transport: Transport::MutualTls(TlsFiles {
             cert: files.server_cert.clone(),
             key: files.server_key.clone(),
@@ -94,7 +107,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         odoo_credentials: Vec::new(),
         otlp_endpoint: None,
     };
-    let mut running = server::start(&config).await?;
+    let mut running = server::start_on(&config, listeners).await?;
     let tls = format!(
         "-cacert {} -cert {} -key {}",
         files.ca.display(),
@@ -105,6 +118,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         r#"
 odoo-mesh demo is running on an embedded Odoo {major} simulator ({odoo_url}, database {DEMO_DATABASE}).
+
+  gRPC, mutual TLS        {target}{grpc_moved}
+  health and metrics      localhost:{admin}{admin_moved}
+  Odoo simulator          {odoo_url}{odoo_moved}
+
 Certificates (throwaway, for this demo only) are in {dir}.
 
 Try it with grpcurl:
@@ -170,4 +188,18 @@ Press Ctrl-C to stop.
         _ = tokio::signal::ctrl_c() => running.shutdown().await,
         result = running.wait() => result,
     }
+}
+
+/// The listener of a demo address: the one given, else the default or, when that port is taken,
+/// a free one — with a note for the banner saying so.
+async fn bind(given: Option<SocketAddr>, default: SocketAddr, setting: &str) -> anyhow::Result<(TcpListener, String)> {
+    if let Some(addr) = given {
+        return Ok((listen::bind(addr, setting).await?, String::new()));
+    }
+    let (listener, fell_back) = listen::bind_or_free_port(default, setting).await?;
+    let note = match fell_back {
+        true => format!("   (port {} is taken; {setting} chooses)", default.port()),
+        false => String::new(),
+    };
+    Ok((listener, note))
 }

@@ -13,7 +13,7 @@ use std::{
 };
 
 use arc_swap::ArcSwapOption;
-use odoo_adapter::{Availability, Capability, Report};
+use odoo_adapter::{Availability, Capability, OdooError, Report};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::backends::Backends;
@@ -74,6 +74,15 @@ impl OdooHealth {
 }
 
 /// Probes Odoo every `interval` until the task is aborted.
+/// The settings to look at when the health probe fails this way.
+fn settings_to_check(error: &OdooError) -> &'static str {
+    match error {
+        OdooError::AccessDenied => "--odoo-user and its key (--odoo-api-key-file, ODOO_API_KEY)",
+        OdooError::DatabaseUnavailable { .. } => "--odoo-db (ODOO_DB)",
+        _ => "--odoo-url (ODOO_URL) and the network to it",
+    }
+}
+
 pub(crate) async fn probe(backends: Arc<Backends>, reporter: HealthReporter, health: OdooHealth, interval: Duration) {
     let odoo = backends.default_odoo();
     let mut ticker = tokio::time::interval(interval);
@@ -88,7 +97,8 @@ pub(crate) async fn probe(backends: Arc<Backends>, reporter: HealthReporter, hea
         let answers = match odoo.client().probe_version(was_up).await {
             Some(Ok(_)) => !odoo.client().circuit_open(),
             Some(Err(error)) => {
-                tracing::warn!(%error, "odoo health probe failed");
+                let url = &odoo.client().config().url;
+                tracing::warn!(%error, %url, check = settings_to_check(&error), "odoo is not answering: not ready until it does");
                 false
             }
             None => was_up && !odoo.client().circuit_open(),

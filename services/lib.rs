@@ -22,6 +22,7 @@ mod health;
 pub mod identity;
 pub mod inventory;
 mod io;
+pub mod listen;
 pub mod observability;
 pub mod order;
 pub mod pki;

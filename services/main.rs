@@ -63,9 +63,22 @@ struct SimArgs {
     missing_modules: Vec<String>,
 }
 
+/// A command that cannot start says why in one line naming the setting to change: no `Error:`
+/// debug dump, no backtrace (whatever `RUST_BACKTRACE` says).
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
-    match Cli::parse().command {
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(code) => code,
+        Err(error) => {
+            let message = format!("{error:#}");
+            eprintln!("odoo-mesh: {}", message.lines().map(str::trim).collect::<Vec<_>>().join(" "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Serve(args) => serve(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(match Config::resolve_odoo(&args) {
             Ok(config) => odoo_mesh::check::run(config).await,
@@ -96,7 +109,7 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
         admin: SeedUser { login: args.login.clone(), password: args.password, api_key: args.api_key },
         missing_modules: args.missing_modules.clone(),
     });
-    let running = simulator.start(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let running = simulator.start_on(odoo_mesh::listen::bind(args.listen, "--listen").await?)?;
     println!(
         "odoo simulator (Odoo {}) at {} — database {:?}, login {:?}",
         version.major(),

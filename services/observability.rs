@@ -2,7 +2,7 @@
 //! one), so it is installed once and shared by every server in the process (tests start several).
 //! Spans go to an OpenTelemetry collector over OTLP/HTTP when an endpoint is configured.
 
-use std::sync::OnceLock;
+use std::{io::IsTerminal, sync::OnceLock};
 
 use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -160,7 +160,10 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Tr
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match format {
         LogFormat::Json => fmt::layer().json().flatten_event(true).with_target(false).boxed(),
-        LogFormat::Text => fmt::layer().compact().with_target(false).boxed(),
+        // Colours for a terminal only: piped into a file or another program they are noise.
+        LogFormat::Text => {
+            fmt::layer().compact().with_target(false).with_ansi(std::io::stdout().is_terminal()).boxed()
+        }
     };
     let provider = otlp_endpoint.map(tracer_provider).transpose()?;
     let traces = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("odoo-mesh")));

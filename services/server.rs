@@ -1,7 +1,7 @@
 //! Assembles and runs odoo-mesh: the gRPC listener (mutual TLS, reflection, health, the four
 //! services) and the admin listener, over one Odoo client.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use odoo_adapter::{Finance, Sales, Shipments};
@@ -26,6 +26,7 @@ use crate::{
     health::{self, OdooHealth},
     inventory::InventoryApi,
     io::BatchedWrites,
+    listen::Listeners,
     observability,
     order::OrderApi,
     policy::PolicyStore,
@@ -117,6 +118,11 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 
 /// Binds both listeners and starts serving in the background.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
+    start_on(config, Listeners::bind(config).await?).await
+}
+
+/// Starts serving on listeners already bound (the demo picks free ports when its defaults are taken).
+pub async fn start_on(config: &Config, listeners: Listeners) -> anyhow::Result<RunningServer> {
     let prometheus = observability::prometheus();
     let backends = Arc::new(
         Backends::new(config.odoo.clone(), config.odoo_credentials.clone()).context("building the odoo clients")?,
@@ -136,12 +142,11 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let reflection_v1alpha = reflection(&descriptors).build_v1alpha()?;
 
     let policy = PolicyStore::load(config.policy.clone()).map_err(anyhow::Error::msg)?;
-    let audit = Arc::new(AuditLog::open(config.audit_log.as_deref()).context("opening the audit log")?);
+    let audit = Arc::new(AuditLog::open(config.audit_log.as_deref()).with_context(|| {
+        format!("--audit-log {}: cannot open it", config.audit_log.as_deref().unwrap_or(Path::new("")).display())
+    })?);
     let (tls, identity_source) = match &config.transport {
-        Transport::MutualTls(files) => (
-            Some(ReloadingTls::load(files.clone()).context("loading tls credentials")?),
-            IdentitySource::ClientCertificate,
-        ),
+        Transport::MutualTls(files) => (Some(ReloadingTls::load(files.clone())?), IdentitySource::ClientCertificate),
         Transport::Plaintext { trust_forwarded_client_cert: true } => (None, IdentitySource::TrustedMeshHeader),
         Transport::Plaintext { trust_forwarded_client_cert: false } => (None, IdentitySource::None),
     };
@@ -194,9 +199,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
                 tokens,
             )));
 
-    let grpc_listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-    let admin_listener =
-        TcpListener::bind(config.admin_listen).await.with_context(|| format!("binding {}", config.admin_listen))?;
+    let Listeners { grpc: grpc_listener, admin: admin_listener } = listeners;
     let grpc_addr = grpc_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 

@@ -42,21 +42,27 @@ pub struct TlsFiles {
 
 /// Why credentials could not be (re)loaded.
 #[derive(Debug, thiserror::Error)]
+/// Each names the setting the file came from, so the message says what to change.
 pub enum TlsError {
-    #[error("reading {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("{path} holds no {what}")]
-    Empty { path: String, what: &'static str },
-    #[error("{path}: {reason}")]
-    Invalid { path: String, reason: String },
-    #[error("the private key does not match the certificate")]
+    #[error("{setting} {path}: cannot read it: {source}")]
+    Read { setting: &'static str, path: String, source: std::io::Error },
+    #[error("{setting} {path} holds no {what}")]
+    Empty { setting: &'static str, path: String, what: &'static str },
+    #[error("{setting} {path}: {reason}")]
+    Invalid { setting: &'static str, path: String, reason: String },
+    #[error("the private key of --tls-key does not match the certificate of --tls-cert")]
     Mismatch,
     #[error("tls configuration: {0}")]
     Config(String),
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(path).map_err(|source| TlsError::Read { path: path.display().to_string(), source })
+/// The settings the three files come from.
+const CERT: &str = "--tls-cert";
+const KEY: &str = "--tls-key";
+const CLIENT_CA: &str = "--client-ca";
+
+fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read { setting, path: path.display().to_string(), source })
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -82,31 +88,40 @@ impl Loaded {
 }
 
 fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
-    let (cert_pem, key_pem, ca_pem) = (read(&files.cert)?, read(&files.key)?, read(&files.client_ca)?);
+    let (cert_pem, key_pem, ca_pem) =
+        (read(CERT, &files.cert)?, read(KEY, &files.key)?, read(CLIENT_CA, &files.client_ca)?);
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (&cert_pem, &key_pem, &ca_pem).hash(&mut hasher);
     let fingerprint = hasher.finish();
-    let invalid = |path: &Path, e: &dyn fmt::Display| TlsError::Invalid {
+    let invalid = |setting: &'static str, path: &Path, e: &dyn fmt::Display| TlsError::Invalid {
+        setting,
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let chain: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<_, _>>().map_err(|e| invalid(&files.cert, &e))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid(CERT, &files.cert, &e))?;
     if chain.is_empty() {
-        return Err(TlsError::Empty { path: files.cert.display().to_string(), what: "certificate" });
+        return Err(TlsError::Empty { setting: CERT, path: files.cert.display().to_string(), what: "certificate" });
     }
-    let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).map_err(|e| invalid(&files.cert, &e))?;
+    let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).map_err(|e| invalid(CERT, &files.cert, &e))?;
     let not_after = leaf.validity().not_after.timestamp();
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| invalid(&files.key, &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| invalid(KEY, &files.key, &e))?;
     let mut roots = RootCertStore::empty();
     for ca in CertificateDer::pem_slice_iter(&ca_pem) {
-        roots.add(ca.map_err(|e| invalid(&files.client_ca, &e))?).map_err(|e| invalid(&files.client_ca, &e))?;
+        roots
+            .add(ca.map_err(|e| invalid(CLIENT_CA, &files.client_ca, &e))?)
+            .map_err(|e| invalid(CLIENT_CA, &files.client_ca, &e))?;
     }
     if roots.is_empty() {
-        return Err(TlsError::Empty { path: files.client_ca.display().to_string(), what: "CA certificate" });
+        return Err(TlsError::Empty {
+            setting: CLIENT_CA,
+            path: files.client_ca.display().to_string(),
+            what: "CA certificate",
+        });
     }
     let provider = provider();
-    let signing_key = provider.key_provider.load_private_key(key).map_err(|e| invalid(&files.key, &e))?;
+    let signing_key = provider.key_provider.load_private_key(key).map_err(|e| invalid(KEY, &files.key, &e))?;
     let certified = CertifiedKey::new(chain, signing_key);
     certified.keys_match().map_err(|_| TlsError::Mismatch)?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())

@@ -83,22 +83,24 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         eprintln!("skipped: grpcurl not found (run tests/run)");
         return;
     };
+    // A developer's own Odoo holds 8069, and other services 50051 and 9090: the demo still starts,
+    // on free ports it names, and its commands point at them.
+    let held = hold_the_demos_default_ports();
     let dir = std::env::temp_dir().join(format!("odoo-mesh-demo-test-{}", std::process::id()));
     let dir_arg = dir.to_str().expect("utf-8 path").to_owned();
-    let (_demo, lines) = start(
-        &[
-            "demo",
-            "--dir",
-            &dir_arg,
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--odoo-listen",
-            "127.0.0.1:0",
-        ],
-        "Press Ctrl-C",
-    );
+    let (_demo, lines) = start(&["demo", "--dir", &dir_arg], "Press Ctrl-C");
+    for port in held.iter().map(|listener| listener.local_addr().expect("held").port()) {
+        assert!(
+            any_has(&lines, &format!("port {port} is taken")),
+            "the demo says port {port} was taken:\n{}",
+            lines.join("\n")
+        );
+        assert!(
+            !any_has(&lines, &format!(":{port}")),
+            "nothing the demo prints uses port {port}:\n{}",
+            lines.join("\n")
+        );
+    }
     let commands: Vec<&str> =
         lines.iter().map(|l| l.trim()).filter(|l| l.starts_with("grpcurl ") || l.starts_with("curl ")).collect();
     assert!(commands.len() >= 10, "the demo prints grpcurl commands:\n{}", lines.join("\n"));
@@ -184,6 +186,93 @@ fn the_demo_prints_grpcurl_commands_that_work_as_printed() {
         any_has(read, r#""available_to_promise""#) && any_has(read, r#""on_hand""#)
     });
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The demo's default ports, held as a developer's other servers would hold them (a port that
+/// something else holds already is taken all the same, and left out).
+fn hold_the_demos_default_ports() -> Vec<std::net::TcpListener> {
+    [8069, 50051, 9090].into_iter().filter_map(|port| std::net::TcpListener::bind(("127.0.0.1", port)).ok()).collect()
+}
+
+/// Runs the binary with `args` (and `RUST_BACKTRACE=1`, which must change nothing) to a failed
+/// start; its stderr, which must be one line.
+fn failed_start(args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = Command::new(BINARY)
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_BACKTRACE", "1")
+        .env("ODOO_API_KEY", "k")
+        .env_remove("ODOO_MESH_PLAINTEXT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "it does not start: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line says why, no backtrace:\n{stderr}");
+    assert!(stderr.starts_with("odoo-mesh: ") && !stderr.contains("backtrace"), "{stderr}");
+    stderr
+}
+
+const SERVE: [&str; 7] =
+    ["serve", "--plaintext", "--odoo-url", "http://127.0.0.1:9", "--odoo-db", "x", "--admin-listen=127.0.0.1:0"];
+
+#[test]
+fn a_start_that_fails_says_why_in_one_line_naming_the_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to take");
+    let taken = taken.local_addr().expect("bound").to_string();
+    let error = failed_start(&[&SERVE[..], &["--listen", &taken]].concat(), &[]);
+    assert!(error.contains(&taken) && error.contains("--listen or ODOO_MESH_LISTEN"), "{error}");
+
+    let error = failed_start(&["demo", "--listen", &taken], &[]);
+    assert!(error.contains(&taken) && error.contains("--listen"), "an explicit demo address is not moved: {error}");
+
+    let error = failed_start(
+        &[
+            "serve",
+            "--odoo-url",
+            "http://127.0.0.1:9",
+            "--odoo-db",
+            "x",
+            "--listen=127.0.0.1:0",
+            "--admin-listen=127.0.0.1:0",
+        ],
+        &[
+            ("ODOO_MESH_TLS_CERT", "/nonexistent/server.pem"),
+            ("ODOO_MESH_TLS_KEY", "/nonexistent/server.key"),
+            ("ODOO_MESH_CLIENT_CA", "/nonexistent/ca.pem"),
+        ],
+    );
+    assert!(error.contains("--tls-cert /nonexistent/server.pem: cannot read it"), "{error}");
+
+    let config = std::env::temp_dir().join(format!("odoo-mesh-bad-key-{}.toml", std::process::id()));
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nodoo_max_concurency = 4\n").expect("write config");
+    let error = failed_start(&[&SERVE[..], &["--config", config.to_str().expect("utf-8")]].concat(), &[]);
+    let _ = std::fs::remove_file(&config);
+    assert!(
+        error.contains("--config") && error.contains("line 2") && error.contains("`odoo_max_concurency`"),
+        "{error}"
+    );
+
+    let error = failed_start(&["serve", "--plaintext", "--odoo-url", "erp.example.com", "--odoo-db", "x"], &[]);
+    assert!(error.contains("--odoo-url \"erp.example.com\""), "{error}");
+}
+
+#[test]
+fn serve_says_which_setting_to_check_while_odoo_does_not_answer() {
+    let mut child = Command::new(BINARY)
+        .args(&SERVE[..])
+        .args(["--listen=127.0.0.1:0", "--health-interval=100ms"])
+        .env("ODOO_API_KEY", "k")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut output = Output::of(&mut child);
+    let _running = Running(child);
+    // It serves (NOT_SERVING until Odoo answers) and says what to check, in its log.
+    output.until("it logs that odoo does not answer", Duration::from_secs(30), |read| {
+        any_has(read, "odoo is not answering") && any_has(read, "--odoo-url")
+    });
 }
 
 /// A standalone simulator started with `args`, and its URL.

@@ -395,7 +395,11 @@ impl Simulator {
 
     /// Binds `addr` and serves in the background.
     pub async fn start(self, addr: SocketAddr) -> std::io::Result<RunningSimulator> {
-        let listener = TcpListener::bind(addr).await?;
+        self.start_on(TcpListener::bind(addr).await?)
+    }
+
+    /// Serves in the background on a listener already bound.
+    pub fn start_on(self, listener: TcpListener) -> std::io::Result<RunningSimulator> {
         let local = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(self.clone().serve(listener, rx));
