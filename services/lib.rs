@@ -15,6 +15,7 @@ pub mod config;
 mod convert;
 pub mod deadline;
 pub mod demo;
+mod deprecation;
 mod edge;
 mod error;
 pub mod finance;

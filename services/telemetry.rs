@@ -88,6 +88,8 @@ struct MethodMetrics {
     method: Arc<str>,
     in_flight: metrics::Gauge,
     cached_reads: metrics::Histogram,
+    /// Counts calls of a method the contracts mark deprecated (`crate::deprecation`).
+    deprecated_calls: Option<metrics::Counter>,
     /// Calls and durations by gRPC code (0 to 16), registered on first use.
     by_code: [OnceLock<(metrics::Counter, metrics::Histogram)>; 17],
 }
@@ -95,7 +97,9 @@ struct MethodMetrics {
 impl MethodMetrics {
     fn new(service: &str, method: &str) -> Self {
         let labels = [("service", service.to_owned()), ("method", method.to_owned())];
+        let deprecated = crate::deprecation::is_deprecated(&format!("/{service}/{method}"));
         Self {
+            deprecated_calls: deprecated.then(|| metrics::counter!("odoo_mesh_deprecated_calls_total", &labels)),
             service: service.into(),
             method: method.into(),
             in_flight: metrics::gauge!("odoo_mesh_grpc_requests_in_flight", &labels),
@@ -244,6 +248,9 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         metrics.in_flight.increment(1.0);
+        if let Some(deprecated_calls) = &metrics.deprecated_calls {
+            deprecated_calls.increment(1);
+        }
         let started = Instant::now();
         let call_span = span.clone();
         Box::pin(

@@ -1,5 +1,6 @@
 //! The v1 contracts: every service, RPC, message, field, enum and enum value is documented, every
-//! RPC has its own request and response, and `buf lint` (STANDARD) passes.
+//! RPC has its own request and response, `buf lint` (STANDARD) passes, and `buf breaking` (FILE)
+//! finds nothing the released v1 promised missing or changed.
 
 use std::{path::PathBuf, process::Command};
 
@@ -116,22 +117,67 @@ fn every_rpc_has_its_own_request_and_response_and_no_floats() {
     }
 }
 
-#[test]
-fn buf_lint_passes() {
+/// `buf` run in `dir` with `args`: its success and output, or None (skipped) where it is not
+/// installed outside CI.
+fn buf(dir: &std::path::Path, args: &[&str]) -> Option<(bool, String)> {
     let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/.bin/buf");
     let buf = if local.exists() { local } else { PathBuf::from("buf") };
-    let proto = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
-    let Ok(output) = Command::new(&buf).arg("lint").current_dir(proto).output() else {
+    let Ok(output) = Command::new(&buf).args(args).current_dir(dir).output() else {
         assert!(std::env::var_os("CI").is_none(), "buf is required in CI: tests/run installs it");
         eprintln!("skipped: buf not found (run tests/run)");
-        return;
+        return None;
     };
-    assert!(
-        output.status.success(),
-        "buf lint:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    Some((output.status.success(), text))
+}
+
+fn proto_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto")
+}
+
+/// The contracts as released: what consumers' generated stubs were built from.
+const RELEASED: &str = "released/v1.json";
+
+#[test]
+fn buf_lint_passes() {
+    let Some((passed, output)) = buf(&proto_dir(), &["lint"]) else { return };
+    assert!(passed, "buf lint:\n{output}");
+}
+
+#[test]
+fn the_contracts_keep_every_promise_of_the_released_v1() {
+    let Some((passed, output)) = buf(&proto_dir(), &["breaking", "--against", RELEASED]) else { return };
+    assert!(passed, "buf breaking against proto/{RELEASED} (see the README's versioning policy):\n{output}");
+}
+
+#[test]
+fn removing_a_released_field_is_caught_as_breaking() {
+    // The check itself must bite: a copy of the contracts without CreateSalesOrder's request_id.
+    let copy = std::env::temp_dir().join(format!("odoo-mesh-breaking-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_dir(&proto_dir(), &copy);
+    let order = copy.join("odoomesh/order/v1/order_service.proto");
+    let text = std::fs::read_to_string(&order).expect("order proto");
+    let start = text.find("message CreateSalesOrderRequest {").expect("the create request");
+    let field = start + text[start..].find("string request_id = 1;").expect("its request_id");
+    std::fs::write(&order, format!("{}reserved 1;{}", &text[..field], &text[field + "string request_id = 1;".len()..]))
+        .expect("write");
+    let Some((passed, output)) = buf(&copy, &["breaking", "--against", RELEASED]) else { return };
+    let _ = std::fs::remove_dir_all(&copy);
+    assert!(!passed, "a deleted field must fail buf breaking:\n{output}");
+    assert!(output.contains("request_id") && output.contains("CreateSalesOrderRequest"), "{output}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").map(|e| e.expect("entry")) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 /// Metric names (`odoo_mesh_...`) in `text`, histogram series folded into their metric.

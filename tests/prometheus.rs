@@ -345,7 +345,19 @@ async fn every_dashboard_query_and_alert_query_returns_data_from_a_real_promethe
         let name = rule["alert"].as_str().expect("alert name").to_owned();
         (format!("alert {name}"), alert_query(rule["expr"].as_str().expect("expr")))
     });
-    let queries: Vec<_> = dashboard_queries().into_iter().chain(alerts).collect();
+    let (deprecated_calls, charted): (Vec<_>, Vec<_>) =
+        dashboard_queries().into_iter().partition(|(_, promql)| promql.contains("odoo_mesh_deprecated_calls_total"));
+    assert_eq!(deprecated_calls.len(), 1, "the dashboard charts calls of deprecated methods");
+    let mut queries: Vec<_> = charted.into_iter().chain(alerts).collect();
+    if any_method_deprecated() {
+        queries.extend(deprecated_calls);
+    } else {
+        // No v1 method is deprecated: the traffic above, calls of current methods, counts nothing.
+        for (source, promql) in &deprecated_calls {
+            let samples = prometheus.query(promql).await.expect("the query runs");
+            assert!(samples.is_empty(), "{source}: no deprecated method, yet {samples:?}");
+        }
+    }
     let without_data = without_data(&prometheus, queries).await;
     assert!(
         without_data.is_empty(),
@@ -366,6 +378,16 @@ async fn every_dashboard_query_and_alert_query_returns_data_from_a_real_promethe
         .collect();
     assert!(unhealthy.is_empty(), "rules Prometheus could not evaluate: {unhealthy:?}");
     harness.stop().await;
+}
+
+/// Whether the contracts mark any method (or service) deprecated.
+fn any_method_deprecated() -> bool {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(odoo_mesh::proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
+    set.file.iter().flat_map(|file| &file.service).any(|service| {
+        service.options.as_ref().is_some_and(|o| o.deprecated())
+            || service.method.iter().any(|method| method.options.as_ref().is_some_and(|o| o.deprecated()))
+    })
 }
 
 /// The queries that return no finite sample (a NaN quantile charts nothing), each with why, once
