@@ -23,9 +23,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from odoomesh.inventory.v1 import inventory_service_pb2 as inventory
 from odoomesh.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
-from odoomesh.order.v1 import order_service_pb2 as orders
 from odoomesh.order.v1 import order_service_pb2_grpc as orders_grpc
-from odoomesh.shipment.v1 import shipment_service_pb2 as shipments
 from odoomesh.shipment.v1 import shipment_service_pb2_grpc as shipments_grpc
 
 log = logging.getLogger("odoomesh")
@@ -289,17 +287,33 @@ class OdooMeshClient:
 
     # Reads: idempotent, retried.
 
-    def list_warehouses(self, *, timeout: float = READ_TIMEOUT) -> list[inventory.Warehouse]:
-        request = inventory.ListWarehousesRequest()
-        method = self.inventory.ListWarehouses
-        return list(call_idempotent(method, request, timeout=timeout, policy=self.retry).warehouses)
+    def read(
+        self,
+        method: Callable[..., Response],
+        request: Request,
+        *,
+        timeout: float = READ_TIMEOUT,
+        retry: RetryPolicy | bool | None = True,
+    ) -> Response:
+        """Any read (Get..., one page of a List...): `client.read(client.inventory.ListWarehouses,
+        ListWarehousesRequest())`."""
+        return call_idempotent(method, request, timeout=timeout, policy=self._policy(retry))
 
-    def list_products(
-        self, *, sku_prefix: str = "", timeout: float = READ_TIMEOUT
-    ) -> Iterator[inventory.Product]:
-        """Every product (of the prefix), page after page."""
-        request = inventory.ListProductsRequest(page_size=500, sku_prefix=sku_prefix)
-        yield from self._pages(self.inventory.ListProducts, request, "products", timeout)
+    def each(
+        self, method: Callable[..., Response], request: Request, *, timeout: float = READ_TIMEOUT
+    ) -> Iterator:
+        """Every item of any List RPC, page after page: `client.each(client.orders.ListSalesOrders,
+        ListSalesOrdersRequest(customer_reference="PO-1"))`. Each page is a read of its own."""
+        if not request.page_size:
+            request.page_size = 500
+        while True:
+            page = self.read(method, request, timeout=timeout)
+            # A list's response holds one repeated field, its items, and the next page's token.
+            (items,) = (f.name for f in page.DESCRIPTOR.fields if f.is_repeated)
+            yield from getattr(page, items)
+            if not page.next_page_token:
+                return
+            request.page_token = page.next_page_token
 
     def get_stock_levels(
         self,
@@ -315,54 +329,25 @@ class OdooMeshClient:
         request = inventory.GetStockLevelsRequest(skus=skus, warehouses=warehouses)
         if max_staleness:
             request.max_staleness.FromMilliseconds(int(max_staleness * 1000))
-        method = self.inventory.GetStockLevels
-        return call_idempotent(method, request, timeout=timeout, policy=self._policy(retry))
+        return self.read(self.inventory.GetStockLevels, request, timeout=timeout, retry=retry)
 
-    def list_sales_orders(
-        self, *, customer_reference: str = "", timeout: float = READ_TIMEOUT
-    ) -> Iterator[orders.SalesOrder]:
-        request = orders.ListSalesOrdersRequest(page_size=100, customer_reference=customer_reference)
-        yield from self._pages(self.orders.ListSalesOrders, request, "sales_orders", timeout)
+    # Writes.
 
-    def list_shipments(
-        self, *, order: str = "", kind: int = 0, timeout: float = READ_TIMEOUT
-    ) -> Iterator[shipments.Shipment]:
-        request = shipments.ListShipmentsRequest(page_size=100, order=order, kind=kind)
-        yield from self._pages(self.shipments.ListShipments, request, "shipments", timeout)
-
-    def _pages(
-        self, method: Callable[..., Response], request: Request, field: str, timeout: float
-    ) -> Iterator:
-        while True:
-            page = call_idempotent(method, request, timeout=timeout, policy=self.retry)
-            yield from getattr(page, field)
-            if not page.next_page_token:
-                return
-            request.page_token = page.next_page_token
-
-    # Writes: retried only when they carry a request_id, which makes them idempotent.
-
-    def create_sales_order(
+    def write(
         self,
-        request: orders.CreateSalesOrderRequest,
+        method: Callable[..., Response],
+        request: Request,
         *,
         timeout: float = WRITE_TIMEOUT,
         retry: RetryPolicy | bool | None = True,
-    ) -> orders.CreateSalesOrderResponse:
-        """Creates (or, for a request_id already used with this payload, replays) a sales order.
-        Retry with the same request_id and payload, never a new one: that would be a second order."""
-        policy = self._policy(retry) if request.request_id else None
-        return call_idempotent(self.orders.CreateSalesOrder, request, timeout=timeout, policy=policy)
-
-    def validate_shipment(
-        self,
-        request: shipments.ValidateShipmentRequest,
-        *,
-        timeout: float = WRITE_TIMEOUT,
-        retry: RetryPolicy | bool | None = True,
-    ) -> shipments.ValidateShipmentResponse:
-        policy = self._policy(retry) if request.request_id else None
-        return call_idempotent(self.shipments.ValidateShipment, request, timeout=timeout, policy=policy)
+    ) -> Response:
+        """Any write: `client.write(client.orders.CreateSalesOrder, request)`. Retried only when the
+        request carries a request_id, which odoo-mesh carries out once for one payload however often
+        it is sent. Retry with the same request_id and payload, never a new one: that would be a
+        second order. A write without a request_id (ConfirmSalesOrder...) is not retried here."""
+        idempotent = "request_id" in request.DESCRIPTOR.fields_by_name and request.request_id
+        policy = self._policy(retry) if idempotent else None
+        return call_idempotent(method, request, timeout=timeout, policy=policy)
 
     # Streams.
 

@@ -50,59 +50,40 @@ stubs_on_path()
 
 import grpc  # noqa: E402 - the stubs must be on the path first
 from odoomesh.common.v1 import common_pb2 as common  # noqa: E402
+from odoomesh.inventory.v1 import inventory_service_pb2 as inventory  # noqa: E402
+from odoomesh.order.v1 import order_service_pb2 as orders  # noqa: E402
+from odoomesh.shipment.v1 import shipment_service_pb2 as shipments  # noqa: E402
 
-from odoomesh_client import (  # noqa: E402
-    ErrorDetails,
-    OdooMeshClient,
-    StockWatch,
-    error_details,
-    inventory,
-    orders,
-    quantity,
-    shipments,
-)
+from odoomesh_client import ErrorDetails, OdooMeshClient, StockWatch, error_details, quantity  # noqa: E402
 
 # How long the scenario waits for something asynchronous (a watch event, the watched view).
 PATIENCE = 30.0
 
 
+# The scenario's target: (flag, environment variable, default, type, what it is).
+OPTIONS = [
+    ("--target", "ODOO_MESH_TARGET", "localhost:50051", str,
+     "odoo-mesh's gRPC address; its host must be the server certificate's (localhost for the demo)"),
+    ("--certs", "ODOO_MESH_CERTS", None, pathlib.Path,
+     "directory with ca.pem, client.pem and client.key (the demo prints it); required"),
+    ("--odoo-url", "ODOO_MESH_ODOO_URL", "http://127.0.0.1:8069", str,
+     "the Odoo simulator's URL, for fault injection"),
+    ("--stubs", "ODOO_MESH_PY_STUBS", DEFAULT_STUBS, pathlib.Path,
+     "where generate.py put the stubs (default: generated/ here)"),
+    ("--customer-reference", "ODOO_MESH_CUSTOMER_REFERENCE", "C01006", str,
+     "reference of an existing customer (the demo's Azure Interior)"),
+    ("--sku", "ODOO_MESH_SKU", "", str,
+     "a storable product with at least 3 available; default: the most available one"),
+]  # fmt: skip
+
+
 def parse_args() -> argparse.Namespace:
-    env = os.environ.get
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--target",
-        default=env("ODOO_MESH_TARGET", "localhost:50051"),
-        help="odoo-mesh's gRPC address; the host must be the server certificate's (localhost for the demo)",
-    )
-    parser.add_argument(
-        "--certs",
-        type=pathlib.Path,
-        default=env("ODOO_MESH_CERTS"),
-        help="directory with ca.pem, client.pem and client.key (the demo prints it)",
-    )
-    parser.add_argument(
-        "--odoo-url",
-        default=env("ODOO_MESH_ODOO_URL", "http://127.0.0.1:8069"),
-        help="the Odoo simulator's URL, for fault injection",
-    )
-    parser.add_argument(
-        "--stubs",
-        type=pathlib.Path,
-        default=DEFAULT_STUBS,
-        help="where generate.py put the stubs (default: generated/ here)",
-    )
-    parser.add_argument(
-        "--customer-reference",
-        default="C01006",
-        help="reference of an existing customer (the demo's Azure Interior)",
-    )
-    parser.add_argument(
-        "--sku",
-        default="",
-        help="a storable product with at least 3 available; default: the most available one",
-    )
+    for flag, variable, default, kind, what in OPTIONS:
+        default = os.environ.get(variable, default)
+        parser.add_argument(flag, type=kind, default=default, help=f"{what} [${variable}]")
     args = parser.parse_args()
     if args.certs is None:
         parser.error("--certs (or ODOO_MESH_CERTS) is required")
@@ -158,11 +139,14 @@ class Scenario:
     def setup(self) -> None:
         step("0. connect over mutual TLS and pick a warehouse and a product")
         self.faults.clear()
-        warehouses = self.client.list_warehouses()
+        warehouses = self.client.read(
+            self.client.inventory.ListWarehouses, inventory.ListWarehousesRequest()
+        ).warehouses
         assert warehouses, "odoo-mesh lists at least one warehouse"
         self.warehouse = warehouses[0].name
         if not self.sku:
-            skus = [p.sku for p in self.client.list_products() if p.is_storable and p.sale_ok and p.sku]
+            products = self.client.each(self.client.inventory.ListProducts, inventory.ListProductsRequest())
+            skus = [p.sku for p in products if p.is_storable and p.sale_ok and p.sku]
             assert skus, "a storable product that can be sold"
             levels = self.client.get_stock_levels(skus[:1000], [self.warehouse]).items
             found = [i for i in levels if i.status == inventory.SKU_STATUS_FOUND and i.levels]
@@ -188,14 +172,15 @@ class Scenario:
         # Test plumbing: Odoo takes 4 s to import the order, longer than this call's 2 s deadline.
         self.faults.inject({"kind": "latency", "millis": 4000}, model="sale.order", method="load", times=1)
         try:
-            self.client.create_sales_order(request, timeout=2.0, retry=None)
+            self.client.write(self.client.orders.CreateSalesOrder, request, timeout=2.0, retry=None)
             raise AssertionError("the create should have passed its 2 s deadline")
         except grpc.RpcError as error:
             assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED, error
             say(f"first send: {error.code().name} (the order may or may not exist now)")
         self.faults.clear()
 
-        created = self.client.create_sales_order(request)  # the same request_id and payload
+        # The retry: the same request_id and payload.
+        created = self.client.write(self.client.orders.CreateSalesOrder, request)
         order = created.sales_order
         assert (
             order.name.startswith("salesOrders/") and order.customer_reference == request.customer_reference
@@ -205,11 +190,16 @@ class Scenario:
         # claim, nothing would have been written and this retry would have made the order.)
         say(f"retry: {order.name} ({order.number}), replayed={created.replayed}")
 
-        again = self.client.create_sales_order(request)
+        again = self.client.write(self.client.orders.CreateSalesOrder, request)
         assert again.replayed and again.sales_order.id == order.id, again
         say(f"third send: the same {again.sales_order.name}, replayed={again.replayed}")
 
-        listed = list(self.client.list_sales_orders(customer_reference=request.customer_reference))
+        listed = list(
+            self.client.each(
+                self.client.orders.ListSalesOrders,
+                orders.ListSalesOrdersRequest(customer_reference=request.customer_reference),
+            )
+        )
         assert [o.id for o in listed] == [order.id], (
             f"exactly one order for {request.customer_reference}: {listed}"
         )
@@ -231,18 +221,24 @@ class Scenario:
 
     def ship(self, name: str, sku_quantity: str) -> None:
         """Takes and confirms an order of the product, and validates its delivery: stock leaves."""
-        created = self.client.create_sales_order(self.order_request(name, sku_quantity, confirm=True))
+        created = self.client.write(
+            self.client.orders.CreateSalesOrder, self.order_request(name, sku_quantity, confirm=True)
+        )
         order = created.sales_order
         assert order.state == orders.SALES_ORDER_STATE_CONFIRMED, order
         open_deliveries = [
             s
-            for s in self.client.list_shipments(order=order.name, kind=shipments.SHIPMENT_KIND_DELIVERY)
+            for s in self.client.each(
+                self.client.shipments.ListShipments,
+                shipments.ListShipmentsRequest(order=order.name, kind=shipments.SHIPMENT_KIND_DELIVERY),
+            )
             if s.state != shipments.SHIPMENT_STATE_DONE
         ]
         assert len(open_deliveries) == 1, f"one open delivery of {order.name}: {open_deliveries}"
         delivery = open_deliveries[0]
-        validated = self.client.validate_shipment(
-            shipments.ValidateShipmentRequest(request_id=f"py-{self.run}-{name}-ship", name=delivery.name)
+        validated = self.client.write(
+            self.client.shipments.ValidateShipment,
+            shipments.ValidateShipmentRequest(request_id=f"py-{self.run}-{name}-ship", name=delivery.name),
         )
         assert validated.shipment.state == shipments.SHIPMENT_STATE_DONE, validated
         say(f"{order.name} of {sku_quantity} confirmed, its delivery {delivery.name} validated")
@@ -384,7 +380,7 @@ class Scenario:
 
     def refused(self, request: orders.CreateSalesOrderRequest, code: grpc.StatusCode) -> ErrorDetails:
         try:
-            self.client.create_sales_order(request, timeout=10)
+            self.client.write(self.client.orders.CreateSalesOrder, request, timeout=10)
         except grpc.RpcError as error:
             details = error_details(error)
             assert details.code == code, details
