@@ -21,6 +21,7 @@ from typing import TypeVar
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from odoomesh.common.v1 import common_pb2 as common
 from odoomesh.inventory.v1 import inventory_service_pb2 as inventory
 from odoomesh.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from odoomesh.order.v1 import order_service_pb2_grpc as orders_grpc
@@ -154,8 +155,8 @@ def call_idempotent(
         attempt += 1
 
 
-def quantity(value: object) -> decimal.Decimal:
-    """A Quantity's value as an exact decimal (odoo-mesh never sends a float)."""
+def quantity(value: common.Quantity | None) -> decimal.Decimal:
+    """A Quantity's value as an exact decimal (odoo-mesh never sends a float); zero when unset."""
     return decimal.Decimal(value.value) if value is not None and value.value else decimal.Decimal(0)
 
 
