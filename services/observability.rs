@@ -161,9 +161,7 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> anyhow::Result<Tr
     let logs = match format {
         LogFormat::Json => fmt::layer().json().flatten_event(true).with_target(false).boxed(),
         // Colours for a terminal only: piped into a file or another program they are noise.
-        LogFormat::Text => {
-            fmt::layer().compact().with_target(false).with_ansi(std::io::stdout().is_terminal()).boxed()
-        }
+        LogFormat::Text => fmt::layer().compact().with_target(false).with_ansi(std::io::stdout().is_terminal()).boxed(),
     };
     let provider = otlp_endpoint.map(tracer_provider).transpose()?;
     let traces = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("odoo-mesh")));
