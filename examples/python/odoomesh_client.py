@@ -22,6 +22,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from odoomesh.common.v1 import common_pb2 as common
+from odoomesh.finance.v1 import finance_service_pb2_grpc as finance_grpc
 from odoomesh.inventory.v1 import inventory_service_pb2 as inventory
 from odoomesh.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from odoomesh.order.v1 import order_service_pb2_grpc as orders_grpc
@@ -258,6 +259,7 @@ class OdooMeshClient:
         self.inventory = inventory_grpc.InventoryServiceStub(channel)
         self.orders = orders_grpc.OrderServiceStub(channel)
         self.shipments = shipments_grpc.ShipmentServiceStub(channel)
+        self.finance = finance_grpc.FinanceServiceStub(channel)
 
     @classmethod
     def connect(
