@@ -14,7 +14,7 @@ const BUFFER_SIZE: usize = 1024;
 /// Encoded bytes handed on once this many have gathered (tonic's default).
 const YIELD_THRESHOLD: usize = 32 * 1024;
 
-/// Named in `build.rs` as the generated services' and clients' codec.
+/// Named in `build.rs` as the generated services' codec (clients, generated in the client crate, use prost's).
 #[derive(Debug, Clone)]
 pub struct LeanCodec<T, U>(PhantomData<(T, U)>);
 

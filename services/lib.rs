@@ -35,31 +35,36 @@ pub mod telemetry;
 pub mod tls;
 pub mod watch;
 
-/// Code generated from `proto/` by `build.rs`.
+/// odoo-mesh's API: the messages, enums and clients of the client crate (`odoo_mesh_client`), and
+/// the service traits generated from `proto/` by `build.rs`.
 #[allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]
 pub mod proto {
     pub mod common {
         pub mod v1 {
-            tonic::include_proto!("odoomesh.common.v1");
+            pub use odoo_mesh_client::proto::common::v1::*;
         }
     }
     pub mod inventory {
         pub mod v1 {
+            pub use odoo_mesh_client::proto::inventory::v1::*;
             tonic::include_proto!("odoomesh.inventory.v1");
         }
     }
     pub mod order {
         pub mod v1 {
+            pub use odoo_mesh_client::proto::order::v1::*;
             tonic::include_proto!("odoomesh.order.v1");
         }
     }
     pub mod shipment {
         pub mod v1 {
+            pub use odoo_mesh_client::proto::shipment::v1::*;
             tonic::include_proto!("odoomesh.shipment.v1");
         }
     }
     pub mod finance {
         pub mod v1 {
+            pub use odoo_mesh_client::proto::finance::v1::*;
             tonic::include_proto!("odoomesh.finance.v1");
         }
     }
