@@ -39,38 +39,32 @@ pub use details::{Retry, error_reason, field_violations, precondition_violations
 pub use tonic_types::{FieldViolation, PreconditionViolation};
 pub use {prost_types, tonic};
 
+/// One module per odoo-mesh package, holding what `build.rs` generated for its `v1`.
+macro_rules! packages {
+    ($($(#[doc = $doc:literal])* $name:ident: $package:literal;)*) => {$(
+        $(#[doc = $doc])*
+        pub mod $name {
+            pub mod v1 {
+                tonic::include_proto!($package);
+            }
+        }
+    )*};
+}
+
 /// Code generated from odoo-mesh's `proto/`: one module per package, with its messages, enums
 /// and the client of its service (`inventory_service_client::InventoryServiceClient`...).
 #[allow(unreachable_pub, clippy::all, clippy::pedantic, missing_docs)]
 pub mod proto {
-    /// Types shared by every service: `Money`, `Quantity`, `Address`, `RecordRef`.
-    pub mod common {
-        pub mod v1 {
-            tonic::include_proto!("odoomesh.common.v1");
-        }
-    }
-    /// `InventoryService`: warehouses, products, stock levels, adjustments, the stock watch.
-    pub mod inventory {
-        pub mod v1 {
-            tonic::include_proto!("odoomesh.inventory.v1");
-        }
-    }
-    /// `OrderService`: sales and purchase orders.
-    pub mod order {
-        pub mod v1 {
-            tonic::include_proto!("odoomesh.order.v1");
-        }
-    }
-    /// `ShipmentService`: deliveries, receipts, returns, tracking.
-    pub mod shipment {
-        pub mod v1 {
-            tonic::include_proto!("odoomesh.shipment.v1");
-        }
-    }
-    /// `FinanceService`: invoices, payments, credit notes, supplier bills, balances.
-    pub mod finance {
-        pub mod v1 {
-            tonic::include_proto!("odoomesh.finance.v1");
-        }
+    packages! {
+        /// Types shared by every service: `Money`, `Quantity`, `Address`, `RecordRef`.
+        common: "odoomesh.common.v1";
+        /// `InventoryService`: warehouses, products, stock levels, adjustments, the stock watch.
+        inventory: "odoomesh.inventory.v1";
+        /// `OrderService`: sales and purchase orders.
+        order: "odoomesh.order.v1";
+        /// `ShipmentService`: deliveries, receipts, returns, tracking.
+        shipment: "odoomesh.shipment.v1";
+        /// `FinanceService`: invoices, payments, credit notes, supplier bills, balances.
+        finance: "odoomesh.finance.v1";
     }
 }
