@@ -87,6 +87,9 @@ pub(crate) async fn run(settings: &Settings) -> Result<Outcome, Box<dyn Error>> 
         None => a_stocked_sku(&mut clients.inventory, &warehouse).await?,
     };
 
+    // What is reserved now, as Odoo says: the order's reservation shows as more than this.
+    let reserved_before = reserved(&levels_now(&mut clients.inventory, &sku, &warehouse).await?);
+
     // Watch before selling, so that the order's reservation arrives as a change.
     let mut watch = StockWatch::new(clients.inventory.clone(), vec![sku.clone()], vec![warehouse.clone()]);
     if let Some(token) = &settings.resume_token {
@@ -102,8 +105,6 @@ pub(crate) async fn run(settings: &Settings) -> Result<Outcome, Box<dyn Error>> 
         let level = watch.level(&sku, &warehouse).ok_or("the snapshot has no levels of the product")?;
         println!("watching {sku} in {warehouse}: {}", describe(level));
     }
-    // What is reserved now, as Odoo says: the reservation shows as more than this.
-    let reserved_before = reserved(&levels_now(&mut clients.inventory, &sku, &warehouse).await?);
 
     // The request_id is chosen once, before the first try; every retry sends the same.
     let request_id = format!("rust-client-{}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos());
