@@ -9,9 +9,9 @@
 //! use odoo_mesh_client::{Clients, Retry, Tls, field_violations, proto::inventory::v1 as inventory};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // The CA that signed odoo-mesh's certificate, and this service's own certificate and key.
-//! let tls = Tls::from_pem_files("certs/ca.pem", "certs/client.pem", "certs/client.key")?.domain_name("localhost");
-//! let mut clients = Clients::connect("https://odoo-mesh:50051", &tls).await?;
+//! // The CA that signed odoo-mesh's certificate, then this service's own certificate and key.
+//! let tls = Tls::from_pem_files("certs/ca.pem", "certs/client.pem", "certs/client.key")?;
+//! let mut clients = Clients::connect("https://odoo-mesh.internal:50051", &tls).await?;
 //! let request = inventory::GetStockLevelsRequest { skus: vec!["FURN_5555".into()], ..Default::default() };
 //! match clients.inventory.get_stock_levels(request).await {
 //!     Ok(levels) => println!("{:?}", levels.into_inner().items),
@@ -28,8 +28,12 @@
 //! # }
 //! ```
 //!
-//! Writes that take a `request_id` (creating orders, validating shipments, payments...) are safe
-//! to send again with the same id: [`Retry::of`] says when that can help and how long to wait.
+//! The server's certificate is checked for the target's host; [`Tls::domain_name`] names another
+//! (`odoo-mesh demo`'s certificate is for `localhost`). Writes that take a `request_id` (creating
+//! orders, validating shipments, payments...) are safe to send again with the same id:
+//! [`Retry::of`] says when that can help and how long to wait. The repository's
+//! `examples/rust_client/` shows a whole service's start: an order created exactly once, and a
+//! stock watch that resumes after dropped streams.
 
 mod channel;
 mod details;
