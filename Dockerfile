@@ -14,10 +14,11 @@ ARG RUST_VERSION=1.95
 FROM docker.io/library/rust:${RUST_VERSION}-slim-bookworm AS build
 WORKDIR /src
 # Only what the build reads (.dockerignore keeps everything else out): the workspace manifests, the
-# protos build.rs compiles, the three crates, and the benches the manifest declares.
+# protos build.rs compiles, the four crates, and the benches the manifest declares.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto/ proto/
 COPY adapter/ adapter/
+COPY client/ client/
 COPY benches/ benches/
 COPY services/ services/
 # The registry and target caches outlive the build on the same builder; the binary is copied out of
