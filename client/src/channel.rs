@@ -152,3 +152,22 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named() {
+        let error = Tls::from_pem_files("/nonexistent/ca.pem", "client.pem", "client.key").expect_err("no such file");
+        assert!(error.to_string().starts_with("cannot read /nonexistent/ca.pem: "), "{error}");
+    }
+
+    #[test]
+    fn the_private_key_never_shows_in_debug_output() {
+        let tls = Tls::from_pem("CA", "CERT", "-----BEGIN PRIVATE KEY-----\nsecret\n").domain_name("localhost");
+        let shown = format!("{tls:?}");
+        assert!(!shown.contains("secret") && !shown.contains("PRIVATE"), "{shown}");
+        assert!(shown.contains("localhost"), "{shown}");
+    }
+}
