@@ -9,10 +9,12 @@
 //! client suffices), so nothing in a client library softens what the server receives.
 
 mod common;
+#[path = "../benches/load/mod.rs"]
+mod load;
 
 use std::{
     path::Path,
-    sync::{Arc, LazyLock},
+    sync::LazyLock,
     time::{Duration, Instant},
 };
 
@@ -131,24 +133,8 @@ impl Frame {
 
 /// The client's TLS set-up: the demo's CA, client certificate and key, and ALPN `h2`.
 fn tls_connector(certs: &Path) -> TlsConnector {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
-    let read = |file: &str| std::fs::read(certs.join(file)).expect("a certificate file of the demo");
-    let mut roots = rustls::RootCertStore::empty();
-    for ca in CertificateDer::pem_slice_iter(&read("ca.pem")) {
-        roots.add(ca.expect("the CA")).expect("a CA certificate");
-    }
-    let chain: Vec<_> =
-        CertificateDer::pem_slice_iter(&read("client.pem")).map(|c| c.expect("the certificate")).collect();
-    let key = PrivateKeyDer::from_pem_slice(&read("client.key")).expect("the key");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .expect("the client identity");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    TlsConnector::from(Arc::new(config))
+    let read = |file: &str| std::fs::read_to_string(certs.join(file)).expect("a certificate file of the demo");
+    TlsConnector::from(load::client::mutual_tls(&read("ca.pem"), &read("client.pem"), &read("client.key")))
 }
 
 /// The server under abuse: its gRPC port and its process.
@@ -229,12 +215,7 @@ async fn read_frames(mut reader: ReadHalf<TlsStream<TcpStream>>, frames: mpsc::U
 
 /// The resident memory of a process, in KiB.
 fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the demo's /proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+    load::memory::of(pid).resident
 }
 
 /// Another client, calling all along on a connection of its own: every call must succeed.
@@ -488,7 +469,7 @@ async fn a_client_that_never_reads_holds_no_more_than_its_streams() {
             h2::client::Builder::new().initial_window_size(0).handshake::<_, bytes::Bytes>(tls).await.expect("h2");
         tokio::spawn(connection);
         let request = inv::ListProductsRequest { page_size: 1000, ..Default::default() };
-        let body = grpc_message(&request);
+        let body = load::client::Call::new(LIST_PRODUCTS, &request).frame;
         let mut responses = Vec::new();
         for _ in 0..200 {
             send = send.ready().await.expect("a stream");
@@ -567,14 +548,4 @@ fn grpc_request(path: &str) -> http::Request<()> {
         .header("te", "trailers")
         .body(())
         .expect("a request")
-}
-
-/// A message in gRPC's length-prefixed framing.
-fn grpc_message(message: &impl prost::Message) -> bytes::Bytes {
-    let encoded = message.encode_to_vec();
-    let mut framed = Vec::with_capacity(5 + encoded.len());
-    framed.push(0);
-    framed.extend_from_slice(&u32::try_from(encoded.len()).expect("a small message").to_be_bytes());
-    framed.extend_from_slice(&encoded);
-    framed.into()
 }
