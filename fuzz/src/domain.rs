@@ -125,6 +125,9 @@ fn leaf(term: &Value) -> Option<Node> {
     let field = left.as_str()?;
     let text = TEXT_FIELDS.contains(&field);
     let number = NUMBER_FIELDS.contains(&field);
+    if !text && !number {
+        return None;
+    }
     let plain = |v: &Value| v.as_str().is_some_and(|s| !s.contains(['%', '_', '\\']));
     let known = match op {
         "=" | "==" | "!=" | "<>" => (text && (value.is_string() || value == &json!(false))) || (number && fits(value)),

@@ -33,7 +33,10 @@ fn every_corpus_input_runs_without_a_panic() {
     let mut failed = Vec::new();
     for (name, target) in TARGETS {
         let paths = inputs(&root.join("corpus").join(name));
-        assert!(!paths.is_empty(), "no seed corpus for {name}: run `cargo run -p odoo-mesh-fuzz --bin seed`");
+        assert!(
+            !paths.is_empty(),
+            "no seed corpus for {name}: run `cargo test -p odoo-mesh-fuzz --test seed -- --ignored`"
+        );
         failed.extend(replay(*target, &paths));
     }
     assert!(failed.is_empty(), "inputs that panic: {failed:#?}");

@@ -1,11 +1,15 @@
 //! Writes the seed corpus, `fuzz/corpus/<target>/`, from Odoo's real answers (the transcripts in
 //! `../shared/odoo-transcripts/` and `../shared/odoo19-transcripts/`, beside the repository), and
 //! from requests, tokens, headers, policies, configs and domains like the tests'. Files are named
-//! by a hash of their bytes, so running it again adds only what is new:
+//! by a hash of their bytes, so running it again adds only what is new. Ignored by default (the
+//! corpus is committed); to regenerate:
 //!
 //! ```sh
-//! cargo run -p odoo-mesh-fuzz --bin seed
+//! cargo test -p odoo-mesh-fuzz --test seed -- --ignored
 //! ```
+//!
+//! A test rather than a binary: `cargo fuzz build` instruments every binary of the crate, and one
+//! without libFuzzer would not link.
 
 use std::{
     collections::BTreeSet,
@@ -22,7 +26,9 @@ use odoo_mesh::{
 use prost::Message;
 use serde_json::{Value, json};
 
-fn main() -> std::io::Result<()> {
+#[test]
+#[ignore = "writes the seed corpus: run with --ignored to regenerate it"]
+fn regenerate_the_seed_corpus() -> std::io::Result<()> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = fuzz.join("../../shared");
     let mut corpus = Corpus { root: fuzz.join("corpus"), written: 0 };
