@@ -4,7 +4,7 @@
 
 use std::fmt::Debug;
 
-use odoo_adapter::{OdooConfig, OdooError};
+use odoo_adapter::OdooError;
 use prost::Message;
 use tonic::Status;
 
@@ -33,19 +33,7 @@ pub struct Conversion {
 
 /// The token key the conversions of list requests check page tokens with.
 pub fn token_key() -> TokenKey {
-    TokenKey::for_deployment(&OdooConfig {
-        url: "http://odoo.fuzz:8069".into(),
-        database: "fuzz".into(),
-        login: "odoo-mesh".into(),
-        secret: odoo_adapter::Secret::new("fuzz-key"),
-        secret_file: None,
-        protocol: odoo_adapter::Protocol::Auto,
-        connect_timeout: odoo_adapter::DEFAULT_CONNECT_TIMEOUT,
-        request_timeout: odoo_adapter::DEFAULT_REQUEST_TIMEOUT,
-        max_concurrency: odoo_adapter::DEFAULT_MAX_CONCURRENCY,
-        queue_timeout: odoo_adapter::DEFAULT_QUEUE_TIMEOUT,
-        breaker: odoo_adapter::BreakerConfig::default(),
-    })
+    crate::edge::token::test_key()
 }
 
 /// A page token for the page after `after_id` of the listing with `filters`.

@@ -68,8 +68,8 @@ fn reference_timeout(text: &str) -> Option<Duration> {
     if digits.len() > 8 || unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let amount: u64 = digits.parse().ok()?;
-    let nanos_per_unit: u64 = match unit {
+    let amount: u128 = unsigned.parse().ok()?;
+    let nanos_per_unit: u128 = match unit {
         "H" => 3_600_000_000_000,
         "M" => 60_000_000_000,
         "S" => 1_000_000_000,
@@ -78,7 +78,9 @@ fn reference_timeout(text: &str) -> Option<Duration> {
         "n" => 1,
         _ => return None,
     };
-    Some(Duration::from_nanos(amount * nanos_per_unit))
+    // 99999999H is past u64 nanoseconds: counted in u128.
+    let nanos = amount * nanos_per_unit;
+    Some(Duration::new(u64::try_from(nanos / 1_000_000_000).ok()?, u32::try_from(nanos % 1_000_000_000).ok()?))
 }
 
 fn grpc_timeout(bytes: &[u8]) {
