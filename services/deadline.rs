@@ -22,7 +22,8 @@ const MARGIN: Duration = Duration::from_millis(25);
 
 /// Parses gRPC's `grpc-timeout` header: an integer of at most 8 digits and a unit (H, M, S, m, u, n).
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    // Checked: a value whose last character is not ASCII has no one-byte unit (and would panic).
+    let (digits, unit) = value.split_at_checked(value.len().checked_sub(1)?)?;
     if digits.is_empty() || digits.len() > 8 {
         return None;
     }
@@ -113,7 +114,7 @@ mod tests {
         assert_eq!(parse_grpc_timeout("3S"), Some(Duration::from_secs(3)));
         assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_grpc_timeout("99999999n"), Some(Duration::from_nanos(99_999_999)));
-        for bad in ["", "m", "123456789S", "12x", "-1S"] {
+        for bad in ["", "m", "123456789S", "12x", "-1S", "5\u{ea}"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
         }
     }

@@ -19,6 +19,8 @@ mod deprecation;
 mod edge;
 mod error;
 pub mod finance;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 pub mod identity;
 pub mod inventory;

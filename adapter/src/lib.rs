@@ -15,6 +15,8 @@ mod command;
 mod config;
 mod error;
 pub mod finance;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inventory;
 pub mod models;
 mod odoo;

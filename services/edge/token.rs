@@ -126,7 +126,7 @@ impl PageToken {
     }
 }
 
-#[cfg(test)]
+/// A fixed key, for tests and the fuzz targets (`crate::fuzzing`).
 pub(crate) fn test_key() -> TokenKey {
     TokenKey([7; 32])
 }

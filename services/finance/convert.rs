@@ -55,12 +55,12 @@ fn from_proto<P: Copy + Into<i32>, D: Copy>(table: &[(P, D)], value: i32) -> Res
     table.iter().find(|(p, _)| (*p).into() == value).map(|(_, d)| *d).ok_or(())
 }
 
-pub(super) fn invoice_name(field: &str, name: &str) -> Result<i64, ApiError> {
+pub(crate) fn invoice_name(field: &str, name: &str) -> Result<i64, ApiError> {
     Ok(parse_resource_name(field, name, "invoices")?)
 }
 
 /// A validated CreateInvoice: request id, orders, what to invoice, whether to post.
-pub(super) fn invoicing(request: &pb::CreateInvoiceRequest) -> Result<(String, Vec<i64>, Invoicing, bool), ApiError> {
+pub(crate) fn invoicing(request: &pb::CreateInvoiceRequest) -> Result<(String, Vec<i64>, Invoicing, bool), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     if request.sales_orders.is_empty() {
@@ -104,7 +104,7 @@ pub(super) fn invoicing(request: &pb::CreateInvoiceRequest) -> Result<(String, V
 }
 
 /// A validated PostInvoice: request id and invoice.
-pub(super) fn posting(request: &pb::PostInvoiceRequest) -> Result<(String, i64), ApiError> {
+pub(crate) fn posting(request: &pb::PostInvoiceRequest) -> Result<(String, i64), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let invoice = checks.take(parse_resource_name("name", &request.name, "invoices"));
@@ -113,7 +113,7 @@ pub(super) fn posting(request: &pb::PostInvoiceRequest) -> Result<(String, i64),
 }
 
 /// A validated RegisterPayment: request id and payment.
-pub(super) fn payment(request: &pb::RegisterPaymentRequest) -> Result<(String, PaymentDraft), ApiError> {
+pub(crate) fn payment(request: &pb::RegisterPaymentRequest) -> Result<(String, PaymentDraft), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     if request.invoices.is_empty() {
@@ -150,7 +150,7 @@ pub(super) fn payment(request: &pb::RegisterPaymentRequest) -> Result<(String, P
 }
 
 /// A validated CreateCreditNote: request id and credit note.
-pub(super) fn credit_note(request: &pb::CreateCreditNoteRequest) -> Result<(String, CreditNoteDraft), ApiError> {
+pub(crate) fn credit_note(request: &pb::CreateCreditNoteRequest) -> Result<(String, CreditNoteDraft), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let invoice = checks.take(parse_resource_name("invoice", &request.invoice, "invoices")).unwrap_or_default();
@@ -169,7 +169,7 @@ pub(super) fn credit_note(request: &pb::CreateCreditNoteRequest) -> Result<(Stri
 }
 
 /// A validated CreateSupplierBill: request id, purchase order, supplier's number, bill date.
-pub(super) fn bill(
+pub(crate) fn bill(
     request: &pb::CreateSupplierBillRequest,
 ) -> Result<(String, i64, Option<String>, Option<Date>), ApiError> {
     let mut checks = Checks::default();
@@ -182,7 +182,7 @@ pub(super) fn bill(
 }
 
 /// Validates ListInvoices; also returns the filters' text that page tokens are bound to.
-pub(super) fn invoice_query(
+pub(crate) fn invoice_query(
     request: &pb::ListInvoicesRequest,
     tokens: &TokenKey,
 ) -> Result<(InvoiceQuery, String), ApiError> {
@@ -225,7 +225,7 @@ pub(super) fn invoice_query(
     checks.finish((query, filters))
 }
 
-pub(super) fn customer(request: &pb::GetCustomerBalanceRequest) -> Result<i64, ApiError> {
+pub(crate) fn customer(request: &pb::GetCustomerBalanceRequest) -> Result<i64, ApiError> {
     Ok(parse_resource_name("customer", &request.customer, "partners")?)
 }
 
@@ -321,7 +321,7 @@ pub(super) fn balance(b: &Balance) -> pb::GetCustomerBalanceResponse {
 }
 
 /// A validated WatchInvoices: the kind and partner kept, and where the stream opens.
-pub(super) fn invoice_watch(
+pub(crate) fn invoice_watch(
     request: pb::WatchInvoicesRequest,
 ) -> Result<(Option<InvoiceKind>, Option<i64>, Opening), ApiError> {
     let mut checks = Checks::default();

@@ -2,7 +2,7 @@
 //! only convert, call the adapter's finance flow, and map its errors; every write is audited and
 //! counted.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::sync::Arc;
 

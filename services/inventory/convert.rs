@@ -130,7 +130,7 @@ impl TryFrom<pb::GetProductRequest> for ProductRef {
 }
 
 /// Validates ListProducts; also returns the filters' text that page tokens are bound to.
-pub(super) fn product_query(
+pub(crate) fn product_query(
     request: &pb::ListProductsRequest,
     tokens: &TokenKey,
 ) -> Result<(ProductQuery, String), ApiError> {
@@ -161,7 +161,7 @@ pub(super) fn product_query(
     ))
 }
 
-pub(super) fn optional_warehouse(name: &str) -> Result<Option<i64>, FieldViolation> {
+pub(crate) fn optional_warehouse(name: &str) -> Result<Option<i64>, FieldViolation> {
     if name.is_empty() { Ok(None) } else { parse_resource_name("warehouse", name, "warehouses").map(Some) }
 }
 
@@ -383,7 +383,7 @@ fn revision(revision: u64) -> i64 {
 const COUNT_CLOCK_SKEW: time::Duration = time::Duration::minutes(1);
 
 /// A validated AdjustInventory request: its request id and counts.
-pub(super) fn adjustment(request: &pb::AdjustInventoryRequest) -> Result<(String, Vec<Count>), ApiError> {
+pub(crate) fn adjustment(request: &pb::AdjustInventoryRequest) -> Result<(String, Vec<Count>), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     if request.counts.is_empty() {

@@ -1,7 +1,7 @@
 //! InventoryService: warehouses, locations, products and stock levels, read from Odoo through the
 //! adapter. Handlers only convert, call the flow below, and map errors.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::{sync::Arc, time::Duration};
 

@@ -138,7 +138,7 @@ fn order_lines<L, T>(checks: &mut Checks, lines: &[L], mut line: impl FnMut(&mut
     lines.iter().enumerate().map(|(i, l)| line(checks, i, l)).collect()
 }
 
-pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result<SalesOrderDraft, ApiError> {
+pub(crate) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result<SalesOrderDraft, ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let customer = checks.partner("customer", request.customer.as_ref());
@@ -187,7 +187,7 @@ pub(super) fn sales_order_draft(request: &pb::CreateSalesOrderRequest) -> Result
     checks.finish(draft)
 }
 
-pub(super) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> Result<PurchaseOrderDraft, ApiError> {
+pub(crate) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> Result<PurchaseOrderDraft, ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let supplier = checks.partner("supplier", request.supplier.as_ref());
@@ -212,7 +212,7 @@ pub(super) fn purchase_order_draft(request: &pb::CreatePurchaseOrderRequest) -> 
     checks.finish(draft)
 }
 
-pub(super) fn acknowledgement(
+pub(crate) fn acknowledgement(
     request: &pb::AcknowledgePurchaseOrderRequest,
 ) -> Result<(i64, String, Vec<LineAcknowledgement>), ApiError> {
     let mut checks = Checks::default();
@@ -243,18 +243,18 @@ pub(super) fn acknowledgement(
 }
 
 /// The order CancelSalesOrder names and why it is cancelled.
-pub(super) fn cancellation(request: &pb::CancelSalesOrderRequest) -> Result<(i64, String), ApiError> {
+pub(crate) fn cancellation(request: &pb::CancelSalesOrderRequest) -> Result<(i64, String), ApiError> {
     let mut checks = Checks::default();
     let id = checks.take(parse_resource_name("name", &request.name, "salesOrders")).unwrap_or_default();
     let reason = checks.optional("reason", &request.reason, limits::REASON).unwrap_or_default();
     checks.finish((id, reason))
 }
 
-pub(super) fn sales_order_name(name: &str) -> Result<i64, ApiError> {
+pub(crate) fn sales_order_name(name: &str) -> Result<i64, ApiError> {
     Ok(parse_resource_name("name", name, "salesOrders")?)
 }
 
-pub(super) fn purchase_order_name(name: &str) -> Result<i64, ApiError> {
+pub(crate) fn purchase_order_name(name: &str) -> Result<i64, ApiError> {
     Ok(parse_resource_name("name", name, "purchaseOrders")?)
 }
 
@@ -282,7 +282,7 @@ fn purchase_state(state: i32) -> Option<Vec<OrderState>> {
     Some(states.into_iter().map(OrderState::Purchase).collect())
 }
 
-pub(super) fn sales_order_query(
+pub(crate) fn sales_order_query(
     request: &pb::ListSalesOrdersRequest,
     tokens: &TokenKey,
 ) -> Result<(OrderQuery, String), ApiError> {
@@ -316,7 +316,7 @@ pub(super) fn sales_order_query(
     checks.finish((query, filters))
 }
 
-pub(super) fn purchase_order_query(
+pub(crate) fn purchase_order_query(
     request: &pb::ListPurchaseOrdersRequest,
     tokens: &TokenKey,
 ) -> Result<(OrderQuery, String), ApiError> {

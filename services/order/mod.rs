@@ -1,7 +1,7 @@
 //! OrderService: sales and purchase orders, captured idempotently into Odoo. Handlers convert the
 //! request once, call the adapter's order flow, and map its errors.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::sync::Arc;
 

@@ -27,7 +27,7 @@ use crate::{
 const MAX_PARCELS: usize = 100;
 
 /// The kind a watch or a listing asks for; `None` for every kind.
-pub(super) fn kind_filter(kind: pb::ShipmentKind) -> Option<ShipmentKind> {
+pub(crate) fn kind_filter(kind: pb::ShipmentKind) -> Option<ShipmentKind> {
     match kind {
         pb::ShipmentKind::Unspecified => None,
         pb::ShipmentKind::Delivery => Some(ShipmentKind::Delivery),
@@ -63,12 +63,12 @@ fn milestone(milestone: Milestone) -> pb::TrackingMilestone {
     MILESTONES.iter().find(|(_, m)| *m == milestone).map_or(pb::TrackingMilestone::Unspecified, |(p, _)| *p)
 }
 
-pub(super) fn shipment_name(field: &str, name: &str) -> Result<i64, ApiError> {
+pub(crate) fn shipment_name(field: &str, name: &str) -> Result<i64, ApiError> {
     Ok(parse_resource_name(field, name, "shipments")?)
 }
 
 /// Validates ListShipments; also returns the filters' text that page tokens are bound to.
-pub(super) fn shipment_query(
+pub(crate) fn shipment_query(
     request: &pb::ListShipmentsRequest,
     tokens: &TokenKey,
 ) -> Result<(ShipmentQuery, String), ApiError> {
@@ -145,7 +145,7 @@ fn line_quantities(checks: &mut Checks, lines: &[pb::LineQuantity]) -> Vec<LineQ
         .collect()
 }
 
-pub(super) fn validation(request: &pb::ValidateShipmentRequest) -> Result<(i64, String, Validation), ApiError> {
+pub(crate) fn validation(request: &pb::ValidateShipmentRequest) -> Result<(i64, String, Validation), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let id = checks.take(parse_resource_name("name", &request.name, "shipments")).unwrap_or_default();
@@ -162,7 +162,7 @@ pub(super) fn validation(request: &pb::ValidateShipmentRequest) -> Result<(i64, 
 }
 
 /// The shipment, carrier and parcels' references of a SetTracking.
-pub(super) fn tracking(request: &pb::SetTrackingRequest) -> Result<(i64, Option<i64>, Vec<String>), ApiError> {
+pub(crate) fn tracking(request: &pb::SetTrackingRequest) -> Result<(i64, Option<i64>, Vec<String>), ApiError> {
     let mut checks = Checks::default();
     let id = checks.take(parse_resource_name("name", &request.name, "shipments")).unwrap_or_default();
     let carrier = checks.optional_name("carrier", &request.carrier, "carriers");
@@ -185,7 +185,7 @@ pub(super) fn tracking(request: &pb::SetTrackingRequest) -> Result<(i64, Option<
     checks.finish((id, carrier, references))
 }
 
-pub(super) fn tracking_event(
+pub(crate) fn tracking_event(
     request: &pb::RecordTrackingEventRequest,
 ) -> Result<(i64, String, TrackingEvent), ApiError> {
     let mut checks = Checks::default();
@@ -219,7 +219,7 @@ pub(super) fn tracking_event(
     checks.finish((id, request_id, event))
 }
 
-pub(super) fn return_request(
+pub(crate) fn return_request(
     request: &pb::CreateReturnRequest,
 ) -> Result<(i64, String, Vec<LineQuantity>, String), ApiError> {
     let mut checks = Checks::default();
@@ -230,7 +230,7 @@ pub(super) fn return_request(
     checks.finish((id, request_id, lines, reason))
 }
 
-pub(super) fn notice(request: &pb::RecordAdvanceShippingNoticeRequest) -> Result<(i64, String, AsnDraft), ApiError> {
+pub(crate) fn notice(request: &pb::RecordAdvanceShippingNoticeRequest) -> Result<(i64, String, AsnDraft), ApiError> {
     let mut checks = Checks::default();
     let request_id = checks.request_id(&request.request_id);
     let id = checks.take(parse_resource_name("name", &request.name, "shipments")).unwrap_or_default();

@@ -2,7 +2,7 @@
 //! returns and suppliers' advance shipping notices. Handlers convert the request once, call the
 //! adapter's shipment flow, and map its errors; every write is audited.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ mod client;
 mod coalesce;
 mod governor;
 mod retry;
-mod transport;
+pub(crate) mod transport;
 
 pub(crate) use batch::StockBatcher;
 pub use breaker::BreakerConfig;

@@ -138,18 +138,7 @@ impl JsonRpc {
         let response = self.http.post(&self.url).json(&body).send().await.map_err(|e| map_reqwest(&e))?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| map_reqwest(&e))?;
-        if status != 200 {
-            return Err(http_failure(status));
-        }
-        let mut envelope: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| OdooError::Protocol { message: format!("json-rpc answer is not json: {e}") })?;
-        if let Some(error) = envelope.get("error") {
-            let name = error.pointer("/data/name").and_then(Value::as_str).unwrap_or("unknown");
-            let message = error.pointer("/data/message").and_then(Value::as_str).unwrap_or_default();
-            return Err(OdooError::from_exception(name, message));
-        }
-        // A method that returns None yields an envelope without `result`.
-        Ok(envelope.get_mut("result").map(Value::take).unwrap_or(Value::Null))
+        jsonrpc_answer(status, &bytes)
     }
 
     async fn uid(&self) -> Result<i64, OdooError> {
@@ -263,18 +252,39 @@ impl Json2 {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("application/json"));
         let bytes = response.bytes().await.map_err(|e| map_reqwest(&e))?;
-        if !is_json {
-            return Err(http_failure(status));
-        }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| OdooError::Protocol { message: format!("json-2 answer is not json: {e}") })?;
-        if status == 200 {
-            return Ok(value);
-        }
-        let name = value.get("name").and_then(Value::as_str).unwrap_or("unknown");
-        let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
-        Err(OdooError::from_exception(name, message))
+        json2_answer(status, is_json, &bytes)
     }
+}
+
+/// A JSON-RPC answer's result, or Odoo's exception in its error envelope.
+pub(crate) fn jsonrpc_answer(status: u16, bytes: &[u8]) -> Result<Value, OdooError> {
+    if status != 200 {
+        return Err(http_failure(status));
+    }
+    let mut envelope: Value = serde_json::from_slice(bytes)
+        .map_err(|e| OdooError::Protocol { message: format!("json-rpc answer is not json: {e}") })?;
+    if let Some(error) = envelope.get("error") {
+        let name = error.pointer("/data/name").and_then(Value::as_str).unwrap_or("unknown");
+        let message = error.pointer("/data/message").and_then(Value::as_str).unwrap_or_default();
+        return Err(OdooError::from_exception(name, message));
+    }
+    // A method that returns None yields an envelope without `result`.
+    Ok(envelope.get_mut("result").map(Value::take).unwrap_or(Value::Null))
+}
+
+/// A JSON-2 answer: the result itself, or Odoo's exception as the body of an error status.
+pub(crate) fn json2_answer(status: u16, is_json: bool, bytes: &[u8]) -> Result<Value, OdooError> {
+    if !is_json {
+        return Err(http_failure(status));
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| OdooError::Protocol { message: format!("json-2 answer is not json: {e}") })?;
+    if status == 200 {
+        return Ok(value);
+    }
+    let name = value.get("name").and_then(Value::as_str).unwrap_or("unknown");
+    let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
+    Err(OdooError::from_exception(name, message))
 }
 
 /// A `write`'s named parameters, with the values under `vals` or `values`.

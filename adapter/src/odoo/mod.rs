@@ -4,7 +4,7 @@
 //! never choose a name by version; they speak the typed records and enums these modules decode.
 
 pub(crate) mod datetime;
-mod decoded;
+pub(crate) mod decoded;
 mod field;
 mod matching;
 mod row;

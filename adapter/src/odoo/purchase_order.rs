@@ -88,7 +88,7 @@ const RECEIPT_STATUSES: &[(&str, ReceiptStatus)] =
 
 /// An order's header with the warehouse its receipts go to (looked up apart, by receipt type),
 /// and the ids of its lines.
-fn decode(row: &Row<'_>, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), DecodeError> {
+pub(crate) fn decode(row: &Row<'_>, warehouses: &HashMap<i64, Ref>) -> Result<(PurchaseOrder, Vec<i64>), DecodeError> {
     let state = match row.selection(&STATE, STATES, PurchaseOrderState::Other)? {
         Some(PurchaseOrderState::Confirmed) if row.boolean(&LOCKED)? => PurchaseOrderState::Locked,
         Some(state) => state,

@@ -107,7 +107,7 @@ const INVOICE_STATUSES: &[(&str, InvoiceStatus)] = &[
 ];
 
 /// An order's header, and the ids of its lines (read apart, for any number of orders at once).
-fn decode(row: &Row<'_>) -> Result<(SalesOrder, Vec<i64>), DecodeError> {
+pub(crate) fn decode(row: &Row<'_>) -> Result<(SalesOrder, Vec<i64>), DecodeError> {
     let currency = row.reference(&CURRENCY)?.name;
     let order = SalesOrder {
         id: row.id(),

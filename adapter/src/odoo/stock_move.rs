@@ -128,7 +128,7 @@ impl CountMove {
     }
 }
 
-fn decode_count(row: &Row<'_>) -> Result<CountMove, DecodeError> {
+pub(crate) fn decode_count(row: &Row<'_>) -> Result<CountMove, DecodeError> {
     Ok(CountMove {
         id: row.id(),
         product: row.reference(&PRODUCT)?.id,

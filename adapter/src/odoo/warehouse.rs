@@ -37,7 +37,7 @@ const TYPE_WAREHOUSE: Field = PICKING_TYPE.field("warehouse_id");
 
 pub(crate) const PICKING_TYPE_FIELDS: &[Field] = &[TYPE_WAREHOUSE];
 
-fn warehouse(row: &Row<'_>) -> Result<Warehouse, DecodeError> {
+pub(crate) fn warehouse(row: &Row<'_>) -> Result<Warehouse, DecodeError> {
     Ok(Warehouse {
         id: row.id(),
         name: row.text(&NAME)?.unwrap_or_default().to_owned(),
