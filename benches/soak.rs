@@ -63,6 +63,12 @@ const SKUS: [&str; 6] = ["E-COM07", "DST-PAL-120", "E-COM12", "FURN_8855", "WHS-
 const COUNTED_LOCATION: &str = "locations/8";
 const COUNTED_QUANTITY: &str = "300";
 
+/// The slow consumer: how long it takes over each event while the workload runs (slower than
+/// stock changes then; at full speed afterwards, to catch up), and the most its stream holds
+/// unread (bytes, a few events), so that it falls behind rather than its connection buffering
+/// for it.
+const SLOW_CONSUMER_PAUSE: Duration = Duration::from_secs(2);
+const SLOW_CONSUMER_WINDOW: u32 = 2048;
 /// Concurrent shoppers, and fast stock watchers (besides the slow one).
 const SHOPPERS: usize = 6;
 const WATCHERS: usize = 4;
@@ -163,6 +169,9 @@ struct Tally {
     resent_not_replayed: Mutex<Vec<String>>,
     /// Calls given up on after `RETRY_PATIENCE`, by RPC.
     given_up: Mutex<BTreeMap<&'static str, u64>>,
+    /// Calls that ended in an error after their retries: by RPC, code and reason, with the
+    /// message of the first.
+    refused: Mutex<BTreeMap<(&'static str, String), (u64, Vec<String>)>>,
 }
 
 /// One write and its `request_id`: the record it names (the order's resource name for an order,
@@ -179,18 +188,32 @@ impl Tally {
         let mut calls = self.calls.lock().expect("tally");
         *calls.entry((rpc, format!("{code:?}"))).or_default() += 1;
     }
+
+    /// Notes a call that failed for good: `what` it was about (a request_id, a record), the codes
+    /// of its tries, and the last status.
+    fn refuse(&self, rpc: &'static str, what: &str, tries: &[Code], status: &Status) {
+        let reason = error_reason(status).unwrap_or_default();
+        let mut refused = self.refused.lock().expect("tally");
+        let entry = refused.entry((rpc, format!("{:?} {reason}", status.code()))).or_default();
+        entry.0 += 1;
+        if entry.1.len() < 3 {
+            let message: String = status.message().chars().take(160).collect();
+            entry.1.push(format!("{what}, tries {tries:?}: {message}"));
+        }
+    }
 }
 
 /// Sends a call until it succeeds, the same request each time: again after what `RetryInfo` asks
 /// or a backoff on the codes that say so (and on a broken connection, which shows as `UNKNOWN`,
 /// `CANCELLED` or `INTERNAL` from the client's side), for at most `RETRY_PATIENCE`.
-async fn retried<T, F, Fut>(tally: &Tally, rpc: &'static str, mut send: F) -> Result<T, Status>
+async fn retried<T, F, Fut>(tally: &Tally, rpc: &'static str, what: &str, mut send: F) -> Result<T, Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Response<T>, Status>>,
 {
     let deadline = Instant::now() + RETRY_PATIENCE;
     let mut backoff = Duration::from_millis(100);
+    let mut tries = Vec::new();
     loop {
         let status = match send().await {
             Ok(response) => {
@@ -200,14 +223,19 @@ where
             Err(status) => status,
         };
         tally.count(rpc, status.code());
+        tries.push(status.code());
         let wait = match Retry::of(&status) {
             Retry::After(delay) => delay.max(Duration::from_millis(20)),
             Retry::Backoff => backoff,
             Retry::Never if broken_connection(&status) => backoff,
-            Retry::Never => return Err(status),
+            Retry::Never => {
+                tally.refuse(rpc, what, &tries, &status);
+                return Err(status);
+            }
         };
         if Instant::now() + wait > deadline {
             *tally.given_up.lock().expect("tally").entry(rpc).or_default() += 1;
+            tally.refuse(rpc, what, &tries, &status);
             return Err(status);
         }
         tokio::time::sleep(wait).await;
@@ -272,7 +300,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         let mut client = ctx.clients.orders.clone();
         async move { client.create_sales_order(with_timeout(request)).await }
     };
-    let created = retried(tally, "CreateSalesOrder", || create(request.clone())).await;
+    let created = retried(tally, "CreateSalesOrder", request_id, || create(request.clone())).await;
     let order = created.as_ref().ok().and_then(|c| c.sales_order.clone());
     let mut case = Case { request_id: request_id.to_owned(), order_id: 0, ok: order.is_some() };
     if let Some(order) = &order {
@@ -297,7 +325,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
             let request = ConfirmSalesOrderRequest { name: order.name.clone() };
             async move { client.confirm_sales_order(with_timeout(request)).await }
         };
-        if retried(tally, "ConfirmSalesOrder", confirm).await.is_err() {
+        if retried(tally, "ConfirmSalesOrder", &order.name, confirm).await.is_err() {
             return;
         }
     }
@@ -309,7 +337,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         let request = GetSalesOrderRequest { name: order.name.clone() };
         async move { client.get_sales_order(with_timeout(request)).await }
     };
-    let Ok(read) = retried(tally, "GetSalesOrder", read).await else { return };
+    let Ok(read) = retried(tally, "GetSalesOrder", &order.name, read).await else { return };
     let Some(delivery) = read.sales_order.and_then(|o| o.shipments.into_iter().next()) else { return };
 
     let validation = ValidateShipmentRequest {
@@ -321,7 +349,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         let mut client = ctx.clients.shipments.clone();
         async move { client.validate_shipment(with_timeout(request)).await }
     };
-    let validated = retried(tally, "ValidateShipment", || validate(validation.clone())).await;
+    let validated = retried(tally, "ValidateShipment", &validation.request_id, || validate(validation.clone())).await;
     let case = Case { request_id: validation.request_id.clone(), order_id: order.id, ok: validated.is_ok() };
     tally.validations.lock().expect("tally").push(case);
     let Ok(validated) = validated else { return };
@@ -352,7 +380,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         let request = invoicing.clone();
         async move { client.create_invoice(with_timeout(request)).await }
     };
-    let invoiced = retried(tally, "CreateInvoice", invoice).await;
+    let invoiced = retried(tally, "CreateInvoice", &invoicing.request_id, invoice).await;
     let case = Case { request_id: invoicing.request_id.clone(), order_id: order.id, ok: invoiced.is_ok() };
     tally.invoices.lock().expect("tally").push(case);
     let Some(invoice) = invoiced.ok().and_then(|i| i.invoices.into_iter().next()) else { return };
@@ -367,7 +395,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         let mut client = ctx.clients.finance.clone();
         async move { client.register_payment(with_timeout(request)).await }
     };
-    let paid = retried(tally, "RegisterPayment", || pay(payment.clone())).await;
+    let paid = retried(tally, "RegisterPayment", &payment.request_id, || pay(payment.clone())).await;
     let case = Case { request_id: payment.request_id.clone(), order_id: order.id, ok: paid.is_ok() };
     tally.payments.lock().expect("tally").push(case);
     if let Ok(paid) = paid
@@ -400,7 +428,7 @@ async fn resend<T, F, Fut>(
     Fut: Future<Output = Result<Response<T>, Status>>,
 {
     tally.resent.fetch_add(1, Ordering::Relaxed);
-    let Ok(again) = retried(tally, rpc, send).await else { return };
+    let Ok(again) = retried(tally, rpc, request_id, send).await else { return };
     let (replayed, name) = replay(again);
     if !replayed || name != first {
         let what = format!("{rpc} {request_id}: first {first}, sent again {name} (replayed: {replayed})");
@@ -429,7 +457,7 @@ async fn clerk(ctx: Arc<Ctx>) {
             let request = request.clone();
             async move { client.adjust_inventory(with_timeout(request)).await }
         };
-        let _ = retried(&ctx.tally, "AdjustInventory", count).await;
+        let _ = retried(&ctx.tally, "AdjustInventory", &request.request_id, count).await;
         tokio::time::sleep(Duration::from_millis(rng.u64(1000..3000))).await;
     }
 }
@@ -465,15 +493,19 @@ struct Watched {
     too_slow: u64,
     /// Times it had to list again from scratch (token expired or refused).
     resyncs: u64,
+    /// How its streams ended, by code and reason.
+    endings: BTreeMap<String, u64>,
 }
 
 /// A stock watcher of every SKU in every warehouse. A fast one drops its stream at random (after
-/// 2 to 20 s) and resumes with its token; the slow one takes `slow` over each event.
+/// 2 to 20 s) and resumes with its token; the slow one takes `slow` over each event until the
+/// workload is over.
 async fn watcher(
     channel: Clients,
     seed: u64,
     slow: Option<Duration>,
     seen: Arc<Mutex<Watched>>,
+    workload_over: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 ) {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -516,7 +548,9 @@ async fn watcher(
                                 seen.levels.insert((event.sku.clone(), warehouse), levels(level));
                                 seen.events += 1;
                             }
-                            if let Some(pause) = slow {
+                            if let Some(pause) = slow
+                                && !workload_over.load(Ordering::Relaxed)
+                            {
                                 tokio::time::sleep(pause).await;
                             }
                         }
@@ -528,6 +562,8 @@ async fn watcher(
             Err(status) => Some(status),
         };
         let Some(status) = ended else { continue };
+        let ending = format!("{:?} {}", status.code(), error_reason(&status).unwrap_or_default());
+        *seen.lock().expect("watched").endings.entry(ending).or_default() += 1;
         if must_list_again(&status) {
             seen.lock().expect("watched").resyncs += 1;
             token.clear();
@@ -611,6 +647,21 @@ struct Disruptions {
     peak_rss_kib: u64,
     /// odoo-mesh processes that ended without being asked to (a crash).
     crashes: u64,
+    /// Differences the periodic reconciliation of odoo-mesh's watched views found (changes its
+    /// polls missed), summed over the processes.
+    reconcile_differences: f64,
+}
+
+impl Disruptions {
+    /// Notes what the running odoo-mesh reports before it is stopped.
+    async fn before_stopping(&mut self, stack: &mut Stack) {
+        if stack.mesh.exited().is_some() {
+            return;
+        }
+        self.peak_rss_kib = self.peak_rss_kib.max(memory::of(stack.mesh.pid()).peak);
+        let series = try_metric(stack.admin, "odoo_mesh_watch_reconcile_differences_total").await;
+        self.reconcile_differences += series.unwrap_or_default().iter().map(|(_, v)| v).sum::<f64>();
+    }
 }
 
 fn rule(fault: Fault, method: Option<&str>, times: usize) -> FaultRule {
@@ -627,7 +678,7 @@ async fn disrupt(stack: &mut Stack, start: Instant, until: Duration, disruptions
                 break 'cycles;
             }
             while start.elapsed() < at {
-                watch_process(stack, disruptions);
+                watch_process(stack, disruptions).await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             apply(stack, step, disruptions).await;
@@ -637,17 +688,17 @@ async fn disrupt(stack: &mut Stack, start: Instant, until: Duration, disruptions
     }
     stack.sim.clear_faults().await;
     while start.elapsed() < until {
-        watch_process(stack, disruptions);
+        watch_process(stack, disruptions).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-/// Notes odoo-mesh's memory, and restarts it if it ended by itself (a crash: counted).
-fn watch_process(stack: &mut Stack, disruptions: &mut Disruptions) {
+/// Notes odoo-mesh's memory, and starts it again if it ended by itself (a crash: counted).
+async fn watch_process(stack: &mut Stack, disruptions: &mut Disruptions) {
     if let Some(status) = stack.mesh.exited() {
         eprintln!("odoo-mesh ended by itself: {status}");
         disruptions.crashes += 1;
-        // The next restart step starts a new one; until then calls fail and are retried.
+        stack.restart_mesh(Duration::from_secs(30)).await;
         return;
     }
     let memory = memory::of(stack.mesh.pid());
@@ -671,9 +722,7 @@ async fn apply(stack: &mut Stack, step: Step, disruptions: &mut Disruptions) {
             sim.inject(&rule(Fault::SerializationFailure, Some("load"), 3)).await;
         }
         Step::Restart => {
-            if stack.mesh.exited().is_none() {
-                disruptions.peak_rss_kib = disruptions.peak_rss_kib.max(memory::of(stack.mesh.pid()).peak);
-            }
+            disruptions.before_stopping(stack).await;
             let ended = stack.restart_mesh(Duration::from_secs(30)).await;
             disruptions.restarts.push(ended);
         }
@@ -716,17 +765,21 @@ async fn soak(settings: &Settings) -> Vec<String> {
     let tls =
         Tls::from_pem(&fixture.pki.ca_pem, &fixture.pki.client.cert, &fixture.pki.client.key).domain_name("localhost");
     let target = format!("https://{}", stack.target.addr);
-    let connect = || async {
+    // A channel of its own per client; `window` limits what its streams hold unread (HTTP/2's
+    // flow-control window), as a consumer on a slow link would.
+    let (tls, target) = (&tls, &target);
+    let connect = |window: Option<u32>| async move {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let endpoint = tls.endpoint(target).expect("endpoint").initial_stream_window_size(window);
         loop {
-            match Clients::connect(&target, &tls).await {
-                Ok(clients) => return clients,
+            match endpoint.connect().await {
+                Ok(channel) => return Clients::new(channel),
                 Err(error) if Instant::now() > deadline => panic!("odoo-mesh accepts connections: {error}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
     };
-    let clients = connect().await;
+    let clients = connect(None).await;
     until_serving(&clients).await;
 
     let ctx = Arc::new(Ctx {
@@ -735,14 +788,22 @@ async fn soak(settings: &Settings) -> Vec<String> {
         seed: settings.seed,
         stopping: AtomicBool::new(false),
     });
-    let stop_watching = Arc::new(AtomicBool::new(false));
+    let (workload_over, stop_watching) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let mut watched = Vec::new();
     let mut watchers = Vec::new();
     for number in 0..=WATCHERS {
         let seen = Arc::new(Mutex::new(Watched::default()));
-        let slow = (number == WATCHERS).then_some(Duration::from_millis(300));
+        let slow = (number == WATCHERS).then_some(SLOW_CONSUMER_PAUSE);
+        let window = slow.map(|_| SLOW_CONSUMER_WINDOW);
         let seed = settings.seed.wrapping_add(7919 * (number as u64 + 1));
-        watchers.push(tokio::spawn(watcher(connect().await, seed, slow, seen.clone(), stop_watching.clone())));
+        watchers.push(tokio::spawn(watcher(
+            connect(window).await,
+            seed,
+            slow,
+            seen.clone(),
+            workload_over.clone(),
+            stop_watching.clone(),
+        )));
         watched.push(seen);
     }
     let mut workers: Vec<_> = (0..SHOPPERS).map(|n| tokio::spawn(shopper(ctx.clone(), n))).collect();
@@ -752,7 +813,7 @@ async fn soak(settings: &Settings) -> Vec<String> {
     let mut disruptions = Disruptions::default();
     disrupt(&mut stack, start, settings.faults_until(), &mut disruptions).await;
     while start.elapsed() < settings.duration {
-        watch_process(&mut stack, &mut disruptions);
+        watch_process(&mut stack, &mut disruptions).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     ctx.stopping.store(true, Ordering::Relaxed);
@@ -765,7 +826,8 @@ async fn soak(settings: &Settings) -> Vec<String> {
         }
     }
     let workload_time = start.elapsed();
-    watch_process(&mut stack, &mut disruptions);
+    workload_over.store(true, Ordering::Relaxed);
+    watch_process(&mut stack, &mut disruptions).await;
 
     // Settled: every watcher's levels equal Odoo's, or the patience is spent.
     let settle_start = Instant::now();
@@ -794,16 +856,16 @@ async fn soak(settings: &Settings) -> Vec<String> {
     for watcher in watchers {
         watcher.abort();
     }
-    watch_process(&mut stack, &mut disruptions);
+    watch_process(&mut stack, &mut disruptions).await;
     let sim_stats = stack.sim.stats().await;
     let resyncs = metric(stack.admin, "odoo_mesh_watch_resyncs_total").await;
-    let reconcile = metric(stack.admin, "odoo_mesh_watch_reconcile_differences_total").await;
 
     // odoo-mesh's own view against Odoo's figures read directly.
     let direct_differences = direct_stock_differences(&stack, &clients).await;
     let checks = check_odoo(&stack, &ctx.tally, settings.seed).await;
 
     // Stop odoo-mesh as at a restart: a clean exit is expected.
+    disruptions.before_stopping(&mut stack).await;
     let last = stack.mesh.terminate(Duration::from_secs(30)).await;
     disruptions.restarts.push(last);
     let panics = panics_in(stack.mesh_log());
@@ -825,21 +887,38 @@ async fn soak(settings: &Settings) -> Vec<String> {
     report.line(format!(
         "calls given up after {RETRY_PATIENCE:?} of retries: {given_up:?}; tasks unfinished: {unfinished}"
     ));
+    report.line("calls that ended in an error (after retries), with the first few:".to_owned());
+    for ((rpc, what), (n, examples)) in ctx.tally.refused.lock().expect("tally").iter() {
+        report.line(format!("  {rpc} {what}: {n}"));
+        for example in examples {
+            report.line(format!("    {example}"));
+        }
+    }
     for (i, seen) in watched.iter().enumerate() {
         let seen = seen.lock().expect("watched");
         report.line(format!(
-            "watcher {i}{}: {} events, {} dropped and resumed, {} ended and resumed, {} ended as too slow, {} listed again",
+            "watcher {i}{}: {} events, {} dropped and resumed, {} ended and resumed, {} ended as too slow, {} listed again; ended by {:?}",
             if i == WATCHERS { " (slow)" } else { "" },
             seen.events,
             seen.resumed,
             seen.ended,
             seen.too_slow,
-            seen.resyncs
+            seen.resyncs,
+            seen.endings
         ));
     }
     report.line(format!("odoo-mesh's resyncs (last process): {}", series(&resyncs)));
-    report.line(format!("odoo-mesh's reconcile differences (last process): {}", series(&reconcile)));
+    if disruptions.reconcile_differences > 0.0 {
+        report.failures.push(format!(
+            "odoo-mesh's reconciliation found {} stock differences its polls had missed (must be 0)",
+            disruptions.reconcile_differences
+        ));
+    }
     report.must_be_zero("stock events lost (a watcher's levels differing from odoo's after settling)", &differing);
+    report.line(format!(
+        "stock differences odoo-mesh's reconciliation found (polls missed): {}",
+        disruptions.reconcile_differences
+    ));
     report.must_be_zero("odoo-mesh's stock levels differing from odoo's figures read directly", &direct_differences);
     let slow = watched[WATCHERS].lock().expect("watched");
     if slow.too_slow == 0 {
