@@ -171,8 +171,11 @@ struct Tally {
     given_up: Mutex<BTreeMap<&'static str, u64>>,
     /// Calls that ended in an error after their retries: by RPC, code and reason, with the
     /// message of the first.
-    refused: Mutex<BTreeMap<(&'static str, String), (u64, Vec<String>)>>,
+    refused: Mutex<Refusals>,
 }
+
+/// By RPC and "code reason": how many, and the first few (what, tries, message).
+type Refusals = BTreeMap<(&'static str, String), (u64, Vec<String>)>;
 
 /// One write and its `request_id`: the record it names (the order's resource name for an order,
 /// a validation and an invoice, the invoice's for a payment) and whether it was answered OK.
@@ -871,32 +874,32 @@ async fn soak(settings: &Settings) -> Vec<String> {
     let panics = panics_in(stack.mesh_log());
 
     let mut report = Report::default();
-    report.line(format!(
+    report.line(&format!(
         "ran {:.0?} (faults for {:.0?}), then settled in {settled_in:.1?}",
         workload_time,
         settings.faults_until()
     ));
     report.calls(&ctx.tally);
-    report.line(format!("fault steps: {:?}", disruptions.steps));
+    report.line(&format!("fault steps: {:?}", disruptions.steps));
     report.checks(&checks);
     let resent = ctx.tally.resent.load(Ordering::Relaxed);
     let not_replayed = ctx.tally.resent_not_replayed.lock().expect("tally").clone();
-    report.line(format!("writes sent again after success: {resent}, not answered as a replay: {}", not_replayed.len()));
+    report.line(&format!("writes sent again after success: {resent}"));
     report.must_be_zero("writes sent again not answered as a replay of the first", &not_replayed);
     let given_up = ctx.tally.given_up.lock().expect("tally").clone();
-    report.line(format!(
+    report.line(&format!(
         "calls given up after {RETRY_PATIENCE:?} of retries: {given_up:?}; tasks unfinished: {unfinished}"
     ));
-    report.line("calls that ended in an error (after retries), with the first few:".to_owned());
+    report.line("calls that ended in an error (after retries), with the first few:");
     for ((rpc, what), (n, examples)) in ctx.tally.refused.lock().expect("tally").iter() {
-        report.line(format!("  {rpc} {what}: {n}"));
+        report.line(&format!("  {rpc} {what}: {n}"));
         for example in examples {
-            report.line(format!("    {example}"));
+            report.line(&format!("    {example}"));
         }
     }
     for (i, seen) in watched.iter().enumerate() {
         let seen = seen.lock().expect("watched");
-        report.line(format!(
+        report.line(&format!(
             "watcher {i}{}: {} events, {} dropped and resumed, {} ended and resumed, {} ended as too slow, {} listed again; ended by {:?}",
             if i == WATCHERS { " (slow)" } else { "" },
             seen.events,
@@ -907,7 +910,7 @@ async fn soak(settings: &Settings) -> Vec<String> {
             seen.endings
         ));
     }
-    report.line(format!("odoo-mesh's resyncs (last process): {}", series(&resyncs)));
+    report.line(&format!("odoo-mesh's resyncs (last process): {}", series(&resyncs)));
     if disruptions.reconcile_differences > 0.0 {
         report.failures.push(format!(
             "odoo-mesh's reconciliation found {} stock differences its polls had missed (must be 0)",
@@ -915,17 +918,17 @@ async fn soak(settings: &Settings) -> Vec<String> {
         ));
     }
     report.must_be_zero("stock events lost (a watcher's levels differing from odoo's after settling)", &differing);
-    report.line(format!(
+    report.line(&format!(
         "stock differences odoo-mesh's reconciliation found (polls missed): {}",
         disruptions.reconcile_differences
     ));
     report.must_be_zero("odoo-mesh's stock levels differing from odoo's figures read directly", &direct_differences);
     let slow = watched[WATCHERS].lock().expect("watched");
     if slow.too_slow == 0 {
-        report.line("note: the slow consumer was never ended as too slow".to_owned());
+        report.line("note: the slow consumer was never ended as too slow");
     }
     drop(slow);
-    report.line(format!(
+    report.line(&format!(
         "restarts: {} (how each process ended: {:?}); certificate rotations: {} ({} reloaded)",
         disruptions.restarts.len() - 1,
         disruptions.restarts.iter().map(|s| s.map_or("killed".to_owned(), |s| s.to_string())).collect::<Vec<_>>(),
@@ -950,15 +953,15 @@ async fn soak(settings: &Settings) -> Vec<String> {
     if rotations_missed > 0 {
         report.failures.push(format!("{rotations_missed} certificate rotations not reloaded within 10 s"));
     }
-    report.line(format!("odoo-mesh peak resident memory: {:.1} MiB", disruptions.peak_rss_kib as f64 / 1024.0));
-    report.line(format!(
+    report.line(&format!("odoo-mesh peak resident memory: {:.1} MiB", disruptions.peak_rss_kib as f64 / 1024.0));
+    report.line(&format!(
         "odoo's most calls in flight: {} (odoo-mesh's --odoo-max-concurrency: {ODOO_MAX_CONCURRENCY}); odoo calls: {}",
         sim_stats.max_in_flight, sim_stats.calls
     ));
     // Reported, not failed: Odoo goes on with a call odoo-mesh gave up on (a caller's deadline
     // cancels it, which frees odoo-mesh's slot at once), so Odoo can count one more than the limit.
     if sim_stats.max_in_flight > ODOO_MAX_CONCURRENCY {
-        report.line(format!(
+        report.line(&format!(
             "note: odoo had {} calls in flight, ABOVE the configured {ODOO_MAX_CONCURRENCY}",
             sim_stats.max_in_flight
         ));
@@ -1200,7 +1203,7 @@ struct Report {
 }
 
 impl Report {
-    fn line(&mut self, line: String) {
+    fn line(&mut self, line: &str) {
         let _ = writeln!(self.text, "{line}");
     }
 
@@ -1211,15 +1214,15 @@ impl Report {
             by_rpc.entry(rpc).or_default().push(format!("{code} {n}"));
         }
         let total: u64 = calls.values().sum();
-        self.line(format!("calls: {total}"));
+        self.line(&format!("calls: {total}"));
         for (rpc, outcomes) in by_rpc {
-            self.line(format!("  {rpc:<18} {}", outcomes.join(", ")));
+            self.line(&format!("  {rpc:<18} {}", outcomes.join(", ")));
         }
     }
 
     fn checks(&mut self, checks: &Checks) {
         for line in &checks.summary {
-            self.line(line.clone());
+            self.line(line);
         }
         for (what, found) in &checks.findings {
             self.must_be_zero(what, found);
@@ -1228,12 +1231,12 @@ impl Report {
 
     /// Prints the count of `what` and, when not zero, the first few instances, and fails.
     fn must_be_zero(&mut self, what: &str, found: &[String]) {
-        self.line(format!("{what}: {}", found.len()));
+        self.line(&format!("{what}: {}", found.len()));
         if found.is_empty() {
             return;
         }
         for instance in found.iter().take(10) {
-            self.line(format!("    {instance}"));
+            self.line(&format!("    {instance}"));
         }
         self.failures.push(format!("{what}: {} (must be 0)", found.len()));
     }
