@@ -184,6 +184,15 @@ struct Case {
     request_id: String,
     order_id: i64,
     ok: bool,
+    /// Answered an error that says not to try again (not given up on after retries).
+    refused: bool,
+}
+
+impl Case {
+    fn of<T>(request_id: &str, order_id: i64, answer: &Result<T, Status>) -> Self {
+        let refused = answer.as_ref().err().is_some_and(|s| Retry::of(s) == Retry::Never && !broken_connection(s));
+        Self { request_id: request_id.to_owned(), order_id, ok: answer.is_ok(), refused }
+    }
 }
 
 impl Tally {
@@ -305,7 +314,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
     };
     let created = retried(tally, "CreateSalesOrder", request_id, || create(request.clone())).await;
     let order = created.as_ref().ok().and_then(|c| c.sales_order.clone());
-    let mut case = Case { request_id: request_id.to_owned(), order_id: 0, ok: order.is_some() };
+    let mut case = Case::of(request_id, 0, &created);
     if let Some(order) = &order {
         case.order_id = order.id;
     }
@@ -353,7 +362,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         async move { client.validate_shipment(with_timeout(request)).await }
     };
     let validated = retried(tally, "ValidateShipment", &validation.request_id, || validate(validation.clone())).await;
-    let case = Case { request_id: validation.request_id.clone(), order_id: order.id, ok: validated.is_ok() };
+    let case = Case::of(&validation.request_id, order.id, &validated);
     tally.validations.lock().expect("tally").push(case);
     let Ok(validated) = validated else { return };
     if rng.f32() < 0.2 {
@@ -384,7 +393,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         async move { client.create_invoice(with_timeout(request)).await }
     };
     let invoiced = retried(tally, "CreateInvoice", &invoicing.request_id, invoice).await;
-    let case = Case { request_id: invoicing.request_id.clone(), order_id: order.id, ok: invoiced.is_ok() };
+    let case = Case::of(&invoicing.request_id, order.id, &invoiced);
     tally.invoices.lock().expect("tally").push(case);
     let Some(invoice) = invoiced.ok().and_then(|i| i.invoices.into_iter().next()) else { return };
 
@@ -399,7 +408,7 @@ async fn business_event(ctx: &Ctx, rng: &mut fastrand::Rng, request_id: &str) {
         async move { client.register_payment(with_timeout(request)).await }
     };
     let paid = retried(tally, "RegisterPayment", &payment.request_id, || pay(payment.clone())).await;
-    let case = Case { request_id: payment.request_id.clone(), order_id: order.id, ok: paid.is_ok() };
+    let case = Case::of(&payment.request_id, order.id, &paid);
     tally.payments.lock().expect("tally").push(case);
     if let Ok(paid) = paid
         && rng.f32() < 0.2
@@ -1097,8 +1106,26 @@ async fn check_odoo(stack: &Stack, tally: &Tally, seed: u64) -> Checks {
         validations.iter().filter(|c| c.ok).count(),
         done_per_order.len()
     ));
+    let refused: Vec<String> = validations
+        .iter()
+        .filter(|c| c.refused && done_per_order.contains_key(&c.order_id))
+        .map(|c| format!("{}: order {} has a done delivery", c.request_id, c.order_id))
+        .collect();
     findings.push(("duplicate validations".into(), twice));
     findings.push(("validations answered OK but not done in odoo".into(), unvalidated));
+    findings.push(("validations done in odoo whose caller was refused".into(), refused));
+    // What Odoo holds of the first few validations refused, to tell Odoo's reasons from ours.
+    for case in validations.iter().filter(|c| !c.ok).take(3) {
+        let moves = sim
+            .execute(
+                "stock.move",
+                "search_read",
+                json!([[["sale_line_id.order_id", "=", case.order_id]]]),
+                json!({"fields": ["picking_id", "product_id", "state", "product_uom_qty", "quantity"]}),
+            )
+            .await;
+        summary.push(format!("  refused {} (sale.order {}): moves {moves}", case.request_id, case.order_id));
+    }
 
     // Invoices: at most one per order (each is invoiced under one request_id, in full).
     let invoiced: BTreeSet<i64> = invoices.iter().map(|c| c.order_id).collect();
@@ -1108,15 +1135,17 @@ async fn check_odoo(stack: &Stack, tally: &Tally, seed: u64) -> Checks {
         .filter(|row| row["invoice_ids"].as_array().is_some_and(|ids| ids.len() > 1))
         .map(|row| format!("{}: invoices {}", row["client_order_ref"], row["invoice_ids"]))
         .collect();
-    let uninvoiced: Vec<String> = invoices
-        .iter()
-        .filter(|c| c.ok)
-        .filter(|c| {
-            !rows.iter().any(|row| {
-                row["id"].as_i64() == Some(c.order_id) && row["invoice_ids"].as_array().is_some_and(|i| !i.is_empty())
-            })
+    let has_invoice = |order: i64| {
+        rows.iter().any(|row| {
+            row["id"].as_i64() == Some(order) && row["invoice_ids"].as_array().is_some_and(|i| !i.is_empty())
         })
-        .map(|c| c.request_id.clone())
+    };
+    let uninvoiced: Vec<String> =
+        invoices.iter().filter(|c| c.ok && !has_invoice(c.order_id)).map(|c| c.request_id.clone()).collect();
+    let refused: Vec<String> = invoices
+        .iter()
+        .filter(|c| c.refused && has_invoice(c.order_id))
+        .map(|c| format!("{}: order {} is invoiced", c.request_id, c.order_id))
         .collect();
     summary.push(format!(
         "invoices: {} request_ids, {} answered OK",
@@ -1125,6 +1154,7 @@ async fn check_odoo(stack: &Stack, tally: &Tally, seed: u64) -> Checks {
     ));
     findings.push(("duplicate invoices".into(), invoice_dups));
     findings.push(("invoices answered OK but absent from odoo".into(), uninvoiced));
+    findings.push(("invoices in odoo whose caller was refused".into(), refused));
 
     // Payments: one per request_id (its memo).
     let payment = OnePerRequest { kind: "payments", model: "account.payment", field: "memo" };
@@ -1168,8 +1198,11 @@ impl OnePerRequest {
         ));
         let duplicates = found.iter().filter(|(_, n)| **n > 1).map(|(id, n)| format!("{id}: {n} records")).collect();
         let missing = cases.iter().filter(|c| c.ok && !found.contains_key(&c.request_id)).map(|c| c.request_id.clone());
+        let refused =
+            cases.iter().filter(|c| c.refused && found.contains_key(&c.request_id)).map(|c| c.request_id.clone());
         findings.push((format!("duplicate {}", self.kind), duplicates));
         findings.push((format!("{} answered OK but absent from odoo", self.kind), missing.collect()));
+        findings.push((format!("{} in odoo whose caller was refused", self.kind), refused.collect()));
         rows
     }
 }
