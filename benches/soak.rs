@@ -41,8 +41,8 @@ use odoo_mesh_client::{
         common::v1::Quantity,
         finance::v1::{CreateInvoiceRequest, RegisterPaymentRequest},
         inventory::v1::{
-            AdjustInventoryRequest, GetStockLevelsRequest, InventoryCount, StockLevel, WatchEventType,
-            WatchStockLevelsRequest,
+            AdjustInventoryRequest, AdjustInventoryResponse, GetStockLevelsRequest, InventoryCount, StockLevel,
+            WatchEventType, WatchStockLevelsRequest,
         },
         order::v1::{
             ConfirmSalesOrderRequest, CreateSalesOrderRequest, GetSalesOrderRequest, PartnerSelector,
@@ -64,10 +64,10 @@ const COUNTED_LOCATION: &str = "locations/8";
 const COUNTED_QUANTITY: &str = "300";
 
 /// The slow consumer: how long it takes over each event while the workload runs (slower than
-/// stock changes then; at full speed afterwards, to catch up), and the most its stream holds
-/// unread (bytes, a few events), so that it falls behind rather than its connection buffering
-/// for it.
-const SLOW_CONSUMER_PAUSE: Duration = Duration::from_secs(2);
+/// stock changes then, so that odoo-mesh's buffer for it fills within a restart cycle; at full
+/// speed afterwards, to catch up), and the most its stream holds unread (bytes, a few events), so
+/// that it falls behind rather than its connection buffering for it.
+const SLOW_CONSUMER_PAUSE: Duration = Duration::from_secs(3);
 const SLOW_CONSUMER_WINDOW: u32 = 2048;
 /// Concurrent shoppers, and fast stock watchers (besides the slow one).
 const SHOPPERS: usize = 6;
@@ -77,14 +77,15 @@ const WATCHERS: usize = 4;
 const ODOO_MAX_CONCURRENCY: u64 = 4;
 /// The flags the soak runs odoo-mesh with: polls often enough for watchers to settle quickly,
 /// heartbeats that keep tokens fresh, a small lag allowance so the slow consumer is ended as too
-/// slow within the run, a quick drain and quick certificate reloads.
+/// slow within the run (a stream is measured only while its buffer is full, which the fast
+/// watchers never fill), a quick drain and quick certificate reloads.
 fn serve_flags() -> Vec<String> {
     [
         format!("--odoo-max-concurrency={ODOO_MAX_CONCURRENCY}"),
         "--odoo-request-timeout=5s".to_owned(),
         "--watch-poll-interval=250ms".to_owned(),
         "--watch-heartbeat=1s".to_owned(),
-        "--watch-max-lag=20".to_owned(),
+        "--watch-max-lag=5".to_owned(),
         "--shutdown-grace=5s".to_owned(),
         "--reload-interval=500ms".to_owned(),
         "--health-interval=1s".to_owned(),
@@ -455,23 +456,33 @@ async fn clerk(ctx: Arc<Ctx>) {
     let mut sequence = 0;
     while !ctx.stopping.load(Ordering::Relaxed) {
         sequence += 1;
-        let request = AdjustInventoryRequest {
-            request_id: format!("soak-{}-count-{sequence}", ctx.seed),
-            counts: vec![InventoryCount {
-                sku: SKUS[rng.usize(..SKUS.len())].into(),
+        let _ = top_up(&ctx, sequence, &[SKUS[rng.usize(..SKUS.len())]]).await;
+        tokio::time::sleep(Duration::from_millis(rng.u64(1000..3000))).await;
+    }
+}
+
+/// Counts `skus` at `COUNTED_QUANTITY` in `WH/Stock`, the clerk's `sequence`-th count (0 before the
+/// workload, so that the first orders find stock to reserve: Odoo does not reserve an order
+/// confirmed short when stock arrives later).
+async fn top_up(ctx: &Ctx, sequence: u64, skus: &[&str]) -> Result<AdjustInventoryResponse, Status> {
+    let request = AdjustInventoryRequest {
+        request_id: format!("soak-{}-count-{sequence}", ctx.seed),
+        counts: skus
+            .iter()
+            .map(|sku| InventoryCount {
+                sku: (*sku).into(),
                 location: COUNTED_LOCATION.into(),
                 counted: Some(Quantity { value: COUNTED_QUANTITY.into(), unit_of_measure: String::new() }),
                 counted_at: None,
-            }],
-        };
-        let count = || {
-            let mut client = ctx.clients.inventory.clone();
-            let request = request.clone();
-            async move { client.adjust_inventory(with_timeout(request)).await }
-        };
-        let _ = retried(&ctx.tally, "AdjustInventory", &request.request_id, count).await;
-        tokio::time::sleep(Duration::from_millis(rng.u64(1000..3000))).await;
-    }
+            })
+            .collect(),
+    };
+    let count = || {
+        let mut client = ctx.clients.inventory.clone();
+        let request = request.clone();
+        async move { client.adjust_inventory(with_timeout(request)).await }
+    };
+    retried(&ctx.tally, "AdjustInventory", &request.request_id, count).await
 }
 
 /// The levels of one product in one warehouse, as compared: every figure's decimal text.
@@ -818,6 +829,7 @@ async fn soak(settings: &Settings) -> Vec<String> {
         )));
         watched.push(seen);
     }
+    top_up(&ctx, 0, &SKUS).await.expect("stock topped up");
     let mut workers: Vec<_> = (0..SHOPPERS).map(|n| tokio::spawn(shopper(ctx.clone(), n))).collect();
     workers.push(tokio::spawn(clerk(ctx.clone())));
 
