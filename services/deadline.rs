@@ -1,7 +1,8 @@
 //! The caller's deadline bounds the whole call, Odoo included. tonic enforces `grpc-timeout` too,
 //! but answers `CANCELLED` from outside our layers; this layer ends the call a moment earlier with
 //! `DEADLINE_EXCEEDED`, the code the caller's situation calls for. Ending it drops the handler's
-//! future, which cancels the Odoo request made on the caller's behalf.
+//! future: nothing more is sent to Odoo for the call, and a request already sent runs to its end
+//! holding its Odoo slot (Odoo's worker would carry on with it anyway; see the adapter's client).
 
 use std::{
     future::Future,

@@ -315,3 +315,22 @@ async fn a_cancelled_first_reader_leaves_the_others_to_call_odoo_themselves() {
     assert!(impatient.is_err(), "the first reader gave up");
     patient.expect("the second reader got its answer anyway");
 }
+
+#[tokio::test]
+async fn a_call_whose_caller_gave_up_keeps_its_odoo_slot_until_odoo_answers() {
+    // Odoo's worker carries on with a call whose client went away: with a limit of one, the next
+    // call must wait for it, or Odoo would be working on two of our calls at once.
+    let sim = simulator(OdooVersion::V18).await;
+    let odoo = OdooClient::new(OdooConfig { max_concurrency: 1, ..config(&sim, Protocol::JsonRpc, KEY) })
+        .expect("client builds");
+    odoo.protocol().await.expect("detected");
+    sim.simulator()
+        .faults()
+        .inject(FaultRule::times(Fault::Latency { millis: 300 }, 1).on("res.partner", "search_count"));
+    let count = OdooCall::new("res.partner", "search_count").param("domain", json!([]));
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(50), odoo.call(count)).await;
+    assert!(gave_up.is_err(), "the first caller gave up while Odoo worked");
+    let next = OdooCall::new("res.partner", "search_read").param("domain", json!([])).param("limit", json!(1));
+    odoo.call(next).await.expect("the next call is served once Odoo is done with the first");
+    assert_eq!(sim.simulator().max_in_flight(), 1, "Odoo never had more calls of ours than the limit");
+}

@@ -3,6 +3,7 @@
 //! named by `ODOO_URL`, `ODOO_DB`, `ODOO_USER` and `ODOO_API_KEY` (or `ODOO_PASSWORD`).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod demo;
 pub mod wait;
 
 use std::{path::PathBuf, time::Duration};

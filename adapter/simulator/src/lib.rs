@@ -385,7 +385,15 @@ impl Simulator {
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let sim = sim.clone();
-                    async move { sim.handle(req).await }
+                    // Odoo's worker carries on with a call whose client went away (it commits, and
+                    // stays busy, all the same): the call runs to its end in a task of its own.
+                    let call = tokio::spawn(async move { sim.handle(req).await });
+                    async move {
+                        match call.await {
+                            Ok(answer) => answer,
+                            Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+                        }
+                    }
                 });
                 // Errors here are the injected dropped connections, or clients going away.
                 let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;

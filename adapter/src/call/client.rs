@@ -13,7 +13,7 @@ use crate::{
     call::{
         breaker::Breaker,
         coalesce::{self, Coalescer},
-        governor::{Governor, Priority},
+        governor::{Governor, Priority, Slot},
         retry::Retries,
         transport::{Json2, JsonRpc, OdooCall, ServerVersion, Transport, map_reqwest},
     },
@@ -57,7 +57,8 @@ pub struct OdooClient {
     http: reqwest::Client,
     /// JSON-RPC is always available: it answers `common.version` on every supported version.
     jsonrpc: JsonRpc,
-    transport: OnceCell<Transport>,
+    /// Shared with the calls in flight, which may outlive their callers (see `attempt`).
+    transport: OnceCell<Arc<Transport>>,
     /// The current secret, shared with the transports so a rotated key applies to the next call.
     secret: Arc<ArcSwap<Secret>>,
     governor: Governor,
@@ -135,7 +136,7 @@ impl OdooClient {
         Some(self.jsonrpc.version().await)
     }
 
-    async fn transport(&self) -> Result<&Transport, OdooError> {
+    async fn transport(&self) -> Result<&Arc<Transport>, OdooError> {
         self.transport
             .get_or_try_init(|| async {
                 let protocol = match self.config.protocol {
@@ -148,7 +149,7 @@ impl OdooClient {
                     _ => Transport::JsonRpc(JsonRpc::new(self.http.clone(), &self.config, &self.secret)),
                 };
                 tracing::info!(protocol = transport.name(), url = %self.config.url, database = %self.config.database, "connected to odoo");
-                Ok(transport)
+                Ok(Arc::new(transport))
             })
             .await
     }
@@ -177,11 +178,11 @@ impl OdooClient {
 
     async fn governed(&self, call: &OdooCall) -> Result<Value, OdooError> {
         self.breaker.admit()?;
-        let _slot = self.governor.admit(Priority::of(call)).await?;
+        let slot = Arc::new(self.governor.admit(Priority::of(call)).await?);
         self.retries.deposit();
         let mut attempt = 1;
         loop {
-            let result = self.attempt(call).await;
+            let result = self.attempt(call, &slot).await;
             let Err(error) = &result else { return result };
             let Some(backoff) = self.retries.backoff(call, error, attempt) else { return result };
             tracing::debug!(model = %call.model, method = %call.method, %error, ?backoff, attempt, "retrying odoo call");
@@ -191,11 +192,27 @@ impl OdooClient {
         }
     }
 
-    /// One attempt at a call, recording its outcome and duration.
-    async fn attempt(&self, call: &OdooCall) -> Result<Value, OdooError> {
+    /// One attempt at a call, recording its outcome and duration. The request runs in a task of
+    /// its own holding a share of the call's slot: a caller that stops waiting (its deadline
+    /// passed, its client went away) does not stop Odoo's worker, which carries on with the call,
+    /// so the slot is only given back once Odoo has answered — Odoo never has more of our calls
+    /// in progress than the limit.
+    async fn attempt(&self, call: &OdooCall, slot: &Arc<Slot>) -> Result<Value, OdooError> {
         let started = Instant::now();
         let result = match self.transport().await {
-            Ok(transport) => transport.call(call).await,
+            Ok(transport) => {
+                let (transport, request, slot) = (transport.clone(), call.clone(), slot.clone());
+                let sent = tokio::spawn(async move {
+                    let _slot = slot;
+                    transport.call(&request).await
+                });
+                match sent.await {
+                    Ok(answer) => answer,
+                    Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+                    // Only when the runtime shuts down.
+                    Err(failed) => Err(OdooError::Protocol { message: format!("the odoo call was stopped: {failed}") }),
+                }
+            }
             Err(error) => Err(error),
         };
         self.breaker.record(&result);

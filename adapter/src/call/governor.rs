@@ -8,11 +8,14 @@
 //! the queue (and the memory it holds) stays as long as it can usefully be.
 
 use std::{
-    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{OdooCall, OdooError};
 
@@ -64,31 +67,32 @@ impl Priority {
 /// Slots toward Odoo.
 #[derive(Debug)]
 pub(crate) struct Governor {
-    all: Semaphore,
-    reads: Semaphore,
-    bulk: Semaphore,
+    all: Arc<Semaphore>,
+    reads: Arc<Semaphore>,
+    bulk: Arc<Semaphore>,
     /// Slots of each priority (critical, read, bulk): what serves its queue.
     slots: [usize; 3],
     /// Calls of each priority waiting for a slot.
     waiting: [AtomicUsize; 3],
     /// How long a call holds its slot, a moving average in nanoseconds; 0 until one has run.
-    service_nanos: AtomicU64,
+    service_nanos: Arc<AtomicU64>,
     queue_timeout: Duration,
 }
 
-/// Held while a call runs.
+/// Held while a call runs. It owns its permits, so a call whose caller stopped waiting can keep
+/// its slot until Odoo has answered (see `OdooClient::attempt`).
 #[derive(Debug)]
-pub(crate) struct Slot<'a> {
-    _bulk: Option<SemaphorePermit<'a>>,
-    _reads: Option<SemaphorePermit<'a>>,
-    _all: SemaphorePermit<'a>,
-    governor: &'a Governor,
+pub(crate) struct Slot {
+    _bulk: Option<OwnedSemaphorePermit>,
+    _reads: Option<OwnedSemaphorePermit>,
+    _all: OwnedSemaphorePermit,
+    service_nanos: Arc<AtomicU64>,
     admitted: Instant,
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
-        self.governor.served_in(self.admitted.elapsed());
+        served_in(&self.service_nanos, self.admitted.elapsed());
     }
 }
 
@@ -97,19 +101,19 @@ impl Governor {
         let limit = max_concurrency.max(1);
         let slots = [limit, (limit * 3 / 4).max(1), (limit / 2).max(1)];
         Self {
-            all: Semaphore::new(slots[0]),
-            reads: Semaphore::new(slots[1]),
-            bulk: Semaphore::new(slots[2]),
+            all: Arc::new(Semaphore::new(slots[0])),
+            reads: Arc::new(Semaphore::new(slots[1])),
+            bulk: Arc::new(Semaphore::new(slots[2])),
             slots,
             waiting: Default::default(),
-            service_nanos: AtomicU64::new(0),
+            service_nanos: Arc::default(),
             queue_timeout,
         }
     }
 
     /// Waits for a slot, at most the queue timeout; refuses at once when the callers ahead could
     /// not all be served within it.
-    pub(crate) async fn admit(&self, priority: Priority) -> Result<Slot<'_>, OdooError> {
+    pub(crate) async fn admit(&self, priority: Priority) -> Result<Slot, OdooError> {
         let started = Instant::now();
         let label = priority.label();
         let waiting = Waiting::new(self, priority);
@@ -122,15 +126,15 @@ impl Governor {
         let acquire = async {
             // Nested caps: a bulk call holds a bulk and a read permit, a read a read permit.
             let bulk = match priority {
-                Priority::Bulk => Some(self.bulk.acquire().await.map_err(overloaded)?),
+                Priority::Bulk => Some(self.bulk.clone().acquire_owned().await.map_err(overloaded)?),
                 _ => None,
             };
             let reads = match priority {
                 Priority::Critical => None,
-                _ => Some(self.reads.acquire().await.map_err(overloaded)?),
+                _ => Some(self.reads.clone().acquire_owned().await.map_err(overloaded)?),
             };
-            let all = self.all.acquire().await.map_err(overloaded)?;
-            Ok(Slot { _bulk: bulk, _reads: reads, _all: all, governor: self, admitted: Instant::now() })
+            let all = self.all.clone().acquire_owned().await.map_err(overloaded)?;
+            Ok(self.slot(bulk, reads, all))
         };
         let result = match tokio::time::timeout(self.queue_timeout, acquire).await {
             Ok(slot) => slot,
@@ -146,17 +150,32 @@ impl Governor {
     }
 
     /// A slot if one is free now, without queueing.
-    pub(crate) fn try_admit(&self, priority: Priority) -> Option<Slot<'_>> {
+    pub(crate) fn try_admit(&self, priority: Priority) -> Option<Slot> {
         let bulk = match priority {
-            Priority::Bulk => Some(self.bulk.try_acquire().ok()?),
+            Priority::Bulk => Some(self.bulk.clone().try_acquire_owned().ok()?),
             _ => None,
         };
         let reads = match priority {
             Priority::Critical => None,
-            _ => Some(self.reads.try_acquire().ok()?),
+            _ => Some(self.reads.clone().try_acquire_owned().ok()?),
         };
-        let all = self.all.try_acquire().ok()?;
-        Some(Slot { _bulk: bulk, _reads: reads, _all: all, governor: self, admitted: Instant::now() })
+        let all = self.all.clone().try_acquire_owned().ok()?;
+        Some(self.slot(bulk, reads, all))
+    }
+
+    fn slot(
+        &self,
+        bulk: Option<OwnedSemaphorePermit>,
+        reads: Option<OwnedSemaphorePermit>,
+        all: OwnedSemaphorePermit,
+    ) -> Slot {
+        Slot {
+            _bulk: bulk,
+            _reads: reads,
+            _all: all,
+            service_nanos: self.service_nanos.clone(),
+            admitted: Instant::now(),
+        }
     }
 
     /// How long a call would wait behind `ahead` others of its priority: they leave its slots
@@ -167,14 +186,14 @@ impl Governor {
         let rounds = ahead.div_ceil(self.slots[priority.index()]);
         service.saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX))
     }
+}
 
-    /// Folds one call's slot time into the moving average (an eighth of the new sample).
-    fn served_in(&self, held: Duration) {
-        let sample = u64::try_from(held.as_nanos()).unwrap_or(u64::MAX);
-        let average = self.service_nanos.load(Ordering::Relaxed);
-        let next = if average == 0 { sample } else { average - average / 8 + sample / 8 };
-        self.service_nanos.store(next, Ordering::Relaxed);
-    }
+/// Folds one call's slot time into the moving average (an eighth of the new sample).
+fn served_in(service_nanos: &AtomicU64, held: Duration) {
+    let sample = u64::try_from(held.as_nanos()).unwrap_or(u64::MAX);
+    let average = service_nanos.load(Ordering::Relaxed);
+    let next = if average == 0 { sample } else { average - average / 8 + sample / 8 };
+    service_nanos.store(next, Ordering::Relaxed);
 }
 
 /// Counts a call among the waiting of its priority (and in the queue-depth gauge) while it waits;
@@ -238,7 +257,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         // Odoo calls take 100 ms: one caller ahead means a wait past the 50 ms timeout.
-        governor.served_in(Duration::from_millis(100));
+        served_in(&governor.service_nanos, Duration::from_millis(100));
         let third = governor.admit(Priority::Critical).now_or_never();
         assert!(
             matches!(third, Some(Err(OdooError::Overloaded { .. }))),
