@@ -425,6 +425,24 @@ async fn a_validation_odoo_never_finished_is_undone_and_its_retry_completes_it(h
     assert!(reason.is_some(), "an Odoo outage carries its reason");
 }
 
+on_both_simulators!(a_validation_whose_answer_was_lost_is_answered_as_done);
+/// Odoo validates, then the answer is lost: the call finds the shipment done and answers it (the
+/// fault soak's retries were refused "already done" before), and a retry replays it.
+async fn a_validation_whose_answer_was_lost_is_answered_as_done(harness: &common::Harness) {
+    let mut shipments = harness.shipments().await;
+    let (_, delivery, _) = a_delivery(harness, &["4"]).await;
+    let request = validation(&delivery, vec![done(&delivery.lines[0], "3")], pb::BackorderPolicy::Create);
+    let faults = harness.simulator_handle().faults();
+    faults.inject(FaultRule::times(Fault::LoseResponse, 1).on("stock.picking", "button_validate"));
+    let validated = shipments.validate_shipment(request.clone()).await.expect("validated").into_inner();
+    faults.clear();
+    assert_eq!(validated.shipment.map(|s| s.state()), Some(pb::ShipmentState::Done));
+    assert!(!validated.backorder.is_empty(), "the rest went to a backorder");
+    let again = shipments.validate_shipment(request).await.expect("replayed").into_inner();
+    assert!(again.replayed);
+    assert_eq!(again.backorder, validated.backorder);
+}
+
 on_both_simulators!(a_return_whose_answer_was_lost_is_found_not_made_twice);
 /// Odoo makes the return, and the answer naming it is lost: the call finds the one new return no
 /// command named, and a retry replays it — one return in the end.

@@ -48,8 +48,8 @@ pub(crate) fn create_sales_order(request_id: &str, lines: &[(&str, &str)]) -> cl
 /// The simulator's API key for its administrator (`odoo-mesh sim`'s default).
 pub(crate) const DEMO_API_KEY: &str = "odoo-mesh-demo-key";
 
-/// Certificates, a policy letting the demo client (and, in plaintext, anyone) use the inventory
-/// and order services, and the Odoo key file, in a directory removed when dropped.
+/// Certificates, a policy letting the demo client (and, in plaintext, anyone) use every business
+/// service, and the Odoo key file, in a directory removed when dropped.
 pub(crate) struct Fixture {
     pub(crate) dir: PathBuf,
     pub(crate) pki: DemoPki,
@@ -65,12 +65,24 @@ impl Fixture {
         let files = pki.write_to(&dir).expect("certificates written");
         let allowed = format!("[\"{DEMO_CLIENT_ID}\", \"anonymous\"]");
         let rules = format!(
-            "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\", \"odoomesh.order.v1.OrderService/*\"]\n"
+            "operations = {allowed}\n\n[[allow]]\nidentities = {allowed}\nmethods = [\"odoomesh.inventory.v1.InventoryService/*\", \"odoomesh.order.v1.OrderService/*\", \"odoomesh.shipment.v1.ShipmentService/*\", \"odoomesh.finance.v1.FinanceService/*\"]\n"
         );
         let (policy, key) = (dir.join("bench-policy.toml"), dir.join("odoo-api-key"));
         std::fs::write(&policy, rules).expect("policy");
         std::fs::write(&key, DEMO_API_KEY).expect("key");
         Self { dir, pki, files, policy, key }
+    }
+
+    /// Replaces the server's certificate and key with a new pair from the same CA, as a
+    /// certificate manager renewing it would (each file replaced whole, by a rename). odoo-mesh
+    /// picks them up at its next `--reload-interval`; clients trusting the CA see no difference.
+    pub(crate) fn rotate_server_certificate(&self) {
+        let pair = self.pki.ca.server(&["localhost", "127.0.0.1", "::1"]).expect("a new server certificate");
+        for (path, contents) in [(&self.files.server_key, &pair.key), (&self.files.server_cert, &pair.cert)] {
+            let fresh = path.with_extension("new");
+            std::fs::write(&fresh, contents).expect("certificate written");
+            std::fs::rename(&fresh, path).expect("certificate replaced");
+        }
     }
 
     /// `odoo-mesh serve` flags: gRPC on `addr` (mutual TLS or plaintext), admin on `admin`, in
@@ -131,8 +143,14 @@ async fn by_method(admin: SocketAddr, name: &str) -> BTreeMap<String, f64> {
 
 /// Every series of a counter or gauge on odoo-mesh's admin port: its labels and its value.
 pub(crate) async fn metric(admin: SocketAddr, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
-    let text = reqwest::get(format!("http://{admin}/metrics")).await.expect("metrics").text().await.expect("text");
-    text.lines()
+    try_metric(admin, name).await.unwrap_or_else(|| panic!("metrics of {admin}"))
+}
+
+/// As [`metric`], or `None` when the admin port does not answer (odoo-mesh restarting).
+pub(crate) async fn try_metric(admin: SocketAddr, name: &str) -> Option<Vec<(BTreeMap<String, String>, f64)>> {
+    let text = reqwest::get(format!("http://{admin}/metrics")).await.ok()?.text().await.ok()?;
+    let series = text
+        .lines()
         .filter_map(|line| {
             let rest = line.strip_prefix(name)?;
             let (labels, value) = rest.rsplit_once(' ')?;
@@ -149,7 +167,8 @@ pub(crate) async fn metric(admin: SocketAddr, name: &str) -> Vec<(BTreeMap<Strin
             };
             Some((labels, value.parse::<f64>().ok()?))
         })
-        .collect()
+        .collect();
+    Some(series)
 }
 
 /// Waits until odoo-mesh has stopped calling Odoo for `quiet` (its views loaded at start).

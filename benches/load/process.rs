@@ -4,7 +4,7 @@
 use std::{
     net::SocketAddr,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
@@ -22,6 +22,24 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `program args` pinned to `core`, with one Tokio worker.
     pub(crate) fn start(name: &'static str, addr: SocketAddr, core: &str, program: &Path, args: &[String]) -> Self {
+        Self::spawn(name, addr, core, program, args, Stdio::inherit())
+    }
+
+    /// As [`Server::start`], its stderr (logs, and a panic's message) appended to `log`, to be
+    /// searched afterwards.
+    pub(crate) fn start_logged(
+        name: &'static str,
+        addr: SocketAddr,
+        core: &str,
+        program: &Path,
+        args: &[String],
+        log: &Path,
+    ) -> Self {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
+        Self::spawn(name, addr, core, program, args, Stdio::from(file))
+    }
+
+    fn spawn(name: &'static str, addr: SocketAddr, core: &str, program: &Path, args: &[String], stderr: Stdio) -> Self {
         let child = Command::new("taskset")
             .arg("-c")
             .arg(core)
@@ -31,9 +49,35 @@ impl Server {
             .env("ODOO_MESH_LOG_FORMAT", "text")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("{name} starts (taskset from util-linux is needed): {e}"));
         Self { name, addr, child }
+    }
+
+    /// How the process ended, if it has (without waiting).
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("process status")
+    }
+
+    /// Sends SIGTERM (as Kubernetes does) and waits up to `patience` for the process to end;
+    /// kills it after that. How it ended; `None` when it had to be killed.
+    pub(crate) async fn terminate(&mut self, patience: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.exited() {
+            return Some(status);
+        }
+        let sent = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent to {}", self.name);
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
     }
 
     /// The process id (taskset runs the program in its own process).

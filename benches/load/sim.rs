@@ -30,6 +30,8 @@ pub(crate) struct Sim {
 pub(crate) struct Stats {
     /// Calls of any model and method.
     pub(crate) calls: u64,
+    /// Requests it is serving now.
+    pub(crate) in_flight: u64,
     /// The most requests it was serving at once.
     pub(crate) max_in_flight: u64,
 }
@@ -66,6 +68,13 @@ impl Sim {
         assert!(response.status().is_success(), "the simulator refused the fault: {}", response.status());
     }
 
+    /// Removes every fault rule.
+    pub(crate) async fn clear_faults(&self) {
+        let url = format!("http://{}/__sim/faults", self.addr());
+        let response = self.http.delete(url).send().await.expect("faults cleared");
+        assert!(response.status().is_success(), "the simulator refused to clear faults: {}", response.status());
+    }
+
     /// Makes every `model.method` call take `millis` longer, from now on.
     pub(crate) async fn slow_down(&self, model: &str, method: &str, millis: u64) {
         self.inject(&FaultRule::always(Fault::Latency { millis }).on(model, method)).await;
@@ -75,6 +84,10 @@ impl Sim {
         let url = format!("http://{}/__sim/stats", self.addr());
         let stats: Value = self.http.get(url).send().await.expect("stats").json().await.expect("stats json");
         let calls = stats["calls"].as_object().map_or(0, |calls| calls.values().filter_map(Value::as_u64).sum());
-        Stats { calls, max_in_flight: stats["max_in_flight"].as_u64().expect("max_in_flight") }
+        Stats {
+            calls,
+            in_flight: stats["in_flight"].as_u64().expect("in_flight"),
+            max_in_flight: stats["max_in_flight"].as_u64().expect("max_in_flight"),
+        }
     }
 }

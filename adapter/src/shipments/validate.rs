@@ -111,7 +111,7 @@ impl Command for ValidateShipment {
         &self,
         odoo: &Odoo,
         schema: &Schema,
-        _key: &Key,
+        key: &Key,
         plan: Plan,
         undo: &mut Undo,
     ) -> Result<i64, FlowError> {
@@ -122,7 +122,19 @@ impl Command for ValidateShipment {
                 vec![stock_move::set_done(schema, id, before.quantity, before.picked)],
             );
         }
-        let answer = odoo.call(stock_picking::validate(self.shipment, self.validation.rest)).await.map_err(refusal)?;
+        let answer = match odoo.call(stock_picking::validate(self.shipment, self.validation.rest)).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                // The call may have committed before its answer was lost (a reset connection, a
+                // timeout). A validation is one call, and this command holds the key of a shipment
+                // it found open: done now means validated by it — never to be undone, nor refused
+                // as "already done" to the retry.
+                if let Ok(Some(done)) = self.recover(odoo, schema, key).await {
+                    return Ok(done);
+                }
+                return Err(refusal(error));
+            }
+        };
         if answer != serde_json::Value::Bool(true) {
             // A wizard odoo-mesh does not answer (an expiry date check, a module's own): nothing
             // was validated.
