@@ -443,6 +443,45 @@ async fn an_invoice_whose_answer_was_lost_is_undone_and_made_by_the_retry(harnes
     assert_eq!(of_order.len(), 1, "the lost one was undone: {of_order:?}");
 }
 
+on_both_simulators!(an_invoice_odoo_made_is_named_and_answered_though_reading_it_back_fails_for_a_while);
+async fn an_invoice_odoo_made_is_named_and_answered_though_reading_it_back_fails_for_a_while(
+    harness: &common::Harness,
+) {
+    let mut client = harness.finance().await;
+    let (order, delivery, _) = a_delivery(harness, &["2"]).await;
+    ship_all(harness, &delivery).await;
+    let sim = harness.simulator_handle().clone();
+    // The wizard takes a while; while it does, a proxy starts failing the orders' reads.
+    sim.faults().inject(
+        odoo_simulator::FaultRule::times(odoo_simulator::Fault::Latency { millis: 300 }, 1)
+            .on("sale.advance.payment.inv", "create_invoices"),
+    );
+    let request = pb::CreateInvoiceRequest {
+        request_id: unique("invoice"),
+        sales_orders: vec![order.name.clone()],
+        post: false,
+        down_payment: None,
+    };
+    let invoicing = tokio::spawn({
+        let (mut client, request) = (client.clone(), request.clone());
+        async move { client.create_invoice(request).await }
+    });
+    common::wait::until("the wizard is at work", common::wait::PATIENCE, || {
+        let sim = sim.clone();
+        async move { sim.call_count("sale.advance.payment.inv", "create_invoices") > 0 }
+    })
+    .await;
+    sim.faults().inject(
+        odoo_simulator::FaultRule::times(odoo_simulator::Fault::HttpStatus { status: 503 }, 12)
+            .on("sale.order", "read"),
+    );
+    let made = invoicing.await.expect("joined").expect("invoiced once Odoo answers again").into_inner();
+    assert_eq!(made.invoices.len(), 1);
+    let again = client.create_invoice(request).await.expect("the retry is answered").into_inner();
+    assert!(again.replayed, "the same request_id replays the invoice Odoo made");
+    assert_eq!(again.invoices[0].name, made.invoices[0].name);
+}
+
 scenario!(one_payment_settles_several_invoices_of_a_customer);
 async fn one_payment_settles_several_invoices_of_a_customer(harness: &common::Harness) {
     let mut client = harness.finance().await;

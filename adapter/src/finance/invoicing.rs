@@ -88,7 +88,7 @@ impl Command for CreateInvoice {
         let made = odoo.call(sale_invoicing::create_invoices(wizard, &self.orders)).await;
         // Whatever the answer, the orders' invoices say what was made (an answer lost after Odoo
         // committed included).
-        let new = self.made_since(odoo, schema, &plan.earlier).await?;
+        let new = self.made_since_surely(odoo, schema, &plan.earlier).await?;
         for invoice in &new {
             undo.push(format!("the new invoice {invoice}"), account_move::remove(*invoice));
         }
@@ -96,19 +96,34 @@ impl Command for CreateInvoice {
         let Some(first) = new.first().copied() else {
             return Err(FlowError::Refused("Odoo made no invoice".into()));
         };
-        let names: Vec<(String, i64)> =
-            new.iter().enumerate().map(|(n, id)| (key.record_name(&format!("{INVOICE}{n}")), *id)).collect();
-        let rows: Vec<(&str, &str, i64)> = names.iter().map(|(name, id)| (name.as_str(), MOVE.name, *id)).collect();
-        ir_model_data::create(odoo, schema, &rows).await?;
+        self.name(odoo, schema, key, &new).await?;
         if self.post {
             post_drafts(odoo, schema, &new).await?;
         }
         Ok(first)
     }
 
+    /// The invoices named under the key; or, when the owner stopped between Odoo making them and
+    /// naming them, the orders' invoices made since the key was claimed that no command named —
+    /// adopted, and named now.
     async fn recover(&self, odoo: &Odoo, schema: &Schema, key: &Key) -> Result<Option<i64>, FlowError> {
-        let named = ir_model_data::with_prefix(odoo, schema, &key.record_name(INVOICE)).await?;
-        Ok(named.iter().find(|x| x.model == MOVE.name).map(|x| x.res_id))
+        let rows = ir_model_data::with_prefix(odoo, schema, &key.name).await?;
+        let prefix = key.record_name(INVOICE);
+        if let Some(named) = rows.iter().find(|x| x.model == MOVE.name && x.name.starts_with(&prefix)) {
+            return Ok(Some(named.res_id));
+        }
+        let Some(claimed) = rows.iter().find(|x| x.name == key.name).and_then(|x| x.created) else {
+            return Ok(None);
+        };
+        let orders = SALES.read(odoo, schema, &self.orders).await?;
+        let mut all: Vec<i64> = orders.iter().flat_map(|o| o.invoices.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        let since = crate::odoo::made_since(odoo, schema, MOVE, &all, claimed).await?;
+        let adopted = ir_model_data::unclaimed(odoo, schema, MOVE, &since).await?;
+        let Some(first) = adopted.first().copied() else { return Ok(None) };
+        self.name(odoo, schema, key, &adopted).await?;
+        Ok(Some(first))
     }
 
     async fn read(&self, odoo: &Odoo, schema: &Schema, record: i64, replayed: bool) -> Result<Vec<Invoice>, FlowError> {
@@ -129,7 +144,45 @@ impl Command for CreateInvoice {
     }
 }
 
+/// How long the read that tells what the wizard made is asked again while Odoo fails: without
+/// it a made invoice could be left unnamed and its key freed, and the retry told there is
+/// nothing to invoice. The command runs on a task of its own, so this waits on no caller.
+const READ_BACK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl CreateInvoice {
+    /// Names `invoices` under the key: `{key}_i{n}`.
+    async fn name(&self, odoo: &Odoo, schema: &Schema, key: &Key, invoices: &[i64]) -> Result<(), FlowError> {
+        let names: Vec<(String, i64)> =
+            invoices.iter().enumerate().map(|(n, id)| (key.record_name(&format!("{INVOICE}{n}")), *id)).collect();
+        let rows: Vec<(&str, &str, i64)> = names.iter().map(|(name, id)| (name.as_str(), MOVE.name, *id)).collect();
+        ir_model_data::create(odoo, schema, &rows).await?;
+        Ok(())
+    }
+
+    /// `made_since`, asked again while Odoo's failure is a passing one (see `READ_BACK_PATIENCE`).
+    async fn made_since_surely(
+        &self,
+        odoo: &Odoo,
+        schema: &Schema,
+        earlier: &HashSet<i64>,
+    ) -> Result<Vec<i64>, FlowError> {
+        let give_up = tokio::time::Instant::now() + READ_BACK_PATIENCE;
+        let mut pause = std::time::Duration::from_millis(200);
+        loop {
+            match self.made_since(odoo, schema, earlier).await {
+                Err(FlowError::Odoo(error))
+                    if (error.is_transient() || matches!(error, crate::OdooError::CircuitOpen { .. }))
+                        && tokio::time::Instant::now() < give_up =>
+                {
+                    tracing::warn!(%error, "reading back the invoices the wizard made; asking again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     /// The orders' invoices made since `earlier` that no odoo-mesh command named yet.
     async fn made_since(&self, odoo: &Odoo, schema: &Schema, earlier: &HashSet<i64>) -> Result<Vec<i64>, FlowError> {
         let now = SALES.read(odoo, schema, &self.orders).await?;

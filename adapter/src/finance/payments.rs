@@ -169,7 +169,7 @@ impl Command for PaymentDraft {
         };
         let invoices = several(odoo, schema, &self.invoices).await?;
         let all: Vec<i64> = invoices.iter().flat_map(|i| i.payment_ids.iter().copied()).collect();
-        let since = account_payment::made_since(odoo, schema, &all, claimed).await?;
+        let since = crate::odoo::made_since(odoo, schema, PAYMENT, &all, claimed).await?;
         Ok(match ir_model_data::unclaimed(odoo, schema, PAYMENT, &since).await?.as_slice() {
             [one] => Some(*one),
             _ => None,

@@ -36,24 +36,6 @@ pub(crate) fn decode(row: &Row<'_>, currencies: &Currencies) -> Result<Payment, 
 
 const CREATED: Field = PAYMENT.field("create_date");
 
-/// Those of these payments made at or after `since`.
-pub(crate) async fn made_since(
-    odoo: &super::Odoo,
-    schema: &Schema,
-    ids: &[i64],
-    since: time::OffsetDateTime,
-) -> Result<Vec<i64>, crate::OdooError> {
-    let rows = odoo.read(schema, PAYMENT, ids, &[CREATED]).await?;
-    let mut made = Vec::new();
-    for r in &rows {
-        let row = Row::new(PAYMENT, r)?;
-        if row.datetime(&CREATED)?.is_some_and(|at| at >= since) {
-            made.push(row.id());
-        }
-    }
-    Ok(made)
-}
-
 pub(crate) const WIZARD: Model = Model::new("account.payment.register", "account");
 const PAY_AMOUNT: Field = WIZARD.field("amount");
 const PAY_DATE: Field = WIZARD.field("payment_date");

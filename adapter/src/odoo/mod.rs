@@ -251,3 +251,24 @@ pub(crate) fn decimal_value(value: Decimal) -> Value {
 pub(crate) fn write(model: Model, id: i64, vals: Map<String, Value>) -> OdooCall {
     OdooCall::new(model.name, "write").ids(vec![id]).param("vals", Value::Object(vals))
 }
+
+/// Those of `ids` (records of `model`) created at or after `since`: what Odoo made for a command
+/// whose owner stopped before naming it.
+pub(crate) async fn made_since(
+    odoo: &Odoo,
+    schema: &Schema,
+    model: Model,
+    ids: &[i64],
+    since: time::OffsetDateTime,
+) -> Result<Vec<i64>, OdooError> {
+    let created = model.field("create_date");
+    let rows = odoo.read(schema, model, ids, &[created]).await?;
+    let mut made = Vec::new();
+    for r in &rows {
+        let row = Row::new(model, r)?;
+        if row.datetime(&created)?.is_some_and(|at| at >= since) {
+            made.push(row.id());
+        }
+    }
+    Ok(made)
+}
