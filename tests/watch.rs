@@ -347,6 +347,8 @@ async fn filters_select_skus_and_warehouses(harness: &Harness) {
 
 scenario!(stock_levels_can_come_from_the_watched_view, crate::fast);
 async fn stock_levels_can_come_from_the_watched_view(harness: &Harness) {
+    // The view loads in the background; on a busy machine a first read may come before it.
+    harness.stock_view_loaded().await;
     let (warehouse, sku) = a_stocked_sku(harness, 1, 7).await;
     let mut inventory = harness.inventory().await;
     let request = |staleness: Option<prost_types::Duration>| pb::GetStockLevelsRequest {
